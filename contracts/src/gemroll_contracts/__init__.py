@@ -1,0 +1,68 @@
+"""gemroll's event contracts: the single source of truth for event shapes and topic names."""
+
+from .base import Event, StrictModel, new_trace_id, utcnow
+from .deadletter import DeadLetter, DeadLetterData
+from .media import (
+    Category,
+    ErasureReason,
+    MediaClassified,
+    MediaClassifiedData,
+    MediaErased,
+    MediaErasedData,
+    MediaUploaded,
+    MediaUploadedData,
+    ModelInfo,
+    Quality,
+)
+from .registry import ALL_EVENTS, AnyEvent, parse_event
+from .suggestions import Crop, EditRecipe, SuggestionCreated, SuggestionCreatedData, SuggestionKind
+from .topics import (
+    ALL_TOPICS,
+    CONSENT,
+    DEAD_LETTERS,
+    MEDIA_CLASSIFIED,
+    MEDIA_ERASED,
+    MEDIA_UPLOADED,
+    SUGGESTIONS,
+    TOPICS_BY_NAME,
+    TRAINING_CANDIDATES,
+    TRAINING_DECISIONS,
+    TRAINING_MEDIA,
+    USER_ACTIONS,
+    Service,
+    Topic,
+    Visibility,
+    topic_named,
+)
+from .training import (
+    AdmissionBasis,
+    CandidateSource,
+    RejectionReason,
+    RetractionReason,
+    TrainingAdmitted,
+    TrainingAdmittedData,
+    TrainingCandidate,
+    TrainingCandidateData,
+    TrainingRejected,
+    TrainingRejectedData,
+    TrainingRetracted,
+    TrainingRetractedData,
+)
+from .users import ActionKind, ConsentChanged, ConsentChangedData, UserAction, UserActionData
+
+CONTRACTS_VERSION = "1.0.0"
+
+__all__ = [
+    "ALL_EVENTS", "ALL_TOPICS", "CONSENT", "CONTRACTS_VERSION", "DEAD_LETTERS", "MEDIA_CLASSIFIED",
+    "MEDIA_ERASED", "MEDIA_UPLOADED", "SUGGESTIONS", "TOPICS_BY_NAME", "TRAINING_CANDIDATES",
+    "TRAINING_DECISIONS", "TRAINING_MEDIA", "USER_ACTIONS",
+    "ActionKind", "AdmissionBasis", "AnyEvent", "CandidateSource", "Category", "ConsentChanged",
+    "ConsentChangedData", "Crop", "DeadLetter", "DeadLetterData", "EditRecipe", "ErasureReason",
+    "Event", "MediaClassified", "MediaClassifiedData", "MediaErased", "MediaErasedData",
+    "MediaUploaded", "MediaUploadedData", "ModelInfo", "Quality", "RejectionReason",
+    "RetractionReason", "Service", "StrictModel", "SuggestionCreated", "SuggestionCreatedData",
+    "SuggestionKind", "Topic", "TrainingAdmitted", "TrainingAdmittedData", "TrainingCandidate",
+    "TrainingCandidateData", "TrainingRejected", "TrainingRejectedData", "TrainingRetracted",
+    "TrainingRetractedData", "UserAction", "UserActionData", "Visibility", "new_trace_id",
+    "parse_event", "topic_named", "utcnow",
+]

@@ -1,0 +1,126 @@
+"""Media events: a photo arrived (ingest) and what the classifier found in it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import Field, StringConstraints
+
+from .base import Event, Geohash, ObjectKey, Sha256Hex, ShortText, StrictModel, UserKey, UtcDatetime
+
+ContentType = Literal["image/jpeg", "image/png", "image/heic", "image/heif", "image/webp"]
+
+
+class MediaUploadedData(StrictModel):
+    media_id: UUID
+    user_key: UserKey
+    bucket: Annotated[str, StringConstraints(min_length=3, max_length=63)]
+    object_key: ObjectKey
+    content_type: ContentType
+    size_bytes: int = Field(ge=1, le=2**40)
+    sha256: Sha256Hex
+    width: int = Field(ge=1, le=1_000_000)
+    height: int = Field(ge=1, le=1_000_000)
+    captured_at: UtcDatetime | None = Field(default=None, description="From EXIF or the client.")
+    camera_make: ShortText | None = None
+    camera_model: ShortText | None = None
+    orientation: int | None = Field(default=None, ge=1, le=8, description="EXIF orientation.")
+    coarse_location: Geohash | None = None
+    device: ShortText | None = None
+    album: ShortText | None = None
+
+
+class MediaUploaded(Event):
+    """A photo was accepted, stored and recorded by the ingest service. Exactly once per media."""
+
+    EVENT_TYPE = "media.uploaded"
+    event_type: Literal["media.uploaded"] = "media.uploaded"
+    schema_version: Literal[1] = 1
+    data: MediaUploadedData
+
+
+class Category(StrEnum):
+    photo = "photo"
+    screenshot = "screenshot"
+    document = "document"
+    other = "other"
+
+
+ReasonCode = Annotated[
+    str,
+    StringConstraints(min_length=3, max_length=120, pattern=r"^[a-z_]+:[A-Za-z0-9_.:-]+$"),
+    Field(description="`<signal>:<detail>`, e.g. `blurry:low_laplacian_variance`, "
+          "`duplicate:burst_of:<media_id>`.", examples=["screenshot:no_camera_exif"]),
+]
+
+
+class Quality(StrictModel):
+    sharpness: float = Field(ge=0, le=1, description="1 = crisp, 0 = very blurry.")
+    exposure: float = Field(ge=0, le=1, description="1 = well exposed, 0 = black or blown out.")
+    noise: float = Field(ge=0, le=1, description="0 = clean, 1 = very noisy.")
+    brightness: float = Field(ge=0, le=1, description="Mean luminance.")
+
+
+class ModelInfo(StrictModel):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=80)]
+    version: Annotated[str, StringConstraints(min_length=1, max_length=80)]
+
+
+class MediaClassifiedData(StrictModel):
+    media_id: UUID
+    user_key: UserKey
+    bucket: Annotated[str, StringConstraints(min_length=3, max_length=63)]
+    object_key: ObjectKey
+    width: int = Field(ge=0, le=1_000_000)
+    height: int = Field(ge=0, le=1_000_000)
+    captured_at: UtcDatetime | None = None
+    coarse_location: Geohash | None = None
+    category: Category
+    quality: Quality | None = Field(default=None, description="None when the image was unreadable.")
+    duplicate_group: UUID | None = Field(default=None, description="Near-duplicate group id.")
+    is_best_in_group: bool = True
+    nsfw_score: float | None = Field(default=None, ge=0, le=1)
+    face_count: int | None = Field(default=None, ge=0, le=1000)
+    labels: list[Annotated[str, StringConstraints(max_length=80)]] = Field(
+        default_factory=list, max_length=5, description="Top ImageNet labels."
+    )
+    embedding: list[float] | None = Field(
+        default=None, max_length=2048, description="L2-normalised image embedding."
+    )
+    gem_score: float = Field(ge=0, le=1)
+    is_gem: bool
+    reasons: list[ReasonCode] = Field(default_factory=list, max_length=32)
+    model: ModelInfo
+
+
+class MediaClassified(Event):
+    """The classifier's verdict on one media item: category, quality, duplicates, gem or not, why."""
+
+    EVENT_TYPE = "media.classified"
+    event_type: Literal["media.classified"] = "media.classified"
+    schema_version: Literal[1] = 1
+    data: MediaClassifiedData
+
+
+class ErasureReason(StrEnum):
+    media_deleted = "media_deleted"
+    account_erasure = "account_erasure"
+    retention_expired = "retention_expired"
+
+
+class MediaErasedData(StrictModel):
+    user_key: UserKey
+    media_ids: list[UUID] = Field(min_length=1, max_length=10_000)
+    reason: ErasureReason
+    erased_at: UtcDatetime
+
+
+class MediaErased(Event):
+    """Media was erased: every service must drop what it holds about these ids."""
+
+    EVENT_TYPE = "media.erased"
+    event_type: Literal["media.erased"] = "media.erased"
+    schema_version: Literal[1] = 1
+    data: MediaErasedData
