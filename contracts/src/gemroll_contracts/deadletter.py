@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Base64Bytes, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from .base import Event, Name, StrictModel, UtcDatetime
 
 
 class DeadLetterData(StrictModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, ser_json_bytes="base64", val_json_bytes="base64"
+    )
+
     source_topic: Annotated[str, StringConstraints(min_length=1, max_length=249)]
     source_partition: int = Field(ge=0)
     source_offset: int = Field(ge=0)
     consumer_group: Name
-    original_key: Base64Bytes | None = Field(default=None, description="Base64 of the key bytes.")
-    original_value: Base64Bytes = Field(description="Base64 of the original value bytes.")
+    original_key: bytes | None = Field(default=None, description="Key bytes (base64 in JSON).")
+    original_value: bytes = Field(description="Original value bytes (base64 in JSON).")
     error_type: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     error: Annotated[str, StringConstraints(min_length=1, max_length=4000)] = Field(
         description="Readable reason: which field failed and why."

@@ -1,0 +1,108 @@
+"""PostgreSQL through asyncpg: a pool per service schema and versioned SQL migrations.
+
+Each service owns one schema (`ingest`, `classifier`, ...). Migrations are the package's
+`migrations/NNNN_name.sql` files, applied in order at startup under an advisory lock and
+recorded in `<schema>.schema_migrations`.
+"""
+
+from __future__ import annotations
+
+import re
+import ssl
+from importlib import resources
+from typing import Any
+
+import asyncpg
+
+from .logging import get_logger
+from .settings import DatabaseSettings
+
+log = get_logger(__name__)
+
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def _ssl(settings: DatabaseSettings) -> Any:
+    if settings.sslmode == "disable":
+        return False
+    if settings.sslmode in ("verify-ca", "verify-full"):
+        ctx = ssl.create_default_context(cafile=settings.sslrootcert)
+        ctx.check_hostname = settings.sslmode == "verify-full"
+        return ctx
+    return settings.sslmode  # "prefer" / "require": asyncpg handles these names
+
+
+async def create_pool(settings: DatabaseSettings, schema: str) -> asyncpg.Pool:
+    if not _SCHEMA_NAME.match(schema):
+        raise ValueError(f"invalid schema name {schema!r}")
+
+    async def init(conn: asyncpg.Connection) -> None:
+        await conn.execute(f"SET search_path TO {schema}, public")
+        for json_type in ("json", "jsonb"):
+            await conn.set_type_codec(
+                json_type, encoder=_json_dumps, decoder=_json_loads, schema="pg_catalog"
+            )
+
+    pool = await asyncpg.create_pool(
+        settings.url.get_secret_value(),
+        min_size=settings.pool_min,
+        max_size=settings.pool_max,
+        ssl=_ssl(settings),
+        init=init,
+        command_timeout=30,
+    )
+    assert pool is not None
+    return pool
+
+
+def _json_dumps(value: Any) -> str:
+    import json
+
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def _json_loads(value: str) -> Any:
+    import json
+
+    return json.loads(value)
+
+
+def _migration_files(package: str) -> list[tuple[int, str, str]]:
+    root = resources.files(package).joinpath("migrations")
+    found = []
+    for entry in root.iterdir():
+        match = re.match(r"^(\d{4})_[a-z0-9_]+\.sql$", entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text()))
+    return sorted(found)
+
+
+async def migrate(pool: asyncpg.Pool, schema: str, package: str) -> list[str]:
+    """Apply the package's pending migrations to `schema`; return the names applied."""
+    applied: list[str] = []
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"migrate:{schema}")
+        await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        await conn.execute(f"SET LOCAL search_path TO {schema}, public")
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version int PRIMARY KEY, name text NOT NULL,"
+            " applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+        for version, name, sql in _migration_files(package):
+            if version in done:
+                continue
+            await conn.execute(sql)
+            await conn.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", version, name
+            )
+            applied.append(name)
+    if applied:
+        log.info("migrations_applied", schema=schema, migrations=applied)
+    return applied
+
+
+async def ping(pool: asyncpg.Pool) -> bool:
+    async with pool.acquire(timeout=2) as conn:
+        return await conn.fetchval("SELECT 1") == 1

@@ -1,0 +1,75 @@
+"""The HTTP side every service shares: /healthz, /readyz, /metrics and request metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from .metrics import HTTP_REQUESTS, HTTP_SECONDS
+
+ReadinessCheck = Callable[[], Awaitable[bool]]
+
+
+def subscribers_assigned(subscribers: Iterable[Any]) -> ReadinessCheck:
+    """Ready when every FastStream Kafka subscriber has at least one partition assigned."""
+    subs = list(subscribers)
+
+    async def check() -> bool:
+        for sub in subs:
+            consumer = getattr(sub, "consumer", None)
+            if consumer is None or not consumer.assignment():
+                return False
+        return True
+
+    return check
+
+
+async def _run_check(check: ReadinessCheck, timeout_s: float) -> bool:
+    try:
+        return bool(await asyncio.wait_for(check(), timeout_s))
+    except Exception:  # noqa: BLE001 - any failure means "not ready"
+        return False
+
+
+def add_operational_routes(
+    app: FastAPI, service: str, checks: dict[str, ReadinessCheck], timeout_s: float = 2.0
+) -> None:
+    """Adds /healthz (alive), /readyz (every check passes) and /metrics, plus HTTP metrics."""
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": service}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        names = list(checks)
+        results = await asyncio.gather(*(_run_check(checks[n], timeout_s) for n in names))
+        status = dict(zip(names, results, strict=True))
+        ready = all(results)
+        return JSONResponse({"ready": ready, "checks": status}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.middleware("http")
+    async def record(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            route = request.scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            HTTP_REQUESTS.labels(service, request.method, template, str(status)).inc()
+            HTTP_SECONDS.labels(service, request.method, template).observe(
+                time.perf_counter() - started
+            )

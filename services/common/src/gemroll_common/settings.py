@@ -1,0 +1,93 @@
+"""Settings shared by every service, read from the environment (or `<NAME>_FILE` secret files).
+
+Infrastructure endpoints use the plain names that `.run/stack.env` and Kubernetes Secrets
+provide (`KAFKA_BOOTSTRAP_SERVERS`, `DATABASE_URL`, `S3_ENDPOINT`, ...); each service adds its
+own `GEMROLL_<SVC>_` settings class.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class FileSecretsSettings(BaseSettings):
+    """Any field may instead be given as a file path in `<ENV_NAME>_FILE` (Kubernetes secrets)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_secret_files(cls, values: Any) -> Any:
+        if not isinstance(values, dict):
+            return values
+        prefix = (cls.model_config.get("env_prefix") or "").upper()
+        for name in cls.model_fields:
+            env_file = os.environ.get(f"{prefix}{name.upper()}_FILE")
+            if env_file and name not in values:
+                values[name] = Path(env_file).read_text().strip()
+        return values
+
+
+class KafkaSettings(FileSecretsSettings):
+    """Kafka client settings; TLS and SASL/SCRAM or mTLS as Strimzi issues them."""
+
+    model_config = SettingsConfigDict(env_prefix="KAFKA_", extra="ignore")
+
+    bootstrap_servers: str = "127.0.0.1:19092"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    topic_suffix: str = ""
+    """Appended to every topic name (tests use it to isolate runs)."""
+
+
+class DatabaseSettings(FileSecretsSettings):
+    model_config = SettingsConfigDict(env_prefix="DATABASE_", extra="ignore")
+
+    url: SecretStr = SecretStr("postgresql://gemroll:gemroll-dev@127.0.0.1:15432/gemroll")
+    sslmode: Literal["disable", "prefer", "require", "verify-ca", "verify-full"] = "prefer"
+    sslrootcert: str | None = None
+    pool_min: int = 1
+    pool_max: int = 10
+
+
+class S3Settings(FileSecretsSettings):
+    model_config = SettingsConfigDict(env_prefix="S3_", extra="ignore")
+
+    endpoint: str = "http://127.0.0.1:18333"
+    access_key: SecretStr = SecretStr("gemroll")
+    secret_key: SecretStr = SecretStr("gemroll-dev-secret")
+    bucket: str = "gemroll-media"
+    region: str = "us-east-1"
+    ca_file: str | None = None
+    server_side_encryption: bool = False
+    """Ask the store for SSE-S3 (MinIO with KES); SeaweedFS in dev does not need it."""
+
+
+class IdentitySettings(FileSecretsSettings):
+    """Secrets for user pseudonyms. Must be the same in every service."""
+
+    model_config = SettingsConfigDict(env_prefix="GEMROLL_", extra="ignore")
+
+    user_key_secret: SecretStr = SecretStr("dev-user-key-secret-change-me")
+
+
+class AuthSettings(FileSecretsSettings):
+    """Bearer JWT: HS256 with a shared secret (development) or RS256 with a public key / JWKS."""
+
+    model_config = SettingsConfigDict(env_prefix="GEMROLL_AUTH_", extra="ignore")
+
+    algorithm: Literal["HS256", "RS256"] = "HS256"
+    hs256_secret: SecretStr | None = SecretStr("dev-jwt-secret-change-me-please-32b")
+    rs256_public_key: str | None = None
+    jwks_url: str | None = None
+    issuer: str | None = "gemroll-dev"
+    audience: str | None = "gemroll"
+    leeway_seconds: int = 30
