@@ -1,0 +1,100 @@
+"""Property-based contract tests: valid events survive JSON round trips unchanged; invalid
+ones are refused with a readable error."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+from gemroll_contracts import ALL_EVENTS, Event, parse_event
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from polyfactory.factories.pydantic_factory import ModelFactory
+from pydantic import ValidationError
+
+SETTINGS = settings(max_examples=25, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+def valid_events(event: type[Event]) -> st.SearchStrategy[Event]:
+    """Valid instances honouring every field constraint (polyfactory), seeded by hypothesis."""
+    factory = ModelFactory.create_factory(event)
+
+    def build(seed: int) -> Event:
+        factory.seed_random(seed)
+        return factory.build()
+
+    return st.integers(min_value=0, max_value=2**32).map(build)
+
+
+@pytest.mark.parametrize("event", ALL_EVENTS, ids=lambda e: e.EVENT_TYPE)
+def test_valid_events_survive_serialize_and_parse(event: type[Event]) -> None:
+    @SETTINGS
+    @given(valid_events(event))
+    def check(instance: Event) -> None:
+        raw = instance.to_json()
+        assert event.from_json(raw) == instance
+        assert parse_event(raw) == instance
+        assert type(parse_event(raw)) is event
+
+    check()
+
+
+def _sample(event: type[Event]) -> dict:
+    factory = ModelFactory.create_factory(event)
+    factory.seed_random(7)
+    return json.loads(factory.build().to_json())
+
+
+@pytest.mark.parametrize("event", ALL_EVENTS, ids=lambda e: e.EVENT_TYPE)
+def test_unknown_fields_are_refused(event: type[Event]) -> None:
+    doc = _sample(event)
+    doc["data"]["surprise"] = 1
+    with pytest.raises(ValidationError) as info:
+        event.model_validate_json(json.dumps(doc))
+    assert "data.surprise" in str(info.value).replace("\n", " ").replace(" ", ".")
+    assert "Extra inputs are not permitted" in str(info.value)
+
+
+@pytest.mark.parametrize("event", ALL_EVENTS, ids=lambda e: e.EVENT_TYPE)
+def test_naive_datetimes_are_refused(event: type[Event]) -> None:
+    doc = _sample(event)
+    doc["occurred_at"] = datetime(2026, 1, 1, 12, 0).isoformat()
+    with pytest.raises(ValidationError, match="timezone"):
+        event.model_validate_json(json.dumps(doc))
+
+
+@given(st.text(min_size=201, max_size=400))
+@SETTINGS
+def test_unbounded_strings_are_refused(title: str) -> None:
+    from gemroll_contracts import SuggestionCreated
+
+    doc = _sample(SuggestionCreated)
+    doc["data"]["title"] = title
+    with pytest.raises(ValidationError, match="at most 200 characters"):
+        SuggestionCreated.model_validate_json(json.dumps(doc))
+
+
+def test_unbounded_lists_are_refused() -> None:
+    from gemroll_contracts import SuggestionCreated
+
+    doc = _sample(SuggestionCreated)
+    doc["data"]["media_ids"] = [doc["data"]["media_ids"][0]] * 10
+    with pytest.raises(ValidationError, match="at most 9 items"):
+        SuggestionCreated.model_validate_json(json.dumps(doc))
+
+
+def test_timestamps_are_normalised_to_utc() -> None:
+    from gemroll_contracts import MediaErased
+
+    doc = _sample(MediaErased)
+    doc["occurred_at"] = "2026-03-01T14:00:00+02:00"
+    assert MediaErased.model_validate_json(json.dumps(doc)).occurred_at.isoformat() == (
+        "2026-03-01T12:00:00+00:00"
+    )
+
+
+def test_unknown_event_type_is_refused_readably() -> None:
+    with pytest.raises(ValidationError, match="does not match any of the expected tags"):
+        parse_event(b'{"event_type": "media.teleported"}')
