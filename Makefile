@@ -2,17 +2,19 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PY := .venv/bin/python
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+UV := python3 -m uv
 
 .PHONY: help
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-$(UV):
-	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+.PHONY: uv
+uv:
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 
-.venv/.synced: $(UV) pyproject.toml uv.lock contracts/pyproject.toml services/*/pyproject.toml tools/pyproject.toml
-	$(UV) sync --all-packages --frozen --python 3.11
+.venv/.synced: pyproject.toml uv.lock contracts/pyproject.toml services/*/pyproject.toml tools/pyproject.toml
+	@$(MAKE) --no-print-directory uv
+	$(UV) sync --all-packages --python 3.11
 	@touch $@
 
 .PHONY: venv

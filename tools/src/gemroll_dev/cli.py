@@ -1,25 +1,75 @@
-"""`gemroll`: the project's command-line tool."""
+"""`gemroll`: the project's command-line tool.
+
+Service URLs come from the environment (INGEST_URL, SUGGESTER_URL, POLICY_URL,
+KAFKA_BOOTSTRAP_SERVERS), else from the running stack's `.run/stack.env`. Commands that act
+for a user take `--user USER` (a development token is made for them) or `--token JWT`.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+from collections.abc import Coroutine
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
 import typer
+from rich.console import Console
+from rich.table import Table
 
 app = typer.Typer(help="gemroll: hidden gems in your camera roll.", no_args_is_help=True)
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+UserOpt = typer.Option(None, "--user", "-u", help="Act as this user (development token).")
+TokenOpt = typer.Option(None, "--token", envvar="GEMROLL_TOKEN",
+                        help="Bearer token to use instead of --user.")
+
+
+def _token(user: str | None, token: str | None) -> str:
+    if token:
+        return token
+    if not user:
+        err.print("[red]error:[/] give --user USER (or --token / GEMROLL_TOKEN)")
+        raise typer.Exit(2)
+    from .client import dev_token
+
+    return dev_token(user)
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run `coro`, turning API errors into a one-line message and exit code 1."""
+    from .client import ApiError
+
+    try:
+        return asyncio.run(coro)
+    except ApiError as exc:
+        hint = {"consent_required": " (opt in first: gemroll consent USER on)"}.get(exc.code, "")
+        err.print(f"[red]error:[/] {exc}{hint}")
+        raise typer.Exit(1) from None
+
+
+def _client(token: str):  # type: ignore[no-untyped-def]
+    from .client import GemrollClient, ServiceUrls
+
+    return GemrollClient(ServiceUrls.discover(), token)
 
 
 @app.command()
 def token(user: str, ttl_hours: int = typer.Option(12, help="Token lifetime.")) -> None:
     """Print a development bearer token (HS256) for USER."""
-    from gemroll_common.auth import issue_dev_token
-    from gemroll_common.settings import AuthSettings
+    from .client import dev_token
 
-    typer.echo(issue_dev_token(user, AuthSettings(), ttl_seconds=ttl_hours * 3600))
+    typer.echo(dev_token(user, ttl_seconds=ttl_hours * 3600))
 
 
 @app.command()
 def up() -> None:
     """Start the local stack and the services (see .run/stack.env)."""
-    from gemroll_dev.stack.__main__ import main
+    from .stack.__main__ import main
 
     raise typer.Exit(main(["up"]))
 
@@ -27,7 +77,7 @@ def up() -> None:
 @app.command()
 def down() -> None:
     """Stop everything `gemroll up` started."""
-    from gemroll_dev.stack.__main__ import main
+    from .stack.__main__ import main
 
     raise typer.Exit(main(["down"]))
 
@@ -35,9 +85,251 @@ def down() -> None:
 @app.command()
 def status() -> None:
     """Show what is running."""
-    from gemroll_dev.stack.__main__ import main
+    from .stack.__main__ import main
 
     raise typer.Exit(main(["status"]))
+
+
+@app.command()
+def consent(
+    user: str,
+    state: str = typer.Argument(..., metavar="on|off",
+                                help="on: opt in to camera-roll suggestions; off: opt out."),
+    training: str | None = typer.Option(None, "--training", metavar="ok|opt-out",
+                                        help="Also set the training opt-out."),
+) -> None:
+    """Opt USER in to (or out of) camera-roll uploads and suggestions."""
+    if state not in ("on", "off") or training not in (None, "ok", "opt-out"):
+        err.print("[red]error:[/] STATE is on|off and --training is ok|opt-out")
+        raise typer.Exit(2)
+    opt_out = None if training is None else training == "opt-out"
+
+    async def go() -> dict[str, Any]:
+        async with _client(_token(user, None)) as api:
+            return await api.set_consent(camera_roll=state == "on", training_opt_out=opt_out)
+
+    result = _run(go())
+    out.print(f"{user}: camera_roll={result.get('camera_roll')} "
+              f"training_opt_out={result.get('training_opt_out')}")
+
+
+@app.command()
+def upload(
+    folder: Path = typer.Argument(..., exists=True, file_okay=False, dir_okay=True,
+                                  help="Folder of photos (searched recursively)."),
+    user: str | None = UserOpt,
+    token_: str | None = TokenOpt,
+    concurrency: int = typer.Option(4, min=1, max=32, help="Uploads in flight."),
+    state_file: Path | None = typer.Option(
+        None, "--state", help="Resume file (default: DIR/.gemroll-upload-<user>.json)."),
+) -> None:
+    """Upload a folder of photos: with a progress bar, resumable, skipping duplicates."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from .client import ServiceUrls
+    from .upload import (
+        UploadAborted,
+        UploadState,
+        camera_roll_files,
+        default_state_file,
+        file_size_total,
+        manifest_metadata,
+        upload_files,
+    )
+
+    bearer = _token(user, token_)
+    owner = user or "token"
+    files = camera_roll_files(folder)
+    if not files:
+        err.print(f"[yellow]no images in {folder}[/] (jpeg, png, heic, heif, webp)")
+        raise typer.Exit(1)
+    urls = ServiceUrls.discover()
+    state = UploadState.load(state_file or default_state_file(folder, owner),
+                             ingest_url=urls.ingest, user=owner)
+    bytes_bar = Progress(TextColumn("[bold]uploading"), BarColumn(), MofNCompleteColumn(),
+                         DownloadColumn(), TimeRemainingColumn(), console=err)
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with _client(bearer) as api:
+            with bytes_bar:
+                task = bytes_bar.add_task("upload", total=file_size_total(files))
+                count = bytes_bar.add_task("files", total=len(files), visible=False)
+
+                def done(_result: Any, path: Path) -> None:
+                    bytes_bar.advance(task, path.stat().st_size)
+                    bytes_bar.advance(count)
+
+                return await upload_files(api, folder, files, state, concurrency=concurrency,
+                                          metadata=manifest_metadata(folder), on_done=done)
+
+    try:
+        summary = _run(go())
+    except UploadAborted as exc:
+        hint = " (opt in first: gemroll consent USER on)" if exc.error.code == "consent_required" else ""
+        err.print(f"[red]stopped:[/] {exc.error.message} [{exc.error.code}]{hint}; "
+                  f"{len(exc.summary.results)} files done before, a rerun resumes")
+        raise typer.Exit(1) from None
+    out.print(
+        f"{summary.count('accepted', resumed=False)} uploaded, "
+        f"{summary.count('duplicate', resumed=False)} duplicates skipped, "
+        f"{sum(r.resumed for r in summary.results)} already done earlier, "
+        f"{summary.count('rejected')} rejected, {len(summary.failed)} failed"
+    )
+    for result in summary.results:
+        if result.entry.status == "rejected" and not result.resumed:
+            out.print(f"  [yellow]rejected[/] {result.name}: {result.entry.error}")
+    for name, reason in summary.failed:
+        out.print(f"  [red]failed[/] {name}: {reason}")
+    out.print(f"state: {state.path}")
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def suggestions(
+    user: str | None = UserOpt,
+    token_: str | None = TokenOpt,
+    status_: str | None = typer.Option(None, "--status", help="proposed, saved, shared, ..."),
+    kind: str | None = typer.Option(None, "--kind", help="edit, highlight or collage."),
+    as_json: bool = typer.Option(False, "--json", help="Print the API's JSON."),
+) -> None:
+    """List a user's suggestions."""
+    bearer = _token(user, token_)
+
+    async def go() -> list[dict[str, Any]]:
+        async with _client(bearer) as api:
+            return await api.suggestions(status=status_, kind=kind)
+
+    found = _run(go())
+    if as_json:
+        typer.echo(json.dumps(found, indent=1))
+        return
+    table = Table(title=f"{len(found)} suggestions", title_justify="left")
+    for column in ("id", "kind", "status", "title", "photos", "created"):
+        table.add_column(column)
+    for s in found:
+        created = datetime.fromisoformat(s["created_at"]).strftime("%Y-%m-%d %H:%M")
+        table.add_row(str(s["id"]), s["kind"], s["status"], s["title"],
+                      str(len(s["media_ids"])), created)
+    out.print(table)
+
+
+@app.command()
+def act(
+    suggestion_id: str,
+    action: str = typer.Argument(..., metavar="save|share|edit|dismiss"),
+    user: str | None = UserOpt,
+    token_: str | None = TokenOpt,
+) -> None:
+    """Save, share, edit (apply the AI edit) or dismiss a suggestion."""
+    bearer = _token(user, token_)
+
+    async def go() -> dict[str, Any]:
+        async with _client(bearer) as api:
+            return await api.act(suggestion_id, action)
+
+    try:
+        result = _run(go())
+    except ValueError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    out.print(f"{suggestion_id}: {result.get('status', action)}")
+
+
+@app.command()
+def tail(
+    topics: list[str] = typer.Argument(..., help="Topic names, full or short "
+                                       "(media.classified, suggestions, user-actions, ...)."),
+    from_beginning: bool = typer.Option(False, "--from-beginning", help="Replay the topic."),
+    user: str | None = typer.Option(None, "--user", "-u", help="Only this user's events."),
+    limit: int | None = typer.Option(None, "--limit", "-n", help="Stop after N events."),
+    suffix: str = typer.Option("", "--suffix", envvar="KAFKA_TOPIC_SUFFIX",
+                               help="Topic suffix (isolated test topics)."),
+    as_json: bool = typer.Option(False, "--json", help="Print each event's JSON."),
+) -> None:
+    """Follow topics and pretty-print each event as it arrives (Ctrl-C stops)."""
+    from .client import stack_value, user_key_of
+    from .tail import resolve_topic, run_follow, summarize, user_of
+
+    try:
+        names = [resolve_topic(t) + suffix for t in topics]
+    except KeyError as exc:
+        err.print(f"[red]error:[/] {exc.args[0]}")
+        raise typer.Exit(2) from None
+    only = user_key_of(user) if user else None
+    bootstrap = stack_value("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
+    err.print(f"following {', '.join(names)} on {bootstrap}", style="dim")
+
+    def show(topic: str, event: Any, raw: bytes, error: str | None) -> None:
+        if event is None:
+            out.print(f"[red]unparseable[/] on {topic}: {error}  {raw[:120]!r}")
+            return
+        if only and user_of(event) not in (only, None):
+            return
+        if as_json:
+            typer.echo(event.model_dump_json())
+            return
+        when = event.occurred_at.astimezone().strftime("%H:%M:%S")
+        who = (user_of(event) or getattr(event.data, "subject", "") or "")[:8]
+        out.print(f"[dim]{when}[/] [bold cyan]{event.event_type:<19}[/] [dim]{who:<8}[/] "
+                  f"{summarize(event)}", highlight=False, soft_wrap=True)
+
+    try:
+        run_follow(bootstrap, names, show, from_beginning=from_beginning, limit=limit)
+    except LookupError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def review(
+    port: int = typer.Option(18080, help="Port on 127.0.0.1."),
+    user: str | None = typer.Option(None, "--user", "-u",
+                                    help="Print a sign-in link with a token for USER."),
+) -> None:
+    """Serve the review page (suggestions, actions, training report) on 127.0.0.1."""
+    from .client import stack_value
+    from .review.__main__ import serve, upstreams_from_env
+
+    running = stack_value("REVIEW_URL", "")
+    url = f"http://127.0.0.1:{port}"
+    if running and running.endswith(f":{port}") and _answers(f"{running}/healthz"):
+        err.print(f"the review page already runs at {running} (started by `gemroll up`)")
+        if user:
+            out.print(_sign_in_link(running, user))
+        return
+    upstreams = upstreams_from_env()
+    err.print(f"review page: {url}  (proxying {', '.join(f'{k} {v}' for k, v in upstreams.items())})")
+    if user:
+        out.print(_sign_in_link(url, user))
+    serve("127.0.0.1", port, upstreams)
+
+
+def _answers(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(url, timeout=2).is_success
+    except httpx.HTTPError:
+        return False
+
+
+def _sign_in_link(base: str, user: str) -> str:
+    from .client import dev_token
+
+    return f"{base}/#token={dev_token(user)}"
+
+
+def main() -> None:  # pragma: no cover - console script
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app()
 
 
 if __name__ == "__main__":

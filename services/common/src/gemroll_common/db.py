@@ -37,7 +37,6 @@ async def create_pool(settings: DatabaseSettings, schema: str) -> asyncpg.Pool:
         raise ValueError(f"invalid schema name {schema!r}")
 
     async def init(conn: asyncpg.Connection) -> None:
-        await conn.execute(f"SET search_path TO {schema}, public")
         for json_type in ("json", "jsonb"):
             await conn.set_type_codec(
                 json_type, encoder=_json_dumps, decoder=_json_loads, schema="pg_catalog"
@@ -50,6 +49,8 @@ async def create_pool(settings: DatabaseSettings, schema: str) -> asyncpg.Pool:
         ssl=_ssl(settings),
         init=init,
         command_timeout=30,
+        # A startup parameter, not a SET: the pool's RESET ALL on release keeps it.
+        server_settings={"search_path": f"{schema}, public"},
     )
     assert pool is not None
     return pool

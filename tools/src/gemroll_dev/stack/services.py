@@ -8,7 +8,9 @@ background process with its own pid file and log (`<run>/pids/<name>.pid`, `<run
 nothing is started, services included.
 
 Each service is a FastAPI app built by `gemroll_<name>.app:create_app` (uvicorn --factory);
-it reads the endpoints from the environment and answers /healthz when alive.
+it reads the endpoints from the environment and answers /healthz when alive. The review
+page's dev server (`review`) comes last. Ports follow `service_port`: 18080 (review) and
+18081-18084 on the default stack, shifted with the Kafka port for an isolated one.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import importlib.util
 import sys
 from collections.abc import Callable
 
-from .config import StackConfig, StackEndpoints
+from .config import Ports, StackConfig, StackEndpoints
 from .process import ProcessSpec
 
 ServiceFactory = Callable[[StackConfig, StackEndpoints], ProcessSpec]
@@ -42,12 +44,26 @@ async def http_ready(url: str) -> bool:
 
 
 SERVICE_PORTS: dict[str, int] = {"ingest": 18081, "classifier": 18082, "suggester": 18083, "policy": 18084}
+REVIEW_PORT = 18080
+"""Defaults for the stack on the default ports; see `service_port`."""
+
+
+def service_port(cfg: StackConfig, name: str) -> int:
+    """The port of `name` ("review" or a service) in the stack `cfg` describes: its default,
+    shifted as far as the stack's Kafka port is from the default one. A second, isolated
+    stack (other Kafka port) thereby gets its own service ports."""
+    base = REVIEW_PORT if name == "review" else SERVICE_PORTS[name]
+    return base + cfg.ports.kafka - Ports().kafka
+
+
+def service_url(cfg: StackConfig, name: str) -> str:
+    return f"http://127.0.0.1:{service_port(cfg, name)}"
 
 
 def _service(name: str) -> ServiceFactory:
     def factory(cfg: StackConfig, endpoints: StackEndpoints) -> ProcessSpec:
-        port = SERVICE_PORTS[name]
-        url = f"http://127.0.0.1:{port}"
+        port = service_port(cfg, name)
+        url = service_url(cfg, name)
         return ProcessSpec(
             name=name,
             argv=(sys.executable, "-m", "uvicorn", "--factory", f"gemroll_{name}.app:create_app",
@@ -63,6 +79,24 @@ def _service(name: str) -> ServiceFactory:
     return factory
 
 
+def review(cfg: StackConfig, endpoints: StackEndpoints) -> ProcessSpec:
+    """The review page's dev server (`gemroll review`): static page + /api/<service>/ proxy."""
+    port = service_port(cfg, "review")
+    url = service_url(cfg, "review")
+    upstreams = {f"GEMROLL_REVIEW_{svc.upper()}_URL": service_url(cfg, svc)
+                 for svc in ("ingest", "suggester", "policy")}
+    return ProcessSpec(
+        name="review",
+        argv=(sys.executable, "-m", "gemroll_dev.review", "--host", "127.0.0.1",
+              "--port", str(port)),
+        env={**upstreams, "PYTHONUNBUFFERED": "1"},
+        ready=lambda: http_ready(f"{url}/healthz"),
+        ports=(port,),
+        cwd=cfg.root,
+        exports={"REVIEW_URL": url},
+    )
+
+
 def _has_app(name: str) -> bool:
     try:
         return importlib.util.find_spec(f"gemroll_{name}.app") is not None
@@ -73,3 +107,4 @@ def _has_app(name: str) -> bool:
 for _name in SERVICE_PORTS:
     if _has_app(_name):  # a service without an app module yet is not started
         register(_service(_name))
+register(review)

@@ -1,0 +1,1 @@
+"""Adapters: Pillow decoding, torch and onnx models, S3, PostgreSQL, Kafka."""

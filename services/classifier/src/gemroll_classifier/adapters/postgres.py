@@ -1,0 +1,84 @@
+"""The result store in PostgreSQL (schema `classifier`): verdicts, embeddings, groups."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+import numpy as np
+from gemroll_contracts import MediaClassified, TrainingCandidate
+
+from ..domain.duplicates import Shot
+from ..ports import ResultRow, StoredResult
+
+_SIGN = 1 << 63
+
+
+def _to_bigint(phash: int | None) -> int | None:
+    """64-bit hash -> signed bigint."""
+    return None if phash is None else (phash - (1 << 64) if phash >= _SIGN else phash)
+
+
+def _from_bigint(value: int) -> int:
+    return value + (1 << 64) if value < 0 else value
+
+
+class PostgresResults:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def stored(self, media_ids: Sequence[UUID]) -> dict[UUID, StoredResult]:
+        if not media_ids:
+            return {}
+        rows = await self._pool.fetch(
+            "SELECT media_id, classified_event, candidate_event FROM media_results "
+            "WHERE media_id = ANY($1::uuid[])", list(media_ids))
+        return {r["media_id"]: StoredResult(
+            classified=MediaClassified.model_validate(r["classified_event"]),
+            candidate=TrainingCandidate.model_validate(r["candidate_event"])
+            if r["candidate_event"] else None) for r in rows}
+
+    async def recent_shots(self, user_key: str, since: datetime, limit: int) -> list[Shot]:
+        rows = await self._pool.fetch(
+            "SELECT media_id, category, phash, embedding, quality_score, captured_at,"
+            " duplicate_group, current_best FROM media_results"
+            " WHERE user_key = $1 AND embedding IS NOT NULL"
+            " AND coalesce(captured_at, classified_at) >= $2"
+            " ORDER BY coalesce(captured_at, classified_at) DESC LIMIT $3",
+            user_key, since, limit)
+        return [Shot(media_id=str(r["media_id"]), category=r["category"],
+                     phash=_from_bigint(r["phash"]),
+                     embedding=np.frombuffer(r["embedding"], dtype="<f4"),
+                     quality_score=float(r["quality_score"]), captured_at=r["captured_at"],
+                     group_id=str(r["duplicate_group"]) if r["duplicate_group"] else None,
+                     is_best=r["current_best"]) for r in rows]
+
+    async def save(self, rows: Sequence[ResultRow], group_bests: dict[UUID, UUID]) -> None:
+        records = [(
+            r.media_id, r.user_key, r.captured_at, r.category, r.gem_score, r.is_gem,
+            r.quality_score, r.duplicate_group, r.is_best, r.is_best, _to_bigint(r.phash),
+            r.embedding.astype("<f4").tobytes() if r.embedding is not None else None,
+            list(r.reasons), r.classified.model_dump(mode="json"),
+            r.candidate.model_dump(mode="json") if r.candidate else None,
+        ) for r in rows]
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.executemany(
+                "INSERT INTO media_results (media_id, user_key, captured_at, category,"
+                " gem_score, is_gem, quality_score, duplicate_group, is_best, current_best,"
+                " phash, embedding, reasons, classified_event, candidate_event)"
+                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)"
+                " ON CONFLICT (media_id) DO NOTHING", records)
+            if group_bests:
+                await conn.execute(
+                    "UPDATE media_results m SET current_best = (m.media_id = b.best)"
+                    " FROM unnest($1::uuid[], $2::uuid[]) AS b(grp, best)"
+                    " WHERE m.duplicate_group = b.grp",
+                    list(group_bests), list(group_bests.values()))
+
+    async def erase(self, user_key: str, media_ids: Sequence[UUID]) -> int:
+        result = await self._pool.execute(
+            "DELETE FROM media_results WHERE user_key = $1 AND media_id = ANY($2::uuid[])",
+            user_key, list(media_ids))
+        return int(result.split()[-1])

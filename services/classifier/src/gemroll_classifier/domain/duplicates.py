@@ -1,0 +1,116 @@
+"""Near-duplicate groups among one user's recent media, and the best shot of each group.
+
+Two shots are near duplicates when their embeddings are very close, or close with similar
+perceptual hashes. Every readable item gets a group (a singleton at first) so later shots can
+join it. Events already published cannot change, so a later, better shot *supersedes* the
+best: it is published with `is_best_in_group=true` and `duplicate:supersedes:<old best>`, and
+consumers take the latest best claim of a group (equivalently: the highest gem score among
+the group's best claims). Items of one micro-batch are resolved together in capture-time
+order, so a burst inside one batch ends with exactly one best shot.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from .scorer import DuplicateDecision
+
+GROUP_NAMESPACE = uuid.UUID("5b0d7e2a-3c1f-4f4e-9a51-6a8f7c2d9e10")
+
+
+@dataclass(frozen=True)
+class DuplicateRules:
+    cosine_strong: float = 0.93  # this close: duplicates whatever the hash says
+    cosine_weak: float = 0.82  # this close and ...
+    hash_distance: int = 14  # ... hashes within this many bits (of 64)
+    best_margin: float = 0.01  # a later shot must beat the best by this much
+
+
+@dataclass
+class Shot:
+    """What grouping needs to know about one media item."""
+
+    media_id: str
+    category: str
+    phash: int
+    embedding: np.ndarray  # L2-normalised
+    quality_score: float
+    captured_at: datetime | None = None
+    group_id: str | None = None
+    is_best: bool = False
+
+
+def hamming(a: int, b: int) -> int:
+    return (a ^ b).bit_count()
+
+
+def group_for(media_id: str) -> str:
+    """The id of the group an item founds (deterministic, so retries agree)."""
+    return str(uuid.uuid5(GROUP_NAMESPACE, media_id))
+
+
+def _match(shot: Shot, recent: Sequence[Shot], rules: DuplicateRules) -> Shot | None:
+    candidates = [r for r in recent if r.category == shot.category and r.media_id != shot.media_id]
+    if not candidates:
+        return None
+    sims = np.stack([r.embedding for r in candidates]) @ shot.embedding
+    best: Shot | None = None
+    best_sim = -1.0
+    for r, sim in zip(candidates, sims.tolist(), strict=True):
+        close = sim >= rules.cosine_strong or (
+            sim >= rules.cosine_weak and hamming(r.phash, shot.phash) <= rules.hash_distance)
+        if close and sim > best_sim:
+            best, best_sim = r, sim
+    return best
+
+
+def assign_groups(new: Iterable[Shot], recent: Sequence[Shot],
+                  rules: DuplicateRules = DuplicateRules()) -> dict[str, DuplicateDecision]:
+    """Group the new shots (one user's, in capture order) with the recent ones and each other.
+
+    `recent` shots carry their stored group and whether they are the group's current best;
+    they are updated in place (the caller persists `is_best` changes).
+    """
+    pool = list(recent)
+    members: dict[str, list[Shot]] = {}
+    for shot in recent:
+        if shot.group_id:
+            members.setdefault(shot.group_id, []).append(shot)
+    fresh: list[Shot] = []
+    for shot in new:
+        match = _match(shot, pool, rules)
+        shot.group_id = match.group_id if match and match.group_id else group_for(shot.media_id)
+        if match and not match.group_id:
+            match.group_id = shot.group_id
+            members.setdefault(shot.group_id, []).append(match)
+        members.setdefault(shot.group_id, []).append(shot)
+        pool.append(shot)
+        fresh.append(shot)
+
+    decisions: dict[str, DuplicateDecision] = {}
+    fresh_ids = {s.media_id for s in fresh}
+    for group_id in {s.group_id for s in fresh if s.group_id}:
+        shots = members[group_id]
+        old_best = next((s for s in shots if s.is_best and s.media_id not in fresh_ids), None)
+        new_shots = [s for s in shots if s.media_id in fresh_ids]
+        top_new = max(new_shots, key=lambda s: s.quality_score)
+        if old_best is None or top_new.quality_score > old_best.quality_score + rules.best_margin:
+            best, superseded = top_new, old_best
+        else:
+            best, superseded = old_best, None
+        for s in shots:
+            s.is_best = s is best
+        for s in new_shots:
+            if s is best:
+                decisions[s.media_id] = DuplicateDecision(
+                    group_id=group_id, is_best=True,
+                    supersedes=superseded.media_id if superseded else None)
+            else:
+                decisions[s.media_id] = DuplicateDecision(
+                    group_id=group_id, is_best=False, best_id=best.media_id)
+    return decisions

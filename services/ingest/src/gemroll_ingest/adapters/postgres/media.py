@@ -1,0 +1,177 @@
+"""Media records: reservation, acceptance (with the outbox), listing, deletion, erasure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from ...domain.exif import GpsFix
+from ...domain.media import MediaRecord
+from ...domain.paging import Cursor
+from ...ports import DuplicateMedia, ErasedMedia, OutboxMessage
+from .outbox import insert_outbox
+
+_COLUMNS = (
+    "media_id, user_key, state, source, object_key, content_type, size_bytes, sha256, width,"
+    " height, captured_at, camera_make, camera_model, orientation, coarse_location, device,"
+    " album, gps_latitude, gps_longitude, gps_altitude_m, created_at, announced_at,"
+    " classified_at"
+)
+
+
+def _record(row: asyncpg.Record) -> MediaRecord:
+    gps = None
+    if row["gps_latitude"] is not None and row["gps_longitude"] is not None:
+        gps = GpsFix(row["gps_latitude"], row["gps_longitude"], row["gps_altitude_m"])
+    return MediaRecord(
+        media_id=row["media_id"], user_key=row["user_key"], object_key=row["object_key"],
+        content_type=row["content_type"], size_bytes=row["size_bytes"], sha256=row["sha256"],
+        width=row["width"], height=row["height"], captured_at=row["captured_at"],
+        camera_make=row["camera_make"], camera_model=row["camera_model"],
+        orientation=row["orientation"], coarse_location=row["coarse_location"],
+        device=row["device"], album=row["album"], gps=gps, source=row["source"],
+        state=row["state"], created_at=row["created_at"], announced_at=row["announced_at"],
+        classified_at=row["classified_at"],
+    )
+
+
+class PgMediaRepository:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def find_live(self, user_key: str, sha256: str) -> MediaRecord | None:
+        async with self._pool.acquire() as conn:
+            row = await conn.fetchrow(
+                f"SELECT {_COLUMNS} FROM media WHERE user_key = $1 AND sha256 = $2"
+                " AND state IN ('storing', 'accepted')", user_key, sha256)
+        return _record(row) if row else None
+
+    async def reserve(self, record: MediaRecord) -> None:
+        gps = record.gps
+        try:
+            async with self._pool.acquire() as conn:
+                await conn.execute(
+                    "INSERT INTO media (media_id, user_key, state, source, object_key,"
+                    " content_type, size_bytes, sha256, width, height, captured_at, camera_make,"
+                    " camera_model, orientation, coarse_location, device, album, gps_latitude,"
+                    " gps_longitude, gps_altitude_m) VALUES ($1, $2, 'storing', $3, $4, $5, $6,"
+                    " $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+                    record.media_id, record.user_key, record.source, record.object_key,
+                    record.content_type, record.size_bytes, record.sha256, record.width,
+                    record.height, record.captured_at, record.camera_make, record.camera_model,
+                    record.orientation, record.coarse_location, record.device, record.album,
+                    gps.latitude if gps else None, gps.longitude if gps else None,
+                    gps.altitude_m if gps else None,
+                )
+        except asyncpg.UniqueViolationError:
+            existing = await self.find_live(record.user_key, record.sha256)
+            if existing is None:  # the other reservation was discarded meanwhile: try again
+                return await self.reserve(record)
+            raise DuplicateMedia(existing) from None
+
+    async def accept(
+        self, media_id: UUID, messages: Sequence[OutboxMessage], *,
+        complete_upload: UUID | None = None,
+    ) -> bool:
+        async with self._pool.acquire() as conn, conn.transaction():
+            status = await conn.execute(
+                "UPDATE media SET state = 'accepted', accepted_at = clock_timestamp()"
+                " WHERE media_id = $1 AND state = 'storing'", media_id)
+            if status != "UPDATE 1":
+                return False
+            await insert_outbox(conn, messages)
+            if complete_upload is not None:
+                await conn.execute(
+                    "UPDATE uploads SET state = 'completed', outcome = 'accepted', media_id = $2,"
+                    " closed_at = clock_timestamp() WHERE upload_id = $1",
+                    complete_upload, media_id)
+        return True
+
+    async def discard(self, media_id: UUID) -> None:
+        async with self._pool.acquire() as conn:
+            await conn.execute("DELETE FROM media WHERE media_id = $1 AND state = 'storing'",
+                               media_id)
+
+    async def get(self, user_key: str, media_id: UUID) -> MediaRecord | None:
+        async with self._pool.acquire() as conn:
+            row = await conn.fetchrow(
+                f"SELECT {_COLUMNS} FROM media WHERE media_id = $1 AND user_key = $2"
+                " AND state = 'accepted'", media_id, user_key)
+        return _record(row) if row else None
+
+    async def list(self, user_key: str, after: Cursor | None, limit: int) -> list[MediaRecord]:
+        async with self._pool.acquire() as conn:
+            if after is None:
+                rows = await conn.fetch(
+                    f"SELECT {_COLUMNS} FROM media WHERE user_key = $1 AND state = 'accepted'"
+                    " ORDER BY created_at DESC, media_id DESC LIMIT $2", user_key, limit)
+            else:
+                rows = await conn.fetch(
+                    f"SELECT {_COLUMNS} FROM media WHERE user_key = $1 AND state = 'accepted'"
+                    " AND (created_at, media_id) < ($2, $3)"
+                    " ORDER BY created_at DESC, media_id DESC LIMIT $4",
+                    user_key, after.created_at, after.media_id, limit)
+        return [_record(r) for r in rows]
+
+    async def mark_deleted(self, user_key: str, media_id: UUID, message: OutboxMessage) -> str:
+        async with self._pool.acquire() as conn, conn.transaction():
+            state = await conn.fetchval(
+                "SELECT state FROM media WHERE media_id = $1 AND user_key = $2 FOR UPDATE",
+                media_id, user_key)
+            if state == "deleted":
+                return "deleted"
+            if state != "accepted":
+                return "missing"
+            await conn.execute(
+                "UPDATE media SET state = 'deleted', deleted_at = clock_timestamp()"
+                " WHERE media_id = $1", media_id)
+            await insert_outbox(conn, [message])
+            return "accepted"
+
+    async def erasable(self, user_key: str, media_ids: Sequence[UUID]) -> list[ErasedMedia]:
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT media_id, object_key FROM media WHERE user_key = $1"
+                " AND media_id = ANY($2::uuid[]) AND state <> 'erased'",
+                user_key, list(media_ids))
+        return [ErasedMedia(r["media_id"], r["object_key"]) for r in rows]
+
+    async def tombstone(self, user_key: str, media_ids: Sequence[UUID]) -> int:
+        ids = list(media_ids)
+        async with self._pool.acquire() as conn, conn.transaction():
+            status = await conn.execute(
+                "UPDATE media SET state = 'erased', erased_at = clock_timestamp(),"
+                " source = NULL, object_key = NULL, content_type = NULL, size_bytes = NULL,"
+                " sha256 = NULL, width = NULL, height = NULL, captured_at = NULL,"
+                " camera_make = NULL, camera_model = NULL, orientation = NULL,"
+                " coarse_location = NULL, device = NULL, album = NULL, gps_latitude = NULL,"
+                " gps_longitude = NULL, gps_altitude_m = NULL, accepted_at = NULL,"
+                " announced_at = NULL, classified_at = NULL, deleted_at = NULL"
+                " WHERE user_key = $1 AND media_id = ANY($2::uuid[]) AND state <> 'erased'",
+                user_key, ids)
+            # Published copies and unsent announcements go; pending user actions still leave.
+            await conn.execute(
+                "DELETE FROM outbox WHERE media_id = ANY($1::uuid[])"
+                " AND (published_at IS NOT NULL OR event_type = 'media.uploaded')", ids)
+            await conn.execute(
+                "DELETE FROM uploads WHERE user_key = $1 AND media_id = ANY($2::uuid[])",
+                user_key, ids)
+        return int(status.split()[-1])
+
+    async def mark_classified(self, media_id: UUID, at: datetime) -> bool:
+        async with self._pool.acquire() as conn:
+            status = await conn.execute(
+                "UPDATE media SET classified_at = $2 WHERE media_id = $1"
+                " AND state = 'accepted' AND classified_at IS NULL", media_id, at)
+        return status == "UPDATE 1"
+
+    async def stale_reservations(self, older_than_s: int) -> list[MediaRecord]:
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                f"SELECT {_COLUMNS} FROM media WHERE state = 'storing'"
+                " AND created_at < clock_timestamp() - make_interval(secs => $1) LIMIT 500",
+                float(older_than_s))
+        return [_record(r) for r in rows]

@@ -1,0 +1,181 @@
+"""What the use cases need from the outside world, as Protocols (fakes live in the tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from gemroll_contracts import Event, Topic
+
+from .domain.consent import ConsentState
+from .domain.media import ClientMetadata, ImageFacts, MediaRecord, StagedFile
+from .domain.paging import Cursor
+
+
+class DuplicateMedia(Exception):
+    """The user already has (or is storing) media with these bytes."""
+
+    def __init__(self, existing: MediaRecord) -> None:
+        super().__init__(str(existing.media_id))
+        self.existing = existing
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """An event waiting in the outbox, exactly as it will be published."""
+
+    topic: Topic
+    key: str
+    event: Event
+    media_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class PendingMessage:
+    """A stored outbox row the relay publishes."""
+
+    id: int
+    topic: str
+    key: str
+    event_type: str
+    payload: bytes
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A presigned (two-step) upload."""
+
+    upload_id: UUID
+    user_key: str
+    staging_key: str
+    state: str
+    """`pending`, `completed`, `failed` or `expired`."""
+    metadata: ClientMetadata
+    expires_at: datetime
+    media_id: UUID | None = None
+    outcome: str | None = None
+    """`accepted`, `duplicate`, or the error code it failed with."""
+
+
+@dataclass(frozen=True)
+class ErasedMedia:
+    media_id: UUID
+    object_key: str | None
+
+
+class MediaRepository(Protocol):
+    async def find_live(self, user_key: str, sha256: str) -> MediaRecord | None:
+        """Media with these bytes that is being stored or accepted (not deleted or erased)."""
+
+    async def reserve(self, record: MediaRecord) -> None:
+        """Insert the record in state `storing`; raises DuplicateMedia on the same bytes."""
+
+    async def accept(
+        self, media_id: UUID, messages: Sequence[OutboxMessage], *,
+        complete_upload: UUID | None = None,
+    ) -> bool:
+        """One transaction: `storing` -> `accepted`, outbox rows, and (for presigned uploads)
+        the upload marked completed. False when the reservation is gone (erased or swept)."""
+
+    async def discard(self, media_id: UUID) -> None:
+        """Remove a reservation that never got accepted."""
+
+    async def get(self, user_key: str, media_id: UUID) -> MediaRecord | None:
+        """An accepted media item of this user (None for others', deleted or erased)."""
+
+    async def list(self, user_key: str, after: Cursor | None, limit: int) -> list[MediaRecord]:
+        """Accepted media, newest first, strictly after the cursor."""
+
+    async def mark_deleted(self, user_key: str, media_id: UUID, message: OutboxMessage) -> str:
+        """`accepted` -> `deleted` with the outbox row, one transaction. Returns the state the
+        item was in: `accepted` (now deleted), `deleted` (already), or `missing`."""
+
+    async def erasable(self, user_key: str, media_ids: Sequence[UUID]) -> list[ErasedMedia]:
+        """The user's media among these ids that is not erased yet, with object keys."""
+
+    async def tombstone(self, user_key: str, media_ids: Sequence[UUID]) -> int:
+        """Keep only id, owner and erasure time; drop content, outbox rows and upload rows."""
+
+    async def mark_classified(self, media_id: UUID, at: datetime) -> bool: ...
+
+    async def stale_reservations(self, older_than_s: int) -> list[MediaRecord]: ...
+
+
+class UploadRepository(Protocol):
+    async def create(self, upload: Upload) -> None: ...
+
+    async def get(self, user_key: str, upload_id: UUID) -> Upload | None: ...
+
+    async def close(
+        self, upload_id: UUID, *, state: str, outcome: str, media_id: UUID | None = None
+    ) -> bool:
+        """pending -> `state` (completed, failed, expired). False when no longer pending."""
+
+    async def staging_deleted(self, upload_id: UUID) -> None: ...
+
+    async def expired(self, grace_s: int, limit: int) -> list[Upload]: ...
+
+    async def leftover_staging(self, limit: int) -> list[Upload]:
+        """Closed uploads whose staging object may still exist."""
+
+    async def delete_for_user(self, user_key: str) -> int: ...
+
+
+class ConsentRepository(Protocol):
+    async def get(self, user_key: str) -> ConsentState | None: ...
+
+    async def apply(self, state: ConsentState) -> bool:
+        """Store the state if its ledger_seq is newer; True when stored."""
+
+
+class OutboxStore(Protocol):
+    async def claim_and_publish(self, limit: int, publish: PublishBatch) -> int:
+        """Lock the oldest unpublished rows, hand them to `publish`, mark them published when it
+        returns, all in one transaction (a failure leaves them pending). Returns the count."""
+
+    async def pending_count(self) -> int: ...
+
+    async def purge_published(self, older_than_s: int) -> int: ...
+
+
+class PublishBatch(Protocol):
+    async def __call__(self, messages: Sequence[PendingMessage]) -> None: ...
+
+
+class RawPublisher(Protocol):
+    """Publishes an outbox row's stored bytes to its topic."""
+
+    async def publish(self, message: PendingMessage) -> None: ...
+
+
+class BlobStore(Protocol):
+    bucket: str
+
+    async def put_file(
+        self, key: str, path: str, size: int, content_type: str, sha256: str
+    ) -> None: ...
+
+    async def size(self, key: str) -> int | None:
+        """The object's size, or None when it does not exist."""
+
+    def download(self, key: str, max_bytes: int) -> AbstractAsyncContextManager[StagedFile]:
+        """Stream the object into a temporary file (hashing as it goes), removed on exit;
+        TooLarge past `max_bytes`."""
+
+    async def copy(self, source: str, target: str, content_type: str, sha256: str) -> None: ...
+
+    async def delete(self, key: str) -> None:
+        """Idempotent: deleting a missing object succeeds."""
+
+    async def delete_prefix(self, prefix: str) -> int: ...
+
+    async def presigned_put(self, key: str, ttl_s: int) -> str: ...
+
+
+class ImageInspector(Protocol):
+    async def inspect(self, staged: StagedFile) -> ImageFacts:
+        """Sniff, verify and read EXIF; raises the domain's validation errors."""

@@ -1,0 +1,44 @@
+"""The ingest service's own settings (`GEMROLL_INGEST_*`); endpoints come from gemroll_common."""
+
+from __future__ import annotations
+
+from gemroll_common.settings import FileSecretsSettings
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+MB = 1024 * 1024
+
+
+class IngestSettings(FileSecretsSettings):
+    model_config = SettingsConfigDict(env_prefix="GEMROLL_INGEST_", extra="ignore")
+
+    db_schema: str = "ingest"
+    max_upload_bytes: int = Field(50 * MB, ge=1, description="Largest accepted photo (413 above).")
+    max_metadata_bytes: int = Field(16 * 1024, ge=256, description="Largest `metadata` part.")
+    max_image_pixels: int = Field(
+        200_000_000, ge=1, description="Pixel limit against decompression bombs (422 above)."
+    )
+    full_decode_max_pixels: int = Field(
+        40_000_000, ge=1,
+        description="Formats without reduced decoding (PNG, WebP, HEIC) are fully decoded up to "
+        "this size; larger ones are checked structurally (PNG CRCs) only. Bounds memory.",
+    )
+    decode_concurrency: int = Field(2, ge=1, description="Images validated at the same time.")
+    spool_dir: str | None = Field(None, description="Where uploads are staged (default: TMPDIR).")
+    presign_ttl_s: int = Field(3600, ge=60, le=7 * 24 * 3600)
+    presign_endpoint: str | None = Field(
+        None, description="Public S3 endpoint for presigned URLs (default: S3_ENDPOINT)."
+    )
+    complete_grace_s: int = Field(
+        3600, ge=0, description="How long after the URL expires an upload may still complete."
+    )
+    relay_batch_size: int = Field(200, ge=1, le=5000)
+    relay_idle_s: float = Field(0.5, gt=0, description="Poll interval when the outbox is empty.")
+    relay_max_backoff_s: float = Field(30.0, gt=0)
+    publish_timeout_s: float = Field(15.0, gt=0)
+    janitor_every_s: float = Field(60.0, gt=0)
+    stale_storing_s: int = Field(
+        900, ge=30, description="A reservation older than this is a crashed upload: cleaned up."
+    )
+    outbox_retention_s: int = Field(7 * 24 * 3600, ge=0)
+    list_default_limit: int = Field(50, ge=1, le=100)

@@ -1,0 +1,1 @@
+"""Adapters: PostgreSQL stores, the Kafka gate loop, and the object-store eraser."""

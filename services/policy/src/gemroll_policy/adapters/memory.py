@@ -1,0 +1,176 @@
+"""In-memory adapters with the same behaviour as the PostgreSQL ones (for fast tests).
+
+Units of work see copies and change nothing until `save`; an exception discards them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from uuid import UUID
+
+from ..domain import ChainedEntry, Consent, Media, MediaKey, Pseudonymizer, Workspace, chain
+from ..domain.audit import GENESIS, AuditEntry
+from ..domain.model import Candidate, CandidateStatus, Tombstone
+from ..ports import Changes, ErasureJob, LoadRequest, OutboundMessage, OutboxRow
+
+
+class InMemoryPolicyStore:
+    """Gate store, consent store, outbox, audit reader and erasure queue in one object."""
+
+    def __init__(self, pseudonyms: Pseudonymizer) -> None:
+        self.pseudonyms = pseudonyms
+        self.consents: dict[str, Consent] = {}
+        self.ledger: list[tuple[str, Consent, bool, UUID]] = []
+        self.media: dict[MediaKey, Media] = {}
+        self.candidates: dict[UUID, Candidate] = {}
+        self.tombstones: dict[MediaKey, Tombstone] = {}
+        self.outbox: list[OutboxRow] = []
+        self.audit: list[ChainedEntry] = []
+        self.jobs: dict[int, ErasureJob] = {}
+        self.fail_next: BaseException | None = None
+        """Raise this from the next unit of work (simulates an unreachable database)."""
+        self._seq = 0
+        self._job_seq = 0
+        self._lock = asyncio.Lock()
+
+    # -- gate store ------------------------------------------------------------------------
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[_MemoryUnitOfWork]:
+        async with self._lock:
+            self._maybe_fail()
+            yield _MemoryUnitOfWork(self)
+
+    def _maybe_fail(self) -> None:
+        if self.fail_next is not None:
+            exc, self.fail_next = self.fail_next, None
+            raise exc
+
+    def _append(self, changes: Changes) -> list[OutboxRow]:
+        if changes.audit:
+            last = self.audit[-1] if self.audit else None
+            self.audit += chain(list(changes.audit), after_seq=last.seq if last else 0,
+                                prev_hash=last.row_hash if last else GENESIS,
+                                recorded_at=datetime.now(UTC))
+        for job in changes.erasure_jobs:
+            self._job_seq += 1
+            self.jobs[self._job_seq] = ErasureJob(job.prefixes, job.reason, self._job_seq)
+        rows = []
+        for message in changes.messages:
+            self._seq += 1
+            rows.append(OutboxRow(self._seq, message))
+        self.outbox += rows
+        return rows
+
+    # -- consent store ----------------------------------------------------------------------
+    async def current(self, user_key: str) -> Consent | None:
+        self._maybe_fail()
+        return self.consents.get(user_key)
+
+    @asynccontextmanager
+    async def change(self, user_key: str) -> AsyncIterator[_MemoryConsentUnitOfWork]:
+        async with self._lock:
+            self._maybe_fail()
+            yield _MemoryConsentUnitOfWork(self, self.consents.get(user_key))
+
+    # -- outbox -----------------------------------------------------------------------------
+    async def pending(self, from_seq: int, limit: int) -> list[OutboxRow]:
+        self.outbox = [r for r in self.outbox if r.seq >= from_seq]
+        return self.outbox[:limit]
+
+    async def align(self, committed: int | None) -> int:
+        if committed is None:
+            return self.outbox[0].seq if self.outbox else 0
+        self._seq = max(self._seq, committed - 1)
+        return committed
+
+    # -- audit reader -----------------------------------------------------------------------
+    async def entries(self, subject: str | None = None,
+                      kinds: tuple[str, ...] = ()) -> list[ChainedEntry]:
+        return [e for e in self.audit if (subject is None or e.subject == subject)
+                and (not kinds or e.kind in kinds)]
+
+    # -- erasure queue ----------------------------------------------------------------------
+    async def due(self, limit: int) -> list[ErasureJob]:
+        return list(self.jobs.values())[:limit]
+
+    async def done(self, job_id: int) -> None:
+        self.jobs.pop(job_id, None)
+
+    async def failed(self, job_id: int, error: str) -> None:
+        pass
+
+    # -- inspection for tests -----------------------------------------------------------------
+    def messages(self, topic: str | None = None) -> list[OutboundMessage]:
+        return [r.message for r in self.outbox if topic is None or r.message.topic == topic]
+
+
+class _MemoryUnitOfWork:
+    def __init__(self, store: InMemoryPolicyStore) -> None:
+        self.store = store
+
+    async def load(self, request: LoadRequest) -> Workspace:
+        s = self.store
+        users = request.users | request.full_users
+        keys = {k for k in request.media_keys if k in s.media}
+        keys |= {k for k in s.media if k[0] in request.full_users}
+        candidates = [c for c in s.candidates.values()
+                      if c.candidate_id in request.candidate_ids or c.media_key in keys]
+        return Workspace(
+            consents={u: s.consents[u] for u in users if u in s.consents},
+            media=copy.deepcopy([s.media[k] for k in keys]),
+            candidates=copy.deepcopy(candidates),
+            tombstones=copy.deepcopy([t for k, t in s.tombstones.items()
+                                      if k in request.media_keys]),
+        )
+
+    async def retention_due(self, cutoff: datetime, limit: int) -> LoadRequest:
+        s = self.store
+        media = sorted((m for m in s.media.values() if not m.kept and m.first_seen_at < cutoff),
+                       key=lambda m: m.first_seen_at)[:limit]
+        pending = sorted((c for c in s.candidates.values()
+                          if c.status is CandidateStatus.pending and c.proposed_at < cutoff),
+                         key=lambda c: c.proposed_at)[:limit]
+        keys = {m.key for m in media} | {c.media_key for c in pending}
+        return LoadRequest(candidate_ids=frozenset(c.candidate_id for c in pending),
+                           media_keys=frozenset(keys), users=frozenset(u for u, _ in keys))
+
+    async def save(self, ws: Workspace, changes: Changes) -> list[OutboxRow]:
+        s = self.store
+        for user_key in ws.changed_consents:  # loaded under the lock: current
+            s.consents[user_key] = ws.consents[user_key]
+        for key in ws.changed_media:
+            if key in ws.media:
+                s.media[key] = copy.deepcopy(ws.media[key])
+        for candidate_id in ws.changed_candidates:
+            if candidate_id in ws.candidates:
+                s.candidates[candidate_id] = copy.deepcopy(ws.candidates[candidate_id])
+        for key in ws.erased:
+            s.media.pop(key, None)
+            for c in [c for c in s.candidates.values() if c.media_key == key]:
+                del s.candidates[c.candidate_id]
+        for key in ws.changed_tombstones:
+            new_stone = copy.deepcopy(ws.tombstones[key])
+            old_stone = s.tombstones.get(key)
+            if old_stone is not None:
+                new_stone.candidate_ids |= old_stone.candidate_ids
+            s.tombstones[key] = new_stone
+        return s._append(changes)  # noqa: SLF001 - same adapter
+
+
+class _MemoryConsentUnitOfWork:
+    def __init__(self, store: InMemoryPolicyStore, current: Consent | None) -> None:
+        self.store = store
+        self.current = current
+
+    async def append(self, user_key: str, consent: Consent, erase_data: bool, event_id: UUID,
+                     changes: Changes) -> None:
+        self.store.ledger.append((user_key, consent, erase_data, event_id))
+        self.store.consents[user_key] = consent
+        self.store._append(changes)  # noqa: SLF001 - same adapter
+
+
+__all__ = ["AuditEntry", "InMemoryPolicyStore"]

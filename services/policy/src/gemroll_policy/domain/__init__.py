@@ -1,0 +1,24 @@
+"""Pure policy rules and gate logic: no I/O, no frameworks (tested in tests/unit/policy)."""
+
+from .audit import AuditEntry, ChainCheck, ChainedEntry, chain, verify
+from .gate import Decided, Erased, Gate, Outcome, Retracted
+from .model import (
+    Action,
+    Candidate,
+    CandidateStatus,
+    Consent,
+    ErasureScope,
+    Media,
+    MediaKey,
+    Tombstone,
+)
+from .pseudonym import Pseudonymizer
+from .rules import POLICY_VERSION, Admit, Hold, Reject, Verdict, decide, retraction_for
+from .workspace import Workspace
+
+__all__ = [
+    "POLICY_VERSION", "Action", "Admit", "AuditEntry", "Candidate", "CandidateStatus",
+    "ChainCheck", "ChainedEntry", "Consent", "Decided", "Erased", "ErasureScope", "Gate", "Hold",
+    "Media", "MediaKey", "Outcome", "Pseudonymizer", "Reject", "Retracted", "Tombstone",
+    "Verdict", "Workspace", "chain", "decide", "retraction_for", "verify",
+]

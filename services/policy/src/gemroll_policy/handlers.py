@@ -1,0 +1,395 @@
+"""Use cases: events in -> the pure gate -> state, audit entries and events out.
+
+`GateHandler.handle` is one unit of work per batch: it loads what the batch touches, applies
+every event in order, and saves the new state, the audit entries and the outgoing events
+(the outbox) in one database transaction. The Kafka side (adapters/gate_loop.py) then
+publishes the outbox exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from gemroll_common.logging import get_logger
+from gemroll_contracts import (
+    CONSENT,
+    DEAD_LETTERS,
+    MEDIA_ERASED,
+    TRAINING_DECISIONS,
+    TRAINING_MEDIA,
+    ConsentChanged,
+    ConsentChangedData,
+    DeadLetter,
+    Event,
+    MediaErased,
+    MediaErasedData,
+    TrainingAdmitted,
+    TrainingAdmittedData,
+    TrainingCandidate,
+    TrainingRejected,
+    TrainingRejectedData,
+    TrainingRetracted,
+    TrainingRetractedData,
+    UserAction,
+    new_trace_id,
+)
+
+from . import metrics
+from .domain import (
+    POLICY_VERSION,
+    Action,
+    Admit,
+    AuditEntry,
+    Candidate,
+    CandidateStatus,
+    Consent,
+    Decided,
+    Erased,
+    Gate,
+    Outcome,
+    Pseudonymizer,
+    Retracted,
+)
+from .domain.audit import timestamp
+from .ports import (
+    AuditReader,
+    Changes,
+    ConsentStore,
+    ErasureJob,
+    GateStore,
+    LoadRequest,
+    OutboundMessage,
+    OutboxRow,
+)
+
+log = get_logger(__name__)
+
+GateInput = TrainingCandidate | UserAction | ConsentChanged
+Clock = Callable[[], datetime]
+PRODUCER = "policy"
+MAX_ERASED_IDS = 10_000
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    outcomes: list[Outcome]
+    outbox: list[OutboxRow]
+
+
+class GateHandler:
+    def __init__(self, store: GateStore, pseudonyms: Pseudonymizer, *, retention_days: int,
+                 clock: Clock, policy_version: str = POLICY_VERSION) -> None:
+        self.store = store
+        self.pseudonyms = pseudonyms
+        self.retention = timedelta(days=retention_days)
+        self.clock = clock
+        self.policy_version = policy_version
+
+    async def handle(self, events: Sequence[GateInput],
+                     dead_letters: Sequence[DeadLetter] = ()) -> BatchResult:
+        now = self.clock()
+        async with self.store.unit_of_work() as uow:
+            ws = await uow.load(load_request(events))
+            gate = Gate(ws, now, self.retention)
+            outcomes: list[Outcome] = []
+            for event in events:
+                outcomes += apply(gate, event)
+            outcomes = refuse_unbacked(outcomes)
+            changes = self.render(outcomes, now)
+            changes.messages += [message(DEAD_LETTERS.name, d, d.data.original_key or b"")
+                                 for d in dead_letters]
+            rows = await uow.save(ws, changes)
+        count(outcomes)
+        return BatchResult(outcomes, rows)
+
+    async def sweep(self, limit: int = 1000) -> list[Outcome]:
+        """The retention job: erase expired media and expire stale pending candidates."""
+        done: list[Outcome] = []
+        while True:
+            now = self.clock()
+            async with self.store.unit_of_work() as uow:
+                due = await uow.retention_due(now - self.retention, limit)
+                if not (due.media_keys or due.candidate_ids):
+                    break
+                ws = await uow.load(due)
+                outcomes = refuse_unbacked(Gate(ws, now, self.retention).sweep())
+                await uow.save(ws, self.render(outcomes, now))
+            count(outcomes)
+            done += outcomes
+            if not outcomes:
+                break  # nothing was due after all (a concurrent change): stop here
+        if done:
+            log.info("retention_sweep", outcomes=len(done))
+        return done
+
+    # -- rendering outcomes as events and audit entries --------------------------------
+    def render(self, outcomes: Sequence[Outcome], now: datetime) -> Changes:
+        changes = Changes()
+        erased: dict[tuple[str, str], list[Erased]] = {}
+        for outcome in outcomes:
+            if isinstance(outcome, Decided):
+                self._render_decision(outcome, now, changes)
+            elif isinstance(outcome, Retracted):
+                self._render_retraction(outcome, now, changes)
+            else:
+                erased.setdefault((outcome.user_key, outcome.reason.value), []).append(outcome)
+        for (user_key, reason), group in erased.items():
+            self._render_erasure(user_key, reason, group, now, changes)
+        return changes
+
+    def _render_decision(self, d: Decided, now: datetime, changes: Changes) -> None:
+        c, verdict = d.candidate, d.verdict
+        subject = self.pseudonyms.subject(c.user_key)
+        common = {"candidate_id": str(c.candidate_id), "media_id": str(c.media_id),
+                  "source": c.source, "policy_version": self.policy_version,
+                  "evidence": [str(e) for e in verdict.evidence]}
+        if isinstance(verdict, Admit):
+            event: Event = TrainingAdmitted(producer=PRODUCER, trace_id=trace(d.trace_id),
+                                            data=TrainingAdmittedData(
+                candidate_id=c.candidate_id, subject=subject, media_id=c.media_id,
+                bucket=c.bucket, object_key=c.object_key, basis=verdict.basis,
+                evidence=list(verdict.evidence), policy_version=self.policy_version,
+                decided_at=now))
+            changes.messages.append(message(TRAINING_MEDIA.name, event, subject.encode()))
+            changes.audit.append(AuditEntry("admitted", subject, {
+                **common, "basis": verdict.basis.value, "event_id": str(event.event_id),
+                "derived_media_id": str(c.derived_media_id) if c.derived_media_id else None}))
+        else:
+            event = TrainingRejected(producer=PRODUCER, trace_id=trace(d.trace_id),
+                                     data=TrainingRejectedData(
+                candidate_id=c.candidate_id, subject=subject, media_id=c.media_id,
+                reason=verdict.reason, evidence=list(verdict.evidence),
+                policy_version=self.policy_version, decided_at=now))
+            changes.messages.append(message(TRAINING_DECISIONS.name, event, subject.encode()))
+            changes.audit.append(AuditEntry("rejected", subject, {
+                **common, "reason": verdict.reason.value, "event_id": str(event.event_id)}))
+
+    def _render_retraction(self, r: Retracted, now: datetime, changes: Changes) -> None:
+        c = r.candidate
+        subject = self.pseudonyms.subject(c.user_key)
+        event = TrainingRetracted(producer=PRODUCER, trace_id=trace(r.trace_id),
+                                  data=TrainingRetractedData(
+            candidate_id=c.candidate_id, subject=subject, media_id=c.media_id, reason=r.reason,
+            policy_version=self.policy_version, retracted_at=now))
+        changes.messages.append(message(TRAINING_MEDIA.name, event, subject.encode()))
+        changes.audit.append(AuditEntry("retracted", subject, {
+            "candidate_id": str(c.candidate_id), "media_id": str(c.media_id),
+            "reason": r.reason.value, "policy_version": self.policy_version,
+            "event_id": str(event.event_id)}))
+
+    def _render_erasure(self, user_key: str, reason: str, group: list[Erased], now: datetime,
+                        changes: Changes) -> None:
+        subject = self.pseudonyms.subject(user_key)
+        media_ids = list(dict.fromkeys(m for e in group for m in e.media_ids))
+        prefixes = tuple(dict.fromkeys(p for e in group for p in e.scope.prefixes))
+        if prefixes:
+            changes.erasure_jobs.append(ErasureJob(prefixes, reason))
+        for media_id in media_ids:
+            changes.audit.append(AuditEntry("erased", subject, {
+                "media_id": str(media_id), "reason": reason}))
+        for start in range(0, len(media_ids), MAX_ERASED_IDS):
+            event = MediaErased(producer=PRODUCER, trace_id=trace(group[0].trace_id),
+                                data=MediaErasedData(
+                user_key=user_key, media_ids=media_ids[start:start + MAX_ERASED_IDS],
+                reason=group[0].reason, erased_at=now))
+            changes.messages.append(message(MEDIA_ERASED.name, event, user_key.encode()))
+
+
+def refuse_unbacked(outcomes: list[Outcome]) -> list[Outcome]:
+    """Last line of defence: an admission without evidence is counted, and the candidate
+    stays held instead. The rule never produces one; the alert on the metric says if it did."""
+    kept: list[Outcome] = []
+    for o in outcomes:
+        if isinstance(o, Decided) and isinstance(o.verdict, Admit) and not o.verdict.evidence:
+            metrics.ADMISSIONS_WITHOUT_EVIDENCE.inc()
+            log.error("admission_without_evidence_refused",
+                      candidate_id=str(o.candidate.candidate_id))
+            c = o.candidate
+            c.status, c.decided_at, c.basis, c.evidence = CandidateStatus.pending, None, None, ()
+            continue
+        kept.append(o)
+    return kept
+
+
+def apply(gate: Gate, event: GateInput) -> list[Outcome]:
+    if isinstance(event, TrainingCandidate):
+        d = event.data
+        return gate.on_candidate(Candidate(
+            candidate_id=d.candidate_id, user_key=d.user_key, media_id=d.media_id,
+            source=d.source.value, bucket=d.bucket, object_key=d.object_key,
+            proposed_at=d.proposed_at, derived_media_id=d.derived_media_id,
+            trace_id=event.trace_id))
+    if isinstance(event, UserAction):
+        d = event.data
+        return gate.on_action(d.user_key, d.media_id, Action(
+            event_id=event.event_id, kind=d.action, acted_at=d.acted_at,
+            suggestion_id=d.suggestion_id, derived_media_id=d.derived_media_id),
+            event.trace_id)
+    d = event.data
+    return gate.on_consent(d.user_key, Consent(d.camera_roll, d.training_opt_out, d.ledger_seq,
+                                               d.changed_at), d.erase_data, event.trace_id)
+
+
+def load_request(events: Sequence[GateInput]) -> LoadRequest:
+    candidate_ids: set[UUID] = set()
+    media_keys: set[tuple[str, UUID]] = set()
+    users: set[str] = set()
+    full_users: set[str] = set()
+    for event in events:
+        d = event.data
+        users.add(d.user_key)
+        if isinstance(event, TrainingCandidate):
+            candidate_ids.add(event.data.candidate_id)
+            media_keys.add((event.data.user_key, event.data.media_id))
+        elif isinstance(event, UserAction):
+            media_keys.add((event.data.user_key, event.data.media_id))
+        else:
+            full_users.add(d.user_key)
+    return LoadRequest(frozenset(candidate_ids), frozenset(media_keys), frozenset(users),
+                       frozenset(full_users))
+
+
+def message(topic: str, event: Event, key: bytes) -> OutboundMessage:
+    return OutboundMessage(topic, key, event.to_json(), event.event_type)
+
+
+def trace(trace_id: str | None) -> str:
+    return trace_id or new_trace_id()
+
+
+def count(outcomes: Sequence[Outcome]) -> None:
+    for o in outcomes:
+        if isinstance(o, Decided):
+            if isinstance(o.verdict, Admit):
+                metrics.DECISIONS.labels("admitted", o.verdict.basis.value).inc()
+            else:
+                metrics.DECISIONS.labels("rejected", o.verdict.reason.value).inc()
+        elif isinstance(o, Retracted):
+            metrics.RETRACTIONS.labels(o.reason.value).inc()
+        elif o.media_ids:
+            metrics.ERASURES.labels(o.reason.value).inc(len(o.media_ids))
+
+
+# -- consent ------------------------------------------------------------------------------
+class ConsentError(ValueError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class ConsentHandler:
+    """The consent ledger: read the current consent, append a change (and publish it)."""
+
+    def __init__(self, store: ConsentStore, pseudonyms: Pseudonymizer, clock: Clock) -> None:
+        self.store = store
+        self.pseudonyms = pseudonyms
+        self.clock = clock
+
+    async def current(self, user_key: str) -> Consent | None:
+        return await self.store.current(user_key)
+
+    async def change(self, user_key: str, *, camera_roll: bool | None = None,
+                     training_opt_out: bool | None = None, erase_data: bool = False) -> Consent:
+        if camera_roll is None and training_opt_out is None and not erase_data:
+            raise ConsentError("empty_change", "give camera_roll, training_opt_out or both")
+        async with self.store.change(user_key) as uow:
+            current = uow.current
+            new_camera_roll = camera_roll if camera_roll is not None else (
+                current.camera_roll if current else False)
+            new_opt_out = training_opt_out if training_opt_out is not None else (
+                current.training_opt_out if current else False)
+            if erase_data and new_camera_roll:
+                raise ConsentError("erase_requires_opt_out",
+                                   "erase_data needs camera_roll=false: erasing your media "
+                                   "comes with opting out of camera-roll suggestions")
+            if (current is not None and not erase_data
+                    and (current.camera_roll, current.training_opt_out)
+                    == (new_camera_roll, new_opt_out)):
+                return current  # nothing changes: the ledger records changes only
+            now = self.clock()
+            consent = Consent(new_camera_roll, new_opt_out,
+                              (current.ledger_seq if current else 0) + 1, now,
+                              erased_through=current.erased_through if current else 0)
+            event = ConsentChanged(producer=PRODUCER, data=ConsentChangedData(
+                user_key=user_key, camera_roll=consent.camera_roll,
+                training_opt_out=consent.training_opt_out, erase_data=erase_data,
+                ledger_seq=consent.ledger_seq, changed_at=now))
+            subject = self.pseudonyms.subject(user_key)
+            changes = Changes(
+                messages=[message(CONSENT.name, event, user_key.encode())],
+                audit=[AuditEntry("consent_changed", subject, {
+                    "ledger_seq": consent.ledger_seq, "camera_roll": consent.camera_roll,
+                    "training_opt_out": consent.training_opt_out, "erase_data": erase_data,
+                    "changed_at": timestamp(now), "event_id": str(event.event_id)})],
+            )
+            await uow.append(user_key, consent, erase_data, event.event_id, changes)
+        log.info("consent_changed", ledger_seq=consent.ledger_seq, camera_roll=consent.camera_roll,
+                 training_opt_out=consent.training_opt_out, erase_data=erase_data)
+        return consent
+
+
+__all__ = ["ReportHandler", "TrainingReport", "BatchResult", "CandidateStatus", "ConsentError",
+           "ConsentHandler", "GateHandler", "GateInput", "load_request"]
+
+
+# -- transparency ---------------------------------------------------------------------------
+@dataclass
+class ReportItem:
+    candidate_id: UUID
+    media_id: UUID
+    derived_media_id: UUID | None
+    source: str
+    basis: str
+    evidence: list[UUID]
+    policy_version: str
+    admitted_at: datetime
+    status: str = "admitted"
+    retracted_at: datetime | None = None
+    retraction_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ErasedItem:
+    media_id: UUID
+    reason: str
+    erased_at: datetime
+
+
+@dataclass(frozen=True)
+class TrainingReport:
+    items: list[ReportItem]
+    erased: list[ErasedItem]
+
+
+class ReportHandler:
+    """The user's training report, read from the tamper-evident audit log."""
+
+    def __init__(self, audit: AuditReader, pseudonyms: Pseudonymizer) -> None:
+        self.audit = audit
+        self.pseudonyms = pseudonyms
+
+    async def report(self, user_key: str) -> TrainingReport:
+        entries = await self.audit.entries(self.pseudonyms.subject(user_key),
+                                           ("admitted", "retracted", "erased"))
+        items: dict[str, ReportItem] = {}
+        erased: list[ErasedItem] = []
+        for e in entries:
+            body = e.body
+            if e.kind == "admitted":
+                items[body["candidate_id"]] = ReportItem(
+                    candidate_id=UUID(body["candidate_id"]), media_id=UUID(body["media_id"]),
+                    derived_media_id=UUID(body["derived_media_id"])
+                    if body.get("derived_media_id") else None,
+                    source=body["source"], basis=body["basis"],
+                    evidence=[UUID(x) for x in body["evidence"]],
+                    policy_version=body["policy_version"], admitted_at=e.recorded_at)
+            elif e.kind == "retracted" and body["candidate_id"] in items:
+                item = items[body["candidate_id"]]
+                item.status, item.retracted_at = "retracted", e.recorded_at
+                item.retraction_reason = body["reason"]
+            elif e.kind == "erased":
+                erased.append(ErasedItem(UUID(body["media_id"]), body["reason"], e.recorded_at))
+        return TrainingReport(list(items.values()), erased)

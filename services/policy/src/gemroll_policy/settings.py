@@ -1,0 +1,38 @@
+"""Settings of the policy service (environment prefix `GEMROLL_POLICY_`)."""
+
+from __future__ import annotations
+
+from gemroll_common.settings import FileSecretsSettings
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+
+class PolicySettings(FileSecretsSettings):
+    model_config = SettingsConfigDict(env_prefix="GEMROLL_POLICY_", extra="ignore")
+
+    db_schema: str = "policy"
+    pseudonym_secret: SecretStr = Field(
+        default=SecretStr("dev-pseudonym-secret-change-me"),
+        description="Key of the training pseudonym (HMAC-SHA256 of the user key). Must differ "
+        "from GEMROLL_USER_KEY_SECRET, so training data cannot be joined back to accounts.",
+    )
+    retention_days: int = Field(default=30, ge=1, le=3650,
+                                description="Media never saved or shared is erased after this.")
+    retention_interval_s: float = Field(default=3600.0, gt=0,
+                                        description="How often the retention sweep runs.")
+    gate_enabled: bool = True
+    """Run the gate loop in this process (the HTTP API works without it)."""
+    batch_max_records: int = Field(default=2000, ge=1, le=50_000)
+    poll_timeout_ms: int = Field(default=100, ge=1, le=10_000)
+    relay_max_rows: int = Field(default=5000, ge=1, le=50_000)
+    consumer_group: str = "policy.gate"
+    """Kafka consumer group of the gate (the topic suffix is appended)."""
+    transactional_id: str = "policy-gate"
+    """Kafka transactional id of the gate: fixed per deployment, so a restarted gate fences
+    the old one (the topic suffix is appended)."""
+    outbox_group: str = "policy.outbox"
+    """Consumer group whose committed offset is the outbox watermark (see adapters/gate_loop)."""
+    erasure_interval_s: float = Field(default=1.0, gt=0)
+    monitor_interval_s: float = Field(default=5.0, gt=0)
+    db_retry_max_s: float = Field(default=5.0, gt=0)
+    """Backoff cap while PostgreSQL is unreachable (the gate waits; it never skips)."""

@@ -1,0 +1,194 @@
+"""The suggester's domain objects: plain data, no I/O."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID, uuid5
+
+from gemroll_contracts import EditRecipe, SuggestionKind
+
+NAMESPACE = UUID("6b1f3c4e-2a57-5d0e-9f1c-7e3a2b9d4c10")
+"""uuid5 namespace of every id the suggester derives (events, suggestions, renditions)."""
+
+
+def derived_id(*parts: object) -> UUID:
+    """A deterministic id from its parts: redelivery and retries reproduce the same id."""
+    return uuid5(NAMESPACE, ":".join(str(p) for p in parts))
+
+
+def event_id_for(founding_media_id: UUID) -> UUID:
+    return derived_id("event", founding_media_id)
+
+
+def suggestion_id_for(kind: SuggestionKind, anchor: UUID) -> UUID:
+    """`edit` suggestions hang off a media item, `highlight` and `collage` off an event."""
+    return derived_id(kind.value, anchor)
+
+
+def rendition_id_for(suggestion_id: UUID, revision: int) -> UUID:
+    return derived_id("rendition", suggestion_id, revision)
+
+
+def candidate_id_for(derived_media_id: UUID) -> UUID:
+    return derived_id("training-candidate", derived_media_id)
+
+
+class SuggestionStatus(StrEnum):
+    proposed = "proposed"
+    edited = "edited"
+    saved = "saved"
+    shared = "shared"
+    dismissed = "dismissed"
+    withdrawn = "withdrawn"
+    """Taken back by the suggester (user opted out, or its photos are gone); never acted on."""
+
+
+class ActionName(StrEnum):
+    save = "save"
+    share = "share"
+    edit = "edit"
+    dismiss = "dismiss"
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    """What the suggester keeps about one classified photo."""
+
+    media_id: UUID
+    user_key: str
+    bucket: str
+    object_key: str
+    width: int
+    height: int
+    taken_at: datetime
+    """Capture time, or the classification time when the photo has none."""
+    coarse_location: str | None
+    category: str
+    quality_score: float | None
+    """None when the classifier could not read the image."""
+    duplicate_group: UUID | None
+    is_best_in_group: bool
+    nsfw_score: float | None
+    face_count: int | None
+    embedding: tuple[float, ...] | None
+    gem_score: float
+    is_gem: bool
+    classified_event_id: UUID
+    classified_at: datetime
+    event_id: UUID | None = None
+    unrenderable: bool = False
+
+    @property
+    def aspect(self) -> float:
+        return self.width / self.height if self.width and self.height else 1.0
+
+    def plan_fields(self) -> tuple[object, ...]:
+        """The fields a plan depends on: a reclassification changing none of them is a no-op."""
+        return (self.quality_score, self.duplicate_group, self.is_best_in_group, self.nsfw_score,
+                self.face_count, self.embedding, self.gem_score, self.is_gem, self.taken_at,
+                self.coarse_location, self.unrenderable)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """The part of a media item that grouping looks at."""
+
+    media_id: UUID
+    taken_at: datetime
+    coarse_location: str | None
+    event_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """A user's event: photos linked by capture time and place, planned once quiet."""
+
+    event_id: UUID
+    user_key: str
+    start_at: datetime
+    end_at: datetime
+    version: int = 1
+    dirty: bool = False
+    due_at: datetime | None = None
+    attempts: int = 0
+
+    def extended(self, moment: datetime) -> EventRecord:
+        return replace(self, start_at=min(self.start_at, moment), end_at=max(self.end_at, moment))
+
+    def touched(self, due_at: datetime) -> EventRecord:
+        """Something changed: plan again once `due_at` has passed (the quiet period)."""
+        return replace(self, version=self.version + 1, dirty=True, due_at=due_at)
+
+
+@dataclass(frozen=True)
+class SuggestionRecord:
+    suggestion_id: UUID
+    user_key: str
+    event_id: UUID | None
+    kind: SuggestionKind
+    revision: int
+    media_ids: tuple[UUID, ...]
+    title: str
+    status: SuggestionStatus
+    recipe: EditRecipe | None
+    preview_object_key: str | None
+    event_start: datetime | None
+    event_end: datetime | None
+    shareable: bool
+    fingerprint: str
+    created_at: datetime
+    updated_at: datetime
+    stale: bool = False
+    """Some of its photos were removed: its preview is gone and it must be planned again."""
+    actions: frozenset[ActionName] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Consent:
+    user_key: str
+    camera_roll: bool
+    ledger_seq: int
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class DerivedMedia:
+    """A rendition the suggester made from an original (an applied AI edit)."""
+
+    derived_media_id: UUID
+    user_key: str
+    original_media_id: UUID
+    suggestion_id: UUID
+    bucket: str
+    object_key: str
+    recipe: EditRecipe
+    created_at: datetime
+
+
+def fingerprint(kind: SuggestionKind, media_ids: tuple[UUID, ...], title: str,
+                recipe: EditRecipe | None, shareable: bool) -> str:
+    """What a suggestion shows; an unchanged fingerprint means no new revision."""
+    body = json.dumps({
+        "kind": kind.value,
+        "media": [str(m) for m in media_ids],
+        "title": title,
+        "recipe": recipe.model_dump(mode="json") if recipe else None,
+        "shareable": shareable,
+    }, sort_keys=True)
+    return hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
+def preview_key(user_key: str, suggestion_id: UUID, revision: int) -> str:
+    return f"{suggestion_prefix(user_key, suggestion_id)}r{revision}.jpg"
+
+
+def suggestion_prefix(user_key: str, suggestion_id: UUID) -> str:
+    return f"users/{user_key}/suggestions/{suggestion_id}/"
+
+
+def derived_key(user_key: str, derived_media_id: UUID) -> str:
+    return f"users/{user_key}/derived/{derived_media_id}.jpg"

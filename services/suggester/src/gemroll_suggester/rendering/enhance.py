@@ -1,0 +1,290 @@
+"""Auto-enhance: a reproducible recipe from the image's statistics, and applying it.
+
+`auto_enhance(image)` looks at a small copy of the photo:
+* white balance — gray world on the least colourful unclipped pixels, damped, luminance kept;
+* exposure — stops that bring the log-average luminance towards middle gray (damped;
+  brightening limited so highlights stay near the shoulder, darkening gentler still);
+* contrast — stretches the 2nd–98th percentile spread towards 0.8 without clipping it;
+* saturation — nudges the mean chroma towards a natural level;
+* straighten — the tilt of a long straight near-horizontal edge (a horizon), if any;
+* crop — towards the rule of thirds when the detail concentrates in a small area, and
+  never when the photo has faces (no face boxes are known, so every face is kept).
+
+`apply_recipe(image, recipe)` is the single definition of what a recipe means, in this
+order: crop (normalised box of the orientation-corrected original), straighten (rotate
+counter-clockwise by `rotate_degrees` and trim to the largest same-aspect rectangle without
+empty corners), then per pixel: white-balance gains and exposure in linear light, a soft
+highlight shoulder, contrast around mid-gray, saturation around each pixel's luminance.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from gemroll_contracts import Crop, EditRecipe
+from PIL import Image
+
+LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+ANALYSIS_SIDE = 512
+KNEE = 0.8
+"""Linear values above the knee roll off softly instead of clipping."""
+STRIPE_ROWS = 256
+IDENTITY = EditRecipe(exposure=0.0, contrast=1.0, saturation=1.0, white_balance=(1.0, 1.0, 1.0),
+                      rotate_degrees=0.0, crop=None)
+
+
+
+def srgb_to_linear(x: np.ndarray) -> np.ndarray:
+    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+_SRGB_LUT = srgb_to_linear(np.arange(256, dtype=np.float64) / 255)
+
+
+def linear_to_srgb(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return np.where(x <= 0.0031308, x * 12.92, 1.055 * np.power(x, 1 / 2.4) - 0.055).astype(
+        np.float32)
+
+
+def shoulder(v: np.ndarray) -> np.ndarray:
+    over = np.maximum(v - KNEE, 0.0)
+    rolled = KNEE + (1 - KNEE) * (1 - np.exp(-over / (1 - KNEE)))
+    return np.where(v > KNEE, rolled, v).astype(np.float32)
+
+
+# --- applying ---------------------------------------------------------------------------------
+
+def is_identity_tone(recipe: EditRecipe) -> bool:
+    return (recipe.exposure == 0 and recipe.contrast == 1 and recipe.saturation == 1
+            and tuple(recipe.white_balance) == (1.0, 1.0, 1.0))
+
+
+def tone(block: np.ndarray, recipe: EditRecipe) -> np.ndarray:
+    """The per-pixel part of a recipe on an sRGB uint8 (…, 3) array; returns float32 0..1."""
+    lin = _SRGB_LUT[block] if block.dtype == np.uint8 else srgb_to_linear(block)
+    gains = np.asarray(recipe.white_balance, dtype=np.float32) * np.float32(2.0 ** recipe.exposure)
+    srgb = linear_to_srgb(shoulder(lin * gains))
+    srgb = (srgb - 0.5) * np.float32(recipe.contrast) + 0.5
+    lum = (srgb @ LUMA)[..., None]
+    srgb = lum + (srgb - lum) * np.float32(recipe.saturation)
+    return np.clip(srgb, 0.0, 1.0)
+
+
+def straighten_scale(width: int, height: int, degrees: float) -> float:
+    """Scale of the largest same-aspect rectangle inside the image rotated by `degrees`."""
+    theta = math.radians(abs(degrees))
+    long_side, short_side = max(width, height), min(width, height)
+    return 1.0 / (math.cos(theta) + (long_side / short_side) * math.sin(theta))
+
+
+def crop_box(size: tuple[int, int], crop: Crop) -> tuple[int, int, int, int]:
+    width, height = size
+    box = (round(crop.left * width), round(crop.top * height),
+           round(crop.right * width), round(crop.bottom * height))
+    if box[2] - box[0] < 1 or box[3] - box[1] < 1:
+        raise ValueError(f"empty crop box {crop.model_dump()}")
+    return box
+
+
+def apply_recipe(image: Image.Image, recipe: EditRecipe) -> Image.Image:
+    """The rendition of `image` (orientation already applied) under `recipe`."""
+    image = image.convert("RGB")
+    if recipe.crop is not None:
+        image = image.crop(crop_box(image.size, recipe.crop))
+    if abs(recipe.rotate_degrees) >= 0.01:
+        width, height = image.size
+        rotated = image.rotate(recipe.rotate_degrees, resample=Image.Resampling.BICUBIC)
+        scale = straighten_scale(width, height, recipe.rotate_degrees)
+        inner_w, inner_h = max(1, math.floor(width * scale)), max(1, math.floor(height * scale))
+        left, top = (width - inner_w) // 2, (height - inner_h) // 2
+        image = rotated.crop((left, top, left + inner_w, top + inner_h))
+    if is_identity_tone(recipe):
+        return image.copy()
+    pixels = np.asarray(image)
+    out = np.empty_like(pixels)
+    for row in range(0, pixels.shape[0], STRIPE_ROWS):
+        toned = tone(pixels[row:row + STRIPE_ROWS], recipe)
+        out[row:row + STRIPE_ROWS] = np.rint(toned * 255).astype(np.uint8)
+    return Image.fromarray(out, "RGB")
+
+
+# --- analysing --------------------------------------------------------------------------------
+
+def _analysis_pixels(image: Image.Image) -> np.ndarray:
+    small = image.convert("RGB")
+    if max(small.size) > ANALYSIS_SIDE:
+        scale = ANALYSIS_SIDE / max(small.size)
+        size = (max(1, round(small.width * scale)), max(1, round(small.height * scale)))
+        small = small.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return np.asarray(small, dtype=np.float32) / 255
+
+
+def _white_balance(srgb: np.ndarray, lin: np.ndarray) -> tuple[float, float, float]:
+    """Gray world on the least colourful quarter of the unclipped pixels (what should be
+    neutral), damped and normalised so the luminance stays the same."""
+    pixels, colours = lin.reshape(-1, 3), srgb.reshape(-1, 3)
+    usable = (colours.max(-1) < 0.97) & (colours.min(-1) > 0.03)
+    if usable.sum() >= 0.05 * len(usable):
+        pixels, colours = pixels[usable], colours[usable]
+    top = colours.max(-1)
+    chroma = (top - colours.min(-1)) / (top + 1e-6)
+    neutral = pixels[chroma <= np.percentile(chroma, 25)]
+    means = neutral.mean(0)
+    if means.min() <= 1e-4:
+        return (1.0, 1.0, 1.0)
+    raw = means.mean() / means
+    raw = raw / float(raw @ LUMA)
+    gains = np.clip(1 + 0.75 * (raw - 1), 0.6, 1.6)
+    gains = gains / float(gains @ LUMA)
+    if np.abs(gains - 1).max() < 0.03:
+        return (1.0, 1.0, 1.0)
+    return (round(float(gains[0]), 3), round(float(gains[1]), 3), round(float(gains[2]), 3))
+
+
+def _exposure(lum: np.ndarray) -> float:
+    key = float(np.exp(np.mean(np.log(lum + 1e-3))))
+    stops = math.log2(0.18 / max(key, 1e-4)) * 0.8
+    p99 = float(np.percentile(lum, 99))
+    if stops > 0:
+        stops = min(stops, max(0.0, math.log2(1.6 / max(p99, 1e-4))))
+    else:  # darken gently, and bright scenes without clipped highlights (high key) less
+        stops *= 0.6 if p99 >= 0.85 else 0.3
+    stops = float(np.clip(stops, -1.5, 1.5))
+    return 0.0 if abs(stops) < 0.1 else round(stops, 2)
+
+
+def _contrast(luma_srgb: np.ndarray) -> float:
+    """Stretch the 2nd–98th percentile spread towards 0.7 (damped) without clipping it."""
+    low, high = (float(v) for v in np.percentile(luma_srgb, [2, 98]))
+    spread = max(high - low, 0.05)
+    contrast = 1 + 0.5 * (0.7 / spread - 1)
+    limits = [1.4]
+    if low < 0.5:
+        limits.append(0.5 / (0.5 - low))
+    if high > 0.5:
+        limits.append(0.5 / (high - 0.5))
+    contrast = float(np.clip(contrast, 0.85, max(0.85, min(limits))))
+    return 1.0 if abs(contrast - 1) < 0.05 else round(contrast, 2)
+
+
+def _saturation(srgb: np.ndarray) -> float:
+    """Lift dull colours (mean HSV saturation below ~0.3), calm garish ones (above ~0.6)."""
+    top, bottom = srgb.max(-1), srgb.min(-1)
+    lit = top > 0.1
+    if not lit.any():
+        return 1.0
+    chroma = float(((top - bottom) / (top + 1e-6))[lit].mean())
+    if chroma < 0.3:
+        saturation = 1 + 1.2 * (0.3 - chroma)
+    elif chroma > 0.6:
+        saturation = 1 - 0.8 * (chroma - 0.6)
+    else:
+        return 1.0
+    saturation = float(np.clip(saturation, 0.85, 1.35))
+    return 1.0 if abs(saturation - 1) < 0.05 else round(saturation, 2)
+
+
+def _smooth(gray: np.ndarray, radius: int = 2, passes: int = 2) -> np.ndarray:
+    """Repeated box blur (close to a Gaussian), edges replicated."""
+    out = gray.astype(np.float32)
+    kernel = np.ones(2 * radius + 1, dtype=np.float32) / (2 * radius + 1)
+    for _ in range(passes):
+        padded = np.pad(out, radius, mode="edge")
+        out = np.apply_along_axis(np.convolve, 1, padded, kernel, mode="valid")
+        out = np.apply_along_axis(np.convolve, 0, out, kernel, mode="valid")
+    return out
+
+
+def _gradients(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    gx = gray[1:-1, 2:] - gray[1:-1, :-2]
+    gy = gray[2:, 1:-1] - gray[:-2, 1:-1]
+    return gx, gy
+
+
+def horizon_tilt(gray: np.ndarray) -> float:
+    """Visual counter-clockwise tilt (degrees, within ±10) of the longest straight
+    near-horizontal edge, or 0 when no such edge spans at least half the width.
+
+    Strong edge pixels vote for their own orientation (gx/gy = tan(tilt) along a line
+    `y + x·tan(tilt) = c`); for each candidate tilt, the pixels agreeing with it within 2°
+    are projected along it (on a blurred copy), and the fullest 3-pixel band measures the
+    longest line.
+    """
+    height, width = gray.shape
+    if height < 16 or width < 16:
+        return 0.0
+    gx, gy = _gradients(_smooth(gray))
+    magnitude = np.hypot(gx, gy)
+    threshold = max(float(np.percentile(magnitude, 95)), 0.03)
+    mask = (magnitude > threshold) & (np.abs(gy) > 3 * np.abs(gx))
+    ys, xs = np.nonzero(mask)
+    if len(xs) < width * 0.5:
+        return 0.0
+    orientation = np.degrees(np.arctan(gx[mask] / gy[mask]))
+    xs_c = xs.astype(np.float64) - width / 2
+
+    def line_strength(degrees: float) -> int:
+        agree = np.abs(orientation - degrees) <= 2.0
+        if agree.sum() < width * 0.5:
+            return 0
+        projected = np.rint(ys[agree] + xs_c[agree] * math.tan(math.radians(degrees)))
+        projected = projected.astype(np.int64)
+        counts = np.bincount(projected - projected.min())
+        return int(np.convolve(counts, np.ones(3, dtype=np.int64), mode="same").max())
+
+    coarse = max(np.arange(-10.0, 10.01, 0.5), key=lambda d: (line_strength(d), -abs(d)))
+    fine = max(np.arange(coarse - 0.5, coarse + 0.51, 0.1),
+               key=lambda d: (line_strength(d), -abs(d)))
+    if line_strength(fine) < 0.5 * width or abs(fine) < 0.5:
+        return 0.0
+    return round(float(fine), 1)
+
+
+def _subject_crop(gray: np.ndarray) -> Crop | None:
+    """A rule-of-thirds crop around a compact subject, or None."""
+    gx, gy = _gradients(gray)
+    energy = np.hypot(gx, gy)
+    total = float(energy.sum())
+    if total <= 0:
+        return None
+    height, width = energy.shape
+    col = np.cumsum(energy.sum(0)) / total
+    row = np.cumsum(energy.sum(1)) / total
+    x0, x1 = np.searchsorted(col, 0.15) / width, np.searchsorted(col, 0.85) / width
+    y0, y1 = np.searchsorted(row, 0.15) / height, np.searchsorted(row, 0.85) / height
+    if (x1 - x0) * (y1 - y0) > 0.3:
+        return None
+    cx = float((energy.sum(0) * np.arange(width)).sum() / total / width)
+    cy = float((energy.sum(1) * np.arange(height)).sum() / total / height)
+    if min(math.hypot(cx - tx, cy - ty) for tx in (1 / 3, 2 / 3) for ty in (1 / 3, 2 / 3)) < 0.08:
+        return None  # already composed on a third
+    size = 0.8
+    tx = 1 / 3 if cx < 0.5 else 2 / 3
+    ty = 1 / 3 if cy < 0.5 else 2 / 3
+    left = float(np.clip(cx - tx * size, 0, 1 - size))
+    top = float(np.clip(cy - ty * size, 0, 1 - size))
+    if not (left <= x0 and x1 <= left + size and top <= y0 and y1 <= top + size):
+        return None
+    left, top = round(left, 3), round(top, 3)
+    return Crop(left=left, top=top, right=round(left + size, 3), bottom=round(top + size, 3))
+
+
+def auto_enhance(image: Image.Image, *, face_count: int | None = None) -> EditRecipe:
+    """The recipe for `image` (orientation already applied)."""
+    srgb = _analysis_pixels(image)
+    lin = srgb_to_linear(srgb)
+    gains = _white_balance(srgb, lin)
+    lum = (lin * np.asarray(gains, dtype=np.float32)) @ LUMA
+    exposure = _exposure(lum)
+    luma_after = linear_to_srgb(shoulder(lum * np.float32(2.0 ** exposure)))
+    contrast = _contrast(luma_after)
+    partial = EditRecipe(exposure=exposure, contrast=contrast, saturation=1.0,
+                         white_balance=gains, rotate_degrees=0.0)
+    saturation = _saturation(tone(srgb, partial))
+    gray = srgb @ LUMA
+    rotate = -horizon_tilt(gray)
+    crop = None if (face_count or 0) > 0 else _subject_crop(gray)
+    return EditRecipe(exposure=exposure, contrast=contrast, saturation=saturation,
+                      white_balance=gains, rotate_degrees=rotate + 0.0, crop=crop)

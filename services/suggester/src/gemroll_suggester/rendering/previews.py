@@ -1,0 +1,52 @@
+"""Preview images for each suggestion kind (images in, image out; no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from gemroll_contracts import EditRecipe
+from PIL import Image, ImageOps
+
+from . import layout as layouts
+from .enhance import apply_recipe
+from .images import downscale
+
+BACKGROUND = (246, 245, 242)
+
+
+def edit_preview(original: Image.Image, recipe: EditRecipe, max_side: int = 1280) -> Image.Image:
+    """The AI edit at preview size (the recipe is resolution independent)."""
+    return downscale(apply_recipe(downscale(original, max_side * 2), recipe), max_side)
+
+
+def fill_tile(image: Image.Image, width: int, height: int) -> Image.Image:
+    """Scale to cover the tile, centre-cropping the (pixel-rounding) excess."""
+    return ImageOps.fit(image, (width, height), method=Image.Resampling.LANCZOS)
+
+
+def paint(images: Sequence[Image.Image], layout: layouts.Layout) -> Image.Image:
+    canvas = Image.new("RGB", (layout.width, layout.height), BACKGROUND)
+    for tile in layout.tiles:
+        canvas.paste(fill_tile(images[tile.index], tile.width, tile.height), (tile.x, tile.y))
+    return canvas
+
+
+def collage(images: Sequence[Image.Image], width: int = 1600) -> Image.Image:
+    """2 to 9 photos in justified rows, undistorted."""
+    if not 2 <= len(images) <= 9:
+        raise ValueError(f"a collage takes 2 to 9 photos, not {len(images)}")
+    gap = max(4, width // 200)
+    plan = layouts.justified([im.width / im.height for im in images], width=width, gap=gap)
+    return paint(images, plan)
+
+
+def highlight_cover(images: Sequence[Image.Image], width: int = 1200) -> Image.Image:
+    """The best photo large, the next ones as a strip of thumbnails below (a portrait best
+    photo shares the top row instead of towering over the strip)."""
+    gap = max(3, width // 200)
+    aspects = [im.width / im.height for im in images[:5]]
+    if aspects[0] < 1 and len(aspects) > 1:
+        plan = layouts.justified(aspects, width=width, gap=gap)
+    else:
+        plan = layouts.cover(aspects, width=width, gap=gap)
+    return paint(images, plan)

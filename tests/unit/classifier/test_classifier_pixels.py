@@ -1,0 +1,43 @@
+"""Pixel statistics: flat UI, blur, darkness and noise move the right numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gemroll_classifier import synthetic as syn
+from gemroll_classifier.domain.pixels import noise_sigma, pixel_stats
+
+
+def test_flat_image_is_flat_and_has_few_colours():
+    stats = pixel_stats(np.full((100, 120, 3), 200, np.uint8))
+    assert stats.flat_fraction == pytest.approx(1.0)
+    assert stats.palette_fraction == pytest.approx(1.0)
+    assert stats.laplacian_var == 0.0
+
+
+def test_blur_lowers_laplacian_variance():
+    photo = syn.photo_array(1, (448, 336))
+    assert pixel_stats(syn.blurred(photo, 4)).laplacian_var < pixel_stats(photo).laplacian_var / 4
+
+
+def test_darkness_shows_in_brightness_and_dark_fraction():
+    stats = pixel_stats(syn.darkened(syn.photo_array(2, (448, 336))))
+    assert stats.brightness < 0.1
+    assert stats.dark_fraction > 0.9
+
+
+def test_noise_estimate_tracks_added_noise():
+    rng = np.random.default_rng(0)
+    flat = np.full((200, 200), 128.0, np.float32)
+    assert noise_sigma(flat) == pytest.approx(0.0)
+    assert noise_sigma(flat + rng.normal(0, 10, flat.shape)) == pytest.approx(10, rel=0.1)
+
+
+def test_paper_fraction_sees_white_unsaturated_pixels():
+    assert pixel_stats(np.full((50, 50, 3), 250, np.uint8)).paper_fraction == 1.0
+    assert pixel_stats(np.full((50, 50, 3), (250, 40, 40), np.uint8)).paper_fraction == 0.0
+
+
+def test_rejects_wrong_shapes():
+    with pytest.raises(ValueError):
+        pixel_stats(np.zeros((10, 10), np.uint8))

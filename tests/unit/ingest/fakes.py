@@ -1,0 +1,251 @@
+"""In-memory fakes of the ingest ports, for the use-case tests."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from gemroll_ingest.domain.consent import ConsentState, supersedes
+from gemroll_ingest.domain.errors import TooLarge, UnsupportedMediaType
+from gemroll_ingest.domain.media import ImageFacts, MediaRecord, StagedFile
+from gemroll_ingest.domain.paging import Cursor
+from gemroll_ingest.domain.sniff import sniff_content_type
+from gemroll_ingest.handlers import Ingest, Limits
+from gemroll_ingest.ports import DuplicateMedia, ErasedMedia, OutboxMessage, PendingMessage, Upload
+
+
+def staged(data: bytes, path: str = "/nonexistent") -> StagedFile:
+    return StagedFile(path=path, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                      head=data[:64])
+
+
+class FakeMedia:
+    def __init__(self) -> None:
+        self.rows: dict[UUID, MediaRecord] = {}
+        self.outbox: list[OutboxMessage] = []
+        self.completed_uploads: list[UUID] = []
+        self.fail_accept: Exception | None = None
+        self.clock = datetime(2024, 1, 1, tzinfo=UTC)
+
+    async def find_live(self, user_key: str, sha256: str) -> MediaRecord | None:
+        return next((r for r in self.rows.values() if r.user_key == user_key
+                     and r.sha256 == sha256 and r.state in ("storing", "accepted")), None)
+
+    async def reserve(self, record: MediaRecord) -> None:
+        if (existing := await self.find_live(record.user_key, record.sha256)) is not None:
+            raise DuplicateMedia(existing)
+        self.clock += timedelta(seconds=1)
+        self.rows[record.media_id] = replace(record, state="storing", created_at=self.clock)
+
+    async def accept(self, media_id: UUID, messages: Sequence[OutboxMessage], *,
+                     complete_upload: UUID | None = None) -> bool:
+        if self.fail_accept:
+            raise self.fail_accept
+        row = self.rows.get(media_id)
+        if row is None or row.state != "storing":
+            return False
+        self.rows[media_id] = row.with_state("accepted")
+        self.outbox.extend(messages)
+        if complete_upload:
+            self.completed_uploads.append(complete_upload)
+        return True
+
+    async def discard(self, media_id: UUID) -> None:
+        if (row := self.rows.get(media_id)) and row.state == "storing":
+            del self.rows[media_id]
+
+    async def get(self, user_key: str, media_id: UUID) -> MediaRecord | None:
+        row = self.rows.get(media_id)
+        return row if row and row.user_key == user_key and row.state == "accepted" else None
+
+    async def list(self, user_key: str, after: Cursor | None, limit: int) -> list[MediaRecord]:
+        rows = sorted((r for r in self.rows.values()
+                       if r.user_key == user_key and r.state == "accepted"),
+                      key=lambda r: (r.created_at, r.media_id), reverse=True)
+        if after:
+            rows = [r for r in rows if (r.created_at, r.media_id) < (after.created_at,
+                                                                     after.media_id)]
+        return rows[:limit]
+
+    async def mark_deleted(self, user_key: str, media_id: UUID, message: OutboxMessage) -> str:
+        row = self.rows.get(media_id)
+        if row is None or row.user_key != user_key or row.state not in ("accepted", "deleted"):
+            return "missing"
+        if row.state == "deleted":
+            return "deleted"
+        self.rows[media_id] = row.with_state("deleted")
+        self.outbox.append(message)
+        return "accepted"
+
+    async def erasable(self, user_key: str, media_ids: Sequence[UUID]) -> list[ErasedMedia]:
+        return [ErasedMedia(r.media_id, r.object_key) for r in self.rows.values()
+                if r.user_key == user_key and r.media_id in media_ids and r.state != "erased"]
+
+    async def tombstone(self, user_key: str, media_ids: Sequence[UUID]) -> int:
+        n = 0
+        for media_id in media_ids:
+            row = self.rows[media_id]
+            self.rows[media_id] = MediaRecord(
+                media_id=media_id, user_key=user_key, object_key="", content_type="",
+                size_bytes=0, sha256="", width=0, height=0, captured_at=None, camera_make=None,
+                camera_model=None, orientation=None, coarse_location=None, device=None,
+                album=None, gps=None, source="", state="erased", created_at=row.created_at)
+            n += 1
+        self.outbox = [m for m in self.outbox if m.media_id not in media_ids]
+        return n
+
+    async def mark_classified(self, media_id: UUID, at: datetime) -> bool:
+        row = self.rows.get(media_id)
+        if row is None or row.state != "accepted":
+            return False
+        self.rows[media_id] = replace(row, classified_at=at)
+        return True
+
+    async def stale_reservations(self, older_than_s: int) -> list[MediaRecord]:
+        return [r for r in self.rows.values() if r.state == "storing"]
+
+
+class FakeUploads:
+    def __init__(self) -> None:
+        self.rows: dict[UUID, Upload] = {}
+        self.staging_gone: set[UUID] = set()
+
+    async def create(self, upload: Upload) -> None:
+        self.rows[upload.upload_id] = upload
+
+    async def get(self, user_key: str, upload_id: UUID) -> Upload | None:
+        row = self.rows.get(upload_id)
+        return row if row and row.user_key == user_key else None
+
+    async def close(self, upload_id: UUID, *, state: str, outcome: str,
+                    media_id: UUID | None = None) -> bool:
+        row = self.rows[upload_id]
+        if row.state != "pending":
+            return False
+        self.rows[upload_id] = replace(row, state=state, outcome=outcome, media_id=media_id)
+        return True
+
+    async def staging_deleted(self, upload_id: UUID) -> None:
+        self.staging_gone.add(upload_id)
+
+    async def expired(self, grace_s: int, limit: int) -> list[Upload]:
+        return []
+
+    async def leftover_staging(self, limit: int) -> list[Upload]:
+        return []
+
+    async def delete_for_user(self, user_key: str) -> int:
+        gone = [k for k, u in self.rows.items() if u.user_key == user_key]
+        for k in gone:
+            del self.rows[k]
+        return len(gone)
+
+
+class FakeConsent:
+    def __init__(self) -> None:
+        self.states: dict[str, ConsentState] = {}
+
+    async def get(self, user_key: str) -> ConsentState | None:
+        return self.states.get(user_key)
+
+    async def apply(self, state: ConsentState) -> bool:
+        if not supersedes(state, self.states.get(state.user_key)):
+            return False
+        self.states[state.user_key] = state
+        return True
+
+
+@dataclass
+class FakeBlobs:
+    bucket: str = "gemroll-media"
+    objects: dict[str, bytes] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+    """What `put_file` reads: path -> bytes."""
+    fail_put: Exception | None = None
+    deleted: list[str] = field(default_factory=list)
+
+    async def put_file(self, key: str, path: str, size: int, content_type: str,
+                       sha256: str) -> None:
+        if self.fail_put:
+            raise self.fail_put
+        self.objects[key] = self.files[path]
+
+    async def size(self, key: str) -> int | None:
+        return len(self.objects[key]) if key in self.objects else None
+
+    @contextlib.asynccontextmanager
+    async def download(self, key: str, max_bytes: int) -> AsyncIterator[StagedFile]:
+        data = self.objects[key]
+        if len(data) > max_bytes:
+            raise TooLarge("too large")
+        path = f"/tmp/fake-{key}"
+        self.files[path] = data
+        yield staged(data, path)
+
+    async def copy(self, source: str, target: str, content_type: str, sha256: str) -> None:
+        if self.fail_put:
+            raise self.fail_put
+        self.objects[target] = self.objects[source]
+
+    async def delete(self, key: str) -> None:
+        self.deleted.append(key)
+        self.objects.pop(key, None)
+
+    async def delete_prefix(self, prefix: str) -> int:
+        keys = [k for k in self.objects if k.startswith(prefix)]
+        for k in keys:
+            await self.delete(k)
+        return len(keys)
+
+    async def presigned_put(self, key: str, ttl_s: int) -> str:
+        return f"https://s3.example/{self.bucket}/{key}?signature=x"
+
+
+class FakeInspector:
+    """Sniffs like the real one; every recognised image is 4x3 with no EXIF."""
+
+    def __init__(self) -> None:
+        self.refuse: Exception | None = None
+
+    async def inspect(self, staged_file: StagedFile) -> ImageFacts:
+        if self.refuse:
+            raise self.refuse
+        content_type = sniff_content_type(staged_file.head)
+        if content_type is None:
+            raise UnsupportedMediaType("nope")
+        return ImageFacts(content_type=content_type, width=4, height=3)
+
+
+@dataclass
+class World:
+    ingest: Ingest
+    media: FakeMedia
+    uploads: FakeUploads
+    consent: FakeConsent
+    blobs: FakeBlobs
+    inspector: FakeInspector
+    wakes: list[int]
+
+    def stage(self, data: bytes) -> StagedFile:
+        path = f"/tmp/upload-{hashlib.sha256(data).hexdigest()[:8]}"
+        self.blobs.files[path] = data
+        return staged(data, path)
+
+    @property
+    def published(self) -> list[PendingMessage]:
+        return []
+
+
+def world(max_upload_bytes: int = 1000) -> World:
+    media, uploads, consent = FakeMedia(), FakeUploads(), FakeConsent()
+    blobs, inspector, wakes = FakeBlobs(), FakeInspector(), []
+    ingest = Ingest(media=media, uploads=uploads, consent=consent, blobs=blobs,
+                    inspector=inspector,
+                    limits=Limits(max_upload_bytes=max_upload_bytes, presign_ttl_s=3600,
+                                  complete_grace_s=60),
+                    outbox_written=lambda: wakes.append(1))
+    return World(ingest, media, uploads, consent, blobs, inspector, wakes)

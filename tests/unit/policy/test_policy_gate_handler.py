@@ -1,0 +1,285 @@
+"""The gate use case with in-memory adapters: held, admitted, rejected, retracted, erased."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from gemroll_contracts import (
+    MEDIA_ERASED,
+    TRAINING_DECISIONS,
+    TRAINING_MEDIA,
+    ActionKind,
+    AdmissionBasis,
+    MediaErased,
+    TrainingAdmitted,
+    TrainingRejected,
+    TrainingRetracted,
+)
+from gemroll_policy import metrics
+from gemroll_policy.adapters.memory import InMemoryPolicyStore
+from gemroll_policy.domain import Admit, CandidateStatus, Decided, Pseudonymizer, verify
+from gemroll_policy.handlers import GateHandler, ReportHandler, refuse_unbacked
+from gemroll_policy.testing import action, candidate, consent, user_key
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2025, 6, 1, 12, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def pseudonyms() -> Pseudonymizer:
+    return Pseudonymizer("unit-test-pseudonym-secret")
+
+
+@pytest.fixture
+def store(pseudonyms) -> InMemoryPolicyStore:
+    return InMemoryPolicyStore(pseudonyms)
+
+
+@pytest.fixture
+def gate(store, pseudonyms, clock) -> GateHandler:
+    return GateHandler(store, pseudonyms, retention_days=30, clock=clock)
+
+
+def published(store: InMemoryPolicyStore, topic: str) -> list:
+    parse = {TRAINING_MEDIA.name: lambda v: (TrainingAdmitted if b'"training.admitted"' in v
+                                             else TrainingRetracted).from_json(v),
+             TRAINING_DECISIONS.name: TrainingRejected.from_json,
+             MEDIA_ERASED.name: MediaErased.from_json}[topic]
+    return [parse(m.value) for m in store.messages(topic)]
+
+
+async def test_candidate_is_held_until_a_qualifying_action_then_admitted(gate, store, clock):
+    user, media = user_key(1), uuid.uuid4()
+    await gate.handle([consent(user)])
+    held = candidate(user, media, proposed_at=clock.now)
+    await gate.handle([held])
+    assert store.candidates[held.data.candidate_id].status is CandidateStatus.pending
+    assert published(store, TRAINING_MEDIA.name) == []
+    assert published(store, TRAINING_DECISIONS.name) == []
+
+    share = action(user, media, ActionKind.shared, acted_at=clock.now)
+    await gate.handle([share])
+    [admitted] = published(store, TRAINING_MEDIA.name)
+    assert isinstance(admitted, TrainingAdmitted)
+    assert admitted.data.candidate_id == held.data.candidate_id
+    assert admitted.data.basis is AdmissionBasis.shared
+    assert admitted.data.evidence == [share.event_id]
+    assert admitted.data.policy_version
+    assert admitted.trace_id == share.trace_id
+
+
+async def test_training_events_carry_the_pseudonym_never_the_user_key(gate, store, pseudonyms):
+    user, media = user_key(2), uuid.uuid4()
+    await gate.handle([consent(user), action(user, media, ActionKind.edited_with_ai),
+                       candidate(user, media)])
+    for topic in (TRAINING_MEDIA.name, TRAINING_DECISIONS.name):
+        for m in store.messages(topic):
+            assert m.key == pseudonyms.subject(user).encode()
+            data = json.loads(m.value)["data"]
+            # The object key is a locator in ingest's `users/<user_key>/...` layout (see
+            # docs/policy-guarantees.md); nothing else in a training event names the user.
+            data.pop("object_key", None)
+            assert user not in json.dumps(data)
+    [admitted] = published(store, TRAINING_MEDIA.name)
+    assert admitted.data.subject == pseudonyms.subject(user)
+    assert admitted.data.subject != user
+    for entry in store.audit:
+        assert user not in json.dumps(entry.body)
+
+
+async def test_each_candidate_is_decided_once_even_when_repeated(gate, store):
+    user, media = user_key(3), uuid.uuid4()
+    first = candidate(user, media)
+    again = candidate(user, media)  # a re-sent candidate: same id, new event id
+    assert first.data.candidate_id == again.data.candidate_id
+    await gate.handle([consent(user, camera_roll=False), first, again])
+    await gate.handle([first])
+    [rejected] = published(store, TRAINING_DECISIONS.name)
+    assert rejected.data.reason.value == "not_opted_in"
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    ("unshare", "unshared"),
+    ("training_opt_out", "training_opt_out"),
+    ("camera_roll_opt_out", "camera_roll_opt_out"),
+])
+async def test_revocation_retracts_admitted_items(gate, store, change, reason):
+    user, media = user_key(4), uuid.uuid4()
+    await gate.handle([consent(user), action(user, media, ActionKind.shared),
+                       candidate(user, media), candidate(user, media, source="suggester",
+                                                         derived_media_id=uuid.uuid4())])
+    assert len(published(store, TRAINING_MEDIA.name)) == 2
+    trigger = {
+        "unshare": action(user, media, ActionKind.unshared),
+        "training_opt_out": consent(user, training_opt_out=True, seq=2),
+        "camera_roll_opt_out": consent(user, camera_roll=False, seq=2),
+    }[change]
+    await gate.handle([trigger])
+    retractions = [e for e in published(store, TRAINING_MEDIA.name)
+                   if isinstance(e, TrainingRetracted)]
+    assert len(retractions) == 2
+    assert {r.data.reason.value for r in retractions} == {reason}
+    assert all(c.status is CandidateStatus.retracted for c in store.candidates.values())
+    # a retraction is final: sharing again does not re-admit the same candidates
+    await gate.handle([consent(user, seq=3), action(user, media, ActionKind.shared)])
+    assert len(published(store, TRAINING_MEDIA.name)) == 4
+
+
+async def test_media_deletion_retracts_erases_and_tombstones(gate, store, pseudonyms):
+    user, media, derived, suggestion = user_key(5), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    first = candidate(user, media)
+    await gate.handle([
+        consent(user),
+        action(user, media, ActionKind.edited_with_ai, suggestion_id=suggestion,
+               derived_media_id=derived),
+        first, candidate(user, media, source="suggester", derived_media_id=derived),
+    ])
+    pending_media = uuid.uuid4()
+    await gate.handle([candidate(user, pending_media)])
+    delete = action(user, media, ActionKind.media_deleted, producer="ingest")
+    await gate.handle([delete, action(user, pending_media, ActionKind.media_deleted)])
+
+    retracted = [e for e in published(store, TRAINING_MEDIA.name)
+                 if isinstance(e, TrainingRetracted)]
+    assert {r.data.reason.value for r in retracted} == {"media_deleted"}
+    assert len(retracted) == 2
+    [pending_rejected] = published(store, TRAINING_DECISIONS.name)
+    assert pending_rejected.data.reason.value == "media_deleted"
+    [erased] = published(store, MEDIA_ERASED.name)
+    assert set(erased.data.media_ids) == {media, pending_media}
+    assert erased.data.reason.value == "media_deleted"
+    # nothing of the media is left but the tombstone
+    assert not store.media and not store.candidates
+    assert set(store.tombstones) == {(user, media), (user, pending_media)}
+    [job] = store.jobs.values()
+    assert f"users/{user}/media/{media}" in job.prefixes
+    assert f"users/{user}/derived/{derived}" in job.prefixes
+    assert f"users/{user}/suggestions/{suggestion}/" in job.prefixes
+    assert all(p.startswith(f"users/{user}/") for p in job.prefixes)
+
+    # replays and late arrivals: no second decision, no resurrection
+    await gate.handle([first, action(user, media, ActionKind.shared)])
+    late = candidate(user, media, source="suggester", derived_media_id=uuid.uuid4())
+    await gate.handle([late])
+    rejected = published(store, TRAINING_DECISIONS.name)
+    assert [r.data.candidate_id for r in rejected] == [pending_rejected.data.candidate_id,
+                                                       late.data.candidate_id]
+    assert rejected[-1].data.reason.value == "media_deleted"
+    assert not store.media
+
+
+async def test_opt_out_with_erase_erases_every_media_of_the_user(gate, store):
+    user, other = user_key(6), user_key(7)
+    mine = [uuid.uuid4() for _ in range(3)]
+    theirs = uuid.uuid4()
+    await gate.handle([consent(user), consent(other)]
+                      + [candidate(user, m) for m in mine] + [candidate(other, theirs)])
+    await gate.handle([action(user, mine[0], ActionKind.shared)])
+    await gate.handle([consent(user, camera_roll=False, erase_data=True, seq=2)])
+    [erased] = published(store, MEDIA_ERASED.name)
+    assert erased.data.reason.value == "account_erasure"
+    assert set(erased.data.media_ids) == set(mine)
+    [job] = store.jobs.values()
+    assert f"users/{user}/" in job.prefixes
+    assert not any(other in p for p in job.prefixes)
+    assert set(store.media) == {(other, theirs)}
+    [retracted] = [e for e in published(store, TRAINING_MEDIA.name)
+                   if isinstance(e, TrainingRetracted)]
+    assert retracted.data.reason.value == "camera_roll_opt_out"
+
+
+async def test_retention_erases_media_never_saved_or_shared(gate, store, clock):
+    user = user_key(8)
+    forgotten, saved, shared = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await gate.handle([consent(user)] + [candidate(user, m, proposed_at=clock.now)
+                                         for m in (forgotten, saved, shared)])
+    await gate.handle([action(user, saved, ActionKind.saved, acted_at=clock.now),
+                       action(user, shared, ActionKind.shared, acted_at=clock.now)])
+    clock.advance(days=29)
+    assert await gate.sweep() == []
+    clock.advance(days=1, seconds=1)
+    await gate.sweep()
+    [erased] = published(store, MEDIA_ERASED.name)
+    assert erased.data.media_ids == [forgotten]
+    assert erased.data.reason.value == "retention_expired"
+    reasons = {r.data.media_id: r.data.reason.value
+               for r in published(store, TRAINING_DECISIONS.name)}
+    assert reasons == {forgotten: "retention_expired", saved: "no_qualifying_action"}
+    assert set(store.media) == {(user, saved), (user, shared)}
+    assert store.candidates[candidate(user, shared).data.candidate_id].status is \
+        CandidateStatus.admitted
+    assert await gate.sweep() == []  # nothing left to do
+
+
+async def test_an_admission_without_evidence_is_refused_and_counted(store, pseudonyms):
+    before = metrics.ADMISSIONS_WITHOUT_EVIDENCE._value.get()
+    from gemroll_policy.domain import Candidate
+
+    c = Candidate(uuid.uuid4(), user_key(9), uuid.uuid4(), "classifier", "gemroll-media",
+                  "users/x/media/y", datetime.now(UTC), status=CandidateStatus.admitted)
+    kept = refuse_unbacked([Decided(c, Admit(AdmissionBasis.shared, ()), None)])
+    assert kept == []
+    assert c.status is CandidateStatus.pending
+    assert metrics.ADMISSIONS_WITHOUT_EVIDENCE._value.get() == before + 1
+
+
+async def test_database_failure_decides_nothing(gate, store):
+    user, media = user_key(10), uuid.uuid4()
+    await gate.handle([consent(user), action(user, media, ActionKind.shared)])
+    store.fail_next = ConnectionRefusedError("database down")
+    with pytest.raises(ConnectionRefusedError):
+        await gate.handle([candidate(user, media)])
+    assert published(store, TRAINING_MEDIA.name) == []
+    await gate.handle([candidate(user, media)])
+    assert len(published(store, TRAINING_MEDIA.name)) == 1
+
+
+async def test_audit_chain_records_every_decision_and_detects_tampering(gate, store):
+    user, media = user_key(11), uuid.uuid4()
+    await gate.handle([consent(user), action(user, media, ActionKind.shared),
+                       candidate(user, media)])
+    await gate.handle([action(user, media, ActionKind.unshared)])
+    assert [e.kind for e in store.audit] == ["admitted", "retracted"]
+    assert verify(store.audit).ok
+    tampered = list(store.audit)
+    from dataclasses import replace
+
+    tampered[0] = replace(tampered[0], body={**tampered[0].body, "basis": "edited_with_ai"})
+    check = verify(tampered)
+    assert not check.ok and check.first_bad_seq == 1
+    assert not verify(store.audit[1:]).ok  # a removed entry is detected too
+
+
+async def test_training_report_lists_admitted_and_retracted_items(gate, store, pseudonyms):
+    user, kept_media, dropped_media = user_key(12), uuid.uuid4(), uuid.uuid4()
+    share = action(user, kept_media, ActionKind.shared)
+    await gate.handle([consent(user), share, action(user, dropped_media, ActionKind.shared),
+                       candidate(user, kept_media), candidate(user, dropped_media)])
+    await gate.handle([action(user, dropped_media, ActionKind.media_deleted)])
+    report = await ReportHandler(store, pseudonyms).report(user)
+    by_media = {i.media_id: i for i in report.items}
+    assert by_media[kept_media].status == "admitted"
+    assert by_media[kept_media].basis == "shared"
+    assert by_media[kept_media].evidence == [share.event_id]
+    assert by_media[dropped_media].status == "retracted"
+    assert by_media[dropped_media].retraction_reason == "media_deleted"
+    assert by_media[dropped_media].retracted_at is not None
+    assert [e.media_id for e in report.erased] == [dropped_media]
+    other = await ReportHandler(store, pseudonyms).report(user_key(13))
+    assert other.items == [] and other.erased == []

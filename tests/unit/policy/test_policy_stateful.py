@@ -1,0 +1,215 @@
+"""Property: after any sequence of consent changes, actions, deletions, candidates, redeliveries
+and passing time, the items admitted and not retracted are exactly those the rules allow.
+
+The expectation is a small model written here independently of the service's code: it keeps
+the raw history and re-derives each candidate's status from scratch after every step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from gemroll_contracts import (
+    MEDIA_ERASED,
+    TRAINING_DECISIONS,
+    TRAINING_MEDIA,
+    ActionKind,
+    Event,
+    MediaErased,
+)
+from gemroll_policy.adapters.memory import InMemoryPolicyStore
+from gemroll_policy.domain import Pseudonymizer, verify
+from gemroll_policy.handlers import GateHandler
+from gemroll_policy.testing import action, candidate, consent, user_key
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+USERS = [user_key("stateful-a"), user_key("stateful-b")]
+MEDIA = [uuid.UUID(int=i + 1) for i in range(4)]
+OWNER = {m: USERS[i % 2] for i, m in enumerate(MEDIA)}
+DERIVED = {m: uuid.UUID(int=100 + i) for i, m in enumerate(MEDIA)}
+SOURCES = ["classifier", "suggester"]
+RETENTION = timedelta(days=30)
+QUALIFYING = {"edited_with_ai", "shared"}
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+class Model:
+    """What the rules say, derived from the raw history only."""
+
+    def __init__(self) -> None:
+        self.consent: dict[str, tuple[bool, bool]] = {}
+        self.history: dict[uuid.UUID, list[str]] = {m: [] for m in MEDIA}
+        self.first_seen: dict[uuid.UUID, datetime] = {}
+        self.erased: set[uuid.UUID] = set()
+        self.proposed: dict[tuple[uuid.UUID, str], datetime] = {}
+        self.ever_refused: set[tuple[uuid.UUID, str]] = set()
+
+    def status(self, media: uuid.UUID, source: str, now: datetime) -> str:
+        """'allowed', 'waiting' (held) or 'refused'."""
+        if media in self.erased:
+            return "refused"
+        camera_roll, opted_out = self.consent.get(OWNER[media], (False, False))
+        if not camera_roll or opted_out:
+            return "refused"
+        kinds = self.history[media]
+        if "media_deleted" in kinds:
+            return "refused"
+        kept = "saved" in kinds or "shared" in kinds
+        if now - self.first_seen[media] > RETENTION and not kept:
+            return "refused"
+        last_unshare = max((i for i, k in enumerate(kinds) if k == "unshared"), default=-1)
+        if any(k in QUALIFYING for k in kinds[last_unshare + 1:]):
+            return "allowed"
+        if any(k in QUALIFYING for k in kinds):
+            return "refused"  # unshared since
+        if now - self.proposed[(media, source)] > RETENTION:
+            return "refused"  # held too long
+        return "waiting"
+
+    def seen(self, media: uuid.UUID, now: datetime) -> None:
+        self.first_seen.setdefault(media, now)
+
+    def erase(self, media: uuid.UUID) -> None:
+        if media in self.first_seen:
+            self.erased.add(media)
+
+
+class GateMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = datetime(2025, 1, 1, tzinfo=UTC)
+        self.pseudonyms = Pseudonymizer("stateful-test-pseudonym-secret")
+        self.store = InMemoryPolicyStore(self.pseudonyms)
+        self.gate = GateHandler(self.store, self.pseudonyms, retention_days=30,
+                                clock=lambda: self.now)
+        self.model = Model()
+        self.seq = dict.fromkeys(USERS, 0)
+        self.sent: list[Event] = []
+
+    def send(self, event: Event) -> None:
+        self.sent.append(event)
+        run(self.gate.handle([event]))
+
+    def after(self) -> None:
+        for key in self.model.proposed:
+            if self.model.status(*key, self.now) == "refused":
+                self.model.ever_refused.add(key)
+
+    # -- steps ---------------------------------------------------------------------------
+    @rule(user=st.sampled_from(USERS), camera_roll=st.booleans(), opt_out=st.booleans(),
+          erase=st.booleans())
+    def change_consent(self, user, camera_roll, opt_out, erase):
+        erase = erase and not camera_roll
+        self.seq[user] += 1
+        self.send(consent(user, camera_roll=camera_roll, training_opt_out=opt_out,
+                          erase_data=erase, seq=self.seq[user], at=self.now))
+        self.model.consent[user] = (camera_roll, opt_out)
+        if erase:
+            for m in MEDIA:
+                if OWNER[m] == user:
+                    self.model.erase(m)
+        self.after()
+
+    @rule(media=st.sampled_from(MEDIA), kind=st.sampled_from(list(ActionKind)))
+    def act(self, media, kind):
+        self.send(action(OWNER[media], media, kind, acted_at=self.now))
+        if media not in self.model.erased:
+            self.model.seen(media, self.now)
+            self.model.history[media].append(kind.value)
+            if kind is ActionKind.media_deleted:
+                self.model.erase(media)
+        self.after()
+
+    @rule(media=st.sampled_from(MEDIA), source=st.sampled_from(SOURCES))
+    def propose(self, media, source):
+        derived = DERIVED[media] if source == "suggester" else None
+        self.send(candidate(OWNER[media], media, source=source, derived_media_id=derived,
+                            proposed_at=self.now))
+        if (media, source) not in self.model.proposed:
+            self.model.proposed[(media, source)] = self.now
+            if media not in self.model.erased:
+                self.model.seen(media, self.now)
+        self.after()
+
+    @precondition(lambda self: bool(self.sent))
+    @rule(data=st.data())
+    def redeliver(self, data):
+        """At-least-once delivery upstream: an event arrives again, unchanged."""
+        run(self.gate.handle([data.draw(st.sampled_from(self.sent))]))
+        self.after()
+
+    @rule(days=st.sampled_from([1, 12, 29, 31]))
+    def time_passes(self, days):
+        self.now += timedelta(days=days, seconds=1)
+        run(self.gate.sweep())
+        for m in list(self.model.first_seen):
+            kinds = self.model.history[m]
+            if (m not in self.model.erased and self.now - self.model.first_seen[m] > RETENTION
+                    and "saved" not in kinds and "shared" not in kinds):
+                self.model.erase(m)
+        self.after()
+
+    # -- what must hold after every step --------------------------------------------------
+    def decisions(self) -> tuple[dict, dict, dict]:
+        admitted, rejected, retracted = {}, {}, {}
+        for m in self.store.messages(TRAINING_MEDIA.name) + self.store.messages(
+                TRAINING_DECISIONS.name):
+            raw = json.loads(m.value)
+            data = raw["data"]
+            target = {"training.admitted": admitted, "training.rejected": rejected,
+                      "training.retracted": retracted}[raw["event_type"]]
+            cid = uuid.UUID(data["candidate_id"])
+            target[cid] = target.get(cid, 0) + 1
+        return admitted, rejected, retracted
+
+    def candidate_ids(self) -> dict[uuid.UUID, tuple[uuid.UUID, str]]:
+        ids = {}
+        for media, source in self.model.proposed:
+            derived = DERIVED[media] if source == "suggester" else None
+            c = candidate(OWNER[media], media, source=source, derived_media_id=derived)
+            ids[c.data.candidate_id] = (media, source)
+        return ids
+
+    @invariant()
+    def active_items_are_exactly_what_the_rules_allow(self):
+        admitted, _, retracted = self.decisions()
+        active = {cid for cid in admitted if cid not in retracted}
+        ids = self.candidate_ids()
+        expected = {cid for cid, key in ids.items()
+                    if self.model.status(*key, self.now) == "allowed"
+                    and key not in self.model.ever_refused}
+        assert active == expected
+
+    @invariant()
+    def every_candidate_is_decided_once_unless_held(self):
+        admitted, rejected, retracted = self.decisions()
+        for cid, key in self.candidate_ids().items():
+            decisions = admitted.get(cid, 0) + rejected.get(cid, 0)
+            if key in self.model.ever_refused or self.model.status(*key, self.now) == "allowed":
+                assert decisions == 1, (key, admitted.get(cid), rejected.get(cid))
+            else:
+                assert decisions == 0  # still held
+            assert retracted.get(cid, 0) <= admitted.get(cid, 0)
+
+    @invariant()
+    def erased_media_is_gone_and_the_audit_chain_holds(self):
+        erased = {m for msg in self.store.messages(MEDIA_ERASED.name)
+                  for m in MediaErased.from_json(msg.value).data.media_ids}
+        assert erased == self.model.erased
+        assert not any(m in erased for _, m in self.store.media)
+        assert verify(self.store.audit).ok
+
+
+GateMachine.TestCase.settings = settings(
+    max_examples=150, stateful_step_count=30, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestGateRules = GateMachine.TestCase

@@ -1,0 +1,368 @@
+"""In-memory fakes of the suggester's ports, and builders of contract events and photos."""
+
+from __future__ import annotations
+
+import copy
+import io
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+from gemroll_contracts import (
+    Category,
+    Event,
+    MediaClassified,
+    MediaClassifiedData,
+    ModelInfo,
+    Quality,
+    SuggestionKind,
+    Topic,
+)
+from gemroll_suggester.domain import (
+    ActionName,
+    Consent,
+    DerivedMedia,
+    EventRecord,
+    MediaItem,
+    Moment,
+    SuggestionRecord,
+    SuggestionStatus,
+)
+from gemroll_suggester.handlers import Deps
+from gemroll_suggester.ports import MissingObject, PageCursor
+from gemroll_suggester.rendering import synthetic
+from gemroll_suggester.settings import SuggesterSettings
+
+USER = "a" * 32
+OTHER = "b" * 32
+T0 = datetime(2026, 3, 14, 13, 0, tzinfo=UTC)  # a Saturday
+
+
+@dataclass
+class State:
+    consent: dict[str, Consent] = field(default_factory=dict)
+    removed: dict[UUID, str] = field(default_factory=dict)
+    media: dict[UUID, MediaItem] = field(default_factory=dict)
+    events: dict[UUID, EventRecord] = field(default_factory=dict)
+    leases: dict[UUID, datetime] = field(default_factory=dict)
+    suggestions: dict[UUID, SuggestionRecord] = field(default_factory=dict)
+    actions: dict[tuple[UUID, ActionName], datetime] = field(default_factory=dict)
+    derived: dict[UUID, DerivedMedia] = field(default_factory=dict)
+    outbox: list[tuple[str, Event, str]] = field(default_factory=list)
+
+
+class FakeRepository:
+    """Same behaviour as the PostgreSQL repository, on a State (one transaction)."""
+
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    async def lock_user(self, user_key: str) -> None:
+        return None
+
+    async def consent(self, user_key: str) -> Consent | None:
+        return self.s.consent.get(user_key)
+
+    async def save_consent(self, consent: Consent) -> None:
+        self.s.consent[consent.user_key] = consent
+
+    async def is_removed(self, media_id: UUID) -> bool:
+        return media_id in self.s.removed
+
+    async def add_removed(self, user_key: str, media_ids: Sequence[UUID]) -> None:
+        for m in media_ids:
+            self.s.removed.setdefault(m, user_key)
+
+    async def get_media(self, media_ids: Sequence[UUID]) -> list[MediaItem]:
+        return [self.s.media[m] for m in media_ids if m in self.s.media]
+
+    async def save_media(self, item: MediaItem) -> None:
+        self.s.media[item.media_id] = item
+
+    async def delete_media(self, media_ids: Sequence[UUID]) -> None:
+        for m in media_ids:
+            self.s.media.pop(m, None)
+
+    async def moments_near(self, user_key: str, start: datetime, end: datetime) -> list[Moment]:
+        found = [m for m in self.s.media.values()
+                 if m.user_key == user_key and start <= m.taken_at <= end]
+        found.sort(key=lambda m: (m.taken_at, str(m.media_id)))
+        return [Moment(m.media_id, m.taken_at, m.coarse_location, m.event_id) for m in found]
+
+    async def media_of_event(self, event_id: UUID) -> list[MediaItem]:
+        found = [m for m in self.s.media.values() if m.event_id == event_id]
+        return sorted(found, key=lambda m: (m.taken_at, str(m.media_id)))
+
+    async def move_media(self, media_ids: Sequence[UUID] | None, from_events: Sequence[UUID],
+                         to_event: UUID) -> None:
+        for m in list(self.s.media.values()):
+            if m.event_id in from_events and (media_ids is None or m.media_id in media_ids):
+                self.s.media[m.media_id] = replace(m, event_id=to_event)
+
+    async def mark_unrenderable(self, media_ids: Sequence[UUID]) -> None:
+        for m in media_ids:
+            if m in self.s.media:
+                self.s.media[m] = replace(self.s.media[m], unrenderable=True)
+
+    async def delete_user_media(self, user_key: str) -> None:
+        for m in [m for m in self.s.media.values() if m.user_key == user_key]:
+            del self.s.media[m.media_id]
+        for e in [e for e in self.s.events.values() if e.user_key == user_key]:
+            del self.s.events[e.event_id]
+
+    async def get_events(self, event_ids: Sequence[UUID]) -> list[EventRecord]:
+        return [self.s.events[e] for e in event_ids if e in self.s.events]
+
+    async def save_event(self, event: EventRecord) -> None:
+        self.s.events[event.event_id] = event
+
+    async def delete_events(self, event_ids: Sequence[UUID]) -> None:
+        for e in event_ids:
+            self.s.events.pop(e, None)
+            for m in list(self.s.media.values()):
+                if m.event_id == e:
+                    self.s.media[m.media_id] = replace(m, event_id=None)
+
+    async def claim_due_events(self, now: datetime, limit: int,
+                               lease_until: datetime) -> list[EventRecord]:
+        due = [e for e in self.s.events.values() if e.dirty and e.due_at and e.due_at <= now
+               and (e.event_id not in self.s.leases or self.s.leases[e.event_id] < now)]
+        due.sort(key=lambda e: (e.due_at, str(e.event_id)))
+        for e in due[:limit]:
+            self.s.leases[e.event_id] = lease_until
+        return due[:limit]
+
+    async def finish_event(self, event_id: UUID, version: int) -> bool:
+        e = self.s.events.get(event_id)
+        if e is None or e.version != version:
+            return False
+        self.s.events[event_id] = replace(e, dirty=False, due_at=None, attempts=0)
+        self.s.leases.pop(event_id, None)
+        return True
+
+    async def release_event(self, event_id: UUID, retry_at: datetime | None = None) -> None:
+        self.s.leases.pop(event_id, None)
+        e = self.s.events.get(event_id)
+        if e is not None and retry_at is not None:
+            self.s.events[event_id] = replace(e, attempts=e.attempts + 1,
+                                              due_at=max(e.due_at or retry_at, retry_at))
+
+    async def count_open_events(self) -> int:
+        return sum(e.dirty for e in self.s.events.values())
+
+    def _with_actions(self, s: SuggestionRecord) -> SuggestionRecord:
+        done = frozenset(a for (sid, a) in self.s.actions if sid == s.suggestion_id)
+        return replace(s, actions=done)
+
+    async def get_suggestion(self, suggestion_id: UUID) -> SuggestionRecord | None:
+        s = self.s.suggestions.get(suggestion_id)
+        return self._with_actions(s) if s else None
+
+    async def suggestions_of_events(self, event_ids: Sequence[UUID]) -> list[SuggestionRecord]:
+        return [self._with_actions(s) for s in sorted(
+            self.s.suggestions.values(), key=lambda s: str(s.suggestion_id))
+            if s.event_id in event_ids]
+
+    async def suggestions_with_media(self, user_key: str,
+                                     media_ids: Sequence[UUID]) -> list[SuggestionRecord]:
+        return [self._with_actions(s) for s in sorted(
+            self.s.suggestions.values(), key=lambda s: str(s.suggestion_id))
+            if s.user_key == user_key and set(s.media_ids) & set(media_ids)]
+
+    async def suggestions_of_user(self, user_key: str,
+                                  statuses: Sequence[SuggestionStatus]) -> list[SuggestionRecord]:
+        return [self._with_actions(s) for s in self.s.suggestions.values()
+                if s.user_key == user_key and s.status in statuses]
+
+    async def save_suggestion(self, suggestion: SuggestionRecord) -> None:
+        self.s.suggestions[suggestion.suggestion_id] = replace(suggestion, actions=frozenset())
+
+    async def delete_suggestion(self, suggestion_id: UUID) -> None:
+        self.s.suggestions.pop(suggestion_id, None)
+        for key in [k for k in self.s.actions if k[0] == suggestion_id]:
+            del self.s.actions[key]
+
+    async def list_suggestions(self, user_key: str, *, status: SuggestionStatus | None,
+                               kind: SuggestionKind | None, limit: int,
+                               after: PageCursor | None) -> list[SuggestionRecord]:
+        rows = [s for s in self.s.suggestions.values() if s.user_key == user_key
+                and (s.status == status if status else s.status is not SuggestionStatus.withdrawn)
+                and (kind is None or s.kind == kind)]
+        rows.sort(key=lambda s: (s.created_at, str(s.suggestion_id)), reverse=True)
+        if after is not None:
+            rows = [s for s in rows
+                    if (s.created_at, str(s.suggestion_id)) < (after.created_at,
+                                                                str(after.suggestion_id))]
+        return [self._with_actions(s) for s in rows[:limit]]
+
+    async def record_action(self, suggestion_id: UUID, action: ActionName, at: datetime) -> bool:
+        if (suggestion_id, action) in self.s.actions:
+            return False
+        self.s.actions[(suggestion_id, action)] = at
+        return True
+
+    async def get_derived(self, derived_media_id: UUID) -> DerivedMedia | None:
+        return self.s.derived.get(derived_media_id)
+
+    async def save_derived(self, derived: DerivedMedia) -> None:
+        self.s.derived.setdefault(derived.derived_media_id, derived)
+
+    async def derived_of_originals(self, media_ids: Sequence[UUID]) -> list[DerivedMedia]:
+        return [d for d in self.s.derived.values() if d.original_media_id in media_ids]
+
+    async def delete_derived(self, derived_media_ids: Sequence[UUID]) -> None:
+        for d in derived_media_ids:
+            self.s.derived.pop(d, None)
+
+    async def add_outbox(self, topic: Topic, event: Event, key: str) -> None:
+        assert topic.accepts(event)
+        self.s.outbox.append((topic.name, event, key))
+
+
+class FakeUnitOfWork:
+    """Transactions on a copy of the state: committed on success, dropped on error."""
+
+    def __init__(self) -> None:
+        self.state = State()
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[FakeRepository]:
+        working = copy.deepcopy(self.state)
+        yield FakeRepository(working)
+        self.state = working
+
+
+class FakeStorage:
+    bucket = "gemroll-media"
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.fail = False
+
+    async def get(self, key: str, bucket: str | None = None) -> bytes:
+        if self.fail:
+            raise OSError("storage down")
+        if key not in self.objects:
+            raise MissingObject(key)
+        return self.objects[key]
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        if self.fail:
+            raise OSError("storage down")
+        self.objects[key] = data
+
+    async def delete(self, keys: Sequence[str]) -> None:
+        if self.fail:
+            raise OSError("storage down")
+        for k in keys:
+            self.objects.pop(k, None)
+
+    async def delete_prefix(self, prefix: str) -> None:
+        if self.fail:
+            raise OSError("storage down")
+        for k in [k for k in self.objects if k.startswith(prefix)]:
+            del self.objects[k]
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
+class World:
+    deps: Deps
+    uow: FakeUnitOfWork
+    storage: FakeStorage
+    clock: Clock
+
+    @property
+    def state(self) -> State:
+        return self.uow.state
+
+    def suggestions(self, kind: SuggestionKind | None = None,
+                    user: str = USER) -> list[SuggestionRecord]:
+        return [s for s in self.state.suggestions.values()
+                if s.user_key == user and (kind is None or s.kind is kind)]
+
+    def published(self, topic_prefix: str) -> list[Any]:
+        return [e for (t, e, _) in self.state.outbox if t.startswith(topic_prefix)]
+
+
+@pytest.fixture
+def world() -> World:
+    uow, storage = FakeUnitOfWork(), FakeStorage()
+    clock = Clock(datetime(2026, 3, 20, 9, 0, tzinfo=UTC))
+    settings = SuggesterSettings(quiet_seconds=60, highlight_min=3, collage_min=2,
+                                 edits_per_event=2, preview_max_side=320, collage_width=480,
+                                 cover_width=400)
+    return World(Deps(uow, storage, settings, clock), uow, storage, clock)
+
+
+def jpeg_bytes(seed: int, width: int = 240, height: int = 160, **scene: Any) -> bytes:
+    return synthetic.jpeg(synthetic.Scene(width=width, height=height, seed=seed, **scene))
+
+
+def embedding(seed: int, dims: int = 8) -> list[float]:
+    import random
+
+    rng = random.Random(seed)
+    v = [rng.gauss(0, 1) for _ in range(dims)]
+    norm = sum(x * x for x in v) ** 0.5
+    return [x / norm for x in v]
+
+
+def classified(
+    *, user: str = USER, media_id: UUID | None = None, minutes: float = 0, where: str | None = "eycs0",
+    gem: bool = True, gem_score: float = 0.8, nsfw: float | None = 0.01, seed: int = 0,
+    group: UUID | None = None, best: bool = True, sharpness: float = 0.8, faces: int | None = 0,
+    width: int = 240, height: int = 160, category: Category = Category.photo,
+    occurred_at: datetime | None = None, emb: list[float] | None = None, key: str | None = None,
+) -> MediaClassified:
+    media_id = media_id or uuid.uuid4()
+    extra = {"occurred_at": occurred_at} if occurred_at else {}
+    return MediaClassified(
+        producer="classifier", **extra,
+        data=MediaClassifiedData(
+            media_id=media_id, user_key=user, bucket="gemroll-media",
+            object_key=key or f"users/{user}/media/{media_id}.jpg", width=width, height=height,
+            captured_at=T0 + timedelta(minutes=minutes), coarse_location=where,
+            category=category,
+            quality=Quality(sharpness=sharpness, exposure=0.8, noise=0.1, brightness=0.5),
+            duplicate_group=group, is_best_in_group=best, nsfw_score=nsfw, face_count=faces,
+            embedding=emb if emb is not None else embedding(seed), gem_score=gem_score,
+            is_gem=gem, model=ModelInfo(name="test", version="1"),
+        ),
+    )
+
+
+def put_original(world: World, event: MediaClassified, seed: int = 0, **scene: Any) -> None:
+    d = event.data
+    world.storage.objects[d.object_key] = jpeg_bytes(seed, d.width, d.height, **scene)
+
+
+def image_size(data: bytes) -> tuple[int, int]:
+    from PIL import Image
+
+    return Image.open(io.BytesIO(data)).size
+
+
+@pytest.fixture
+def kit() -> Any:
+    """The builders above, for test modules (which cannot import conftest)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(USER=USER, OTHER=OTHER, T0=T0, classified=classified,
+                           put_original=put_original, jpeg_bytes=jpeg_bytes,
+                           embedding=embedding, image_size=image_size, Clock=Clock)

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m gemroll_dev.bench.<service>` (run by `make bench-<service>`)."""

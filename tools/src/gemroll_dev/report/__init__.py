@@ -1,0 +1,8 @@
+"""The demo's HTML report: gems, junk by reason, suggestions with previews, and per item
+whether it may be used for training and why."""
+
+from .images import write_jpeg
+from .model import DemoReport, Item, Suggestion, Training
+from .render import render
+
+__all__ = ["DemoReport", "Item", "Suggestion", "Training", "render", "write_jpeg"]

@@ -1,0 +1,117 @@
+"""What the demo report shows, as plain data (filled by the demo, rendered by `render`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Training:
+    """Whether an item may be used to train AI, and why (from the policy's training report)."""
+
+    eligible: bool
+    state: str
+    """`admitted`, `retracted` or `not admitted`."""
+    why: str
+
+
+@dataclass(frozen=True)
+class Item:
+    media_id: str
+    file: str
+    """Path inside the sample camera roll."""
+    image: str
+    """Thumbnail, relative to the report folder."""
+    sample_kind: str | None
+    """What the sample roll says the item is (photo, screenshot, receipt, blurred, ...)."""
+    sample_note: str | None
+    classified: dict[str, Any] | None
+    """The classifier's verdict (MediaClassifiedData as JSON), None when none arrived."""
+    training: Training
+
+    @property
+    def is_gem(self) -> bool:
+        return bool(self.classified and self.classified["is_gem"])
+
+    @property
+    def gem_score(self) -> float:
+        return float(self.classified["gem_score"]) if self.classified else 0.0
+
+    @property
+    def reasons(self) -> list[str]:
+        return list(self.classified.get("reasons", [])) if self.classified else []
+
+    @property
+    def category(self) -> str:
+        return str(self.classified["category"]) if self.classified else "unclassified"
+
+    @property
+    def junk_reason(self) -> str:
+        """The group a non-gem falls in: the signal of its first reason (`blurry`, ...)."""
+        if not self.classified:
+            return "not classified"
+        reasons = self.reasons
+        if reasons:
+            return reasons[0].split(":", 1)[0]
+        return self.category if self.category != "photo" else "low score"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    suggestion_id: str
+    kind: str
+    title: str
+    status: str
+    created_at: str
+    preview: str | None
+    """Rendered preview, relative to the report folder (None when it had none)."""
+    members: list[Item]
+    """The photos it is made of (their thumbnails are the "before" of an edit)."""
+    acted: str | None = None
+    """What the demo did with it (`share`, `edit`), if anything."""
+    recipe: dict[str, Any] | None = None
+
+
+@dataclass
+class DemoReport:
+    user: str
+    started_at: datetime
+    items: list[Item]
+    suggestions: list[Suggestion]
+    timings: dict[str, float] = field(default_factory=dict)
+    """Phase -> seconds, in order."""
+    training_report: dict[str, Any] = field(default_factory=dict)
+    """The policy's /v1/me/training-report answer, as it was."""
+
+    @property
+    def gems(self) -> list[Item]:
+        return sorted((i for i in self.items if i.is_gem), key=lambda i: -i.gem_score)
+
+    @property
+    def junk(self) -> dict[str, list[Item]]:
+        """Non-gems grouped by reason, biggest group first."""
+        groups: dict[str, list[Item]] = {}
+        for item in self.items:
+            if not item.is_gem:
+                groups.setdefault(item.junk_reason, []).append(item)
+        return dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])))
+
+    @property
+    def eligible(self) -> list[Item]:
+        return [i for i in self.items if i.training.eligible]
+
+    def summary_lines(self) -> list[str]:
+        kinds: dict[str, int] = {}
+        for s in self.suggestions:
+            kinds[s.kind] = kinds.get(s.kind, 0) + 1
+        made = ", ".join(f"{n} {k}{'s' if n > 1 else ''}" for k, n in sorted(kinds.items()))
+        junk = ", ".join(f"{len(v)} {k}" for k, v in self.junk.items())
+        return [
+            f"{len(self.items)} items uploaded and classified for {self.user}",
+            f"{len(self.gems)} gems; junk: {junk or 'none'}",
+            f"{len(self.suggestions)} suggestions ({made or 'none'})",
+            f"{len(self.eligible)} items eligible for training "
+            f"(only what was shared or edited with AI)",
+        ]
