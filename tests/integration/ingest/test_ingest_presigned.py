@@ -36,7 +36,8 @@ async def test_presigned_upload_is_validated_moved_and_announced(ingest):
     photo = samples.heic(exif_data=samples.exif(make="Apple", model="iPhone 15"))
     upload = await start(ingest, account, {"album": "Trip", "device": "iPhone"})
     assert set(upload) == {"upload_id", "url", "method", "expires_at"}
-    assert upload["method"] == "PUT" and f"users/{key}/uploads/{upload['upload_id']}" in upload["url"]
+    assert upload["method"] == "PUT"
+    assert f"users/{key}/uploads/{upload['upload_id']}" in upload["url"]
 
     await put(upload["url"], photo)
     response = await complete(ingest, account, upload["upload_id"])

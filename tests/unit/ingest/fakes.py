@@ -15,7 +15,7 @@ from gemroll_ingest.domain.media import ImageFacts, MediaRecord, StagedFile
 from gemroll_ingest.domain.paging import Cursor
 from gemroll_ingest.domain.sniff import sniff_content_type
 from gemroll_ingest.handlers import Ingest, Limits
-from gemroll_ingest.ports import DuplicateMedia, ErasedMedia, OutboxMessage, PendingMessage, Upload
+from gemroll_ingest.ports import DuplicateMedia, ErasedMedia, OutboxMessage, Upload
 
 
 def staged(data: bytes, path: str = "/nonexistent") -> StagedFile:
@@ -24,7 +24,8 @@ def staged(data: bytes, path: str = "/nonexistent") -> StagedFile:
 
 
 class FakeMedia:
-    def __init__(self) -> None:
+    def __init__(self, uploads: FakeUploads) -> None:
+        self.uploads = uploads
         self.rows: dict[UUID, MediaRecord] = {}
         self.outbox: list[OutboxMessage] = []
         self.completed_uploads: list[UUID] = []
@@ -52,6 +53,9 @@ class FakeMedia:
         self.outbox.extend(messages)
         if complete_upload:
             self.completed_uploads.append(complete_upload)
+            row = self.uploads.rows[complete_upload]
+            self.uploads.rows[complete_upload] = replace(
+                row, state="completed", outcome="accepted", media_id=media_id)
         return True
 
     async def discard(self, media_id: UUID) -> None:
@@ -235,13 +239,10 @@ class World:
         self.blobs.files[path] = data
         return staged(data, path)
 
-    @property
-    def published(self) -> list[PendingMessage]:
-        return []
-
 
 def world(max_upload_bytes: int = 1000) -> World:
-    media, uploads, consent = FakeMedia(), FakeUploads(), FakeConsent()
+    uploads = FakeUploads()
+    media, consent = FakeMedia(uploads), FakeConsent()
     blobs, inspector, wakes = FakeBlobs(), FakeInspector(), []
     ingest = Ingest(media=media, uploads=uploads, consent=consent, blobs=blobs,
                     inspector=inspector,

@@ -26,11 +26,17 @@ from gemroll_policy.handlers import GateHandler
 from gemroll_policy.testing import action, candidate, consent, user_key
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 USERS = [user_key("stateful-a"), user_key("stateful-b")]
-MEDIA = [uuid.UUID(int=i + 1) for i in range(4)]
-OWNER = {m: USERS[i % 2] for i, m in enumerate(MEDIA)}
+MEDIA = [uuid.UUID(int=i + 1) for i in range(3)]
+OWNER = {m: USERS[0] if i < 2 else USERS[1] for i, m in enumerate(MEDIA)}
 DERIVED = {m: uuid.UUID(int=100 + i) for i, m in enumerate(MEDIA)}
 SOURCES = ["classifier", "suggester"]
 RETENTION = timedelta(days=30)
@@ -104,8 +110,14 @@ class GateMachine(RuleBasedStateMachine):
                 self.model.ever_refused.add(key)
 
     # -- steps ---------------------------------------------------------------------------
-    @rule(user=st.sampled_from(USERS), camera_roll=st.booleans(), opt_out=st.booleans(),
-          erase=st.booleans())
+    @initialize()
+    def both_users_opt_in(self):
+        for user in USERS:
+            self.change_consent(user, camera_roll=True, opt_out=False, erase=False)
+
+    # Weighted towards consent that admits, so that revocations get exercised often.
+    @rule(user=st.sampled_from(USERS), camera_roll=st.sampled_from([True, True, True, False]),
+          opt_out=st.sampled_from([False, False, False, True]), erase=st.booleans())
     def change_consent(self, user, camera_roll, opt_out, erase):
         erase = erase and not camera_roll
         self.seq[user] += 1
@@ -118,7 +130,8 @@ class GateMachine(RuleBasedStateMachine):
                     self.model.erase(m)
         self.after()
 
-    @rule(media=st.sampled_from(MEDIA), kind=st.sampled_from(list(ActionKind)))
+    @rule(media=st.sampled_from(MEDIA), kind=st.sampled_from(
+        [*ActionKind, ActionKind.shared, ActionKind.edited_with_ai, ActionKind.unshared]))
     def act(self, media, kind):
         self.send(action(OWNER[media], media, kind, acted_at=self.now))
         if media not in self.model.erased:

@@ -13,7 +13,7 @@ import os
 from collections.abc import Coroutine
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -24,9 +24,10 @@ out = Console()
 err = Console(stderr=True)
 T = TypeVar("T")
 
-UserOpt = typer.Option(None, "--user", "-u", help="Act as this user (development token).")
-TokenOpt = typer.Option(None, "--token", envvar="GEMROLL_TOKEN",
-                        help="Bearer token to use instead of --user.")
+UserOpt = Annotated[str | None, typer.Option("--user", "-u",
+                                            help="Act as this user (development token).")]
+TokenOpt = Annotated[str | None, typer.Option("--token", envvar="GEMROLL_TOKEN",
+                                              help="Bearer token to use instead of --user.")]
 
 
 def _token(user: str | None, token: str | None) -> str:
@@ -59,7 +60,8 @@ def _client(token: str):  # type: ignore[no-untyped-def]
 
 
 @app.command()
-def token(user: str, ttl_hours: int = typer.Option(12, help="Token lifetime.")) -> None:
+def token(user: str,
+          ttl_hours: Annotated[int, typer.Option(help="Token lifetime.")] = 12) -> None:
     """Print a development bearer token (HS256) for USER."""
     from .client import dev_token
 
@@ -93,10 +95,10 @@ def status() -> None:
 @app.command()
 def consent(
     user: str,
-    state: str = typer.Argument(..., metavar="on|off",
-                                help="on: opt in to camera-roll suggestions; off: opt out."),
-    training: str | None = typer.Option(None, "--training", metavar="ok|opt-out",
-                                        help="Also set the training opt-out."),
+    state: Annotated[str, typer.Argument(
+        metavar="on|off", help="on: opt in to camera-roll suggestions; off: opt out.")],
+    training: Annotated[str | None, typer.Option(
+        metavar="ok|opt-out", help="Also set the training opt-out.")] = None,
 ) -> None:
     """Opt USER in to (or out of) camera-roll uploads and suggestions."""
     if state not in ("on", "off") or training not in (None, "ok", "opt-out"):
@@ -115,13 +117,13 @@ def consent(
 
 @app.command()
 def upload(
-    folder: Path = typer.Argument(..., exists=True, file_okay=False, dir_okay=True,
-                                  help="Folder of photos (searched recursively)."),
-    user: str | None = UserOpt,
-    token_: str | None = TokenOpt,
-    concurrency: int = typer.Option(4, min=1, max=32, help="Uploads in flight."),
-    state_file: Path | None = typer.Option(
-        None, "--state", help="Resume file (default: DIR/.gemroll-upload-<user>.json)."),
+    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, dir_okay=True,
+                                           help="Folder of photos (searched recursively).")],
+    user: UserOpt = None,
+    token_: TokenOpt = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=32, help="Uploads in flight.")] = 4,
+    state_file: Annotated[Path | None, typer.Option(
+        "--state", help="Resume file (default: DIR/.gemroll-upload-<user>.json).")] = None,
 ) -> None:
     """Upload a folder of photos: with a progress bar, resumable, skipping duplicates."""
     from rich.progress import (
@@ -172,7 +174,8 @@ def upload(
     try:
         summary = _run(go())
     except UploadAborted as exc:
-        hint = " (opt in first: gemroll consent USER on)" if exc.error.code == "consent_required" else ""
+        hint = (" (opt in first: gemroll consent USER on)"
+                if exc.error.code == "consent_required" else "")
         err.print(f"[red]stopped:[/] {exc.error.message} [{exc.error.code}]{hint}; "
                   f"{len(exc.summary.results)} files done before, a rerun resumes")
         raise typer.Exit(1) from None
@@ -194,11 +197,12 @@ def upload(
 
 @app.command()
 def suggestions(
-    user: str | None = UserOpt,
-    token_: str | None = TokenOpt,
-    status_: str | None = typer.Option(None, "--status", help="proposed, saved, shared, ..."),
-    kind: str | None = typer.Option(None, "--kind", help="edit, highlight or collage."),
-    as_json: bool = typer.Option(False, "--json", help="Print the API's JSON."),
+    user: UserOpt = None,
+    token_: TokenOpt = None,
+    status_: Annotated[str | None, typer.Option(
+        "--status", help="proposed, edited, saved, shared, dismissed, withdrawn.")] = None,
+    kind: Annotated[str | None, typer.Option(help="edit, highlight or collage.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON.")] = False,
 ) -> None:
     """List a user's suggestions."""
     bearer = _token(user, token_)
@@ -224,9 +228,9 @@ def suggestions(
 @app.command()
 def act(
     suggestion_id: str,
-    action: str = typer.Argument(..., metavar="save|share|edit|dismiss"),
-    user: str | None = UserOpt,
-    token_: str | None = TokenOpt,
+    action: Annotated[str, typer.Argument(metavar="save|share|edit|dismiss")],
+    user: UserOpt = None,
+    token_: TokenOpt = None,
 ) -> None:
     """Save, share, edit (apply the AI edit) or dismiss a suggestion."""
     bearer = _token(user, token_)
@@ -245,14 +249,17 @@ def act(
 
 @app.command()
 def tail(
-    topics: list[str] = typer.Argument(..., help="Topic names, full or short "
-                                       "(media.classified, suggestions, user-actions, ...)."),
-    from_beginning: bool = typer.Option(False, "--from-beginning", help="Replay the topic."),
-    user: str | None = typer.Option(None, "--user", "-u", help="Only this user's events."),
-    limit: int | None = typer.Option(None, "--limit", "-n", help="Stop after N events."),
-    suffix: str = typer.Option("", "--suffix", envvar="KAFKA_TOPIC_SUFFIX",
-                               help="Topic suffix (isolated test topics)."),
-    as_json: bool = typer.Option(False, "--json", help="Print each event's JSON."),
+    topics: Annotated[list[str], typer.Argument(
+        help="Topic names, full or short (media.classified, suggestions, user-actions, ...).")],
+    from_beginning: Annotated[bool, typer.Option(
+        "--from-beginning", help="Replay the topics from their start.")] = False,
+    user: Annotated[str | None, typer.Option(
+        "--user", "-u", help="Only this user's events.")] = None,
+    limit: Annotated[int | None, typer.Option(
+        "--limit", "-n", help="Stop after N events.")] = None,
+    suffix: Annotated[str, typer.Option(
+        envvar="KAFKA_TOPIC_SUFFIX", help="Topic suffix (isolated test topics).")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print each event's JSON.")] = False,
 ) -> None:
     """Follow topics and pretty-print each event as it arrives (Ctrl-C stops)."""
     from .client import stack_value, user_key_of
@@ -290,9 +297,9 @@ def tail(
 
 @app.command()
 def review(
-    port: int = typer.Option(18080, help="Port on 127.0.0.1."),
-    user: str | None = typer.Option(None, "--user", "-u",
-                                    help="Print a sign-in link with a token for USER."),
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 18080,
+    user: Annotated[str | None, typer.Option(
+        "--user", "-u", help="Print a sign-in link with a token for USER.")] = None,
 ) -> None:
     """Serve the review page (suggestions, actions, training report) on 127.0.0.1."""
     from .client import stack_value
@@ -306,7 +313,8 @@ def review(
             out.print(_sign_in_link(running, user))
         return
     upstreams = upstreams_from_env()
-    err.print(f"review page: {url}  (proxying {', '.join(f'{k} {v}' for k, v in upstreams.items())})")
+    proxied = ", ".join(f"{k} {v}" for k, v in upstreams.items())
+    err.print(f"review page: {url}  (proxying {proxied})")
     if user:
         out.print(_sign_in_link(url, user))
     serve("127.0.0.1", port, upstreams)

@@ -151,8 +151,8 @@ class GemrollClient:
         try:
             response = await self._http.request(method, url, **kwargs)
         except httpx.TransportError as exc:
-            raise ApiError(service, 0, "unreachable",
-                           f"{method} {url} failed: {exc!r} (is the stack up? `gemroll up`)")
+            message = f"{method} {url} failed: {exc!r} (is the stack up? `gemroll up`)"
+            raise ApiError(service, 0, "unreachable", message) from None
         if response.is_error:
             raise _error(service, response)
         return response

@@ -34,6 +34,7 @@ from gemroll_contracts import (
     MEDIA_ERASED,
     MEDIA_UPLOADED,
     TRAINING_CANDIDATES,
+    TRAINING_DECISIONS,
     USER_ACTIONS,
     Service,
     Topic,
@@ -68,6 +69,7 @@ class SecretFile:
 class Workload:
     service: Service
     consumes: tuple[Topic, ...]
+    """Topics the service reads (its KafkaUser gets Read on exactly these)."""
     scale_on: Topic
     scale_group: str
     """Consumer group the lag scaler watches (the service's main subscriber)."""
@@ -110,15 +112,19 @@ WORKLOADS: tuple[Workload, ...] = (
         cpu=("1", "4"), memory=("2Gi", "6Gi"), min_replicas=1, lag_threshold=256,
         startup_seconds=300,
         extra_env={"GEMROLL_CLASSIFIER_DEVICE": "auto",
-                   "GEMROLL_CLASSIFIER_TORCH_HOME": "/opt/gemroll/torch"},
+                   "GEMROLL_CLASSIFIER_TORCH_HOME": "/opt/gemroll/torch",
+                   # os.cpu_count() sees the node, not the pod's CPU limit
+                   "GEMROLL_CLASSIFIER_THREADS": "4"},
     ),
     Workload(
-        Service.suggester, consumes=(MEDIA_CLASSIFIED, USER_ACTIONS, MEDIA_ERASED),
-        scale_on=MEDIA_CLASSIFIED, scale_group="suggester", api=True, identity=True,
+        Service.suggester, consumes=(MEDIA_CLASSIFIED, CONSENT, USER_ACTIONS, MEDIA_ERASED),
+        scale_on=MEDIA_CLASSIFIED, scale_group="suggester.media-classified", api=True,
+        identity=True,
         cpu=("250m", "2"), memory=("512Mi", "2Gi"),
     ),
     Workload(
-        Service.policy, consumes=(TRAINING_CANDIDATES, USER_ACTIONS, CONSENT),
+        # TRAINING_DECISIONS: the gate commits its outbox watermark as a group offset there
+        Service.policy, consumes=(TRAINING_CANDIDATES, USER_ACTIONS, CONSENT, TRAINING_DECISIONS),
         scale_on=TRAINING_CANDIDATES, scale_group="policy.gate", api=True, identity=True,
         cpu=("100m", "1"), memory=("256Mi", "768Mi"), transactional=True,
         extra_secrets=(SecretFile("pseudonym", "gemroll-policy-pseudonym",
@@ -138,8 +144,10 @@ def kafka_topic(topic: Topic) -> dict[str, Any]:
             "name": topic.name,
             "labels": {"strimzi.io/cluster": STRIMZI_CLUSTER, "app.kubernetes.io/part-of": PART_OF,
                        "gemroll.dev/visibility": topic.visibility.value},
-            "annotations": {"gemroll.dev/description": topic.description,
-                            "gemroll.dev/writers": ",".join(sorted(w.value for w in topic.writers))},
+            "annotations": {
+                "gemroll.dev/description": topic.description,
+                "gemroll.dev/writers": ",".join(sorted(w.value for w in topic.writers)),
+            },
         },
         "spec": {
             "topicName": topic.name,

@@ -92,10 +92,12 @@ async def follow(
     from_beginning: bool = False,
     limit: int | None = None,
     stop: asyncio.Event | None = None,
+    ready: asyncio.Event | None = None,
 ) -> int:
     """Read `topics` (full names, suffix included) without a consumer group, from their end
     (or beginning), calling `on_record(topic, event or None, raw, error)`; returns the count
-    seen after `limit` records or when `stop` is set."""
+    seen after `limit` records or when `stop` is set. `ready` is set once the start
+    positions are fixed: every record produced after that is seen."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                                 isolation_level="read_committed")
     await consumer.start()
@@ -113,6 +115,10 @@ async def follow(
             await consumer.seek_to_beginning(*partitions)
         else:
             await consumer.seek_to_end(*partitions)
+        for tp in partitions:  # resolves the positions now, not at the first fetch
+            await consumer.position(tp)
+        if ready is not None:
+            ready.set()
         while not (stop and stop.is_set()):
             batch = await consumer.getmany(timeout_ms=300)
             for tp, records in batch.items():

@@ -11,6 +11,7 @@ import re
 import ssl
 from importlib import resources
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 
@@ -22,14 +23,34 @@ log = get_logger(__name__)
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
-def _ssl(settings: DatabaseSettings) -> Any:
-    if settings.sslmode == "disable":
+def _url_params(settings: DatabaseSettings) -> dict[str, str]:
+    query = parse_qs(urlsplit(settings.url.get_secret_value()).query)
+    return {key: values[-1] for key, values in query.items() if values}
+
+
+def ssl_option(settings: DatabaseSettings) -> Any:
+    """asyncpg's `ssl` argument, with libpq's meaning of the modes.
+
+    DATABASE_SSLMODE wins over the URL's `sslmode` (an explicit `ssl` argument makes asyncpg
+    ignore the URL's). verify-ca / verify-full check the server against DATABASE_SSLROOTCERT
+    (or the URL's `sslrootcert`, else the system CAs); as in libpq, `require` with a root
+    certificate verifies the chain too. None leaves everything to asyncpg (default: prefer).
+    """
+    params = _url_params(settings)
+    mode = settings.sslmode or params.get("sslmode")
+    if mode is None:
+        return None
+    if mode == "disable":
         return False
-    if settings.sslmode in ("verify-ca", "verify-full"):
-        ctx = ssl.create_default_context(cafile=settings.sslrootcert)
-        ctx.check_hostname = settings.sslmode == "verify-full"
+    rootcert = settings.sslrootcert or params.get("sslrootcert")
+    if mode in ("verify-ca", "verify-full") or (mode == "require" and rootcert):
+        ctx = ssl.create_default_context(cafile=rootcert)
+        ctx.check_hostname = mode == "verify-full"
+        certfile = settings.sslcert or params.get("sslcert")
+        if certfile:
+            ctx.load_cert_chain(certfile, settings.sslkey or params.get("sslkey"))
         return ctx
-    return settings.sslmode  # "prefer" / "require": asyncpg handles these names
+    return mode  # "allow" / "prefer" / "require": encrypted, unverified; asyncpg knows them
 
 
 async def create_pool(settings: DatabaseSettings, schema: str) -> asyncpg.Pool:
@@ -46,7 +67,7 @@ async def create_pool(settings: DatabaseSettings, schema: str) -> asyncpg.Pool:
         settings.url.get_secret_value(),
         min_size=settings.pool_min,
         max_size=settings.pool_max,
-        ssl=_ssl(settings),
+        ssl=ssl_option(settings),
         init=init,
         command_timeout=30,
         # A startup parameter, not a SET: the pool's RESET ALL on release keeps it.

@@ -25,9 +25,14 @@ class FileSecretsSettings(BaseSettings):
             return values
         prefix = (cls.model_config.get("env_prefix") or "").upper()
         for name in cls.model_fields:
-            env_file = os.environ.get(f"{prefix}{name.upper()}_FILE")
+            variable = f"{prefix}{name.upper()}_FILE"
+            env_file = os.environ.get(variable)
             if env_file and name not in values:
-                values[name] = Path(env_file).read_text().strip()
+                try:
+                    values[name] = Path(env_file).read_text().strip()
+                except OSError as exc:
+                    raise ValueError(f"{variable}={env_file}: cannot read the secret file "
+                                     f"({exc.strerror or exc})") from None
         return values
 
 
@@ -47,13 +52,31 @@ class KafkaSettings(FileSecretsSettings):
     topic_suffix: str = ""
     """Appended to every topic name (tests use it to isolate runs)."""
 
+    @model_validator(mode="after")
+    def _complete_security(self) -> KafkaSettings:
+        if self.security_protocol.startswith("SASL_") and not (
+            self.sasl_username and self.sasl_password and self.sasl_password.get_secret_value()
+        ):
+            raise ValueError(f"KAFKA_SECURITY_PROTOCOL={self.security_protocol} needs "
+                             "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (or _FILE)")
+        if self.ssl_keyfile and not self.ssl_certfile:
+            raise ValueError("KAFKA_SSL_KEYFILE is set but KAFKA_SSL_CERTFILE is not")
+        return self
+
 
 class DatabaseSettings(FileSecretsSettings):
     model_config = SettingsConfigDict(env_prefix="DATABASE_", extra="ignore")
 
     url: SecretStr = SecretStr("postgresql://gemroll:gemroll-dev@127.0.0.1:15432/gemroll")
-    sslmode: Literal["disable", "prefer", "require", "verify-ca", "verify-full"] = "prefer"
+    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] | None = (
+        None
+    )
+    """libpq's modes; unset: the URL's `sslmode` query parameter, else asyncpg's `prefer`."""
     sslrootcert: str | None = None
+    """CA bundle for the server certificate (e.g. CloudNativePG's `<cluster>-ca` ca.crt)."""
+    sslcert: str | None = None
+    """Client certificate for TLS client authentication (with `sslkey`)."""
+    sslkey: str | None = None
     pool_min: int = 1
     pool_max: int = 10
 

@@ -21,16 +21,26 @@ from minio.sse import SseS3
 from .settings import S3Settings
 
 
+def http_client(settings: S3Settings) -> urllib3.PoolManager:
+    """minio's own defaults (timeouts, retries on 5xx) with a larger pool; over https the
+    server is verified against S3_CA_FILE, else the certifi bundle."""
+    options: dict[str, object] = {
+        "maxsize": 32,
+        "timeout": urllib3.Timeout(connect=10, read=300),
+        "retries": urllib3.Retry(total=5, backoff_factor=0.2,
+                                 status_forcelist=[500, 502, 503, 504]),
+    }
+    if urlparse(settings.endpoint).scheme == "https":
+        options.update(cert_reqs="CERT_REQUIRED", ca_certs=settings.ca_file or certifi.where())
+    return urllib3.PoolManager(**options)  # type: ignore[arg-type]
+
+
 def make_minio(settings: S3Settings) -> Minio:
     url = urlparse(settings.endpoint)
+    if url.scheme not in ("http", "https") or not url.netloc:
+        raise ValueError(f"S3_ENDPOINT must be http(s)://host[:port], got {settings.endpoint!r}")
     secure = url.scheme == "https"
-    http = None
-    if secure:
-        http = urllib3.PoolManager(
-            cert_reqs="CERT_REQUIRED", ca_certs=settings.ca_file or certifi.where(), maxsize=32
-        )
-    else:
-        http = urllib3.PoolManager(maxsize=32)
+    http = http_client(settings)
     return Minio(
         url.netloc,
         access_key=settings.access_key.get_secret_value(),

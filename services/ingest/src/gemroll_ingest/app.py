@@ -25,7 +25,7 @@ from gemroll_common.settings import (
 )
 
 from . import api
-from .adapters.images import PillowInspector
+from .adapters.images import PillowInspector, configure_pillow
 from .adapters.kafka import KafkaOutboxPublisher, build_broker, keep_connecting
 from .adapters.postgres import (
     PgConsentRepository,
@@ -70,6 +70,7 @@ def create_app(
             blobs = S3BlobStore(s3, presign_endpoint=settings.presign_endpoint,
                                 spool_dir=settings.spool_dir)
             await blobs.ensure_bucket()
+            configure_pillow(settings.max_image_pixels)
             media = PgMediaRepository(pool)
             uploads = PgUploadRepository(pool)
             outbox = PgOutboxStore(pool, settings.db_schema)

@@ -3,7 +3,7 @@
 * reservations of uploads that crashed mid-way (object and row removed),
 * presigned uploads never completed (staging object removed, upload expired),
 * staging objects whose deletion failed earlier,
-* published outbox rows past their retention.
+* published outbox rows past their retention, or of erased media.
 """
 
 from __future__ import annotations

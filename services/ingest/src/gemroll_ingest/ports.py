@@ -139,7 +139,8 @@ class OutboxStore(Protocol):
 
     async def pending_count(self) -> int: ...
 
-    async def purge_published(self, older_than_s: int) -> int: ...
+    async def purge_published(self, older_than_s: int) -> int:
+        """Drop published rows past retention, and published rows of erased media."""
 
 
 class PublishBatch(Protocol):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -70,7 +71,7 @@ def create_app(
         broker = make_broker(kafka, Service.suggester, middlewares=(
             dead_letter_middleware(service=Service.suggester, group=settings.consumer_group,
                                    settings=kafka),
-        ))
+        ), log_level=logging.DEBUG)  # per-message access lines only when debugging
         publisher = EventPublisher(broker, kafka, Service.suggester)
         relay = OutboxRelay(pool, settings.db_schema, publisher_send(publisher),
                             settings.outbox_interval_seconds)

@@ -10,6 +10,7 @@ HTML, viewport, flags, embedded assets), so a rebuild only renders pages it has 
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import io
 import json
@@ -142,8 +143,11 @@ class Browser:
         self._read, from_child = os.pipe()
 
         def wire_fds() -> None:  # runs in the child before exec
-            os.dup2(to_child, 3)
-            os.dup2(from_child, 4)
+            # Move both ends out of the way first: a pipe end may itself be fd 3 or 4.
+            high_in = fcntl.fcntl(to_child, fcntl.F_DUPFD, 10)
+            high_out = fcntl.fcntl(from_child, fcntl.F_DUPFD, 10)
+            os.dup2(high_in, 3)
+            os.dup2(high_out, 4)
 
         self._process = subprocess.Popen(
             [chromium_binary(), *FLAGS, "--remote-debugging-pipe",

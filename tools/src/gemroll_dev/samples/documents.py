@@ -280,13 +280,16 @@ def _tint(doc: Image.Image, rng: random.Random) -> Image.Image:
 def _shade(image: Image.Image, rng: random.Random) -> Image.Image:
     """Uneven light: a gradient across the frame and a vignette."""
     w, h = image.size
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    sw, sh = max(2, w // 16), max(2, h // 16)  # light varies slowly: compute it small
+    ys, xs = np.mgrid[0:sh, 0:sw].astype(np.float32)
+    xs, ys = xs / (sw - 1) - 0.5, ys / (sh - 1) - 0.5
     angle = rng.uniform(0, 2 * math.pi)
-    ramp = (xs / w - 0.5) * math.cos(angle) + (ys / h - 0.5) * math.sin(angle)
-    light = 0.9 + ramp * rng.uniform(0.25, 0.45)
-    vignette = 1 - 0.25 * (((xs / w - 0.5) ** 2 + (ys / h - 0.5) ** 2) * 2)
-    arr = np.asarray(image, dtype=np.float32) * (light * vignette)[..., None]
-    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "RGB")
+    ramp = xs * math.cos(angle) + ys * math.sin(angle)
+    light = (0.9 + ramp * rng.uniform(0.25, 0.45)) * (1 - 0.5 * (xs**2 + ys**2))
+    light_map = Image.fromarray(np.clip(light * 200, 0, 255).astype(np.uint8), "L").resize(
+        (w, h), Image.Resampling.BILINEAR)
+    arr = np.asarray(image, dtype=np.uint16) * np.asarray(light_map, dtype=np.uint16)[..., None]
+    return Image.fromarray(np.clip(arr // 200, 0, 255).astype(np.uint8), "RGB")
 
 
 def _perspective(corners: list[tuple[float, float]], size: tuple[int, int]) -> list[float]:

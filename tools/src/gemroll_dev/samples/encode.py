@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import ExifTags, Image
+from PIL.TiffImagePlugin import IFDRational
 
 from .imaging import to_stored_orientation
 from .manifest import ImageFormat
@@ -39,7 +40,8 @@ def exif_bytes(spec: ExifSpec, captured_at: datetime, orientation: int = 1) -> b
     if offset:
         sub[ExifTags.Base.OffsetTimeOriginal] = offset
         sub[ExifTags.Base.OffsetTime] = offset
-    sub[ExifTags.Base.ExposureTime] = Fraction(spec.exposure_s).limit_denominator(10000)
+    exposure = Fraction(spec.exposure_s).limit_denominator(10000)
+    sub[ExifTags.Base.ExposureTime] = IFDRational(exposure.numerator, exposure.denominator)
     if spec.f_number:
         sub[ExifTags.Base.FNumber] = spec.f_number
     if spec.iso:
@@ -116,7 +118,7 @@ def write_png16(path: Path, rgb16: np.ndarray, exif: bytes | None = None) -> Non
     if rgb16.dtype != np.uint16 or rgb16.ndim != 3 or rgb16.shape[2] != 3:
         raise ValueError("expected an (H, W, 3) uint16 array")
     height, width = rgb16.shape[:2]
-    rows = rgb16.astype(">u2").reshape(height, width * 6).view(np.uint8)
+    rows = np.ascontiguousarray(rgb16, dtype=">u2").view(np.uint8).reshape(height, width * 6)
     raw = np.concatenate([np.zeros((height, 1), np.uint8), rows], axis=1).tobytes()
 
     def chunk(kind: bytes, data: bytes) -> bytes:
@@ -127,7 +129,7 @@ def write_png16(path: Path, rgb16: np.ndarray, exif: bytes | None = None) -> Non
                                                                 2, 0, 0, 0))]
     if exif:
         parts.append(chunk(b"eXIf", exif.removeprefix(b"Exif\x00\x00")))
-    parts.append(chunk(b"IDAT", zlib.compress(raw, 6)))
+    parts.append(chunk(b"IDAT", zlib.compress(raw, 4)))
     parts.append(chunk(b"IEND", b""))
     path.write_bytes(b"".join(parts))
 

@@ -37,7 +37,7 @@ def apply_effect(image: Image.Image, effect: Effect, rng: np.random.Generator) -
     if effect.kind == "soft":
         return gaussian_blur(image, max(0.7, effect.amount * long_side))
     if effect.kind == "motion_blur":
-        return motion_blur(image, max(8.0, effect.amount * long_side), effect.angle)
+        return motion_blur(image, max(12.0, effect.amount * long_side), effect.angle)
     if effect.kind == "dark":
         return underexpose(image, effect.amount, rng)
     return image
@@ -114,9 +114,11 @@ def add_grain(image: Image.Image, sigma: float, rng: np.random.Generator) -> Ima
 
 
 def _noise(rng: np.random.Generator, shape: tuple[int, ...], sigma: float) -> np.ndarray:
-    """Luminance noise shared by the channels plus weaker colour noise."""
-    luma = rng.standard_normal(shape, dtype=np.float32) * sigma
-    chroma = rng.standard_normal((*shape, 3), dtype=np.float32) * (sigma * 0.35)
+    """Fine luminance noise shared by the channels plus weaker, blotchier colour noise."""
+    h, w = shape[:2]
+    luma = rng.standard_normal((h, w), dtype=np.float32) * sigma
+    chroma = rng.standard_normal(((h + 1) // 2, (w + 1) // 2, 3), dtype=np.float32)
+    chroma = chroma.repeat(2, axis=0).repeat(2, axis=1)[:h, :w] * (sigma * 0.35)
     return luma[..., None] + chroma
 
 

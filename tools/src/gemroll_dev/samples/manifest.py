@@ -136,6 +136,8 @@ class Manifest(_Model):
                 raise ValueError(f"{item.id}: only burst frames can be non-best")
             if item.expected_gem != is_expected_gem(item.category, item.quality, item.is_best_shot):
                 raise ValueError(f"{item.id}: expected_gem contradicts the labels")
+            if item.junk_reason != junk_reason(item.category, item.quality, item.is_best_shot):
+                raise ValueError(f"{item.id}: junk_reason contradicts the labels")
         if wrong := [b for b, best in bursts.items() if best != 1]:
             raise ValueError(f"bursts without exactly one best shot: {wrong}")
         return self

@@ -315,7 +315,7 @@ class _Planner:
                 crop = _jitter(rng, base)
                 gain = round(rng.uniform(0.93, 1.07), 3)
                 if i == blurred:
-                    effect = Effect("motion_blur", round(rng.uniform(0.02, 0.04), 4),
+                    effect = Effect("motion_blur", round(rng.uniform(0.03, 0.05), 4),
                                     round(rng.uniform(0, 180), 1), gain)
                     quality, variant = QualityLabel.blurry, "burst_motion_blur"
                 else:
@@ -333,7 +333,7 @@ class _Planner:
             effect = Effect("gaussian_blur", round(self.rng.uniform(0.008, 0.016), 4))
             variant = "gaussian_blur"
         else:
-            effect = Effect("motion_blur", round(self.rng.uniform(0.03, 0.06), 4),
+            effect = Effect("motion_blur", round(self.rng.uniform(0.04, 0.07), 4),
                             round(self.rng.uniform(0, 180), 1))
             variant = "motion_blur"
         recipe = self._photo_recipe(photo, crop, effect, grain=(0.6, 1.2))

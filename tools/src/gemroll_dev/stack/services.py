@@ -43,7 +43,9 @@ async def http_ready(url: str) -> bool:
         return response.is_success
 
 
-SERVICE_PORTS: dict[str, int] = {"ingest": 18081, "classifier": 18082, "suggester": 18083, "policy": 18084}
+SERVICE_PORTS: dict[str, int] = {
+    "ingest": 18081, "classifier": 18082, "suggester": 18083, "policy": 18084,
+}
 REVIEW_PORT = 18080
 """Defaults for the stack on the default ports; see `service_port`."""
 

@@ -36,6 +36,12 @@ _DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFE
                   IndexError, KeyError, TypeError, RuntimeError)
 
 
+def configure_pillow(max_pixels: int) -> None:
+    """Process-wide: Pillow's own bomb guard (a warning above the limit, an error above twice
+    the limit). The inspector's explicit check after opening refuses anything above its limit."""
+    Image.MAX_IMAGE_PIXELS = max_pixels
+
+
 class PillowInspector:
     """Implements the ImageInspector port."""
 
@@ -45,9 +51,6 @@ class PillowInspector:
         self.max_pixels = max_pixels
         self.full_decode_max_pixels = full_decode_max_pixels
         self._slots = asyncio.Semaphore(concurrency)
-        # Pillow's own guard (process-wide): a warning above the limit, an error above twice
-        # the limit. The explicit check after opening refuses anything above the limit.
-        Image.MAX_IMAGE_PIXELS = max_pixels
 
     async def inspect(self, staged: StagedFile) -> ImageFacts:
         if staged.size == 0:

@@ -4,7 +4,6 @@
 
 const API = { suggester: "/api/suggester", policy: "/api/policy" };
 const TOKEN_KEY = "gemroll.token";
-const ACTION_DONE = { save: "saved", share: "shared", edit: "edited", dismiss: "dismissed" };
 const $ = (id) => document.getElementById(id);
 
 const state = { token: null, kind: "", previews: new Map(), reportSignature: "" };
@@ -40,10 +39,6 @@ async function api(service, path, options = {}) {
     throw new ApiError(response.status, code, message);
   }
   return options.raw ? response : response.json();
-}
-
-function items(body) {
-  return Array.isArray(body) ? body : body.items || [];
 }
 
 function showError(error) {
@@ -107,19 +102,37 @@ async function changeConsent(field, value) {
 }
 
 // -- suggestions ----------------------------------------------------------------------------
+// Previews need the bearer token, so they are fetched and shown as blob: URLs (cached per
+// suggestion revision).
 async function loadPreview(suggestion, img) {
-  if (state.previews.has(suggestion.id)) {
-    img.src = state.previews.get(suggestion.id);
+  if (!suggestion.preview_url) {
+    img.alt = "no preview yet";
+    return;
+  }
+  const key = `${suggestion.id}/${suggestion.revision}`;
+  if (state.previews.has(key)) {
+    img.src = state.previews.get(key);
     return;
   }
   try {
-    const response = await api("suggester", `/v1/suggestions/${suggestion.id}/preview`, { raw: true });
+    const response = await api("suggester", suggestion.preview_url, { raw: true });
     const url = URL.createObjectURL(await response.blob());
-    state.previews.set(suggestion.id, url);
+    state.previews.set(key, url);
     img.src = url;
   } catch (error) {
     img.alt = error.status === 404 ? "no preview" : `preview failed: ${error.message}`;
   }
+}
+
+const FINAL = new Set(["dismissed", "withdrawn"]);
+
+// Mirrors the suggester's rules (domain/actions.py); the service has the last word (409).
+function allowed(s, action) {
+  if (FINAL.has(s.status) || s.actions.includes(action)) return false;
+  if (action === "dismiss") return s.status === "proposed";
+  if (action === "share") return s.shareable;
+  if (action === "edit") return s.kind === "edit";
+  return true;
 }
 
 function describe(s) {
@@ -138,12 +151,14 @@ function renderCard(s) {
   status.className = `status ${s.status}`;
   card.querySelector(".title").textContent = s.title;
   card.querySelector(".detail").textContent = describe(s);
-  const editButton = card.querySelector('[data-action="edit"]');
-  editButton.hidden = s.kind !== "edit";
-  if (s.status === "dismissed") card.classList.add("done");
   for (const button of card.querySelectorAll("[data-action]")) {
-    button.addEventListener("click", () => act(s, button.dataset.action, card));
+    const action = button.dataset.action;
+    button.hidden = action === "edit" && s.kind !== "edit";
+    button.disabled = !allowed(s, action);
+    if (s.actions.includes(action)) button.classList.add("taken");
+    button.addEventListener("click", () => act(s, action, card));
   }
+  if (FINAL.has(s.status)) card.classList.add("done");
   loadPreview(s, card.querySelector("img"));
   return card;
 }
@@ -156,8 +171,8 @@ async function loadSuggestions() {
     const sep = query ? "&" : "?";
     const page = await api("suggester",
       `/v1/suggestions${query}${cursor ? `${sep}cursor=${encodeURIComponent(cursor)}` : ""}`);
-    list.push(...items(page));
-    cursor = Array.isArray(page) ? null : page.next_cursor;
+    list.push(...page.items);
+    cursor = page.next_cursor;
   } while (cursor);
   const container = $("suggestions");
   container.replaceChildren(...list.map(renderCard));
@@ -171,9 +186,7 @@ async function act(suggestion, action, card) {
   try {
     const updated = await api("suggester", `/v1/suggestions/${suggestion.id}/actions`,
       { method: "POST", json: { action } });
-    const next = updated && updated.status ? updated : { ...suggestion, status: ACTION_DONE[action] };
-    if (action === "edit") state.previews.delete(suggestion.id);
-    card.replaceWith(renderCard({ ...suggestion, ...next }));
+    card.replaceWith(renderCard(updated.suggestion));
     showError(null);
     watchTrainingReport();
   } catch (error) {
@@ -183,12 +196,17 @@ async function act(suggestion, action, card) {
 }
 
 // -- training report ------------------------------------------------------------------------
+const BASIS = { shared: "you shared it", edited_with_ai: "you edited it with AI" };
+
 function reportRows(report) {
-  return items(report).map((row) => ({
+  return report.items.map((row) => ({
     media_id: row.media_id,
-    state: row.state || row.status || (row.retracted_at ? "retracted" : "admitted"),
-    why: row.basis || row.reason || "",
-    at: row.retracted_at || row.admitted_at || row.decided_at || row.at || "",
+    what: row.source === "suggester" ? "AI-edited copy" : "photo",
+    state: row.status,
+    why: row.status === "retracted"
+      ? `${BASIS[row.basis] || row.basis}; retracted: ${(row.retraction_reason || "").replace(/_/g, " ")}`
+      : BASIS[row.basis] || row.basis,
+    at: row.retracted_at || row.admitted_at,
   }));
 }
 
@@ -201,12 +219,14 @@ async function loadTrainingReport() {
       + "used for training. Sharing a photo or editing it with AI makes it eligible.</p>";
   } else {
     const table = document.createElement("table");
-    table.innerHTML = "<thead><tr><th>photo</th><th>state</th><th>why</th><th>when</th></tr></thead>";
+    table.innerHTML = "<thead><tr><th>photo</th><th>what</th><th>state</th><th>why</th>"
+      + "<th>when</th></tr></thead>";
     const body = document.createElement("tbody");
     for (const row of rows) {
       const tr = document.createElement("tr");
       tr.setAttribute("data-testid", "training-row");
-      const cells = [row.media_id, row.state, row.why, row.at ? new Date(row.at).toLocaleString() : ""];
+      tr.dataset.state = row.state;
+      const cells = [row.media_id, row.what, row.state, row.why, new Date(row.at).toLocaleString()];
       cells.forEach((text, i) => {
         const td = document.createElement("td");
         if (i === 0) {
@@ -214,7 +234,7 @@ async function loadTrainingReport() {
           code.textContent = String(text).slice(0, 8);
           code.title = text;
           td.append(code);
-        } else if (i === 1) {
+        } else if (i === 2) {
           const badge = document.createElement("span");
           badge.className = `badge ${text}`;
           badge.textContent = text;

@@ -60,6 +60,8 @@ class PgOutboxStore:
     async def purge_published(self, older_than_s: int) -> int:
         async with self._pool.acquire() as conn:
             status = await conn.execute(
-                "DELETE FROM outbox WHERE published_at < clock_timestamp()"
-                " - make_interval(secs => $1)", float(older_than_s))
+                "DELETE FROM outbox o WHERE o.published_at IS NOT NULL AND ("
+                " o.published_at < clock_timestamp() - make_interval(secs => $1)"
+                " OR EXISTS (SELECT 1 FROM media m WHERE m.media_id = o.media_id"
+                " AND m.state = 'erased'))", float(older_than_s))
         return int(status.split()[-1])

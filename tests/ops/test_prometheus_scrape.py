@@ -1,0 +1,242 @@
+"""A real Prometheus (Debian's package) scrapes the four services and finds the key series.
+
+Each service is the one the local stack runs (its URL in `.run/stack.env`), or, when the stack
+has none, one started here (uvicorn, on a free port) against the stack's Kafka, PostgreSQL
+and S3, with its own topic suffix and schema. Prometheus loads gemroll's rules too, so the
+recording rules are checked against the services' real label sets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from gemroll_contracts import Service
+from gemroll_dev import k8s
+from gemroll_dev.ops_tools import prometheus
+from gemroll_dev.stack.config import StackConfig, read_env_file
+from gemroll_dev.testkit import isolate
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("ingest", "classifier", "suggester", "policy")
+RULES = ROOT / "deploy/prometheus/rules/gemroll.rules.yml"
+TOPIC_NAME = re.compile(r"^(.+?\.v\d+)(?:\..*)?$")
+"""A topic's registry name, without a test run's suffix (`gemroll.media.uploaded.v1.t1a2b`)."""
+STARTUP_S = 180.0
+SERIES_S = 120.0
+
+SHARED_SERIES = (
+    'up{{job="gemroll-{svc}"}} == 1',
+    'gemroll_service_info{{service="{svc}"}} == 1',
+    'gemroll_http_requests_total{{service="{svc}", route="/healthz", status="200"}}',
+    'gemroll_http_request_duration_seconds_count{{service="{svc}", route="/healthz"}}',
+    'gemroll_consumer_lag{{service="{svc}"}}',
+    'service_topic:gemroll_consumer_lag:sum{{service="{svc}"}}',  # a recording rule
+    'process_resident_memory_bytes{{job="gemroll-{svc}"}}',
+)
+SERVICE_SERIES = {
+    "ingest": ("gemroll_ingest_outbox_pending", "gemroll_ingest_upload_bytes_total"),
+    "classifier": ("gemroll_classifier_device_info == 1",),
+    "suggester": (),
+    "policy": ("gemroll_policy_pending_candidates", "gemroll_policy_consent_store_up",
+               "gemroll_policy_admissions_without_evidence_total == 0"),
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def wait_for(check: Callable[[], Awaitable[bool]], timeout_s: float, what: str,
+                   diagnostics: Callable[[], str] = lambda: "") -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if await check():
+                return
+        except (httpx.HTTPError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}\n"
+                                 f"{diagnostics()}")
+        await asyncio.sleep(0.5)
+
+
+async def healthy(url: str) -> bool:
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        return (await client.get(f"{url}/healthz")).status_code == 200
+
+
+@dataclass
+class Target:
+    service: str
+    url: str
+    process: asyncio.subprocess.Process | None = None
+    log: Path | None = None
+
+    def log_tail(self) -> str:
+        if self.log is None or not self.log.exists():
+            return ""
+        return f"--- {self.service} log ---\n" + self.log.read_text()[-4000:]
+
+
+def stack_urls() -> dict[str, str]:
+    env_file = StackConfig.load().env_file
+    recorded = read_env_file(env_file) if env_file.exists() else {}
+    return {svc: recorded[f"{svc.upper()}_URL"] for svc in SERVICES
+            if recorded.get(f"{svc.upper()}_URL")}
+
+
+async def stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), 20)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+@pytest.fixture
+async def targets(stack, unique, tmp_path) -> AsyncIterator[list[Target]]:
+    """One running instance of every service (the stack's, or started here)."""
+    found: list[Target] = []
+    recorded = stack_urls()
+    env = None
+    try:
+        for svc in SERVICES:
+            url = recorded.get(svc)
+            if url and await healthy(url):
+                found.append(Target(svc, url))
+                continue
+            if env is None:
+                isolated = await isolate(stack, unique)
+                env = {**os.environ, **stack.as_env(), "PYTHONUNBUFFERED": "1",
+                       "KAFKA_TOPIC_SUFFIX": isolated.suffix}
+            port = free_port()
+            log = tmp_path / f"{svc}.log"
+            service_env = {**env,
+                           f"GEMROLL_{svc.upper()}_DB_SCHEMA": f"{svc}{isolated.schema_suffix}"}
+            with log.open("wb") as out:
+                process = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "uvicorn", "--factory",
+                    f"gemroll_{svc}.app:create_app", "--host", "127.0.0.1",
+                    "--port", str(port), "--no-access-log",
+                    cwd=ROOT, env=service_env, stdout=out, stderr=subprocess.STDOUT)
+            found.append(Target(svc, f"http://127.0.0.1:{port}", process, log))
+        for target in found:
+            if target.process is not None:
+                await wait_for(lambda t=target: healthy(t.url), STARTUP_S,
+                               f"{target.service} /healthz", target.log_tail)
+        yield found
+    finally:
+        for target in found:
+            if target.process is not None:
+                await stop(target.process)
+
+
+@pytest.fixture
+async def prometheus_url(targets: list[Target], tmp_path) -> AsyncIterator[str]:
+    port = free_port()
+    config = {
+        "global": {"scrape_interval": "1s", "scrape_timeout": "1s",
+                   "evaluation_interval": "1s"},
+        "rule_files": [str(RULES)],
+        "scrape_configs": [
+            {"job_name": f"gemroll-{t.service}", "metrics_path": "/metrics",
+             "static_configs": [{"targets": [t.url.removeprefix("http://")]}]}
+            for t in targets
+        ],
+    }
+    config_file = tmp_path / "prometheus.yml"
+    config_file.write_text(yaml.safe_dump(config))
+    log = tmp_path / "prometheus.log"
+    with log.open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            str(prometheus()), f"--config.file={config_file}",
+            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=1h",
+            stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+
+    async def ready() -> bool:
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            return (await client.get(f"{url}/-/ready")).status_code == 200
+
+    try:
+        await wait_for(ready, 60, "Prometheus to be ready", lambda: log.read_text()[-3000:])
+        yield url
+    finally:
+        await stop(process)
+
+
+async def query(url: str, promql: str) -> list[dict]:
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        response = await client.get(f"{url}/api/v1/query", params={"query": promql})
+        response.raise_for_status()
+        body = response.json()
+        assert body["status"] == "success", body
+        return body["data"]["result"]
+
+
+async def test_prometheus_scrapes_every_service(targets, prometheus_url):
+    assert sorted(t.service for t in targets) == sorted(SERVICES)
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        for target in targets:  # some traffic for the HTTP metrics
+            for _ in range(3):
+                await client.get(f"{target.url}/healthz")
+            await client.get(f"{target.url}/readyz")
+
+    expected = [(svc, s.format(svc=svc)) for svc in SERVICES for s in SHARED_SERIES]
+    expected += [(svc, s) for svc in SERVICES for s in SERVICE_SERIES[svc]]
+    for svc in SERVICES:  # the partitions KEDA scales on are assigned and measured
+        scale_on = k8s.WORKLOADS_BY_SERVICE[Service(svc)].scale_on.name
+        expected.append((svc, f'gemroll_consumer_lag{{service="{svc}", topic=~"{scale_on}.*"}}'))
+    pending = {promql: svc for svc, promql in expected}
+
+    async def everything() -> bool:
+        for promql in list(pending):
+            if await query(prometheus_url, promql):
+                del pending[promql]
+        return not pending
+
+    def report() -> str:
+        return "missing series:\n" + "\n".join(f"  {svc}: {q}" for q, svc in pending.items()) \
+            + "\n" + "\n".join(t.log_tail() for t in targets)
+
+    await wait_for(everything, SERIES_S, "the key series in Prometheus", report)
+
+    # The manifests' KafkaUsers may read every topic the services really consume.
+    for svc in SERVICES:
+        workload = k8s.WORKLOADS_BY_SERVICE[Service(svc)]
+        readable = {t.name for t in workload.consumes}
+        lag = await query(prometheus_url, f'gemroll_consumer_lag{{service="{svc}"}}')
+        consumed = {TOPIC_NAME.match(s["metric"]["topic"]).group(1) for s in lag}
+        assert consumed <= readable, f"{svc} consumes {consumed - readable} without a Read ACL"
+
+    # Labels stay bounded: no series carries user keys, media ids, tokens or raw paths.
+    series = await query(prometheus_url, '{__name__=~"gemroll_.+"}')
+    assert series
+    unbounded = re.compile(r"[0-9a-f]{16,}|[0-9a-f]{8}-[0-9a-f]{4}-|@")
+    for sample in series:
+        labels = sample["metric"]
+        assert not {"user", "user_key", "account", "account_id", "media_id", "key",
+                    "path", "url"} & set(labels), labels
+        for name, value in labels.items():
+            if name not in {"__name__", "instance", "job"}:
+                assert not unbounded.search(value), (name, value)

@@ -1,0 +1,205 @@
+"""The ingest use cases with in-memory ports: storing, dedupe, no orphans, uploads, erasure."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from gemroll_contracts import (
+    ConsentChanged,
+    ConsentChangedData,
+    ErasureReason,
+    MediaErased,
+    MediaErasedData,
+    MediaUploaded,
+    UserAction,
+    utcnow,
+)
+from gemroll_ingest.domain import errors
+from gemroll_ingest.domain.media import ClientMetadata
+
+from .fakes import world
+
+USER = "a" * 32
+OTHER = "b" * 32
+JPEG = b"\xff\xd8\xff\xe0" + bytes(60)
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(60)
+
+
+def consent(user: str, camera_roll: bool, seq: int) -> ConsentChanged:
+    return ConsentChanged(producer="policy", data=ConsentChangedData(
+        user_key=user, camera_roll=camera_roll, training_opt_out=False, ledger_seq=seq,
+        changed_at=utcnow()))
+
+
+@pytest.fixture
+async def w():
+    w = world()
+    await w.ingest.project_consent(consent(USER, True, 1))
+    return w
+
+
+async def test_accepted_upload_is_stored_recorded_and_queued_once(w):
+    result = await w.ingest.accept_direct(USER, w.stage(JPEG), ClientMetadata(album="A"))
+
+    assert result.status == "accepted"
+    key = f"users/{USER}/media/{result.media_id}"
+    assert w.blobs.objects == {key: JPEG}
+    assert w.media.rows[result.media_id].state == "accepted"
+    [message] = w.media.outbox
+    assert isinstance(message.event, MediaUploaded)
+    assert message.event.data.object_key == key and message.event.data.album == "A"
+    assert message.key == USER and message.media_id == result.media_id
+    assert w.wakes == [1]
+
+
+async def test_same_bytes_again_is_a_duplicate_without_a_second_object_or_event(w):
+    first = await w.ingest.accept_direct(USER, w.stage(JPEG), ClientMetadata())
+    again = await w.ingest.accept_direct(USER, w.stage(JPEG), ClientMetadata())
+    assert (again.media_id, again.status) == (first.media_id, "duplicate")
+    assert len(w.blobs.objects) == 1 and len(w.media.outbox) == 1
+
+
+async def test_bytes_being_stored_by_a_concurrent_request_are_in_progress(w):
+    first = await w.ingest.accept_direct(USER, w.stage(JPEG), ClientMetadata())
+    w.media.rows[first.media_id] = w.media.rows[first.media_id].with_state("storing")
+    with pytest.raises(errors.UploadInProgress):
+        await w.ingest.accept_direct(USER, w.stage(JPEG), ClientMetadata())
+
+
+async def test_failed_object_write_leaves_no_row(w):
+    w.blobs.fail_put = ConnectionError("s3 down")
+    with pytest.raises(errors.StorageUnavailable):
+        await w.ingest.accept_direct(USER, w.stage(JPEG), ClientMetadata())
+    assert w.media.rows == {} and w.media.outbox == []
+
+
+async def test_failed_record_write_removes_the_stored_object(w):
+    w.media.fail_accept = ConnectionError("db down")
+    with pytest.raises(errors.StorageUnavailable):
+        await w.ingest.accept_direct(USER, w.stage(JPEG), ClientMetadata())
+    assert w.blobs.objects == {} and w.media.rows == {}
+
+
+async def test_reservation_swept_while_storing_removes_the_object(w):
+    original_accept = w.media.accept
+
+    async def swept_then_accept(media_id, messages, **kw):
+        await w.media.discard(media_id)
+        return await original_accept(media_id, messages, **kw)
+
+    w.media.accept = swept_then_accept
+    with pytest.raises(errors.StorageUnavailable):
+        await w.ingest.accept_direct(USER, w.stage(JPEG), ClientMetadata())
+    assert w.blobs.objects == {}
+
+
+async def test_uploads_need_the_latest_consent():
+    w = world()
+    with pytest.raises(errors.ConsentRequired):
+        await w.ingest.require_consent(USER)
+    assert await w.ingest.project_consent(consent(USER, True, 2))
+    await w.ingest.require_consent(USER)
+    assert await w.ingest.project_consent(consent(USER, False, 3))
+    assert not await w.ingest.project_consent(consent(USER, True, 1))  # stale: ignored
+    with pytest.raises(errors.ConsentRequired):
+        await w.ingest.require_consent(USER)
+
+
+async def test_listing_pages_with_cursors(w):
+    ids = [(await w.ingest.accept_direct(USER, w.stage(JPEG + bytes([i])), ClientMetadata()))
+           .media_id for i in range(5)]
+    seen, cursor = [], None
+    while True:
+        page = await w.ingest.list_media(USER, cursor, 2)
+        seen += [r.media_id for r in page.items]
+        if (cursor := page.next_cursor) is None:
+            break
+    assert seen == list(reversed(ids))
+    assert (await w.ingest.list_media(OTHER, None, 10)).items == []
+    with pytest.raises(errors.InvalidCursor):
+        await w.ingest.list_media(USER, "garbage", 2)
+
+
+async def test_delete_is_announced_once_and_idempotent(w):
+    media_id = (await w.ingest.accept_direct(USER, w.stage(JPEG), ClientMetadata())).media_id
+    with pytest.raises(errors.MediaNotFound):
+        await w.ingest.delete_media(OTHER, media_id)
+    await w.ingest.delete_media(USER, media_id)
+    await w.ingest.delete_media(USER, media_id)
+    actions = [m.event for m in w.media.outbox if isinstance(m.event, UserAction)]
+    assert [(a.data.media_id, a.data.action.value) for a in actions] == [
+        (media_id, "media_deleted")]
+    with pytest.raises(errors.MediaNotFound):
+        await w.ingest.get_media(USER, media_id)
+    assert w.blobs.objects  # erasure is the policy service's job
+
+
+async def test_erasure_deletes_objects_and_tombstones_only_that_users_media(w):
+    mine = (await w.ingest.accept_direct(USER, w.stage(JPEG), ClientMetadata())).media_id
+    event = MediaErased(producer="policy", data=MediaErasedData(
+        user_key=OTHER, media_ids=[mine], reason=ErasureReason.media_deleted,
+        erased_at=utcnow()))
+    assert await w.ingest.erase(event) == 0
+    assert w.blobs.objects
+
+    event = MediaErased(producer="policy", data=MediaErasedData(
+        user_key=USER, media_ids=[mine, uuid.uuid4()], reason=ErasureReason.media_deleted,
+        erased_at=utcnow()))
+    assert await w.ingest.erase(event) == 1
+    assert await w.ingest.erase(event) == 0  # idempotent
+    assert w.blobs.objects == {} and w.media.rows[mine].state == "erased"
+    assert w.media.outbox == []
+
+
+# -- presigned uploads ---------------------------------------------------------------------------
+async def put_and_complete(w, data: bytes, user: str = USER):
+    created = await w.ingest.create_upload(user, ClientMetadata(device="phone"))
+    w.blobs.objects[f"users/{user}/uploads/{created.upload_id}"] = data
+    return created, await w.ingest.complete_upload(user, created.upload_id)
+
+
+async def test_presigned_upload_is_moved_to_its_final_key(w):
+    created, result = await put_and_complete(w, PNG)
+    assert result.status == "accepted"
+    assert set(w.blobs.objects) == {f"users/{USER}/media/{result.media_id}"}
+    assert w.media.completed_uploads == [created.upload_id]
+    assert w.media.outbox[0].event.data.device == "phone"
+    again = await w.ingest.complete_upload(USER, created.upload_id)
+    assert again == result
+
+
+async def test_presigned_duplicate_and_invalid_objects_are_removed(w):
+    first = await w.ingest.accept_direct(USER, w.stage(JPEG), ClientMetadata())
+    created, result = await put_and_complete(w, JPEG)
+    assert (result.media_id, result.status) == (first.media_id, "duplicate")
+    assert w.uploads.rows[created.upload_id].outcome == "duplicate"
+
+    with pytest.raises(errors.UnsupportedMediaType):
+        await put_and_complete(w, b"not an image")
+    assert set(w.blobs.objects) == {f"users/{USER}/media/{first.media_id}"}
+    failed = [u for u in w.uploads.rows.values() if u.state == "failed"]
+    assert [u.outcome for u in failed] == ["unsupported_media_type"]
+    with pytest.raises(errors.UploadClosed):
+        await w.ingest.complete_upload(USER, failed[0].upload_id)
+
+
+async def test_presigned_upload_states(w):
+    created = await w.ingest.create_upload(USER, ClientMetadata())
+    with pytest.raises(errors.UploadIncomplete):
+        await w.ingest.complete_upload(USER, created.upload_id)
+    with pytest.raises(errors.UploadNotFound):
+        await w.ingest.complete_upload(OTHER, created.upload_id)
+    w.uploads.rows[created.upload_id] = w.uploads.rows[created.upload_id].__class__(
+        **{**w.uploads.rows[created.upload_id].__dict__,
+           "expires_at": datetime.now(UTC) - timedelta(hours=1)})
+    with pytest.raises(errors.UploadExpired):
+        await w.ingest.complete_upload(USER, created.upload_id)
+    assert w.uploads.rows[created.upload_id].state == "expired"
+
+
+async def test_presigned_object_over_the_limit_is_refused(w):
+    with pytest.raises(errors.TooLarge):
+        await put_and_complete(w, JPEG + bytes(2000))
+    assert w.blobs.objects == {}

@@ -1,0 +1,86 @@
+"""Builds the demo roll for real (Chromium screenshots, Debian photos) and checks every file
+against its manifest entry. Installs the Debian packages it needs when they are missing."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from PIL import ExifTags, Image, ImageOps
+
+from gemroll_dev.samples import Manifest, build_camera_roll, plan_camera_roll
+from gemroll_dev.samples.imaging import laplacian_variance, mean_luma
+
+pytestmark = pytest.mark.slow
+
+_PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "heic": "HEIF"}
+
+
+@pytest.fixture(scope="module")
+def demo_roll(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Manifest]:
+    out = tmp_path_factory.mktemp("roll")
+    return out, build_camera_roll(out, "demo", seed=0)
+
+
+def test_manifest_on_disk_matches_the_plan(demo_roll: tuple[Path, Manifest]) -> None:
+    out, manifest = demo_roll
+    assert Manifest.read(out) == manifest
+    plan = plan_camera_roll("demo", 0)
+    assert [(i.file_name, i.category, i.quality, i.burst_id, i.is_best_shot)
+            for i in manifest.items] == [
+        (p.file_name, p.category, p.quality, p.burst_id, p.is_best_shot) for p in plan]
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [i.file_name for i in manifest.items] + ["manifest.json"])
+    counts = manifest.counts()
+    assert counts["gems"] >= 15 and counts["bursts"] >= 2
+    assert counts["screenshot/good"] >= 8 and counts["document/good"] >= 5
+
+
+def test_every_file_is_what_the_manifest_says(demo_roll: tuple[Path, Manifest]) -> None:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    out, manifest = demo_roll
+    for item in manifest.items:
+        path = out / item.file_name
+        data = path.read_bytes()
+        assert (len(data), hashlib.sha256(data).hexdigest()) == (item.size_bytes, item.sha256)
+        assert path.stat().st_mtime == pytest.approx(item.captured_at.timestamp())
+        with Image.open(path) as image:
+            assert image.format == _PIL_FORMATS[item.format]
+            assert image.size == (item.pixel_width, item.pixel_height)
+            exif = image.getexif()
+            upright = ImageOps.exif_transpose(image)
+        assert upright.size == (item.width, item.height), item.file_name
+        if item.camera is None:
+            assert ExifTags.Base.Model not in exif or item.category.value == "document"
+        else:
+            assert exif[ExifTags.Base.Make] == item.camera.make
+        if item.category.value == "screenshot":
+            assert not exif.get(ExifTags.Base.Make)
+        if item.quality.value == "dark":
+            assert mean_luma(upright) < 0.12
+
+
+def test_special_files_are_present(demo_roll: tuple[Path, Manifest]) -> None:
+    _, manifest = demo_roll
+    kinds = Counter((i.format.value, i.pixel_mode, i.orientation) for i in manifest.items)
+    for wanted in [("heic", "RGB", 1), ("webp", "RGB", 1), ("jpeg", "RGB", 6),
+                   ("jpeg", "L", 1), ("jpeg", "CMYK", 1), ("png", "RGB16", 1)]:
+        assert kinds[wanted] >= 1, wanted
+    sources = {i.source.package for i in manifest.items}
+    assert {"scikit-image", "lomiri-wallpapers-16.04", "mate-backgrounds", "chromium"} <= sources
+
+
+def test_burst_best_shot_is_the_sharpest(demo_roll: tuple[Path, Manifest]) -> None:
+    out, manifest = demo_roll
+    bursts: dict[str, list] = {}
+    for item in manifest.items:
+        if item.burst_id:
+            with Image.open(out / item.file_name) as image:
+                sharpness = laplacian_variance(ImageOps.exif_transpose(image))
+            bursts.setdefault(item.burst_id, []).append((sharpness, item.is_best_shot))
+    for frames in bursts.values():
+        assert max(frames)[1], frames
