@@ -31,3 +31,19 @@ def objects(rendered: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
     from gemroll_dev.ops_tools import kube
 
     return {name: kube.documents(text) for name, text in rendered.items()}
+
+
+@pytest.fixture(scope="session")
+def mtls_objects(tmp_path_factory) -> list[dict[str, Any]]:
+    """The prod overlay with the kafka-mtls component added (as an operator would)."""
+    import os
+
+    from gemroll_dev.ops_tools import kube
+
+    folder = tmp_path_factory.mktemp("prod-mtls")
+    k8s_dir = os.path.relpath(ROOT / "deploy" / "k8s", folder)
+    (folder / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+        f"resources: [{k8s_dir}/overlays/prod]\n"
+        f"components: [{k8s_dir}/components/kafka-mtls]\n")
+    return kube.documents(kube.render(folder))

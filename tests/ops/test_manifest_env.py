@@ -46,10 +46,10 @@ def service_settings(service: Service) -> type[BaseSettings]:
     return getattr(module, SERVICE_SETTINGS[service])
 
 
-def pod_env(objects: list[dict[str, Any]], service: Service) -> dict[str, str]:
+def pod_env(objects: list[dict[str, Any]], name: str) -> dict[str, str]:
     maps = {o["metadata"]["name"]: o for o in objects if o["kind"] == "ConfigMap"}
     (deployment,) = [o for o in objects if o["kind"] == "Deployment"
-                     and o["metadata"]["name"] == f"gemroll-{service.value}"]
+                     and o["metadata"]["name"] == name]
     env: dict[str, str] = {}
     for source in deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"]:
         env.update(maps[source["configMapRef"]["name"]]["data"])
@@ -78,11 +78,12 @@ def _ca_pem() -> bytes:
 
 
 @pytest.mark.parametrize("overlay", ["prod", "dev"])
-@pytest.mark.parametrize("service", list(Service))
-def test_pod_environment_configures_the_service(overlay, service, objects, tmp_path,
+@pytest.mark.parametrize("workload", k8s.WORKLOADS, ids=lambda w: w.app)
+def test_pod_environment_configures_the_service(overlay, workload, objects, tmp_path,
                                                 monkeypatch):
+    service = workload.service
     classes = (*COMMON, service_settings(service))
-    env = pod_env(objects[overlay], service)
+    env = pod_env(objects[overlay], workload.name)
     unknown = [v for v in env if v not in PROCESS_ENV and setting_for(v, classes) is None]
     assert not unknown, f"variables no setting reads (typos are silently ignored): {unknown}"
 
@@ -116,7 +117,6 @@ def test_pod_environment_configures_the_service(overlay, service, objects, tmp_p
     s3 = S3Settings()
     assert s3.secret_key.get_secret_value() == "secret-for-s3_secret_key_file"
     assert http_client(s3).connection_pool_kw["ca_certs"] == str(tmp_path / "s3-ca/ca.crt")
-    workload = k8s.WORKLOADS_BY_SERVICE[service]
     if workload.identity:
         identity = IdentitySettings()
         assert identity.user_key_secret.get_secret_value() == \
@@ -126,8 +126,47 @@ def test_pod_environment_configures_the_service(overlay, service, objects, tmp_p
     if service is Service.policy:
         assert own.pseudonym_secret.get_secret_value() == \
             "secret-for-gemroll_policy_pseudonym_secret_file"
+        assert own.gate_enabled is (workload.role == "gate")
     auth = AuthSettings()
     if overlay == "prod":
         assert auth.algorithm == "RS256" and auth.jwks_url
     else:
         assert auth.algorithm == "HS256"
+
+
+def _key_and_cert() -> tuple[bytes, bytes]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "gemroll-policy")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(2)
+            .not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    return (key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()),
+            cert.public_bytes(serialization.Encoding.PEM))
+
+
+def test_kafka_mtls_component_switches_to_client_certificates(mtls_objects, tmp_path,
+                                                              monkeypatch):
+    users = [o for o in mtls_objects if o["kind"] == "KafkaUser"]
+    assert users and all(u["spec"]["authentication"] == {"type": "tls"} for u in users)
+    env = pod_env(mtls_objects, "gemroll-policy-gate")
+    for name in list(os.environ):
+        if name.startswith("KAFKA_"):
+            monkeypatch.delenv(name)
+    key, cert = _key_and_cert()
+    files = {"kafka-user/user.key": key, "kafka-user/user.crt": cert,
+             "kafka-ca/ca.crt": _ca_pem()}  # what Strimzi's TLS user Secret holds
+    for relative, content in files.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_bytes(content)
+    for variable, value in env.items():
+        if variable.startswith("KAFKA_"):
+            monkeypatch.setenv(variable, value.replace(k8s.SECRETS_ROOT, str(tmp_path)))
+    kafka = KafkaSettings()
+    assert kafka.security_protocol == "SSL"
+    assert kafka.bootstrap_servers.endswith(":9094")
+    assert kafka.sasl_password is None  # the emptied *_FILE is ignored
+    security = broker_security(kafka)
+    assert security is not None and security.use_ssl

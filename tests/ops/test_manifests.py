@@ -53,6 +53,13 @@ def test_overlay_validates_against_kubernetes_and_crd_schemas(overlay, rendered)
         assert result.summary == {"valid": count, "invalid": 0, "errors": 0, "skipped": 0}
 
 
+def test_kafka_mtls_component_validates(mtls_objects):
+    for result in kube.validate(yaml.safe_dump_all(mtls_objects)):
+        assert result.failures == [], [(f["kind"], f["name"], f["msg"]) for f in result.failures]
+    (auth,) = [o for o in mtls_objects if o["kind"] == "TriggerAuthentication"]
+    assert {p["parameter"] for p in auth["spec"]["secretTargetRef"]} == {"cert", "key", "ca"}
+
+
 def test_validator_rejects_a_wrong_object(rendered):
     """The offline validation is real: an unknown field and a wrong type are caught."""
     docs = kube.documents(rendered["prod"])
@@ -70,11 +77,14 @@ def test_every_service_has_its_objects(overlay, objects):
     objs = objects[overlay]
     counts = Counter((o["kind"], o["metadata"]["name"]) for o in objs)
     assert all(n == 1 for n in counts.values()), [k for k, n in counts.items() if n > 1]
-    for svc in SERVICES:
-        name = f"gemroll-{svc}"
-        for kind in ("Deployment", "Service", "ServiceAccount", "PodDisruptionBudget",
-                     "ScaledObject", "NetworkPolicy", "ServiceMonitor", "KafkaUser"):
-            assert (kind, name) in counts, f"{overlay}: no {kind} {name}"
+    for workload in k8s.WORKLOADS:
+        kinds = ["Deployment", "Service", "ServiceAccount", "PodDisruptionBudget",
+                 "NetworkPolicy", "ServiceMonitor"]
+        kinds += [] if workload.singleton else ["ScaledObject"]
+        for kind in kinds:
+            assert (kind, workload.name) in counts, f"{overlay}: no {kind} {workload.name}"
+        assert ("KafkaUser", workload.kafka_user) in counts
+    assert {w.service for w in k8s.WORKLOADS} == set(Service)
     assert ("NetworkPolicy", "gemroll-default-deny") in counts
     assert ("PrometheusRule", "gemroll") in counts
     namespaces = {o["metadata"].get("namespace") for o in objs if o["kind"] != "Namespace"}
@@ -115,7 +125,10 @@ def test_probes_and_resources(overlay, objects):
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", name
         for bound in ("requests", "limits"):
             assert {"cpu", "memory"} <= set(container["resources"][bound]), (name, bound)
-        assert "replicas" not in dep["spec"], f"{name}: KEDA owns the replica count"
+        if k8s.WORKLOADS_BY_NAME[name].singleton:
+            assert dep["spec"]["replicas"] == 1 and dep["spec"]["strategy"]["type"] == "Recreate"
+        else:
+            assert "replicas" not in dep["spec"], f"{name}: KEDA owns the replica count"
 
 
 def _env(objects: list[dict[str, Any]], deployment: dict[str, Any]) -> dict[str, str]:
@@ -142,18 +155,19 @@ def test_secrets_are_mounted_files_never_values(overlay, objects):
             assert any(env[var].startswith(m + "/") for m in mounts), (name, var)
         assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
         assert env["KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
-        assert env["KAFKA_SASL_USERNAME"] == name
+        assert env["KAFKA_SASL_USERNAME"] == k8s.WORKLOADS_BY_NAME[name].kafka_user
         assert env["DATABASE_SSLMODE"] == "verify-full"
         assert env["S3_ENDPOINT"].startswith("https://")
         for key in env:
             if any(word in key for word in ("PASSWORD", "SECRET", "TOKEN")):
                 assert key.endswith("_FILE"), f"{name}: {key} holds a secret value"
-    policy = of_kind(objs, "Deployment")["gemroll-policy"]
-    assert "GEMROLL_POLICY_PSEUDONYM_SECRET_FILE" in _env(objs, policy)
-    volumes = {v["secret"]["secretName"].split("-")[0:3] and v["secret"]["secretName"]
-               for v in policy["spec"]["template"]["spec"]["volumes"] if "secret" in v}
-    assert "gemroll-policy" in volumes  # the Strimzi KafkaUser's own secret
-    assert "gemroll-cluster-ca-cert" in volumes
+    for name in ("gemroll-policy", "gemroll-policy-gate"):
+        policy = of_kind(objs, "Deployment")[name]
+        assert "GEMROLL_POLICY_PSEUDONYM_SECRET_FILE" in _env(objs, policy)
+        volumes = {v["secret"]["secretName"]
+                   for v in policy["spec"]["template"]["spec"]["volumes"] if "secret" in v}
+        assert "gemroll-policy" in volumes  # the Strimzi KafkaUser's own secret
+        assert "gemroll-cluster-ca-cert" in volumes
 
 
 def test_gpu_component_only_in_prod(objects):
@@ -205,8 +219,7 @@ def test_kafka_users_write_only_what_the_registry_allows(overlay, objects):
         assert user["spec"]["authorization"]["type"] == "simple"
         assert _acls(user, "topic", "Write") == {t.name for t in ALL_TOPICS if svc in t.writers}
         assert _acls(user, "group", "Read") == {svc.value}
-        workload = k8s.WORKLOADS_BY_SERVICE[svc]
-        assert _acls(user, "topic", "Read") == {t.name for t in workload.consumes}
+        assert _acls(user, "topic", "Read") == {t.name for t in k8s.reads(svc)}
     training = {t.name for t in ALL_TOPICS if t.visibility is Visibility.training}
     assert training
     for name, user in users.items():
@@ -223,19 +236,30 @@ def test_kafka_users_write_only_what_the_registry_allows(overlay, objects):
 def test_autoscaling_on_consumer_lag(overlay, objects):
     scaled = of_kind(objects[overlay], "ScaledObject")
     deployments = of_kind(objects[overlay], "Deployment")
-    for svc in Service:
-        so = scaled[f"gemroll-{svc.value}"]
+    for workload in k8s.WORKLOADS:
+        if workload.singleton:
+            assert workload.name not in scaled, f"{workload.name} must never run twice"
+            continue
+        so = scaled[workload.name]
         assert so["spec"]["scaleTargetRef"]["name"] in deployments
-        (kafka,) = [t for t in so["spec"]["triggers"] if t["type"] == "kafka"]
-        topic = TOPICS_BY_NAME[kafka["metadata"]["topic"]]
-        assert topic in k8s.WORKLOADS_BY_SERVICE[svc].consumes
-        assert kafka["metadata"]["consumerGroup"].startswith(svc.value)
-        assert kafka["metadata"]["bootstrapServersFromEnv"] == "KAFKA_BOOTSTRAP_SERVERS"
-        assert kafka["authenticationRef"]["name"] == k8s.KEDA_TRIGGER_AUTH
-        # more consumers than partitions would sit idle
         assert 1 <= so["spec"]["minReplicaCount"] <= so["spec"]["maxReplicaCount"]
-        assert so["spec"]["maxReplicaCount"] <= topic.partitions or svc is Service.ingest
+        kafka = [t for t in so["spec"]["triggers"] if t["type"] == "kafka"]
+        cpu = [t for t in so["spec"]["triggers"] if t["type"] == "cpu"]
+        assert len(cpu) == (1 if workload.api else 0)
+        if workload.scale_on is None:
+            assert not kafka and cpu, f"{workload.name} scales on CPU"
+            continue
+        (trigger,) = kafka
+        topic = TOPICS_BY_NAME[trigger["metadata"]["topic"]]
+        assert topic in workload.consumes
+        assert trigger["metadata"]["consumerGroup"].startswith(workload.service.value)
+        assert trigger["metadata"]["bootstrapServersFromEnv"] == "KAFKA_BOOTSTRAP_SERVERS"
+        assert trigger["authenticationRef"]["name"] == k8s.KEDA_TRIGGER_AUTH
+        if not workload.api:  # more consumers than partitions would sit idle
+            assert so["spec"]["maxReplicaCount"] <= topic.partitions
     assert k8s.KEDA_TRIGGER_AUTH in of_kind(objects[overlay], "TriggerAuthentication")
+    lag_scaled = {w.service for w in k8s.WORKLOADS if w.scale_on is not None}
+    assert lag_scaled == set(Service)
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -245,15 +269,14 @@ def test_network_policies_deny_by_default(overlay, objects):
     assert deny["podSelector"] == {"matchLabels": {"app.kubernetes.io/part-of": "gemroll"}}
     assert deny["policyTypes"] == ["Ingress", "Egress"]
     assert "ingress" not in deny and "egress" not in deny
-    for svc in Service:
-        spec = policies[f"gemroll-{svc.value}"]["spec"]
-        assert spec["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == svc.value
+    for workload in k8s.WORKLOADS:
+        spec = policies[workload.name]["spec"]
+        assert spec["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == workload.app
         (rule,) = spec["ingress"]
         assert rule["ports"] == [{"protocol": "TCP", "port": k8s.HTTP_PORT}]
         sources = {s["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
                    for s in rule["from"]}
-        public = k8s.WORKLOADS_BY_SERVICE[svc].api
-        assert sources == ({"monitoring", "ingress-nginx"} if public else {"monitoring"})
+        assert sources == ({"monitoring", "ingress-nginx"} if workload.api else {"monitoring"})
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

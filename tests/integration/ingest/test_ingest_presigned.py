@@ -142,3 +142,21 @@ async def test_metadata_of_an_upload_is_validated(ingest):
                                         headers=ingest.headers(account))
     assert response.status_code == 422
     assert response.json()["detail"]["code"] == "invalid_request"
+
+
+async def test_a_late_put_after_completion_is_swept_once_the_url_expires(ingest):
+    account = await ingest.opted_in_user()
+    upload = await start(ingest, account)
+    await put(upload["url"], samples.jpeg())
+    assert (await complete(ingest, account, upload["upload_id"])).status_code == 201
+    await put(upload["url"], samples.jpeg())  # the URL is still valid: the key comes back
+    assert len(await ingest.objects(account, "uploads")) == 1
+    await ingest.sql("UPDATE uploads SET expires_at = now() - interval '1 minute'"
+                     " WHERE upload_id = $1", uuid.UUID(upload["upload_id"]))
+
+    await ingest.app.state.janitor.sweep()
+
+    assert await ingest.objects(account, "uploads") == []
+    [row] = await ingest.sql("SELECT swept_at FROM uploads WHERE upload_id = $1",
+                             uuid.UUID(upload["upload_id"]))
+    assert row["swept_at"] is not None

@@ -149,6 +149,7 @@ async def test_corrupt_or_truncated_images_are_refused_with_422(ingest, kind):
                             ingest.user_key(account)) == []
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 async def test_decompression_bomb_is_refused_with_422(ingest):
     account = await ingest.opted_in_user()
     bomb = samples.bomb_png(ingest.settings.max_image_pixels + 1)

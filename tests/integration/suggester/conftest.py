@@ -132,9 +132,10 @@ class Suggester:
             erased_at=datetime.now(UTC))), key=user.key)
 
     async def consent(self, user: User, *, camera_roll: bool, seq: int) -> None:
-        await self.policy.publish(CONSENT, ConsentChanged(producer="policy", data=ConsentChangedData(
+        change = ConsentChanged(producer="policy", data=ConsentChangedData(
             user_key=user.key, camera_roll=camera_roll, training_opt_out=False, ledger_seq=seq,
-            changed_at=datetime.now(UTC))), key=user.key)
+            changed_at=datetime.now(UTC)))
+        await self.policy.publish(CONSENT, change, key=user.key)
 
     async def suggestions(self, user: User, **params: str) -> list[dict[str, Any]]:
         response = await self.client.get("/v1/suggestions", headers=user.auth,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 from gemroll_classifier.adapters.memory import ListSink, MemoryReader, MemoryResults
 
-
 FakeReader = MemoryReader
 FakeStore = MemoryResults
 FakeSink = ListSink

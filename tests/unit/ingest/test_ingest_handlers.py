@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -191,9 +192,8 @@ async def test_presigned_upload_states(w):
         await w.ingest.complete_upload(USER, created.upload_id)
     with pytest.raises(errors.UploadNotFound):
         await w.ingest.complete_upload(OTHER, created.upload_id)
-    w.uploads.rows[created.upload_id] = w.uploads.rows[created.upload_id].__class__(
-        **{**w.uploads.rows[created.upload_id].__dict__,
-           "expires_at": datetime.now(UTC) - timedelta(hours=1)})
+    w.uploads.rows[created.upload_id] = replace(
+        w.uploads.rows[created.upload_id], expires_at=datetime.now(UTC) - timedelta(hours=1))
     with pytest.raises(errors.UploadExpired):
         await w.ingest.complete_upload(USER, created.upload_id)
     assert w.uploads.rows[created.upload_id].state == "expired"

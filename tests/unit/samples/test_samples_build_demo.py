@@ -8,10 +8,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from PIL import ExifTags, Image, ImageOps
-
 from gemroll_dev.samples import Manifest, build_camera_roll, plan_camera_roll
 from gemroll_dev.samples.imaging import laplacian_variance, mean_luma
+from PIL import ExifTags, Image, ImageOps
 
 pytestmark = pytest.mark.slow
 
@@ -84,3 +83,18 @@ def test_burst_best_shot_is_the_sharpest(demo_roll: tuple[Path, Manifest]) -> No
             bursts.setdefault(item.burst_id, []).append((sharpness, item.is_best_shot))
     for frames in bursts.values():
         assert max(frames)[1], frames
+
+
+def test_bench_jpegs_are_distinct_12_megapixel_phone_photos(tmp_path: Path) -> None:
+    from gemroll_dev.samples import build_bench_jpegs
+
+    paths = build_bench_jpegs(tmp_path, 2, seed=0, workers=1)
+    assert len({hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}) == 2
+    for path in paths:
+        with Image.open(path) as image:
+            assert (image.format, image.size, image.mode) == ("JPEG", (4032, 3024), "RGB")
+            assert image.getexif()[ExifTags.Base.Model] == "iPhone 13 Pro"
+            assert 1 <= image.quantization[0][0] <= 4  # luminance DC step of quality ~90
+    stamps = [(p.stat().st_ino, p.stat().st_ctime_ns) for p in paths]
+    assert build_bench_jpegs(tmp_path, 2, seed=0) == paths  # reused, not rebuilt
+    assert [(p.stat().st_ino, p.stat().st_ctime_ns) for p in paths] == stamps

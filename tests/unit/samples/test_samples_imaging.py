@@ -8,14 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import ExifTags, Image, ImageChops, ImageOps
-
 from gemroll_dev.samples import catalog, imaging
 from gemroll_dev.samples.build import make_photo, realise
 from gemroll_dev.samples.encode import exif_bytes, write_image, write_png16
 from gemroll_dev.samples.manifest import GpsPoint, ImageFormat
 from gemroll_dev.samples.plan import Crop, Effect, Encoding, ExifSpec, plan_camera_roll
 from gemroll_dev.samples.system import photo_path
+from PIL import ExifTags, Image, ImageChops, ImageOps
 
 WHEN = datetime(2024, 5, 18, 14, 32, 5, 123000, tzinfo=timezone(timedelta(hours=1)))
 EXIF = ExifSpec("Apple", "iPhone 13 Pro", "17.5.1", "back camera", 5.7, 64, 1 / 120, 1.5,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 import pytest
-
 from gemroll_dev.samples import catalog
 from gemroll_dev.samples.bench import _bench_plan
 from gemroll_dev.samples.build import _manifest_item, _Written

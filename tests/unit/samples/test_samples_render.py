@@ -7,12 +7,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from PIL import Image
-
 from gemroll_dev.samples import catalog, system
 from gemroll_dev.samples.documents import A4, flat_scan, photograph, render_document
 from gemroll_dev.samples.pages import PageContext, _highlight, render_page
 from gemroll_dev.samples.plan import DocumentRecipe
+from PIL import Image
 
 WHEN = datetime(2024, 5, 18, 14, 32, tzinfo=timezone(timedelta(hours=1)))
 

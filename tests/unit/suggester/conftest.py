@@ -34,7 +34,7 @@ from gemroll_suggester.domain import (
     SuggestionStatus,
 )
 from gemroll_suggester.handlers import Deps
-from gemroll_suggester.ports import MissingObject, PageCursor
+from gemroll_suggester.ports import Intake, MissingObject, Neighbourhood, PageCursor
 from gemroll_suggester.rendering import synthetic
 from gemroll_suggester.settings import SuggesterSettings
 
@@ -78,6 +78,10 @@ class FakeRepository:
         for m in media_ids:
             self.s.removed.setdefault(m, user_key)
 
+    async def intake(self, user_key: str, media_id: UUID) -> Intake:
+        return Intake(self.s.consent.get(user_key), media_id in self.s.removed,
+                      self.s.media.get(media_id))
+
     async def get_media(self, media_ids: Sequence[UUID]) -> list[MediaItem]:
         return [self.s.media[m] for m in media_ids if m in self.s.media]
 
@@ -88,11 +92,19 @@ class FakeRepository:
         for m in media_ids:
             self.s.media.pop(m, None)
 
-    async def moments_near(self, user_key: str, start: datetime, end: datetime) -> list[Moment]:
+    async def neighbourhood(self, user_key: str, start: datetime,
+                            end: datetime) -> Neighbourhood:
         found = [m for m in self.s.media.values()
                  if m.user_key == user_key and start <= m.taken_at <= end]
         found.sort(key=lambda m: (m.taken_at, str(m.media_id)))
-        return [Moment(m.media_id, m.taken_at, m.coarse_location, m.event_id) for m in found]
+        events = {m.event_id: self.s.events[m.event_id] for m in found
+                  if m.event_id in self.s.events}
+        return Neighbourhood(
+            [Moment(m.media_id, m.taken_at, m.coarse_location, m.event_id) for m in found], events)
+
+    async def save_placement(self, event: EventRecord, item: MediaItem) -> None:
+        self.s.events[event.event_id] = event
+        self.s.media[item.media_id] = item
 
     async def media_of_event(self, event_id: UUID) -> list[MediaItem]:
         found = [m for m in self.s.media.values() if m.event_id == event_id]
@@ -324,7 +336,8 @@ def embedding(seed: int, dims: int = 8) -> list[float]:
 
 
 def classified(
-    *, user: str = USER, media_id: UUID | None = None, minutes: float = 0, where: str | None = "eycs0",
+    *, user: str = USER, media_id: UUID | None = None, minutes: float = 0,
+    where: str | None = "eycs0",
     gem: bool = True, gem_score: float = 0.8, nsfw: float | None = 0.01, seed: int = 0,
     group: UUID | None = None, best: bool = True, sharpness: float = 0.8, faces: int | None = 0,
     width: int = 240, height: int = 160, category: Category = Category.photo,

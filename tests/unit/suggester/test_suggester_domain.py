@@ -20,12 +20,13 @@ from gemroll_suggester.domain import (
     collapse_bursts,
     decide,
     edit_draft,
+    geo,
     group_into_events,
     plan_event,
     reconcile,
     select_diverse,
+    titles,
 )
-from gemroll_suggester.domain import geo, titles
 from gemroll_suggester.domain.grouping import place
 from gemroll_suggester.domain.model import suggestion_id_for
 from hypothesis import given, settings

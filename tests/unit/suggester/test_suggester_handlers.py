@@ -255,7 +255,7 @@ async def test_planning_retries_later_when_storage_is_down(world, kit):
     assert world.suggestions()
 
 
-# --- actions ---------------------------------------------------------------------------------------
+# --- actions ---------------------------------------------------------------------------
 
 async def planned_world(world, kit, n=3, dark=True):
     events = afternoon(kit, n)

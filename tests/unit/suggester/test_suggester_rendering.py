@@ -19,9 +19,11 @@ from gemroll_suggester.rendering import (
     decode,
     edit_preview,
     encode_jpeg,
+    enhance,
     highlight_cover,
+    layout,
+    synthetic,
 )
-from gemroll_suggester.rendering import enhance, layout, synthetic
 from gemroll_suggester.rendering.synthetic import Scene
 from PIL import Image, ImageDraw
 
@@ -206,7 +208,7 @@ def test_decode_refuses_what_is_not_an_image():
         decode(b"not an image")
 
 
-# --- layouts ---------------------------------------------------------------------------------------
+# --- layouts ---------------------------------------------------------------------------
 
 ASPECT_SETS = [
     [1.5, 0.75],

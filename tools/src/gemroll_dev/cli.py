@@ -256,7 +256,7 @@ def tail(
     user: Annotated[str | None, typer.Option(
         "--user", "-u", help="Only this user's events.")] = None,
     limit: Annotated[int | None, typer.Option(
-        "--limit", "-n", help="Stop after N events.")] = None,
+        "--limit", "-n", help="Stop after N events shown.")] = None,
     suffix: Annotated[str, typer.Option(
         envvar="KAFKA_TOPIC_SUFFIX", help="Topic suffix (isolated test topics).")] = "",
     as_json: Annotated[bool, typer.Option("--json", help="Print each event's JSON.")] = False,
@@ -274,19 +274,20 @@ def tail(
     bootstrap = stack_value("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
     err.print(f"following {', '.join(names)} on {bootstrap}", style="dim")
 
-    def show(topic: str, event: Any, raw: bytes, error: str | None) -> None:
+    def show(topic: str, event: Any, raw: bytes, error: str | None) -> bool:
         if event is None:
             out.print(f"[red]unparseable[/] on {topic}: {error}  {raw[:120]!r}")
-            return
-        if only and user_of(event) not in (only, None):
-            return
+            return True
+        if only and user_of(event) != only:
+            return False
         if as_json:
             typer.echo(event.model_dump_json())
-            return
+            return True
         when = event.occurred_at.astimezone().strftime("%H:%M:%S")
         who = (user_of(event) or getattr(event.data, "subject", "") or "")[:8]
         out.print(f"[dim]{when}[/] [bold cyan]{event.event_type:<19}[/] [dim]{who:<8}[/] "
                   f"{summarize(event)}", highlight=False, soft_wrap=True)
+        return True
 
     try:
         run_follow(bootstrap, names, show, from_beginning=from_beginning, limit=limit)

@@ -34,8 +34,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .client import ApiError, GemrollClient, ServiceUrls, dev_token, user_key_of
-from .report import DemoReport, Item, Suggestion, Training, render, write_jpeg
-from .samples import MANIFEST_NAME, Manifest, SampleItem, build_camera_roll
+from .report import DemoReport, Item, Suggestion, Training, reason_label, render, write_jpeg
+from .samples import MANIFEST_NAME, Manifest, SampleItem, SamplesError, build_camera_roll
 from .stack import StackConfig, StackError, down, up
 from .tail import follow
 from .upload import UploadAborted, UploadState, camera_roll_files, manifest_metadata, upload_files
@@ -225,12 +225,12 @@ async def run_pipeline(urls: ServiceUrls, bootstrap: str, topic_suffix: str, rol
     token = dev_token(run.user)
     stop = asyncio.Event()
     ready = asyncio.Event()
-    got_one = asyncio.Event()
 
-    def on_classified(_topic: str, event: Any, _raw: bytes, _error: str | None) -> None:
+    def on_classified(_topic: str, event: Any, _raw: bytes, _error: str | None) -> bool:
         if isinstance(event, MediaClassified) and event.data.user_key == ukey:
             run.classified[str(event.data.media_id)] = event.data.model_dump(mode="json")
-            got_one.set()
+            return True
+        return False
 
     watcher = asyncio.create_task(follow(
         bootstrap, [MEDIA_CLASSIFIED.name + topic_suffix], on_classified, stop=stop,
@@ -317,24 +317,30 @@ def sample_kind(item: SampleItem) -> str:
 
 def build_report(run: Run, roll: Path, manifest: Manifest, out: Path) -> DemoReport:
     samples = {i.file_name: i for i in manifest.items}
+    names = {media_id: name for name, media_id in run.media_by_file.items()}
     suggested: dict[str, list[str]] = {}
     for s in run.suggestions:
         for m in s["media_ids"]:
             suggested.setdefault(str(m), []).append(str(s["id"]))
+    order = sorted(run.media_by_file.items(), key=lambda kv: (
+        samples[kv[0]].captured_at.astimezone(UTC) if kv[0] in samples
+        else datetime.max.replace(tzinfo=UTC), kv[0]))
+    thumbs = {media_id: out / "images" / f"{media_id}.jpg" for _, media_id in order}
+    with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
+        list(pool.map(lambda kv: write_jpeg(roll / kv[0], thumbs[kv[1]]), order))
     items: dict[str, Item] = {}
-    for name, media_id in sorted(run.media_by_file.items(),
-                                 key=lambda kv: samples[kv[0]].captured_at
-                                 if kv[0] in samples else datetime.max.replace(tzinfo=UTC)):
-        thumb = out / "images" / f"{media_id}.jpg"
-        write_jpeg(roll / name, thumb)
+    for name, media_id in order:
         sample = samples.get(name)
         classified = run.classified.get(media_id)
+        is_gem = bool(classified and classified["is_gem"])
         items[media_id] = Item(
-            media_id=media_id, file=name, image=thumb.relative_to(out).as_posix(),
+            media_id=media_id, file=name, image=thumbs[media_id].relative_to(out).as_posix(),
             sample_kind=sample_kind(sample) if sample else None,
-            sample_note=sample.transform if sample else None, classified=classified,
-            training=training_of(media_id, run.report, suggested,
-                                 bool(classified and classified["is_gem"])),
+            sample_note=sample.transform if sample else None,
+            sample_gem=sample.expected_gem if sample else None, classified=classified,
+            training=training_of(media_id, run.report, suggested, is_gem),
+            reason_labels=[reason_label(c, names)
+                           for c in (classified or {}).get("reasons", [])],
         )
     suggestions = []
     for s in sorted(run.suggestions, key=lambda s: ({"edit": 2, "highlight": 0,
@@ -399,9 +405,13 @@ def main(argv: list[str] | None = None) -> int:
     # Services the demo starts plan suggestions after a short quiet period.
     os.environ.setdefault("GEMROLL_SUGGESTER_QUIET_SECONDS", DEMO_QUIET_SECONDS)
 
+    def timed_roll() -> tuple[Path, Manifest, float]:
+        begun = time.monotonic()
+        folder, manifest = prepare_roll(opts, cfg.cache_dir)
+        return folder, manifest, time.monotonic() - begun
+
     with ThreadPoolExecutor(1, thread_name_prefix="sample-roll") as pool:
-        roll_started = time.monotonic()
-        roll_future = pool.submit(prepare_roll, opts, cfg.cache_dir)
+        roll_future = pool.submit(timed_roll)
         phases.start("stack up")
         with console.status("starting the stack and the services "
                             f"(logs: {cfg.log_dir}) …"):
@@ -417,8 +427,7 @@ def main(argv: list[str] | None = None) -> int:
             if missing:
                 raise DemoError(f"services missing from the stack: {', '.join(missing)}")
             with console.status("building the sample camera roll …"):
-                roll, manifest = roll_future.result()
-            run.timings["sample roll (parallel)"] = time.monotonic() - roll_started
+                roll, manifest, run.timings["sample roll (in parallel)"] = roll_future.result()
             console.print(f"[green]✓[/] stack up ({len(started_here)} started here), "
                           f"sample roll: {len(manifest.items)} items in {roll}")
             urls = ServiceUrls.from_exports(result.exports, cfg)
@@ -430,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
             phases.stop()
             run.timings["total"] = time.monotonic() - started
             render(report, opts.out)  # again, with the final timings
-        except (DemoError, ApiError) as exc:
+        except (DemoError, ApiError, SamplesError) as exc:
             console.print(f"[red]demo failed:[/] {exc}\n(service logs: {cfg.log_dir})")
             return 1
         finally:

@@ -67,12 +67,14 @@ class SecretFile:
 
 @dataclass(frozen=True)
 class Workload:
+    """One Deployment of a service (a service may run as more than one, see policy)."""
+
     service: Service
     consumes: tuple[Topic, ...]
-    """Topics the service reads (its KafkaUser gets Read on exactly these)."""
-    scale_on: Topic
-    scale_group: str
-    """Consumer group the lag scaler watches (the service's main subscriber)."""
+    """Topics this workload reads (the service's KafkaUser gets Read on all of them)."""
+    scale_on: Topic | None
+    scale_group: str | None
+    """Consumer group the lag scaler watches (the main subscriber); None: CPU only."""
     api: bool
     """Serves users over HTTP (reachable from the ingress controller, verifies tokens)."""
     identity: bool
@@ -84,21 +86,32 @@ class Workload:
     lag_threshold: int = 100
     startup_seconds: int = 60
     transactional: bool = False
+    singleton: bool = False
+    """Exactly one pod, replaced (not rolled): no autoscaling, no overlap."""
+    role: str | None = None
+    """Distinguishes a second Deployment of the same service (`gemroll-<svc>-<role>`)."""
     extra_env: dict[str, str] = field(default_factory=dict)
     extra_secrets: tuple[SecretFile, ...] = ()
 
     @property
+    def app(self) -> str:
+        return f"{self.service.value}-{self.role}" if self.role else self.service.value
+
+    @property
     def name(self) -> str:
+        return f"gemroll-{self.app}"
+
+    @property
+    def kafka_user(self) -> str:
         return f"gemroll-{self.service.value}"
 
     @property
     def labels(self) -> dict[str, str]:
-        return {"app.kubernetes.io/name": self.service.value, "app.kubernetes.io/part-of": PART_OF}
+        return {"app.kubernetes.io/name": self.app, "app.kubernetes.io/part-of": PART_OF}
 
-    @property
-    def writes(self) -> tuple[Topic, ...]:
-        return tuple(t for t in ALL_TOPICS if self.service in t.writers)
 
+POLICY_PSEUDONYM = SecretFile("pseudonym", "gemroll-policy-pseudonym",
+                              {"GEMROLL_POLICY_PSEUDONYM_SECRET_FILE": "secret"})
 
 WORKLOADS: tuple[Workload, ...] = (
     Workload(
@@ -122,16 +135,36 @@ WORKLOADS: tuple[Workload, ...] = (
         identity=True,
         cpu=("250m", "2"), memory=("512Mi", "2Gi"),
     ),
+    # The consent API (and the erasure worker), scaled on CPU; the gate runs apart.
     Workload(
+        Service.policy, consumes=(), scale_on=None, scale_group=None, api=True, identity=True,
+        cpu=("100m", "1"), memory=("256Mi", "768Mi"),
+        extra_env={"GEMROLL_POLICY_GATE_ENABLED": "false"},
+        extra_secrets=(POLICY_PSEUDONYM,),
+    ),
+    # The training-data gate: one transactional producer with a fixed transactional id, so a
+    # new gate fences the old one; two at once would fence each other. Exactly one pod.
+    Workload(
+        Service.policy, role="gate",
         # TRAINING_DECISIONS: the gate commits its outbox watermark as a group offset there
-        Service.policy, consumes=(TRAINING_CANDIDATES, USER_ACTIONS, CONSENT, TRAINING_DECISIONS),
-        scale_on=TRAINING_CANDIDATES, scale_group="policy.gate", api=True, identity=True,
-        cpu=("100m", "1"), memory=("256Mi", "768Mi"), transactional=True,
-        extra_secrets=(SecretFile("pseudonym", "gemroll-policy-pseudonym",
-                                  {"GEMROLL_POLICY_PSEUDONYM_SECRET_FILE": "secret"}),),
+        consumes=(TRAINING_CANDIDATES, USER_ACTIONS, CONSENT, TRAINING_DECISIONS),
+        scale_on=TRAINING_CANDIDATES, scale_group="policy.gate", api=False, identity=True,
+        cpu=("250m", "1"), memory=("256Mi", "768Mi"), transactional=True, singleton=True,
+        min_replicas=1, max_replicas=1,
+        extra_env={"GEMROLL_POLICY_GATE_ENABLED": "true"},
+        extra_secrets=(POLICY_PSEUDONYM,),
     ),
 )
-WORKLOADS_BY_SERVICE = {w.service: w for w in WORKLOADS}
+WORKLOADS_BY_NAME = {w.name: w for w in WORKLOADS}
+
+
+def service_workloads(service: Service) -> list[Workload]:
+    return [w for w in WORKLOADS if w.service is service]
+
+
+def reads(service: Service) -> set[Topic]:
+    """Every topic some workload of `service` reads."""
+    return {t for w in service_workloads(service) for t in w.consumes}
 
 
 # --- Kafka: topics and users ----------------------------------------------------------------
@@ -163,20 +196,22 @@ def _acl(kind: str, name: str, operations: list[str], pattern: str = "literal") 
             "operations": operations, "host": "*"}
 
 
-def kafka_user(workload: Workload) -> dict[str, Any]:
-    service = workload.service.value
-    acls = [_acl("topic", t.name, ["Write", "Describe"]) for t in workload.writes]
-    acls += [_acl("topic", t.name, ["Read", "Describe"]) for t in workload.consumes]
-    acls.append(_acl("group", service, ["Read", "Describe"], "prefix"))
-    if workload.transactional:
-        acls.append(_acl("transactionalId", service, ["Write", "Describe"], "prefix"))
-    return _user(workload.name, acls, service)
+def kafka_user(service: Service) -> dict[str, Any]:
+    """One user per service, shared by its workloads; ACLs from the registry's writers."""
+    writes = [t for t in ALL_TOPICS if service in t.writers]
+    acls = [_acl("topic", t.name, ["Write", "Describe"]) for t in writes]
+    acls += [_acl("topic", t.name, ["Read", "Describe"]) for t in ALL_TOPICS
+             if t in reads(service)]
+    acls.append(_acl("group", service.value, ["Read", "Describe"], "prefix"))
+    if any(w.transactional for w in service_workloads(service)):
+        acls.append(_acl("transactionalId", service.value, ["Write", "Describe"], "prefix"))
+    return _user(f"gemroll-{service.value}", acls, service.value)
 
 
 def keda_user() -> dict[str, Any]:
     """Reads committed offsets and end offsets only: Describe on groups and topics."""
     acls = [_acl("topic", "gemroll.", ["Describe"], "prefix")]
-    acls += [_acl("group", w.service.value, ["Describe"], "prefix") for w in WORKLOADS]
+    acls += [_acl("group", s.value, ["Describe"], "prefix") for s in Service]
     return _user(KEDA_USER, acls, "keda")
 
 
@@ -210,7 +245,7 @@ def keda_trigger_authentication() -> dict[str, Any]:
 def secret_files(workload: Workload) -> list[SecretFile]:
     svc = workload.service.value
     files = [
-        SecretFile("kafka-user", workload.name, {"KAFKA_SASL_PASSWORD_FILE": "password"}),
+        SecretFile("kafka-user", workload.kafka_user, {"KAFKA_SASL_PASSWORD_FILE": "password"}),
         SecretFile("kafka-ca", KAFKA_CLUSTER_CA_SECRET, {"KAFKA_SSL_CAFILE": "ca.crt"}),
         SecretFile("database", f"gemroll-{svc}-database", {"DATABASE_URL_FILE": "uri"}),
         SecretFile("database-ca", "gemroll-postgres-ca", {"DATABASE_SSLROOTCERT": "ca.crt"}),
@@ -227,7 +262,7 @@ def secret_files(workload: Workload) -> list[SecretFile]:
 def service_env(workload: Workload) -> dict[str, str]:
     """The service's own environment (the shared endpoints come from `gemroll-endpoints`)."""
     env = {
-        "KAFKA_SASL_USERNAME": workload.name,
+        "KAFKA_SASL_USERNAME": workload.kafka_user,
     }
     for secret in secret_files(workload):
         for name, key in secret.env.items():
@@ -238,6 +273,11 @@ def service_env(workload: Workload) -> dict[str, str]:
 
 def deployment(workload: Workload) -> dict[str, Any]:
     svc = workload.service.value
+    if workload.singleton:
+        replicas: dict[str, Any] = {"replicas": 1, "strategy": {"type": "Recreate"}}
+    else:  # no `replicas`: the KEDA ScaledObject owns the replica count
+        replicas = {"strategy": {"type": "RollingUpdate",
+                                 "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}}
     secrets = secret_files(workload)
     probe = {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 10,
              "timeoutSeconds": 3}
@@ -284,11 +324,9 @@ def deployment(workload: Workload) -> dict[str, Any]:
         "kind": "Deployment",
         "metadata": {"name": workload.name, "labels": workload.labels},
         "spec": {
-            # no `replicas`: the KEDA ScaledObject owns the replica count
+            **replicas,
             "revisionHistoryLimit": 5,
             "selector": {"matchLabels": workload.labels},
-            "strategy": {"type": "RollingUpdate",
-                         "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
             "template": {
                 "metadata": {"labels": workload.labels},
                 "spec": {
@@ -342,22 +380,9 @@ def pod_disruption_budget(workload: Workload) -> dict[str, Any]:
 
 
 def scaled_object(workload: Workload) -> dict[str, Any]:
-    triggers: list[dict[str, Any]] = [{
-        "type": "kafka",
-        "name": "consumer-lag",
-        "metadata": {
-            "bootstrapServersFromEnv": "KAFKA_BOOTSTRAP_SERVERS",
-            "consumerGroup": workload.scale_group,
-            "topic": workload.scale_on.name,
-            "lagThreshold": str(workload.lag_threshold),
-            "activationLagThreshold": "0",
-            "offsetResetPolicy": "earliest",
-            "allowIdleConsumers": "false",
-            "sasl": "scram_sha512",
-            "tls": "enable",
-        },
-        "authenticationRef": {"name": KEDA_TRIGGER_AUTH},
-    }]
+    triggers: list[dict[str, Any]] = []
+    if workload.scale_on is not None:
+        triggers.append(lag_trigger(workload))
     if workload.api:
         triggers.append({"type": "cpu", "name": "cpu", "metricType": "Utilization",
                          "metadata": {"value": "70"}})
@@ -377,6 +402,26 @@ def scaled_object(workload: Workload) -> dict[str, Any]:
             }}},
             "triggers": triggers,
         },
+    }
+
+
+def lag_trigger(workload: Workload) -> dict[str, Any]:
+    assert workload.scale_on is not None and workload.scale_group is not None
+    return {
+        "type": "kafka",
+        "name": "consumer-lag",
+        "metadata": {
+            "bootstrapServersFromEnv": "KAFKA_BOOTSTRAP_SERVERS",
+            "consumerGroup": workload.scale_group,
+            "topic": workload.scale_on.name,
+            "lagThreshold": str(workload.lag_threshold),
+            "activationLagThreshold": "0",
+            "offsetResetPolicy": "earliest",
+            "allowIdleConsumers": "false",
+            "sasl": "scram_sha512",
+            "tls": "enable",
+        },
+        "authenticationRef": {"name": KEDA_TRIGGER_AUTH},
     }
 
 
@@ -426,9 +471,11 @@ def service_monitor(workload: Workload) -> dict[str, Any]:
 
 
 def workload_documents(workload: Workload) -> list[dict[str, Any]]:
-    return [service_account(workload), deployment(workload), k8s_service(workload),
-            pod_disruption_budget(workload), scaled_object(workload), network_policy(workload),
-            service_monitor(workload)]
+    documents = [service_account(workload), deployment(workload), k8s_service(workload),
+                 pod_disruption_budget(workload)]
+    if not workload.singleton:
+        documents.append(scaled_object(workload))
+    return documents + [network_policy(workload), service_monitor(workload)]
 
 
 # --- monitoring -------------------------------------------------------------------------------
@@ -484,7 +531,7 @@ def generated_files(root: Path | None = None) -> dict[Path, str]:
     files: dict[Path, str] = {
         base / "kafka/topics.yaml": dump_all(kafka_topic(t) for t in ALL_TOPICS),
         base / "kafka/users.yaml": dump_all(
-            [*(kafka_user(w) for w in WORKLOADS), keda_user()]),
+            [*(kafka_user(s) for s in Service), keda_user()]),
         base / "autoscaling/trigger-authentication.yaml": dump_all([keda_trigger_authentication()]),
         base / "monitoring/prometheusrule.yaml": dump_all([prometheus_rule(root)]),
         base / "monitoring/grafana-dashboard.yaml": dump_all(
@@ -492,8 +539,8 @@ def generated_files(root: Path | None = None) -> dict[Path, str]:
         Path("deploy/grafana/gemroll.json"): dashboard,
     }
     for w in WORKLOADS:
-        files[base / f"services/{w.service.value}.yaml"] = dump_all(workload_documents(w))
-        files[base / f"services/{w.service.value}.env"] = (
+        files[base / f"services/{w.app}.yaml"] = dump_all(workload_documents(w))
+        files[base / f"services/{w.app}.env"] = (
             "# Generated by `python -m gemroll_dev.k8s write`; do not edit.\n"
             + "".join(f"{k}={v}\n" for k, v in service_env(w).items()))
     return files

@@ -87,7 +87,7 @@ def user_of(event: Any) -> str | None:
 async def follow(
     bootstrap: str,
     topics: Sequence[str],
-    on_record: Callable[[str, Any | None, bytes, str | None], None],
+    on_record: Callable[[str, Any | None, bytes, str | None], bool],
     *,
     from_beginning: bool = False,
     limit: int | None = None,
@@ -95,8 +95,9 @@ async def follow(
     ready: asyncio.Event | None = None,
 ) -> int:
     """Read `topics` (full names, suffix included) without a consumer group, from their end
-    (or beginning), calling `on_record(topic, event or None, raw, error)`; returns the count
-    seen after `limit` records or when `stop` is set. `ready` is set once the start
+    (or beginning), calling `on_record(topic, event or None, raw, error)`, which returns
+    whether the record counts (was shown, was wanted). Returns that count, after `limit`
+    counted records or when `stop` is set. `ready` is set once the start
     positions are fixed: every record produced after that is seen."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                                 isolation_level="read_committed")
@@ -129,8 +130,7 @@ async def follow(
                         event, error = parse_event(record.value), None
                     except ValidationError as exc:
                         event, error = None, str(exc).splitlines()[0]
-                    on_record(tp.topic, event, record.value, error)
-                    seen += 1
+                    seen += bool(on_record(tp.topic, event, record.value, error))
                     if limit is not None and seen >= limit:
                         return seen
     finally:

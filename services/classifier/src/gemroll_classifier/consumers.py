@@ -34,8 +34,14 @@ from gemroll_common.kafka import (
 from gemroll_common.logging import get_logger
 from gemroll_common.metrics import EVENTS_CONSUMED, PROCESSING_SECONDS
 from gemroll_common.settings import KafkaSettings
-from gemroll_contracts import DEAD_LETTERS, MEDIA_ERASED, MEDIA_UPLOADED, MediaErased, \
-    MediaUploaded, Service
+from gemroll_contracts import (
+    DEAD_LETTERS,
+    MEDIA_ERASED,
+    MEDIA_UPLOADED,
+    MediaErased,
+    MediaUploaded,
+    Service,
+)
 from pydantic import ValidationError
 
 from .handlers import ClassifyMedia, Failed
@@ -141,7 +147,9 @@ def subscribe(broker: KafkaBroker, *, settings: ClassifierSettings, kafka: Kafka
     uploads = broker.subscriber(
         topic_name(MEDIA_UPLOADED, kafka), batch=True, max_records=settings.batch_max,
         batch_timeout_ms=settings.batch_timeout_ms, group_id=settings.group_id,
-        auto_offset_reset="earliest", ack_policy=AckPolicy.ACK, decoder=_raw_values,
+        # NACK_ON_ERROR: should the handler still raise (Kafka down while dead-lettering), the
+        # batch is rewound and redelivered instead of committed; redelivery is idempotent.
+        auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR, decoder=_raw_values,
         max_partition_fetch_bytes=4 * 1024 * 1024)
 
     @uploads

@@ -151,7 +151,7 @@ class ClassifyMedia:
             first.setdefault(upload.data.media_id, upload)
 
         stored = await self._store.stored(list(first))
-        for media_id, result in stored.items():
+        for result in stored.values():
             await self._publish(result.classified, result.candidate)
         items = [_Item(u) for mid, u in first.items() if mid not in stored]
 

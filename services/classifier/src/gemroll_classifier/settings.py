@@ -6,10 +6,9 @@ import os
 from pathlib import Path
 from typing import Literal
 
+from gemroll_common.settings import FileSecretsSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
-
-from gemroll_common.settings import FileSecretsSettings
 
 
 def repo_root(start: Path | None = None) -> Path:
@@ -54,7 +53,8 @@ class ClassifierSettings(FileSecretsSettings):
     max_image_pixels: int = Field(250_000_000, ge=1, description="Decompression-bomb limit.")
 
     # object fetching
-    fetch_attempts: int = Field(5, ge=1, description="Tries for a missing object, then dead letter.")
+    fetch_attempts: int = Field(5, ge=1,
+                                description="Tries for a missing object, then dead letter.")
     fetch_backoff_s: float = Field(0.5, gt=0, description="First retry delay (doubles).")
 
     # near duplicates

@@ -64,11 +64,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await create_pool(database, settings.db_schema)
         tasks: list[asyncio.Task[None]] = []
-        broker = None
+        broker, blobs = None, None
         try:
             await migrate(pool, settings.db_schema, "gemroll_ingest")
             blobs = S3BlobStore(s3, presign_endpoint=settings.presign_endpoint,
-                                spool_dir=settings.spool_dir)
+                                spool_dir=settings.spool_dir, threads=settings.storage_threads)
             await blobs.ensure_bucket()
             configure_pillow(settings.max_image_pixels)
             media = PgMediaRepository(pool)
@@ -115,6 +115,8 @@ def create_app(
             if broker is not None:
                 with contextlib.suppress(Exception):
                     await broker.stop()
+            if blobs is not None:
+                blobs.close()
             await pool.close()
 
     app = FastAPI(

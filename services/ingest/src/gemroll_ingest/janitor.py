@@ -2,7 +2,7 @@
 
 * reservations of uploads that crashed mid-way (object and row removed),
 * presigned uploads never completed (staging object removed, upload expired),
-* staging objects whose deletion failed earlier,
+* staging objects whose deletion failed earlier, or that a late PUT recreated,
 * published outbox rows past their retention, or of erased media.
 """
 

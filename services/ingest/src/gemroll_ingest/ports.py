@@ -115,12 +115,14 @@ class UploadRepository(Protocol):
     ) -> bool:
         """pending -> `state` (completed, failed, expired). False when no longer pending."""
 
-    async def staging_deleted(self, upload_id: UUID) -> None: ...
-
     async def expired(self, grace_s: int, limit: int) -> list[Upload]: ...
 
+    async def staging_deleted(self, upload_id: UUID) -> None:
+        """The staging object is gone; once the URL has expired, no PUT can bring it back."""
+
     async def leftover_staging(self, limit: int) -> list[Upload]:
-        """Closed uploads whose staging object may still exist."""
+        """Closed uploads whose staging object may still exist: its deletion failed, or the
+        presigned URL was still valid afterwards (a late PUT)."""
 
     async def delete_for_user(self, user_key: str) -> int: ...
 

@@ -24,6 +24,7 @@ class IngestSettings(FileSecretsSettings):
         "this size; larger ones are checked structurally (PNG CRCs) only. Bounds memory.",
     )
     decode_concurrency: int = Field(2, ge=1, description="Images validated at the same time.")
+    storage_threads: int = Field(16, ge=1, le=256, description="Threads for blocking S3 calls.")
     spool_dir: str | None = Field(None, description="Where uploads are staged (default: TMPDIR).")
     presign_ttl_s: int = Field(3600, ge=60, le=7 * 24 * 3600)
     presign_endpoint: str | None = Field(

@@ -30,8 +30,6 @@ class PolicySettings(FileSecretsSettings):
     transactional_id: str = "policy-gate"
     """Kafka transactional id of the gate: fixed per deployment, so a restarted gate fences
     the old one (the topic suffix is appended)."""
-    outbox_group: str = "policy.outbox"
-    """Consumer group whose committed offset is the outbox watermark (see adapters/gate_loop)."""
     erasure_interval_s: float = Field(default=1.0, gt=0)
     monitor_interval_s: float = Field(default=5.0, gt=0)
     db_retry_max_s: float = Field(default=5.0, gt=0)

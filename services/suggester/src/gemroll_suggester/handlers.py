@@ -102,13 +102,12 @@ async def media_classified(deps: Deps, event: MediaClassified) -> Outcome:
 async def _classified(deps: Deps, repo: Repository, event: MediaClassified,
                       now: datetime) -> Outcome:
     d = event.data
-    consent = await repo.consent(d.user_key)
-    if consent is not None and not consent.camera_roll:
+    intake = await repo.intake(d.user_key, d.media_id)
+    if intake.consent is not None and not intake.consent.camera_roll:
         return Outcome.opted_out
-    if await repo.is_removed(d.media_id):
+    if intake.removed:
         return Outcome.removed
-    found = await repo.get_media([d.media_id])
-    old = found[0] if found else None
+    old = intake.existing
     if old is not None and old.user_key != d.user_key:
         log.warning("media_owner_mismatch", media_id=str(d.media_id))
         return Outcome.ignored
@@ -136,7 +135,7 @@ async def _classified(deps: Deps, repo: Repository, event: MediaClassified,
 
     dropped: list[str] = []
     placed = await _place(deps, repo, item, now, quiet_until, dropped)
-    await repo.save_media(replace(item, event_id=placed.event_id))
+    await repo.save_placement(placed, replace(item, event_id=placed.event_id))
     if dropped:
         await deps.storage.delete(dropped)
     return Outcome.updated if old is not None else Outcome.stored
@@ -144,28 +143,25 @@ async def _classified(deps: Deps, repo: Repository, event: MediaClassified,
 
 async def _place(deps: Deps, repo: Repository, item: MediaItem, now: datetime,
                  quiet_until: datetime, dropped: list[str]) -> EventRecord:
-    """Put the photo into the event(s) it links to; bridging several merges them."""
+    """The event the photo joins (not saved yet): new, or the earliest of those it links
+    to, into which the others are merged when the photo bridges them."""
     rules = deps.settings.grouping
-    neighbours = await repo.moments_near(item.user_key, item.taken_at - rules.gap,
-                                         item.taken_at + rules.gap)
-    neighbours = [m for m in neighbours if m.media_id != item.media_id]
+    near = await repo.neighbourhood(item.user_key, item.taken_at - rules.gap,
+                                    item.taken_at + rules.gap)
+    neighbours = [m for m in near.moments if m.media_id != item.media_id]
     linked_ids = place(_moment(item), neighbours, rules)
-    events = sorted(await repo.get_events(linked_ids) if linked_ids else [],
+    events = sorted((near.events[i] for i in linked_ids if i in near.events),
                     key=lambda e: (e.start_at, str(e.event_id)))
     if not events:
         event = EventRecord(event_id_for(item.media_id), item.user_key, item.taken_at,
                             item.taken_at, version=1, dirty=False)
-        if item.is_gem:
-            event = event.touched(quiet_until)
-        await repo.save_event(event)
-        return event
+        return event.touched(quiet_until) if item.is_gem else event
     survivor, absorbed = events[0], events[1:]
     survivor = survivor.extended(item.taken_at)
     if absorbed:
         survivor = await _merge(repo, survivor, absorbed, now, dropped)
     if item.is_gem or absorbed:
         survivor = survivor.touched(quiet_until)
-    await repo.save_event(survivor)
     return survivor
 
 

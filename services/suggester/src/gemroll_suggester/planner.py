@@ -69,6 +69,10 @@ def suggestion_created(record: SuggestionRecord) -> SuggestionCreated:
     )
 
 
+async def _same(change: Change) -> Change:
+    return change
+
+
 class Planner:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
@@ -129,6 +133,7 @@ class Planner:
         return Snapshot(event, opted_out, media, others, existing)
 
     async def plan(self, claimed: EventRecord) -> None:
+        started = time.perf_counter()
         snap = await self._snapshot(claimed)
         if snap.opted_out:
             async with self.deps.uow() as repo:
@@ -153,18 +158,21 @@ class Planner:
             for i in new_broken:
                 if i in media:
                     media[i] = replace(media[i], unrenderable=True)
+        recipes = await asyncio.gather(*(
+            self._timed("analyse", rendering.auto_enhance, images[item.media_id],
+                        face_count=item.face_count) for item in plan.edit_candidates))
         drafts: list[Draft] = list(plan.drafts)
-        for item in plan.edit_candidates:
-            recipe = await self._timed("analyse", rendering.auto_enhance, images[item.media_id],
-                                       face_count=item.face_count)
+        for item, recipe in zip(plan.edit_candidates, recipes, strict=True):
             draft = edit_draft(item, recipe, rules)
             if draft is not None:
                 drafts.append(draft)
         changes = reconcile(claimed, snap.existing, drafts, self.deps.clock())
-        changes = [await self._render(c, media_all, images) if c.render else c for c in changes]
-        await self._commit(claimed, changes, broken)
+        changes = list(await asyncio.gather(*(
+            self._render(c, media_all, images) if c.render else _same(c) for c in changes)))
+        await self._commit(claimed, changes, broken, started)
 
-    async def _commit(self, claimed: EventRecord, changes: list[Change], broken: set[UUID]) -> None:
+    async def _commit(self, claimed: EventRecord, changes: list[Change], broken: set[UUID],
+                      started: float) -> None:
         async with self.deps.uow() as repo:
             await repo.lock_user(claimed.user_key)
             current = await repo.get_events([claimed.event_id])
@@ -194,7 +202,8 @@ class Planner:
                 log.warning("old_previews_not_deleted", count=len(dropped), error=str(exc)[:200])
         if changes:
             log.info("event_planned", event_id=str(claimed.event_id),
-                     published=sum(c.publish for c in changes), changes=len(changes))
+                     published=sum(c.publish for c in changes), changes=len(changes),
+                     seconds=round(time.perf_counter() - started, 3))
 
     async def _load(self, media: dict[UUID, MediaItem], ids: Iterable[UUID],
                     images: dict[UUID, Image.Image]) -> set[UUID]:

@@ -25,6 +25,23 @@ from .domain import (
 
 
 @dataclass(frozen=True)
+class Intake:
+    """What deciding about a classified photo needs, read in one round trip."""
+
+    consent: Consent | None
+    removed: bool
+    existing: MediaItem | None
+
+
+@dataclass(frozen=True)
+class Neighbourhood:
+    """A user's photos near a moment, with the events they belong to."""
+
+    moments: list[Moment]
+    events: dict[UUID, EventRecord]
+
+
+@dataclass(frozen=True)
 class PageCursor:
     """Position after the last item of a page (newest first)."""
 
@@ -45,10 +62,14 @@ class Repository(Protocol):
     async def add_removed(self, user_key: str, media_ids: Sequence[UUID]) -> None: ...
 
     # media
+    async def intake(self, user_key: str, media_id: UUID) -> Intake: ...
     async def get_media(self, media_ids: Sequence[UUID]) -> list[MediaItem]: ...
     async def save_media(self, item: MediaItem) -> None: ...
     async def delete_media(self, media_ids: Sequence[UUID]) -> None: ...
-    async def moments_near(self, user_key: str, start: datetime, end: datetime) -> list[Moment]: ...
+    async def neighbourhood(self, user_key: str, start: datetime,
+                            end: datetime) -> Neighbourhood: ...
+    async def save_placement(self, event: EventRecord, item: MediaItem) -> None:
+        """Save the event and the photo placed in it (one round trip)."""
     async def media_of_event(self, event_id: UUID) -> list[MediaItem]: ...
     async def move_media(self, media_ids: Sequence[UUID] | None, from_events: Sequence[UUID],
                          to_event: UUID) -> None:

@@ -194,8 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         _child(args)
         return 0
 
-    from gemroll_classifier.weights import seed
     from gemroll_classifier.settings import ClassifierSettings
+    from gemroll_classifier.weights import seed
 
     settings = ClassifierSettings()
     seed(settings.torch_home, settings.wheel_dir)
@@ -205,8 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     devices = ["cpu"] + (["cuda"] if cuda and args.device != "cpu" else [])
     if args.device == "cuda":
         devices = ["cuda"]
-    print(f"{len(files)} JPEGs of {mp:.1f} MP ({sum(f.stat().st_size for f in files) / len(files) / 1e6:.1f} MB "
-          f"each); {args.repeats} runs; CPU runs pinned to {CPU_CORES} cores; "
+    mb = sum(f.stat().st_size for f in files) / len(files) / 1e6
+    print(f"{len(files)} JPEGs of {mp:.1f} MP ({mb:.1f} MB each); {args.repeats} runs; "
+          f"CPU runs pinned to {CPU_CORES} cores; "
           f"{datetime.now(UTC):%Y-%m-%d}")
     rows = []
     for device in devices:

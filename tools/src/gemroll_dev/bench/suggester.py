@@ -43,7 +43,6 @@ from gemroll_contracts import (
     Quality,
     SuggestionCreated,
 )
-from prometheus_client import REGISTRY
 
 from gemroll_dev.stack.testing import session_stack
 from gemroll_dev.testkit import Isolated, isolate
@@ -148,11 +147,11 @@ async def raw_consume(bootstrap: str, topic: str, n: int) -> float:
 
 
 def processed_so_far() -> float:
-    total = 0.0
-    for metric in REGISTRY.collect():
-        if metric.name == "gemroll_suggester_media":
-            total += sum(s.value for s in metric.samples if s.name.endswith("_total"))
-    return total
+    """MediaClassified records the in-process suggester has finished (its own counter)."""
+    from gemroll_suggester.metrics import CLASSIFIED
+
+    return sum(s.value for m in CLASSIFIED.collect() for s in m.samples
+               if s.name.endswith("_total"))
 
 
 def make_app(env: Isolated, unique: str, *, quiet_s: float):
@@ -162,7 +161,7 @@ def make_app(env: Isolated, unique: str, *, quiet_s: float):
     settings = SuggesterSettings(
         db_schema=f"suggester_bench_{unique}", consumer_group=f"suggester-bench-{unique}",
         quiet_seconds=quiet_s, planner_interval_seconds=0.05, outbox_interval_seconds=0.05,
-        log_level="WARNING",
+        log_level=os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
     )
     return create_app(settings, kafka=env.kafka, database=env.database, s3=env.s3)
 
@@ -180,7 +179,7 @@ async def suggester_throughput(env: Isolated, unique: str, n: int) -> float:
                 first = time.perf_counter()
             if done >= n:
                 return (n - 1) / (time.perf_counter() - first) if first else 0.0
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(0.02)
     raise TimeoutError("the suggester did not process every record in 10 minutes")
 
 
@@ -219,17 +218,14 @@ async def latencies(env: Isolated, unique: str, groups: list[list[MediaClassifie
     watching = asyncio.create_task(watch())
     try:
         async with app.router.lifespan_context(app):
-            while not await _ready(app):
-                await asyncio.sleep(0.05)
+            await _until(lambda: _ready(app), 60)
             for g, photos in enumerate(groups):
                 for p in photos:
                     await producer.send_and_wait(env.topic(MEDIA_CLASSIFIED), p.to_json(),
                                                  key=p.data.user_key.encode())
                 last_sent[g] = time.perf_counter()
                 await asyncio.sleep(pace_s)
-            deadline = time.monotonic() + 120
-            while not gems <= first_suggestion.keys() and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
+            await _until(lambda: _true(gems <= first_suggestion.keys()), 120)
     finally:
         watching.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -240,6 +236,19 @@ async def latencies(env: Isolated, unique: str, groups: list[list[MediaClassifie
     if missing:
         raise RuntimeError(f"{len(missing)} events got no suggestion within 2 minutes")
     return [first_suggestion[g] - last_sent[g] for g in sorted(gems)]
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def _until(probe, timeout_s: float) -> None:  # type: ignore[no-untyped-def]
+    """Poll `probe()` until true or the timeout (callers check what they need afterwards)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if await probe() or time.monotonic() > deadline:
+            return
+        await asyncio.sleep(0.02)
 
 
 async def _ready(app) -> bool:  # type: ignore[no-untyped-def]

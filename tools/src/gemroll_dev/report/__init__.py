@@ -3,6 +3,6 @@ whether it may be used for training and why."""
 
 from .images import write_jpeg
 from .model import DemoReport, Item, Suggestion, Training
-from .render import render
+from .render import reason_label, render
 
-__all__ = ["DemoReport", "Item", "Suggestion", "Training", "render", "write_jpeg"]
+__all__ = ["DemoReport", "Item", "Suggestion", "Training", "reason_label", "render", "write_jpeg"]

@@ -17,6 +17,10 @@ class Training:
     why: str
 
 
+NOT_JUNK_SIGNALS = frozenset({"photo", "gem"})
+"""Reason signals that describe what an item is, not why it is junk."""
+
+
 @dataclass(frozen=True)
 class Item:
     media_id: str
@@ -27,9 +31,13 @@ class Item:
     sample_kind: str | None
     """What the sample roll says the item is (photo, screenshot, receipt, blurred, ...)."""
     sample_note: str | None
+    sample_gem: bool | None
+    """Whether the sample roll's labels make it a gem (to compare with the classifier)."""
     classified: dict[str, Any] | None
     """The classifier's verdict (MediaClassifiedData as JSON), None when none arrived."""
     training: Training
+    reason_labels: list[str] = field(default_factory=list)
+    """The reasons, readable (media ids replaced by file names)."""
 
     @property
     def is_gem(self) -> bool:
@@ -48,13 +56,20 @@ class Item:
         return str(self.classified["category"]) if self.classified else "unclassified"
 
     @property
+    def agrees(self) -> bool | None:
+        """Does the classifier's verdict match the sample's label? None: no label."""
+        return None if self.sample_gem is None else self.sample_gem == self.is_gem
+
+    @property
     def junk_reason(self) -> str:
-        """The group a non-gem falls in: the signal of its first reason (`blurry`, ...)."""
+        """The group a non-gem falls in: the signal of its first reason that speaks against
+        it (`blurry`, `dark`, `duplicate`, `screenshot`, ...)."""
         if not self.classified:
             return "not classified"
-        reasons = self.reasons
-        if reasons:
-            return reasons[0].split(":", 1)[0]
+        for code in self.reasons:
+            signal = code.split(":", 1)[0]
+            if signal not in NOT_JUNK_SIGNALS:
+                return signal
         return self.category if self.category != "photo" else "low score"
 
 
@@ -108,9 +123,13 @@ class DemoReport:
             kinds[s.kind] = kinds.get(s.kind, 0) + 1
         made = ", ".join(f"{n} {k}{'s' if n > 1 else ''}" for k, n in sorted(kinds.items()))
         junk = ", ".join(f"{len(v)} {k}" for k, v in self.junk.items())
+        labelled = [i for i in self.items if i.agrees is not None]
+        agreed = sum(1 for i in labelled if i.agrees)
         return [
             f"{len(self.items)} items uploaded and classified for {self.user}",
             f"{len(self.gems)} gems; junk: {junk or 'none'}",
+            f"gem or not: the classifier matched the sample's labels on {agreed} of "
+            f"{len(labelled)} items",
             f"{len(self.suggestions)} suggestions ({made or 'none'})",
             f"{len(self.eligible)} items eligible for training "
             f"(only what was shared or edited with AI)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -20,14 +21,19 @@ def _pct(value: float) -> str:
     return f"{100 * value:.0f}%"
 
 
-def _reason(code: str) -> str:
-    """`blurry:low_laplacian_variance` -> `blurry · low laplacian variance`."""
+def reason_label(code: str, names: Mapping[str, str] | None = None) -> str:
+    """`blurry:low_laplacian_variance` -> `blurry · low laplacian variance`; media ids in
+    the detail (`duplicate:burst_of:<id>`) become their file names when `names` has them."""
     signal, _, detail = code.partition(":")
-    return f"{signal} · {detail.replace('_', ' ')}" if detail else signal
+    if not detail:
+        return signal
+    shown = [names[p] if names and p in names else p.replace("_", " ")
+             for p in detail.split(":")]
+    return f"{signal} · {' '.join(shown)}"
 
 
 _env.filters["pct"] = _pct
-_env.filters["reason"] = _reason
+_env.filters["reason"] = reason_label
 
 
 def render(report: DemoReport, out_dir: Path) -> Path:

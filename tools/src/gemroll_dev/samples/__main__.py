@@ -6,6 +6,7 @@ import logging
 import time
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -20,10 +21,11 @@ class Size(StrEnum):
 
 @app.command()
 def build(
-    out_dir: Path = typer.Argument(..., help="Folder for the images and manifest.json."),
-    size: Size = typer.Option(Size.demo, help="demo (~50), eval (~400) or bench (12 MP JPEGs)."),
-    seed: int = typer.Option(0, help="Same seed, same items and labels."),
-    workers: int = typer.Option(0, help="Worker processes (0: up to 4, one per core)."),
+    out_dir: Annotated[Path, typer.Argument(help="Folder for the images and manifest.json.")],
+    size: Annotated[Size, typer.Option(help="demo (~50), eval (~400) or bench (12 MP JPEGs).")]
+    = Size.demo,
+    seed: Annotated[int, typer.Option(help="Same seed, same items and labels.")] = 0,
+    workers: Annotated[int, typer.Option(help="Worker processes (0: one per core, max 4).")] = 0,
 ) -> None:
     """Build the roll into OUT_DIR and print a summary."""
     from rich.progress import Progress
@@ -43,9 +45,9 @@ def build(
 
 @app.command()
 def bench(
-    out_dir: Path = typer.Argument(..., help="Folder for the JPEGs."),
-    count: int = typer.Option(96, help="How many 12-megapixel JPEGs."),
-    seed: int = typer.Option(0),
+    out_dir: Annotated[Path, typer.Argument(help="Folder for the JPEGs.")],
+    count: Annotated[int, typer.Option(help="How many 12-megapixel JPEGs.")] = 96,
+    seed: Annotated[int, typer.Option(help="Same seed, same JPEGs.")] = 0,
 ) -> None:
     """Only the 12-megapixel benchmark JPEGs."""
     from . import build_bench_jpegs

@@ -184,7 +184,8 @@ class Device:
     focal_mm: float
 
 
-IPHONE = Device("Apple", "iPhone 13 Pro", "17.5.1", "iPhone 13 Pro back triple camera 5.7mm f/1.5", 5.7)
+IPHONE = Device("Apple", "iPhone 13 Pro", "17.5.1",
+                "iPhone 13 Pro back triple camera 5.7mm f/1.5", 5.7)
 PIXEL = Device("Google", "Pixel 7", "HDR+ 1.0.606766617zd", "Pixel 7 back camera", 6.81)
 
 

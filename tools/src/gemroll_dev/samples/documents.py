@@ -234,7 +234,9 @@ def photograph(doc: Image.Image, table: Image.Image, recipe: DocumentRecipe) -> 
     portrait = doc.height >= doc.width
     long_side = recipe.long_side
     size = (long_side * 3 // 4, long_side) if portrait else (long_side, long_side * 3 // 4)
-    canvas = _cover(table, size).filter(ImageFilter.GaussianBlur(2.0))
+    small = (max(1, size[0] // 2), max(1, size[1] // 2))  # the table is out of focus
+    canvas = _cover(table, small).filter(ImageFilter.GaussianBlur(1.0)).resize(
+        size, Image.Resampling.BILINEAR)
     paper = _tint(doc, rng)
     scale = recipe.fill * min(size[0] / doc.width, size[1] / doc.height)
     w, h = doc.width * scale, doc.height * scale
@@ -253,8 +255,9 @@ def photograph(doc: Image.Image, table: Image.Image, recipe: DocumentRecipe) -> 
     coeffs = _perspective(corners, doc.size)
     warped = paper.transform(size, Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC)
     mask = Image.new("L", doc.size, 255).transform(size, Image.Transform.PERSPECTIVE, coeffs,
-                                                    Image.Resampling.BICUBIC)
-    shadow = mask.filter(ImageFilter.GaussianBlur(long_side / 90))
+                                                    Image.Resampling.BILINEAR)
+    shadow = mask.resize(small, Image.Resampling.BOX).filter(
+        ImageFilter.GaussianBlur(long_side / 180)).resize(size, Image.Resampling.BILINEAR)
     canvas = Image.composite(Image.new("RGB", size, (20, 18, 16)), canvas,
                              shadow.point(lambda v: v * 0.45))
     canvas.paste(warped, (0, 0), mask)

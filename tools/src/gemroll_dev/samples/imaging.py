@@ -116,10 +116,10 @@ def add_grain(image: Image.Image, sigma: float, rng: np.random.Generator) -> Ima
 def _noise(rng: np.random.Generator, shape: tuple[int, ...], sigma: float) -> np.ndarray:
     """Fine luminance noise shared by the channels plus weaker, blotchier colour noise."""
     h, w = shape[:2]
-    luma = rng.standard_normal((h, w), dtype=np.float32) * sigma
-    chroma = rng.standard_normal(((h + 1) // 2, (w + 1) // 2, 3), dtype=np.float32)
-    chroma = chroma.repeat(2, axis=0).repeat(2, axis=1)[:h, :w] * (sigma * 0.35)
-    return luma[..., None] + chroma
+    hh, hw = (h + 1) // 2, (w + 1) // 2
+    luma = rng.standard_normal((hh, 2, hw, 2, 1), dtype=np.float32) * sigma
+    chroma = rng.standard_normal((hh, 1, hw, 1, 3), dtype=np.float32) * (sigma * 0.35)
+    return (luma + chroma).reshape(hh * 2, hw * 2, 3)[:h, :w]  # colour noise in 2x2 blocks
 
 
 def to_stored_orientation(upright: Image.Image, orientation: int) -> Image.Image:

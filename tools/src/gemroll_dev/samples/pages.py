@@ -19,7 +19,6 @@ from html import escape
 from . import texts
 from .catalog import PHOTOS, Viewport
 
-
 CHECK = "\u2713"
 
 

@@ -74,8 +74,9 @@ GROCERIES = {
     "Household": ("Dish soap", "Paper towels", "Trash bags", "Sponges"),
 }
 CALENDAR_EVENTS = (
-    "Team stand-up", "Dentist", "Lunch with Marta", "Yoga", "Flight to Lisbon", "Grandma's birthday",
-    "Project review", "Piano lesson", "Pick up parcel", "Dinner reservation", "Gym",
+    "Team stand-up", "Dentist", "Lunch with Marta", "Yoga", "Flight to Lisbon",
+    "Grandma's birthday", "Project review", "Piano lesson", "Pick up parcel",
+    "Dinner reservation", "Gym",
     "1:1 with manager", "Parents evening", "Car service", "Book club", "Train to Munich",
 )
 EMAILS = (

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from gemroll_common.kafka import EventPublisher
-from gemroll_contracts import MEDIA_CLASSIFIED, TRAINING_CANDIDATES, MediaClassified, \
-    TrainingCandidate
+from gemroll_contracts import (
+    MEDIA_CLASSIFIED,
+    TRAINING_CANDIDATES,
+    MediaClassified,
+    TrainingCandidate,
+)
 
 
 class KafkaSink:

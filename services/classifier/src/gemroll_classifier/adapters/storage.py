@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from gemroll_common.kafka import TransientError
-from gemroll_common.storage import ObjectStore, S3Error
 from gemroll_common.settings import S3Settings
+from gemroll_common.storage import ObjectStore, S3Error
 
 from ..ports import ObjectMissing
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import os
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any, TypeVar
 
 import urllib3
 from gemroll_common.settings import S3Settings
@@ -21,6 +24,7 @@ from ..domain.errors import StorageUnavailable, TooLarge
 from ..domain.media import StagedFile
 from ..domain.sniff import SNIFF_BYTES
 
+T = TypeVar("T")
 CHUNK = 1024 * 1024
 _MISSING = ("NoSuchKey", "NoSuchObject", "ResourceNotFound")
 _STORE_ERRORS = (S3Error, ServerError, InvalidResponseError, urllib3.exceptions.HTTPError, OSError)
@@ -41,8 +45,11 @@ class S3BlobStore:
 
     def __init__(
         self, settings: S3Settings, *, presign_endpoint: str | None = None,
-        spool_dir: str | None = None,
+        spool_dir: str | None = None, threads: int = 16,
     ) -> None:
+        # Blocking S3 calls get their own threads: the default executor (CPUs + 4) would
+        # otherwise cap concurrent uploads and compete with hashing and image decoding.
+        self._executor = ThreadPoolExecutor(threads, thread_name_prefix="gemroll-s3")
         self._spool_dir = spool_dir
         self._store = ObjectStore(settings)
         self.bucket = self._store.bucket
@@ -53,6 +60,13 @@ class S3BlobStore:
             else settings
         )
         self._presigner = ObjectStore(presign_settings)
+
+    async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def ensure_bucket(self) -> None:
         await self._store.ensure_bucket()
@@ -70,12 +84,12 @@ class S3BlobStore:
                     metadata={"sha256": sha256}, sse=self._sse,
                 )
 
-        await asyncio.to_thread(put)
+        await self._run(put)
 
     async def size(self, key: str) -> int | None:
         with _unavailable_on_failure("stat an object"):
             try:
-                stat = await asyncio.to_thread(self._client.stat_object, self.bucket, key)
+                stat = await self._run(self._client.stat_object, self.bucket, key)
             except S3Error as exc:
                 if exc.code in _MISSING:
                     return None
@@ -88,7 +102,7 @@ class S3BlobStore:
         os.close(fd)
         try:
             with _unavailable_on_failure("read an object"):
-                staged = await asyncio.to_thread(self._fetch, key, path, max_bytes)
+                staged = await self._run(self._fetch, key, path, max_bytes)
             yield staged
         finally:
             with contextlib.suppress(FileNotFoundError):
@@ -114,7 +128,7 @@ class S3BlobStore:
         return StagedFile(path=path, size=size, sha256=digest.hexdigest(), head=head)
 
     async def copy(self, source: str, target: str, content_type: str, sha256: str) -> None:
-        await asyncio.to_thread(
+        await self._run(
             self._client.copy_object, self.bucket, target, CopySource(self.bucket, source),
             metadata={"Content-Type": content_type, "x-amz-meta-sha256": sha256},
             metadata_directive=REPLACE, sse=self._sse,
@@ -122,7 +136,7 @@ class S3BlobStore:
 
     async def delete(self, key: str) -> None:
         with _unavailable_on_failure("delete an object"):
-            await asyncio.to_thread(self._client.remove_object, self.bucket, key)
+            await self._run(self._client.remove_object, self.bucket, key)
 
     async def delete_prefix(self, prefix: str) -> int:
         with _unavailable_on_failure("delete objects"):

@@ -51,12 +51,14 @@ CREATE TABLE uploads (
     media_id         uuid,
     outcome          text,
     staging_present  boolean NOT NULL DEFAULT true,
+    -- The staging key was cleared after the presigned URL expired (a late PUT can recreate it).
+    swept_at         timestamptz,
     created_at       timestamptz NOT NULL DEFAULT clock_timestamp(),
     closed_at        timestamptz
 );
 CREATE INDEX uploads_by_user ON uploads (user_key);
 CREATE INDEX uploads_pending ON uploads (expires_at) WHERE state = 'pending';
-CREATE INDEX uploads_leftover ON uploads (closed_at) WHERE state <> 'pending' AND staging_present;
+CREATE INDEX uploads_unswept ON uploads (expires_at) WHERE state <> 'pending' AND swept_at IS NULL;
 
 CREATE TABLE consent (
     user_key          text PRIMARY KEY,

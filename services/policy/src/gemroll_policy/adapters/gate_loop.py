@@ -8,9 +8,10 @@ How exactly-once works here, step by step:
    Applying a batch twice changes nothing: candidates are keyed by candidate_id, actions by
    event_id, and a candidate already decided is never decided again.
 3. One Kafka transaction (transactional producer, fixed transactional id) publishes the
-   outbox rows from the watermark on, commits the batch's consumer offsets, and commits the
-   new outbox watermark as the offset of the `outbox_group` consumer group. Either all of
-   it becomes visible to read_committed consumers, or none of it.
+   outbox rows from the watermark on and commits, for the gate's consumer group, the batch's
+   offsets together with the new outbox watermark (stored as the group's offset on partition
+   0 of the policy-owned decisions topic, which the gate never consumes). Either all of it
+   becomes visible to read_committed consumers, or none of it.
 4. Rows below the committed watermark are deleted from the outbox.
 
 A crash between 2 and 3 replays the batch (a no-op) and publishes the rows still in the
@@ -84,15 +85,14 @@ class GateLoop:
         self.checkpoint = checkpoint or (lambda _: None)
         suffix = kafka.topic_suffix
         self.group = f"{settings.consumer_group}{suffix}"
-        self.outbox_group = f"{settings.outbox_group}{suffix}"
         self.transactional_id = f"{settings.transactional_id}{suffix}"
         self.parsers: dict[str, type[GateInput]] = {
             topic_name(TRAINING_CANDIDATES, kafka): TrainingCandidate,
             topic_name(USER_ACTIONS, kafka): UserAction,
             topic_name(CONSENT, kafka): ConsentChanged,
         }
-        # The watermark lives in Kafka as the committed offset of `outbox_group` on this
-        # partition (a policy-owned topic); it is never consumed, only committed and read.
+        # The outbox watermark lives in Kafka as the gate group's committed offset on this
+        # partition (a policy-owned topic the gate never consumes): one group, one commit.
         self.anchor = TopicPartition(topic_name(TRAINING_DECISIONS, kafka), 0)
         self.consumer: AIOKafkaConsumer | None = None
         self.watermark = 0
@@ -192,10 +192,10 @@ class GateLoop:
                     headers=[("event_type", row.message.event_type.encode()),
                              ("content-type", b"application/json"),
                              ("outbox-seq", str(row.seq).encode())])
-            if offsets:
-                await producer.send_offsets_to_transaction(offsets, self.group)
-            await producer.send_offsets_to_transaction({self.anchor: new_watermark},
-                                                       self.outbox_group)
+            # aiokafka commits offsets of one group per transaction: input offsets and the
+            # watermark go together.
+            await producer.send_offsets_to_transaction(
+                {**offsets, self.anchor: new_watermark}, self.group)
         self.watermark = new_watermark
         self._last_commit = time.monotonic()
         self.checkpoint("after_kafka_commit")
@@ -274,7 +274,7 @@ class GateLoop:
     # -- helpers ---------------------------------------------------------------------------
     async def _committed_watermark(self) -> int | None:
         reader = AIOKafkaConsumer(**client_kwargs(self.kafka, "gemroll-policy-watermark"),
-                                  group_id=self.outbox_group, enable_auto_commit=False)
+                                  group_id=self.group, enable_auto_commit=False)
         await reader.start()
         try:
             return await reader.committed(self.anchor)

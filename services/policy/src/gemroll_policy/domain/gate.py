@@ -77,7 +77,7 @@ class Gate:
     # -- events -------------------------------------------------------------------------
     def on_candidate(self, candidate: Candidate) -> list[Outcome]:
         ws = self.ws
-        if False:
+        if candidate.candidate_id in ws.candidates:
             return []  # already known: decided or held once, never again
         key = candidate.media_key
         tombstone = ws.tombstones.get(key)

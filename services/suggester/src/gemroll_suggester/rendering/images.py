@@ -46,5 +46,5 @@ def downscale(image: Image.Image, max_side: int) -> Image.Image:
 
 def encode_jpeg(image: Image.Image, quality: int = 88) -> bytes:
     out = io.BytesIO()
-    image.convert("RGB").save(out, "JPEG", quality=quality, optimize=True, progressive=True)
+    image.convert("RGB").save(out, "JPEG", quality=quality)
     return out.getvalue()

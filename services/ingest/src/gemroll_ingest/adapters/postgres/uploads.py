@@ -52,7 +52,9 @@ class PgUploadRepository:
     async def staging_deleted(self, upload_id: UUID) -> None:
         async with self._pool.acquire() as conn:
             await conn.execute(
-                "UPDATE uploads SET staging_present = false WHERE upload_id = $1", upload_id)
+                "UPDATE uploads SET staging_present = false, swept_at = CASE WHEN expires_at"
+                " < clock_timestamp() THEN clock_timestamp() END WHERE upload_id = $1",
+                upload_id)
 
     async def expired(self, grace_s: int, limit: int) -> list[Upload]:
         async with self._pool.acquire() as conn:
@@ -65,8 +67,8 @@ class PgUploadRepository:
     async def leftover_staging(self, limit: int) -> list[Upload]:
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(
-                f"SELECT {_COLUMNS} FROM uploads WHERE state <> 'pending' AND staging_present"
-                " LIMIT $1", limit)
+                f"SELECT {_COLUMNS} FROM uploads WHERE state <> 'pending' AND swept_at IS NULL"
+                " AND (staging_present OR expires_at < clock_timestamp()) LIMIT $1", limit)
         return [_upload(r) for r in rows]
 
     async def delete_for_user(self, user_key: str) -> int:

@@ -1,0 +1,105 @@
+"""The review page in headless Chromium: sign in with a development token, opt in, see the
+suggestions the suggester made, share one, and watch the training report admit its photos;
+then apply an AI edit and see the edited copy admitted too."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+from gemroll_dev.client import dev_token
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+pytestmark = pytest.mark.integration
+
+WAIT_S = 90
+
+
+def cards(driver, kind: str | None = None):
+    found = driver.find_elements(By.CSS_SELECTOR, '[data-testid="suggestion"]')
+    return [c for c in found if kind is None or c.get_attribute("data-kind") == kind]
+
+
+def card_status(driver, suggestion_id: str) -> str | None:
+    return driver.execute_script(
+        "const s = document.querySelector(`[data-id='${arguments[0]}'] [data-testid=status]`);"
+        "return s ? s.textContent : null;", suggestion_id)
+
+
+def click_action(driver, suggestion_id: str, action: str) -> bool:
+    """Click the card's button (found afresh: cards are re-rendered after each change)."""
+    driver.find_element(By.CSS_SELECTOR,
+                        f'[data-id="{suggestion_id}"] [data-action="{action}"]').click()
+    return True
+
+
+def training_rows(driver) -> list[str]:
+    rows = driver.find_elements(By.CSS_SELECTOR, '[data-testid="training-row"]')
+    return [r.text for r in rows]
+
+
+def css(selector: str):
+    return (By.CSS_SELECTOR, selector)
+
+
+async def test_share_and_edit_change_the_training_report(services, seed, browser):
+    # Selenium calls block; the services run in their own processes, so that is fine here.
+    user = f"reviewer-{uuid.uuid4().hex[:8]}"
+    token = dev_token(user)
+    driver = browser
+    wait = WebDriverWait(driver, WAIT_S, poll_frequency=0.3,
+                         ignored_exceptions=(StaleElementReferenceException,))
+    policy = httpx.Client(base_url=services.url("policy"),
+                          headers={"Authorization": f"Bearer {token}"})
+
+    # Sign in by pasting a development token.
+    driver.get(services.url("review") + "/")
+    wait.until(ec.visibility_of_element_located(css('[data-testid="token-input"]')))
+    driver.find_element(*css('[data-testid="token-input"]')).send_keys(token)
+    driver.find_element(*css('[data-testid="sign-in"]')).click()
+    wait.until(ec.text_to_be_present_in_element(css('[data-testid="who"]'), user))
+
+    # Nothing is used for training yet. Opt in to camera-roll suggestions on the page.
+    wait.until(ec.presence_of_element_located(css('[data-testid="training-empty"]')))
+    opt_in = driver.find_element(*css('[data-testid="consent-camera-roll"]'))
+    assert not opt_in.is_selected()
+    opt_in.click()
+    wait.until(lambda _: policy.get("/v1/consent").json()["camera_roll"])
+
+    # The classifier's output arrives; the suggester makes suggestions once the day is quiet.
+    media_ids = {str(m) for m in await seed(user, 4)}
+
+    def suggestions_shown(d) -> bool:
+        d.find_element(*css('[data-testid="refresh"]')).click()
+        return bool(cards(d, "highlight") or cards(d, "collage")) and bool(cards(d, "edit"))
+
+    wait.until(suggestions_shown)
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+    group_id = (cards(driver, "highlight") or cards(driver, "collage"))[0].get_attribute("data-id")
+    assert card_status(driver, group_id) == "proposed"
+    assert not training_rows(driver)
+
+    # Share it: the card says so, and the training report admits its photos.
+    wait.until(lambda d: click_action(d, group_id, "share"))
+    wait.until(lambda d: card_status(d, group_id) == "shared")
+    wait.until(lambda d: any("you shared it" in r for r in training_rows(d)))
+    assert all("admitted" in r for r in training_rows(driver)), training_rows(driver)
+
+    # Apply an AI edit to a photo: its edited copy is admitted as well.
+    edit_id = cards(driver, "edit")[0].get_attribute("data-id")
+    wait.until(lambda d: click_action(d, edit_id, "edit"))
+    wait.until(lambda d: card_status(d, edit_id) == "edited")
+    wait.until(lambda d: any("AI-edited copy" in r and "you edited it with AI" in r
+                             for r in training_rows(d)))
+
+    # What the page shows is what the policy service reports.
+    report = policy.get("/v1/me/training-report").json()
+    assert {i["media_id"] for i in report["items"]} <= media_ids
+    assert {i["status"] for i in report["items"]} == {"admitted"}
+    assert {i["basis"] for i in report["items"]} == {"shared", "edited_with_ai"}
+    assert len(training_rows(driver)) == len(report["items"])
+    policy.close()
