@@ -9,7 +9,7 @@ import uuid
 import httpx
 import pytest
 from gemroll_dev.client import dev_token
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -93,8 +93,12 @@ async def test_share_and_edit_change_the_training_report(services, seed, browser
     edit_id = cards(driver, "edit")[0].get_attribute("data-id")
     wait.until(lambda d: click_action(d, edit_id, "edit"))
     wait.until(lambda d: card_status(d, edit_id) == "edited")
-    wait.until(lambda d: any("AI-edited copy" in r and "you edited it with AI" in r
-                             for r in training_rows(d)))
+    try:
+        wait.until(lambda d: any("AI-edited copy" in r and "you edited it with AI" in r
+                                 for r in training_rows(d)))
+    except TimeoutException:
+        pytest.fail(f"no AI-edited copy shown; page: {training_rows(driver)}; "
+                    f"policy: {policy.get('/v1/me/training-report').text}")
 
     # What the page shows is what the policy service reports.
     report = policy.get("/v1/me/training-report").json()

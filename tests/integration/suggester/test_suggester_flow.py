@@ -181,3 +181,23 @@ async def test_erased_media_leave_every_suggestion_and_preview(suggester):
 
 async def _highlights(suggester, user, n):
     return len(by_kind(await suggester.suggestions(user), "highlight")) >= n
+
+
+async def test_a_malformed_record_is_dead_lettered_and_the_consumer_goes_on(suggester):
+    from gemroll_contracts import DEAD_LETTERS, MEDIA_CLASSIFIED, DeadLetter
+    from gemroll_dev.testkit import produce_raw, read_topic
+
+    user = suggester.new_user()
+    bad = b'{"event_type": "media.classified", "data": {"media_id": "nope"}}'
+    await produce_raw(suggester.env.kafka.bootstrap_servers,
+                      suggester.env.topic(MEDIA_CLASSIFIED), bad, key=user.key.encode())
+    await suggester.classified(*[await suggester.photo(user, minutes=i, seed=130 + i)
+                                 for i in range(3)])
+    await suggester.wait_for(user, kinds("highlight"), "suggestions after the bad record")
+    letters = [DeadLetter.from_json(v) for v in await read_topic(
+        suggester.env.kafka.bootstrap_servers, suggester.env.topic(DEAD_LETTERS),
+        until=lambda vs: any(DeadLetter.from_json(v).data.original_value == bad for v in vs))]
+    mine = [x for x in letters if x.data.original_value == bad]
+    assert len(mine) == 1
+    assert mine[0].data.consumer_group == f"{suggester.settings.consumer_group}"
+    assert mine[0].data.source_topic == suggester.env.topic(MEDIA_CLASSIFIED)

@@ -71,15 +71,12 @@ class FakeRepository:
     async def save_consent(self, consent: Consent) -> None:
         self.s.consent[consent.user_key] = consent
 
-    async def is_removed(self, media_id: UUID) -> bool:
-        return media_id in self.s.removed
-
     async def add_removed(self, user_key: str, media_ids: Sequence[UUID]) -> None:
         for m in media_ids:
             self.s.removed.setdefault(m, user_key)
 
     async def intake(self, user_key: str, media_id: UUID) -> Intake:
-        return Intake(self.s.consent.get(user_key), media_id in self.s.removed,
+        return Intake(self.s.consent.get(user_key), self.s.removed.get(media_id) == user_key,
                       self.s.media.get(media_id))
 
     async def get_media(self, media_ids: Sequence[UUID]) -> list[MediaItem]:

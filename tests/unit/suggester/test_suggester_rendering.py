@@ -315,3 +315,15 @@ def test_write_previews_for_a_human_to_look_at():
     for name in ("edit-0.jpg", "collage.jpg", "highlight.jpg"):
         written = Image.open(PREVIEWS / name)
         assert written.width >= 1000 and luma(written.convert("RGB")).std() > 0.05
+
+
+@pytest.mark.parametrize(("source", "tile"), [
+    ((240, 160), (137, 91)), ((160, 240), (300, 451)), ((333, 333), (100, 101)),
+    ((4032, 3024), (799, 599)), ((1, 1), (7, 5)), ((1000, 10), (50, 1)),
+])
+def test_tiles_fill_exactly_whatever_the_rounding(source, tile):
+    from gemroll_suggester.rendering.previews import fill_tile
+
+    out = fill_tile(solid((10, 200, 30), *source), *tile)
+    assert out.size == tile
+    assert np.abs(np.asarray(out, dtype=np.int64) - (10, 200, 30)).max() <= 1

@@ -34,6 +34,17 @@ PREDICTED = (*CATEGORIES, "other")
 AIMS = {"gem_precision": 0.95, "screenshot": 0.9, "document": 0.9, "blurry": 0.9, "dark": 0.9}
 
 
+def object_loader(folder: Path, manifest: Any) -> Any:
+    """Object keys are `eval/<item id>` (file names have spaces; keys may not)."""
+    names = {f"eval/{item.id}": item.file_name for item in manifest.items}
+
+    def load(key: str) -> bytes | None:
+        path = folder / names[key] if key in names else None
+        return path.read_bytes() if path and path.is_file() else None
+
+    return load
+
+
 def build(out: Path, size: str, seed: int) -> Any:
     from gemroll_dev.samples import build_camera_roll
     from gemroll_dev.samples.manifest import Manifest
@@ -51,7 +62,7 @@ def uploads_for(manifest: Any) -> list[MediaUploaded]:
     for item in sorted(manifest.items, key=lambda i: i.captured_at):
         uploads.append(MediaUploaded(producer="ingest", data=MediaUploadedData(
             media_id=uuid.uuid5(NAMESPACE, item.id), user_key=USER, bucket="gemroll-media",
-            object_key=item.file_name, content_type=item.content_type,
+            object_key=f"eval/{item.id}", content_type=item.content_type,
             size_bytes=item.size_bytes, sha256=item.sha256, width=item.width,
             height=item.height, captured_at=item.captured_at,
             camera_make=item.camera.make if item.camera else None,
@@ -59,15 +70,11 @@ def uploads_for(manifest: Any) -> list[MediaUploaded]:
     return uploads
 
 
-async def classify_all(folder: Path, uploads: list[MediaUploaded], batch: int,
+async def classify_all(load: Any, uploads: list[MediaUploaded], batch: int,
                        settings: Any = None, models: Any = None,
                        ) -> tuple[list[MediaClassifiedData], float]:
     from gemroll_classifier.local import LocalPipeline
     from gemroll_classifier.settings import ClassifierSettings
-
-    def load(key: str) -> bytes | None:
-        path = folder / key
-        return path.read_bytes() if path.is_file() else None
 
     settings = settings or ClassifierSettings(device="cpu", batch_max=batch)
     pipeline = LocalPipeline.create(settings, models=models, load=load)
@@ -194,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the summary here")
     args = parser.parse_args(argv)
     folder, manifest = build(args.out, args.size, args.seed)
-    results, elapsed = asyncio.run(classify_all(folder, uploads_for(manifest), args.batch))
+    results, elapsed = asyncio.run(classify_all(object_loader(folder, manifest),
+                                                  uploads_for(manifest), args.batch))
     summary = report(manifest, results, elapsed)
     if args.json:
         args.json.write_text(json.dumps(summary, indent=1, default=str))

@@ -60,7 +60,8 @@ def options_from(settings: ClassifierSettings) -> Options:
         prefetch_concurrency=settings.prefetch_concurrency,
         duplicate_window=timedelta(hours=settings.duplicate_window_hours),
         duplicate_window_items=settings.duplicate_window_items,
-        publish_embedding=settings.publish_embedding)
+        publish_embedding=settings.publish_embedding,
+        nsfw_min_skin_fraction=settings.nsfw_min_skin_fraction)
 
 
 def create_app(

@@ -80,6 +80,7 @@ class Options:
     duplicate_window: timedelta = timedelta(hours=72)
     duplicate_window_items: int = 500
     publish_embedding: bool = True
+    nsfw_min_skin_fraction: float = 0.02
     thresholds: Thresholds = DEFAULT_THRESHOLDS
     duplicate_rules: DuplicateRules = field(default_factory=DuplicateRules)
 
@@ -266,12 +267,15 @@ class ClassifyMedia:
                 item.duplicate = decisions[str(item.media_id)]
 
     async def _run_nsfw(self, items: Sequence[_Item]) -> None:
-        """Only where NSFW can still change the outcome: would-be gems, best of their group."""
+        """Only where NSFW can still change the outcome: would-be gems, best of their group,
+        with enough skin-tone pixels for nudity to be possible at all."""
         if self._nsfw is None:
             return
         t = self._options.thresholds
+        floor = self._options.nsfw_min_skin_fraction
         todo = [i for i in items if i.assessment.would_be_gem and i.duplicate.is_best
-                and i.assessment.gem_score >= t.gem_score]
+                and i.assessment.gem_score >= t.gem_score
+                and i.prepared.stats.skin_fraction >= floor]
         if not todo:
             return
         loop = asyncio.get_running_loop()

@@ -41,6 +41,9 @@ class ClassifierSettings(FileSecretsSettings):
     threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1,
                          description="CPU worker threads (decode, statistics, torch, onnx).")
     nsfw_enabled: bool = True
+    nsfw_min_skin_fraction: float = Field(
+        0.02, ge=0, le=1, description="NSFW runs on would-be gems with at least this share of "
+        "skin-tone pixels (0: on every would-be gem).")
     publish_embedding: bool = Field(True, description="Put the embedding into MediaClassified.")
 
     # throughput

@@ -114,7 +114,7 @@ async def put_consent(
             principal.user_key, camera_roll=update.camera_roll,
             training_opt_out=update.training_opt_out, erase_data=update.erase_data))
     except ConsentError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             detail={"code": exc.code, "message": str(exc)}) from None
     return ConsentView.of(consent)
 

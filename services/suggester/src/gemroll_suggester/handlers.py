@@ -266,7 +266,8 @@ async def media_removed(deps: Deps, user_key: str, media_ids: Sequence[UUID]) ->
                                                preview_object_key=None, updated_at=now))
             if s.event_id is not None:
                 events.add(s.event_id)
-        derived = await repo.derived_of_originals(list(removed))
+        derived = [d for d in await repo.derived_of_originals(list(removed))
+                   if d.user_key == user_key]
         await repo.delete_derived([d.derived_media_id for d in derived])
         for event in await repo.get_events(list(events)):
             await _regroup(deps, repo, event, now, leaving=removed)

@@ -15,6 +15,10 @@ RENDER_SECONDS = Histogram(
     "gemroll_suggester_render_seconds", "Time to render one preview or rendition.", ["kind"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+PLAN_SECONDS = Histogram(
+    "gemroll_suggester_plan_seconds", "Time to plan one event (load, analyse, render, commit).",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
 OPEN_EVENTS = Gauge(
     "gemroll_suggester_open_events", "Events waiting for their quiet period or a re-plan."
 )

@@ -39,7 +39,14 @@ from .domain import (
 )
 from .domain.model import derived_id, preview_key
 from .handlers import Deps
-from .metrics import OPEN_EVENTS, PLANNING_FAILURES, RENDER_SECONDS, REVISIONS, SUGGESTIONS_MADE
+from .metrics import (
+    OPEN_EVENTS,
+    PLAN_SECONDS,
+    PLANNING_FAILURES,
+    RENDER_SECONDS,
+    REVISIONS,
+    SUGGESTIONS_MADE,
+)
 from .ports import MissingObject
 
 log = get_logger(__name__)
@@ -200,6 +207,7 @@ class Planner:
                 await self.deps.storage.delete(dropped)
             except Exception as exc:  # noqa: BLE001 - an orphaned old preview is harmless
                 log.warning("old_previews_not_deleted", count=len(dropped), error=str(exc)[:200])
+        PLAN_SECONDS.observe(time.perf_counter() - started)
         if changes:
             log.info("event_planned", event_id=str(claimed.event_id),
                      published=sum(c.publish for c in changes), changes=len(changes),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .domain import GroupingRules, PlanRules
@@ -42,6 +42,11 @@ class SuggesterSettings(BaseSettings):
     rendition_max_side: int = Field(0, ge=0, description="0 = the original's full resolution.")
     jpeg_quality: int = Field(88, ge=50, le=100)
     render_concurrency: int = Field(2, ge=1, le=16)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SuggesterSettings:
+        self.plan_rules  # noqa: B018 - raises ValueError on inconsistent sizes
+        return self
 
     @property
     def grouping(self) -> GroupingRules:

@@ -56,6 +56,8 @@ class Figures:
     raw_per_s: float
     suggester_per_s: float
     latencies_s: list[float]
+    plan_s: float
+    """Mean time to plan one event (load originals, analyse, render, store, commit)."""
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -152,6 +154,15 @@ def processed_so_far() -> float:
 
     return sum(s.value for m in CLASSIFIED.collect() for s in m.samples
                if s.name.endswith("_total"))
+
+
+def plan_seconds() -> tuple[float, float]:
+    """(sum, count) of the in-process planner's per-event planning times."""
+    from gemroll_suggester.metrics import PLAN_SECONDS
+
+    samples = {s.name: s.value for m in PLAN_SECONDS.collect() for s in m.samples}
+    return samples["gemroll_suggester_plan_seconds_sum"], samples[
+        "gemroll_suggester_plan_seconds_count"]
 
 
 def make_app(env: Isolated, unique: str, *, quiet_s: float):
@@ -272,10 +283,14 @@ async def one_run(endpoints, args: argparse.Namespace, run: int) -> Figures:  # 
 
     env_latency = await isolate(endpoints, unique + "l")
     paced = event_groups(rng, keys, args.groups, 4, tuple(args.size))
+    total_before, count_before = plan_seconds()
     lat = await latencies(env_latency, unique + "l", paced, args.pace, args.quiet)
+    total_after, count_after = plan_seconds()
+    plan = (total_after - total_before) / max(1.0, count_after - count_before)
     print(f"  run {run + 1}: raw {raw:,.0f}/s, suggester {processed:,.0f}/s, latency p50 "
-          f"{statistics.median(lat):.2f} s, p99 {percentile(lat, 99):.2f} s", flush=True)
-    return Figures(raw, processed, lat)
+          f"{statistics.median(lat):.2f} s, p99 {percentile(lat, 99):.2f} s, "
+          f"planning {plan:.2f} s/event", flush=True)
+    return Figures(raw, processed, lat, plan)
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -295,15 +310,18 @@ async def main(args: argparse.Namespace) -> None:
     print(f"  raw consume (aiokafka + parse), baseline   {raw:10,.0f} events/s")
     print(f"  suggester processing MediaClassified        {processed:10,.0f} events/s"
           f"   ({processed / raw:.3f} x baseline)")
+    plan = statistics.median(r.plan_s for r in runs)
     print(f"  last classification -> suggestion   p50 {p50:6.2f} s   p99 {p99:6.2f} s"
           f"   (of which quiet period {args.quiet:.2f} s)")
+    print(f"  planning one event (4 photos: load, analyse, render 4 previews, commit) "
+          f"{plan:.2f} s")
 
 
 def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--photos", type=int, default=2000, help="records for throughput")
-    parser.add_argument("--groups", type=int, default=20, help="events for latency")
-    parser.add_argument("--pace", type=float, default=0.5, help="seconds between events")
+    parser.add_argument("--groups", type=int, default=12, help="events for latency")
+    parser.add_argument("--pace", type=float, default=2.0, help="seconds between events")
     parser.add_argument("--quiet", type=float, default=0.5, help="quiet period (seconds)")
     parser.add_argument("--size", type=int, nargs=2, default=(1600, 1067), metavar=("W", "H"))
     parser.add_argument("--runs", type=int, default=3)

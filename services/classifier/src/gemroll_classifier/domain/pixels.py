@@ -52,9 +52,10 @@ def pixel_stats(rgb: np.ndarray) -> PixelStats:
     gray = luminance(rgb)
     norm = gray / 255.0
 
-    same_right = np.all(rgb[:-1, :-1] == rgb[:-1, 1:], axis=2)
-    same_down = np.all(rgb[:-1, :-1] == rgb[1:, :-1], axis=2)
-    flat = float(np.mean(same_right & same_down))
+    r, g, b = (np.ascontiguousarray(rgb[..., i]) for i in range(3))
+    packed = (r.astype(np.int32) << 16) | (g.astype(np.int32) << 8) | b
+    flat = float(np.mean((packed[:-1, :-1] == packed[:-1, 1:])
+                         & (packed[:-1, :-1] == packed[1:, :-1])))
 
     gx = np.abs(gray[:, 1:] - gray[:, :-1])
     gy = np.abs(gray[1:, :] - gray[:-1, :])
@@ -66,10 +67,16 @@ def pixel_stats(rgb: np.ndarray) -> PixelStats:
     top = np.partition(counts, -32)[-32:].sum()
     palette = float(top / codes.size)
 
-    mx = rgb.max(axis=2).astype(np.float32)
-    mn = rgb.min(axis=2).astype(np.float32)
-    sat = (mx - mn) / np.maximum(mx, 1.0)
-    paper = float(np.mean((norm > 0.75) & (sat < 0.15)))
+    mx = np.maximum(np.maximum(r, g), b).astype(np.float32)
+    mn = np.minimum(np.minimum(r, g), b).astype(np.float32)
+    unsaturated = (mx - mn) < 0.15 * np.maximum(mx, 1.0)
+    paper = float(np.mean((norm > 0.75) & unsaturated))
+
+    # Chai & Ngan skin-tone box in YCbCr, on every other pixel (gates the NSFW model).
+    rs, gs, bs = (c[::2, ::2].astype(np.float32) for c in (r, g, b))
+    cb = 128 - 0.168736 * rs - 0.331264 * gs + 0.5 * bs
+    cr = 128 + 0.5 * rs - 0.418688 * gs - 0.081312 * bs
+    skin = float(np.mean((cb >= 77) & (cb <= 127) & (cr >= 133) & (cr <= 173)))
 
     return PixelStats(
         brightness=float(norm.mean()),
@@ -83,4 +90,5 @@ def pixel_stats(rgb: np.ndarray) -> PixelStats:
         colorfulness=colorfulness(rgb),
         palette_fraction=palette,
         paper_fraction=paper,
+        skin_fraction=skin,
     )

@@ -123,10 +123,6 @@ class PostgresRepository(Repository):
             consent.user_key, consent.camera_roll, consent.ledger_seq, consent.changed_at,
         )
 
-    async def is_removed(self, media_id: UUID) -> bool:
-        return bool(await self._conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM removed_media WHERE media_id = $1)", media_id))
-
     async def add_removed(self, user_key: str, media_ids: Sequence[UUID]) -> None:
         await self._conn.execute(
             "INSERT INTO removed_media (media_id, user_key) SELECT unnest($2::uuid[]), $1 "
@@ -137,7 +133,8 @@ class PostgresRepository(Repository):
     async def intake(self, user_key: str, media_id: UUID) -> Intake:
         row = await self._conn.fetchrow(
             "SELECT c.camera_roll, c.ledger_seq, c.changed_at, "
-            " EXISTS (SELECT 1 FROM removed_media WHERE media_id = $2) AS removed, "
+            " EXISTS (SELECT 1 FROM removed_media WHERE media_id = $2 AND user_key = $1) "
+            "  AS removed, "
             " (SELECT m FROM media m WHERE m.media_id = $2) AS existing "
             "FROM (SELECT 1) AS one LEFT JOIN consent c ON c.user_key = $1", user_key, media_id)
         consent = Consent(user_key, row["camera_roll"], row["ledger_seq"], row["changed_at"]) \

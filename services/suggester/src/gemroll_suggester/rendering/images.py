@@ -41,7 +41,7 @@ def downscale(image: Image.Image, max_side: int) -> Image.Image:
         return image
     scale = max_side / max(image.size)
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
 
 
 def encode_jpeg(image: Image.Image, quality: int = 88) -> bytes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gemroll_contracts import EditRecipe
-from PIL import Image, ImageOps
+from PIL import Image
 
 from . import layout as layouts
 from .enhance import apply_recipe
@@ -21,7 +21,11 @@ def edit_preview(original: Image.Image, recipe: EditRecipe, max_side: int = 1280
 
 def fill_tile(image: Image.Image, width: int, height: int) -> Image.Image:
     """Scale to cover the tile, centre-cropping the (pixel-rounding) excess."""
-    return ImageOps.fit(image, (width, height), method=Image.Resampling.LANCZOS)
+    scale = max(width / image.width, height / image.height)
+    crop_w, crop_h = min(image.width, width / scale), min(image.height, height / scale)
+    left, top = (image.width - crop_w) / 2, (image.height - crop_h) / 2
+    return image.resize((width, height), Image.Resampling.LANCZOS,
+                        box=(left, top, left + crop_w, top + crop_h), reducing_gap=2.0)
 
 
 def paint(images: Sequence[Image.Image], layout: layouts.Layout) -> Image.Image:

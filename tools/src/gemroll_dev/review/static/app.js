@@ -6,7 +6,7 @@ const API = { suggester: "/api/suggester", policy: "/api/policy" };
 const TOKEN_KEY = "gemroll.token";
 const $ = (id) => document.getElementById(id);
 
-const state = { token: null, kind: "", previews: new Map(), reportSignature: "" };
+const state = { token: null, kind: "", previews: new Map() };
 
 class ApiError extends Error {
   constructor(status, code, message) {
@@ -249,16 +249,12 @@ async function loadTrainingReport() {
     table.append(body);
     container.replaceChildren(table);
   }
-  const signature = JSON.stringify(rows);
-  const changed = signature !== state.reportSignature;
-  state.reportSignature = signature;
-  return changed;
 }
 
-// Decisions are made asynchronously (actions travel over Kafka to the policy service):
-// poll the report for a short while after anything that may change it.
+// Decisions are made asynchronously (actions travel over Kafka to the policy service, and an
+// AI edit is rendered first): refresh the report for a while after anything that may change it.
 let watchTimer = null;
-function watchTrainingReport(seconds = 20) {
+function watchTrainingReport(seconds = 30) {
   clearInterval(watchTimer);
   const until = Date.now() + seconds * 1000;
   watchTimer = setInterval(async () => {
@@ -267,12 +263,12 @@ function watchTrainingReport(seconds = 20) {
       return;
     }
     try {
-      if (await loadTrainingReport()) clearInterval(watchTimer);
+      await loadTrainingReport();
     } catch (error) {
       showError(error);
       clearInterval(watchTimer);
     }
-  }, 1000);
+  }, 1500);
 }
 
 async function refreshAll() {

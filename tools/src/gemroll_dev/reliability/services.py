@@ -1,0 +1,285 @@
+"""The four services as real uvicorn processes on isolated topics and schemas.
+
+Each service writes its structured JSON logs to `<logs>/<name>.log` (kept across restarts, so
+the privacy scan sees every line); `kill` sends SIGKILL to its process group, `restart`
+starts it again on the same port and waits until `/readyz` answers 200.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+from gemroll_common.auth import issue_dev_token
+from gemroll_common.identity import user_key
+from gemroll_common.settings import AuthSettings, DatabaseSettings, KafkaSettings, S3Settings
+from gemroll_contracts import ALL_TOPICS, Topic
+from pydantic import SecretStr
+
+from ..stack.config import StackEndpoints
+from ..stack.kafka import ensure_topics
+
+SERVICES = ("ingest", "classifier", "suggester", "policy")
+READY_TIMEOUT_S = 240.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Distinctive secrets, so a leak is found by a plain substring search."""
+
+    jwt: str = field(default_factory=lambda: f"jwtsecret-{secrets.token_hex(16)}")
+    user_key: str = field(default_factory=lambda: f"userkeysecret-{secrets.token_hex(16)}")
+    pseudonym: str = field(default_factory=lambda: f"pseudosecret-{secrets.token_hex(16)}")
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Where the pipeline runs and how each service is tuned for a test or soak run."""
+
+    endpoints: StackEndpoints
+    logs: Path
+    unique: str = field(default_factory=lambda: secrets.token_hex(4))
+    secrets: Secrets = field(default_factory=Secrets)
+    quiet_seconds: float = 2.0
+    classifier_threads: int = 2
+    classifier_batch_max: int = 16
+    services: tuple[str, ...] = SERVICES
+
+    @property
+    def suffix(self) -> str:
+        return f".r{self.unique}"
+
+    @property
+    def schema_suffix(self) -> str:
+        return f"_r{self.unique}"
+
+    def schema(self, service: str) -> str:
+        return f"{service}{self.schema_suffix}"
+
+    @property
+    def auth(self) -> AuthSettings:
+        return AuthSettings(hs256_secret=SecretStr(self.secrets.jwt))
+
+    def token(self, account: str, ttl_seconds: int = 6 * 3600) -> str:
+        return issue_dev_token(account, self.auth, ttl_seconds)
+
+    def user_key(self, account: str) -> str:
+        return user_key(account, self.secrets.user_key)
+
+    @property
+    def kafka(self) -> KafkaSettings:
+        return KafkaSettings(bootstrap_servers=self.endpoints.kafka_bootstrap,
+                             topic_suffix=self.suffix)
+
+    @property
+    def database(self) -> DatabaseSettings:
+        return DatabaseSettings(url=SecretStr(self.endpoints.database_url))
+
+    @property
+    def s3(self) -> S3Settings:
+        e = self.endpoints
+        return S3Settings(endpoint=e.s3_endpoint, access_key=SecretStr(e.s3_access_key),
+                          secret_key=SecretStr(e.s3_secret_key), bucket=e.s3_bucket)
+
+    def topic(self, topic: Topic) -> str:
+        return topic.name + self.suffix
+
+    def env(self, service: str) -> dict[str, str]:
+        common = {
+            **self.endpoints.as_env(),
+            "KAFKA_TOPIC_SUFFIX": self.suffix,
+            "GEMROLL_AUTH_HS256_SECRET": self.secrets.jwt,
+            "GEMROLL_USER_KEY_SECRET": self.secrets.user_key,
+            "PYTHONUNBUFFERED": "1",
+            "OMP_NUM_THREADS": "1",
+        }
+        own: dict[str, dict[str, str]] = {
+            "ingest": {
+                "GEMROLL_INGEST_DB_SCHEMA": self.schema("ingest"),
+                "GEMROLL_INGEST_RELAY_IDLE_S": "0.2",
+                "GEMROLL_INGEST_RELAY_MAX_BACKOFF_S": "2",
+                "GEMROLL_INGEST_MAX_UPLOAD_BYTES": str(8 * 1024 * 1024),
+            },
+            "classifier": {
+                "GEMROLL_CLASSIFIER_DB_SCHEMA": self.schema("classifier"),
+                "GEMROLL_CLASSIFIER_GROUP_ID": f"classifier{self.suffix}",
+                "GEMROLL_CLASSIFIER_DEVICE": "cpu",
+                "GEMROLL_CLASSIFIER_THREADS": str(self.classifier_threads),
+                "GEMROLL_CLASSIFIER_BATCH_MAX": str(self.classifier_batch_max),
+                "GEMROLL_CLASSIFIER_FETCH_BACKOFF_S": "0.5",
+            },
+            "suggester": {
+                "GEMROLL_SUGGESTER_DB_SCHEMA": self.schema("suggester"),
+                "GEMROLL_SUGGESTER_CONSUMER_GROUP": f"suggester{self.suffix}",
+                "GEMROLL_SUGGESTER_QUIET_SECONDS": str(self.quiet_seconds),
+                "GEMROLL_SUGGESTER_PLANNER_INTERVAL_SECONDS": "0.5",
+                "GEMROLL_SUGGESTER_RENDER_CONCURRENCY": "1",
+            },
+            "policy": {
+                "GEMROLL_POLICY_DB_SCHEMA": self.schema("policy"),
+                "GEMROLL_POLICY_PSEUDONYM_SECRET": self.secrets.pseudonym,
+                "GEMROLL_POLICY_DB_RETRY_MAX_S": "1",
+            },
+        }
+        return {**common, **own[service]}
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    port: int
+    env: Mapping[str, str]
+    log: Path
+    cwd: Path
+    process: subprocess.Popen[bytes] | None = None
+    starts: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process and self.process.poll() is None else None
+
+    def start(self) -> None:
+        argv = [sys.executable, "-m", "uvicorn", "--factory", f"gemroll_{self.name}.app:create_app",
+                "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"]
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as out:
+            out.write(f"\n=== reliability: start #{self.starts + 1} of {self.name}\n".encode())
+            out.flush()
+            self.process = subprocess.Popen(
+                argv, env={**os.environ, **self.env}, stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, cwd=self.cwd, start_new_session=True)
+        self.starts += 1
+
+    def kill(self) -> None:
+        """SIGKILL, the whole process group, no goodbye."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+    def terminate(self, timeout_s: float = 30.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def rss_bytes(self) -> int | None:
+        pid = self.pid
+        if pid is None:
+            return None
+        try:
+            proc = psutil.Process(pid)
+            return proc.memory_info().rss + sum(
+                c.memory_info().rss for c in proc.children(recursive=True))
+        except psutil.Error:
+            return None
+
+    def tail(self, lines: int = 40) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    async def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> float:
+        """Until /readyz answers 200; returns the seconds it took. Fails fast if it exits."""
+        started = time.monotonic()
+        async with httpx.AsyncClient(timeout=3.0) as client:
+            while True:
+                if self.process is None or self.process.poll() is not None:
+                    code = self.process.returncode if self.process else None
+                    raise RuntimeError(f"{self.name} exited ({code}):\n{self.tail()}")
+                try:
+                    if (await client.get(f"{self.url}/readyz")).status_code == 200:
+                        return time.monotonic() - started
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() - started > timeout_s:
+                    raise RuntimeError(f"{self.name} not ready in {timeout_s:.0f}s:\n{self.tail()}")
+                await asyncio.sleep(0.25)
+
+    async def healthy(self) -> bool:
+        async with httpx.AsyncClient(timeout=3.0) as client:
+            try:
+                return (await client.get(f"{self.url}/healthz")).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+
+@dataclass
+class Pipeline:
+    """The running services and the settings to reach their topics and stores."""
+
+    config: PipelineConfig
+    procs: dict[str, ServiceProcess]
+
+    def url(self, name: str) -> str:
+        return self.procs[name].url
+
+    async def kill_and_restart(self, name: str) -> float:
+        """SIGKILL `name`, start it again and wait until ready; returns the downtime."""
+        began = time.monotonic()
+        proc = self.procs[name]
+        await asyncio.to_thread(proc.kill)
+        proc.start()
+        await proc.wait_ready()
+        return time.monotonic() - began
+
+    async def wait_all_ready(self, timeout_s: float = READY_TIMEOUT_S) -> None:
+        await asyncio.gather(*(p.wait_ready(timeout_s) for p in self.procs.values()))
+
+    def alive(self) -> dict[str, bool]:
+        return {n: p.pid is not None for n, p in self.procs.items()}
+
+    def rss(self) -> dict[str, int | None]:
+        return {n: p.rss_bytes() for n, p in self.procs.items()}
+
+    def log_paths(self) -> list[Path]:
+        return [p.log for p in self.procs.values()]
+
+
+def repo_root() -> Path:
+    from ..stack.config import find_project_root
+
+    return find_project_root()
+
+
+@asynccontextmanager
+async def running_pipeline(config: PipelineConfig) -> AsyncIterator[Pipeline]:
+    """Create the isolated topics, start every service, wait until all are ready."""
+    await ensure_topics(config.endpoints.kafka_bootstrap, ALL_TOPICS, suffix=config.suffix)
+    root = repo_root()
+    procs = {name: ServiceProcess(name, free_port(), config.env(name),
+                                  config.logs / f"{name}.log", root)
+             for name in config.services}
+    pipeline = Pipeline(config, procs)
+    try:
+        for proc in procs.values():
+            proc.start()
+        await pipeline.wait_all_ready()
+        yield pipeline
+    finally:
+        for proc in procs.values():
+            await asyncio.to_thread(proc.terminate)
