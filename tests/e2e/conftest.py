@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 from gemroll_common.kafka import EventPublisher, make_broker
+from gemroll_common.storage import ObjectStore
 from gemroll_contracts import (
     MEDIA_CLASSIFIED,
     TRAINING_CANDIDATES,
@@ -39,7 +40,6 @@ from gemroll_contracts import (
 )
 from gemroll_dev.client import user_key_of
 from gemroll_dev.testkit import Isolated, isolate
-from gemroll_common.storage import ObjectStore
 from PIL import Image, ImageDraw
 
 CHROMIUM = "/usr/bin/chromium"
@@ -114,7 +114,7 @@ def _stop(procs: list[Proc]) -> None:
             proc.process.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def services(stack, tmp_path_factory) -> AsyncIterator[Services]:
     unique = uuid.uuid4().hex[:8]
     iso = await isolate(stack, unique)
@@ -239,10 +239,12 @@ async def seed_gems(services: Services, user: str, count: int = 4) -> list[uuid.
 
 @pytest.fixture
 def seed(services: Services):
-    """`await seed(user, count)`: the classifier's output for `count` photos of one day."""
+    """`seed(user, count)`: the classifier's output for `count` photos of one day (runs on
+    its own event loop, so plain, blocking tests can call it)."""
+    from gemroll_dev.stack.control import run_sync
 
-    async def seed_for(user: str, count: int = 4) -> list[uuid.UUID]:
-        return await seed_gems(services, user, count)
+    def seed_for(user: str, count: int = 4) -> list[uuid.UUID]:
+        return run_sync(seed_gems(services, user, count))
 
     return seed_for
 

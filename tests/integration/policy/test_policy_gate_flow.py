@@ -107,10 +107,11 @@ async def test_consent_gate_revocation_and_report(policy, wait_until):
         ledger = await policy.query("SELECT ledger_seq FROM consent_ledger WHERE user_key=$1 "
                                     "ORDER BY ledger_seq", alice)
         assert [r["ledger_seq"] for r in ledger] == [1, 2]
-        entries = await PostgresAuditReader(app.state.pool).entries()
-        assert verify(entries).ok
-        assert [e.kind for e in entries].count("admitted") == 2
-        assert all(alice not in json.dumps(e.body) for e in entries)
+        records = await PostgresAuditReader(app.state.pool).records()
+        assert verify(records).ok
+        kinds = [e["kind"] for r in records for e in r.entries]
+        assert kinds.count("admitted") == 2 and kinds.count("consent_changed") == 2
+        assert all(alice not in json.dumps(r.entries) for r in records)
 
 
 async def test_invalid_candidates_are_dead_lettered_and_the_gate_goes_on(policy):
@@ -139,20 +140,20 @@ async def test_audit_tampering_is_detected(policy):
                                         headers=policy.headers("carol"))
             assert response.status_code == 200
         reader = PostgresAuditReader(app.state.pool)
-        assert verify(await reader.entries()).ok
+        assert verify(await reader.records()).ok
 
         conn = await policy.connect()
         try:
             with pytest.raises(Exception, match="append-only"):
-                await conn.execute("UPDATE audit_log SET body = '{}' WHERE seq = 2")
+                await conn.execute("UPDATE audit_log SET entries = '[]' WHERE seq = 2")
             with pytest.raises(Exception, match="append-only"):
                 await conn.execute("DELETE FROM consent_ledger")
             # someone with the power to switch the guard off still leaves a trace
             await conn.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
-            await conn.execute("""UPDATE audit_log SET body = jsonb_set(body, '{camera_roll}',
-                                  'true') WHERE seq = 3""")
+            await conn.execute("""UPDATE audit_log SET entries = jsonb_set(entries,
+                                  '{0,camera_roll}', 'true') WHERE seq = 3""")
             await conn.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only")
         finally:
             await conn.close()
-        check = verify(await reader.entries())
+        check = verify(await reader.records())
         assert not check.ok and check.first_bad_seq == 3

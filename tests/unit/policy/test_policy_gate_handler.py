@@ -99,8 +99,8 @@ async def test_training_events_carry_the_pseudonym_never_the_user_key(gate, stor
     [admitted] = published(store, TRAINING_MEDIA.name)
     assert admitted.data.subject == pseudonyms.subject(user)
     assert admitted.data.subject != user
-    for entry in store.audit:
-        assert user not in json.dumps(entry.body)
+    for record in store.audit:
+        assert user not in json.dumps(record.entries)
 
 
 async def test_each_candidate_is_decided_once_even_when_repeated(gate, store):
@@ -255,12 +255,13 @@ async def test_audit_chain_records_every_decision_and_detects_tampering(gate, st
     await gate.handle([consent(user), action(user, media, ActionKind.shared),
                        candidate(user, media)])
     await gate.handle([action(user, media, ActionKind.unshared)])
-    assert [e.kind for e in store.audit] == ["admitted", "retracted"]
+    assert [e["kind"] for r in store.audit for e in r.entries] == ["admitted", "retracted"]
     assert verify(store.audit).ok
     tampered = list(store.audit)
     from dataclasses import replace
 
-    tampered[0] = replace(tampered[0], body={**tampered[0].body, "basis": "edited_with_ai"})
+    first = tampered[0]
+    tampered[0] = replace(first, entries=[{**first.entries[0], "basis": "edited_with_ai"}])
     check = verify(tampered)
     assert not check.ok and check.first_bad_seq == 1
     assert not verify(store.audit[1:]).ok  # a removed entry is detected too

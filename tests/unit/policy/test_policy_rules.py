@@ -37,7 +37,8 @@ def test_camera_roll_off_is_not_opted_in():
 
 def test_training_opt_out_wins_over_evidence():
     out = Consent(True, True, 3, NOW)
-    assert verdict(media(ActionKind.edited_with_ai), out) == Reject(RejectionReason.training_opt_out)
+    assert verdict(media(ActionKind.edited_with_ai), out) == Reject(
+        RejectionReason.training_opt_out)
 
 
 def test_deleted_media_is_rejected_with_the_deletion_as_evidence():

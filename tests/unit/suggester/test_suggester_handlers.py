@@ -369,3 +369,26 @@ async def test_listing_pages_through_everything_once(world, kit):
     with pytest.raises(user_actions.InvalidCursor):
         await user_actions.list_suggestions(world.deps, kit.USER, status=None, kind=None,
                                             limit=2, cursor="bm9wZQ")
+
+
+async def test_edits_follow_a_reclassification(world, kit):
+    first = kit.classified(nsfw=0.01)
+    kit.put_original(world, first, exposure_stops=-1.5)
+    await handlers.media_classified(world.deps, first)
+    await settle(world)
+    edit = world.suggestions(SuggestionKind.edit)[0]
+    assert edit.shareable
+
+    def again(**data):
+        return first.model_copy(update={
+            "event_id": uuid.uuid4(), "occurred_at": first.occurred_at + timedelta(minutes=5),
+            "data": first.data.model_copy(update=data)})
+
+    assert await handlers.media_classified(world.deps, again(nsfw_score=0.9)) == Outcome.updated
+    await settle(world)
+    assert not world.state.suggestions[edit.suggestion_id].shareable
+    with pytest.raises(ActionRefused, match="may not be shared"):
+        await user_actions.act(world.deps, kit.USER, edit.suggestion_id, ActionName.share)
+    await handlers.media_classified(world.deps, again(is_gem=False))
+    await settle(world)
+    assert world.state.suggestions[edit.suggestion_id].status is SuggestionStatus.withdrawn

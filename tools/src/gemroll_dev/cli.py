@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Coroutine
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 app = typer.Typer(help="gemroll: hidden gems in your camera roll.", no_args_is_help=True)
@@ -49,7 +49,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(coro)
     except ApiError as exc:
         hint = {"consent_required": " (opt in first: gemroll consent USER on)"}.get(exc.code, "")
-        err.print(f"[red]error:[/] {exc}{hint}")
+        err.print(f"[red]error:[/] {escape(str(exc))}{hint}")
         raise typer.Exit(1) from None
 
 
@@ -128,7 +128,6 @@ def upload(
     """Upload a folder of photos: with a progress bar, resumable, skipping duplicates."""
     from rich.progress import (
         BarColumn,
-        DownloadColumn,
         MofNCompleteColumn,
         Progress,
         TextColumn,
@@ -139,6 +138,7 @@ def upload(
     from .upload import (
         UploadAborted,
         UploadState,
+        UploadSummary,
         camera_roll_files,
         default_state_file,
         file_size_total,
@@ -150,23 +150,24 @@ def upload(
     owner = user or "token"
     files = camera_roll_files(folder)
     if not files:
-        err.print(f"[yellow]no images in {folder}[/] (jpeg, png, heic, heif, webp)")
+        err.print(f"[yellow]no images in {escape(str(folder))}[/] (jpeg, png, heic, heif, webp)")
         raise typer.Exit(1)
     urls = ServiceUrls.discover()
     state = UploadState.load(state_file or default_state_file(folder, owner),
                              ingest_url=urls.ingest, user=owner)
-    bytes_bar = Progress(TextColumn("[bold]uploading"), BarColumn(), MofNCompleteColumn(),
-                         DownloadColumn(), TimeRemainingColumn(), console=err)
+    total_mb = file_size_total(files) / 1e6
+    bar = Progress(TextColumn("[bold]uploading"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("files  {task.fields[mb]:.1f}/" f"{total_mb:.1f} MB"),
+                   TimeRemainingColumn(), console=err)
 
-    async def go():  # type: ignore[no-untyped-def]
+    async def go() -> UploadSummary:
         async with _client(bearer) as api:
-            with bytes_bar:
-                task = bytes_bar.add_task("upload", total=file_size_total(files))
-                count = bytes_bar.add_task("files", total=len(files), visible=False)
+            with bar:
+                task = bar.add_task("upload", total=len(files), mb=0.0)
 
                 def done(_result: Any, path: Path) -> None:
-                    bytes_bar.advance(task, path.stat().st_size)
-                    bytes_bar.advance(count)
+                    mb = bar.tasks[task].fields["mb"] + path.stat().st_size / 1e6
+                    bar.update(task, advance=1, mb=mb)
 
                 return await upload_files(api, folder, files, state, concurrency=concurrency,
                                           metadata=manifest_metadata(folder), on_done=done)
@@ -176,7 +177,7 @@ def upload(
     except UploadAborted as exc:
         hint = (" (opt in first: gemroll consent USER on)"
                 if exc.error.code == "consent_required" else "")
-        err.print(f"[red]stopped:[/] {exc.error.message} [{exc.error.code}]{hint}; "
+        err.print(f"[red]stopped:[/] {escape(exc.error.message)} ({exc.error.code}){hint}; "
                   f"{len(exc.summary.results)} files done before, a rerun resumes")
         raise typer.Exit(1) from None
     out.print(
@@ -187,10 +188,11 @@ def upload(
     )
     for result in summary.results:
         if result.entry.status == "rejected" and not result.resumed:
-            out.print(f"  [yellow]rejected[/] {result.name}: {result.entry.error}")
+            reason = escape(result.entry.error or "")
+            out.print(f"  [yellow]rejected[/] {escape(result.name)}: {reason}")
     for name, reason in summary.failed:
-        out.print(f"  [red]failed[/] {name}: {reason}")
-    out.print(f"state: {state.path}")
+        out.print(f"  [red]failed[/] {escape(name)}: {escape(reason)}")
+    out.print(f"state: {escape(str(state.path))}")
     if summary.failed:
         raise typer.Exit(1)
 
@@ -242,9 +244,10 @@ def act(
     try:
         result = _run(go())
     except ValueError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
-    out.print(f"{suggestion_id}: {result.get('status', action)}")
+    done = "" if result["applied"] else " (already done before)"
+    out.print(f"{suggestion_id}: {result['suggestion']['status']}{done}")
 
 
 @app.command()
@@ -268,15 +271,15 @@ def tail(
     try:
         names = [resolve_topic(t) + suffix for t in topics]
     except KeyError as exc:
-        err.print(f"[red]error:[/] {exc.args[0]}")
+        err.print(f"[red]error:[/] {escape(exc.args[0])}")
         raise typer.Exit(2) from None
     only = user_key_of(user) if user else None
     bootstrap = stack_value("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
-    err.print(f"following {', '.join(names)} on {bootstrap}", style="dim")
 
     def show(topic: str, event: Any, raw: bytes, error: str | None) -> bool:
         if event is None:
-            out.print(f"[red]unparseable[/] on {topic}: {error}  {raw[:120]!r}")
+            shown = escape(f"{error}  {raw[:120]!r}")
+            out.print(f"[red]unparseable[/] on {topic}: {shown}")
             return True
         if only and user_of(event) != only:
             return False
@@ -286,13 +289,15 @@ def tail(
         when = event.occurred_at.astimezone().strftime("%H:%M:%S")
         who = (user_of(event) or getattr(event.data, "subject", "") or "")[:8]
         out.print(f"[dim]{when}[/] [bold cyan]{event.event_type:<19}[/] [dim]{who:<8}[/] "
-                  f"{summarize(event)}", highlight=False, soft_wrap=True)
+                  f"{escape(summarize(event))}", highlight=False, soft_wrap=True)
         return True
 
     try:
-        run_follow(bootstrap, names, show, from_beginning=from_beginning, limit=limit)
+        run_follow(bootstrap, names, show, from_beginning=from_beginning, limit=limit,
+                   on_ready=lambda: err.print(f"following {', '.join(names)} on {bootstrap}",
+                                              style="dim"))
     except LookupError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(1) from None
 
 
@@ -311,13 +316,13 @@ def review(
     if running and running.endswith(f":{port}") and _answers(f"{running}/healthz"):
         err.print(f"the review page already runs at {running} (started by `gemroll up`)")
         if user:
-            out.print(_sign_in_link(running, user))
+            typer.echo(_sign_in_link(running, user))
         return
     upstreams = upstreams_from_env()
     proxied = ", ".join(f"{k} {v}" for k, v in upstreams.items())
     err.print(f"review page: {url}  (proxying {proxied})")
     if user:
-        out.print(_sign_in_link(url, user))
+        typer.echo(_sign_in_link(url, user))
     serve("127.0.0.1", port, upstreams)
 
 
@@ -334,11 +339,6 @@ def _sign_in_link(base: str, user: str) -> str:
     from .client import dev_token
 
     return f"{base}/#token={dev_token(user)}"
-
-
-def main() -> None:  # pragma: no cover - console script
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    app()
 
 
 if __name__ == "__main__":

@@ -234,7 +234,7 @@ async def run_pipeline(urls: ServiceUrls, bootstrap: str, topic_suffix: str, rol
 
     watcher = asyncio.create_task(follow(
         bootstrap, [MEDIA_CLASSIFIED.name + topic_suffix], on_classified, stop=stop,
-        ready=ready))
+        on_ready=ready.set))
     columns = (TextColumn("[bold]{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     try:

@@ -187,7 +187,7 @@ def report(manifest: Any, results: list[MediaClassifiedData], elapsed: float) ->
 
 def _why_missed(r: MediaClassifiedData) -> str:
     for reason in r.reasons:
-        if not reason.startswith(("photo:", "gem:best", "duplicate:supersedes")):
+        if not reason.startswith(("photo:", "gem:", "duplicate:supersedes")):
             return reason.split(":")[0] + ":" + reason.split(":")[1]
     return f"category:{r.category.value}"
 

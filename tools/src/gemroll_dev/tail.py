@@ -92,12 +92,12 @@ async def follow(
     from_beginning: bool = False,
     limit: int | None = None,
     stop: asyncio.Event | None = None,
-    ready: asyncio.Event | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> int:
     """Read `topics` (full names, suffix included) without a consumer group, from their end
     (or beginning), calling `on_record(topic, event or None, raw, error)`, which returns
     whether the record counts (was shown, was wanted). Returns that count, after `limit`
-    counted records or when `stop` is set. `ready` is set once the start
+    counted records or when `stop` is set. `on_ready()` is called once the start
     positions are fixed: every record produced after that is seen."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                                 isolation_level="read_committed")
@@ -118,8 +118,8 @@ async def follow(
             await consumer.seek_to_end(*partitions)
         for tp in partitions:  # resolves the positions now, not at the first fetch
             await consumer.position(tp)
-        if ready is not None:
-            ready.set()
+        if on_ready is not None:
+            on_ready()
         while not (stop and stop.is_set()):
             batch = await consumer.getmany(timeout_ms=300)
             for tp, records in batch.items():

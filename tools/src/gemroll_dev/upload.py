@@ -16,7 +16,15 @@ from .client import ApiError, GemrollClient
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".heic", ".heif", ".webp"})
 FATAL_CODES = frozenset({"consent_required", "missing_token", "invalid_token"})
 """Refusals that will not change from one file to the next: stop the whole upload."""
-TRANSIENT_ATTEMPTS = 4
+TRANSIENT_CODES = frozenset({"upload_in_progress"})
+"""Refusals that pass: the same bytes are being stored by a parallel request right now."""
+TRANSIENT_ATTEMPTS = 6
+
+
+def _permanent(error: ApiError) -> bool:
+    """A 4xx about this file (bad type, too large, corrupt): retrying will not help."""
+    return (400 <= error.status < 500 and error.status not in (408, 429)
+            and error.code not in TRANSIENT_CODES)
 
 
 def camera_roll_files(folder: Path) -> list[Path]:
@@ -131,10 +139,12 @@ async def upload_files(
     metadata: Callable[[Path], Mapping[str, Any] | None] = lambda _: None,
     concurrency: int = 4,
     on_done: Callable[[FileResult | None, Path], None] = lambda *_: None,
+    backoff_s: float = 0.25,
 ) -> UploadSummary:
     """Upload `files` (inside `folder`) with `concurrency` requests in flight. Calls
-    `on_done(result, path)` after each file (result None: failed for now). Raises
-    UploadAborted on a refusal that applies to every file (no consent, bad token)."""
+    `on_done(result, path)` after each file (result None: failed for now). Service errors
+    are retried with exponential backoff from `backoff_s`. Raises UploadAborted on a
+    refusal that applies to every file (no consent, bad token)."""
     summary = UploadSummary()
     queue: asyncio.Queue[Path] = asyncio.Queue()
     for path in files:
@@ -155,7 +165,7 @@ async def upload_files(
                 if exc.code in FATAL_CODES:
                     fatal.append(exc)
                     return
-                if 400 <= exc.status < 500 and exc.status not in (408, 429):
+                if _permanent(exc):
                     entry = state.record(name, path, "rejected", error=f"{exc.code}: {exc.message}")
                     result = FileResult(name, entry, resumed=False)
                     summary.results.append(result)
@@ -165,7 +175,7 @@ async def upload_files(
                     summary.failed.append((name, str(exc)))
                     on_done(None, path)
                     return
-                await asyncio.sleep(0.5 * 2**attempt)
+                await asyncio.sleep(min(backoff_s * 2**attempt, 5.0))
             else:
                 entry = state.record(name, path, answer.status, media_id=answer.media_id,
                                      sha256=answer.sha256)

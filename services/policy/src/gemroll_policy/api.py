@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Annotated, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Body, HTTPException, Request, status
+from fastapi import APIRouter, Body, FastAPI, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from gemroll_common.auth import CurrentPrincipal
 from gemroll_common.logging import get_logger
 from pydantic import BaseModel, ConfigDict, Field
@@ -129,3 +131,16 @@ async def training_report(principal: CurrentPrincipal, request: Request) -> Trai
         items=[ReportEntry(**vars(i)) for i in report.items],
         erased=[ErasedEntry(**vars(e)) for e in report.erased],
     )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Request validation errors in the common shape `{"detail": {"code", "message"}}`."""
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        return JSONResponse(status_code=422, content={"detail": {
+            "code": "invalid_request",
+            "message": f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}",
+            "errors": errors}})

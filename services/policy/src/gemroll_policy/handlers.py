@@ -8,6 +8,7 @@ publishes the outbox exactly once.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -261,16 +262,26 @@ def trace(trace_id: str | None) -> str:
 
 
 def count(outcomes: Sequence[Outcome]) -> None:
+    decisions: Counter[tuple[str, str]] = Counter()
+    retractions: Counter[str] = Counter()
+    erasures: Counter[str] = Counter()
     for o in outcomes:
         if isinstance(o, Decided):
             if isinstance(o.verdict, Admit):
-                metrics.DECISIONS.labels("admitted", o.verdict.basis.value).inc()
+                decisions["admitted", o.verdict.basis.value] += 1
             else:
-                metrics.DECISIONS.labels("rejected", o.verdict.reason.value).inc()
+                decisions["rejected", o.verdict.reason.value] += 1
         elif isinstance(o, Retracted):
-            metrics.RETRACTIONS.labels(o.reason.value).inc()
-        elif o.media_ids:
-            metrics.ERASURES.labels(o.reason.value).inc(len(o.media_ids))
+            retractions[o.reason.value] += 1
+        else:
+            erasures[o.reason.value] += len(o.media_ids)
+    for (outcome, reason), n in decisions.items():
+        metrics.DECISIONS.labels(outcome, reason).inc(n)
+    for reason, n in retractions.items():
+        metrics.RETRACTIONS.labels(reason).inc(n)
+    for reason, n in erasures.items():
+        if n:
+            metrics.ERASURES.labels(reason).inc(n)
 
 
 # -- consent ------------------------------------------------------------------------------
@@ -372,24 +383,24 @@ class ReportHandler:
         self.pseudonyms = pseudonyms
 
     async def report(self, user_key: str) -> TrainingReport:
-        entries = await self.audit.entries(self.pseudonyms.subject(user_key),
-                                           ("admitted", "retracted", "erased"))
+        records = await self.audit.records(self.pseudonyms.subject(user_key))
         items: dict[str, ReportItem] = {}
         erased: list[ErasedItem] = []
-        for e in entries:
-            body = e.body
-            if e.kind == "admitted":
+        for record, body in ((r, body) for r in records for body in r.entries):
+            kind = body["kind"]
+            if kind == "admitted":
                 items[body["candidate_id"]] = ReportItem(
                     candidate_id=UUID(body["candidate_id"]), media_id=UUID(body["media_id"]),
                     derived_media_id=UUID(body["derived_media_id"])
                     if body.get("derived_media_id") else None,
                     source=body["source"], basis=body["basis"],
                     evidence=[UUID(x) for x in body["evidence"]],
-                    policy_version=body["policy_version"], admitted_at=e.recorded_at)
-            elif e.kind == "retracted" and body["candidate_id"] in items:
+                    policy_version=body["policy_version"], admitted_at=record.recorded_at)
+            elif kind == "retracted" and body["candidate_id"] in items:
                 item = items[body["candidate_id"]]
-                item.status, item.retracted_at = "retracted", e.recorded_at
+                item.status, item.retracted_at = "retracted", record.recorded_at
                 item.retraction_reason = body["reason"]
-            elif e.kind == "erased":
-                erased.append(ErasedItem(UUID(body["media_id"]), body["reason"], e.recorded_at))
+            elif kind == "erased":
+                erased.append(ErasedItem(UUID(body["media_id"]), body["reason"],
+                                         record.recorded_at))
         return TrainingReport(list(items.values()), erased)

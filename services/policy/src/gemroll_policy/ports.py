@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from .domain import ChainedEntry, Consent, MediaKey, Workspace
+from .domain import AuditRecord, Consent, MediaKey, Workspace
 from .domain.audit import AuditEntry
 
 
@@ -101,8 +101,9 @@ class Outbox(Protocol):
 
 
 class AuditReader(Protocol):
-    async def entries(self, subject: str | None = None,
-                      kinds: tuple[str, ...] = ()) -> list[ChainedEntry]: ...
+    async def records(self, subject: str | None = None) -> list[AuditRecord]:
+        """Audit records in `seq` order (of one subject, or all)."""
+        ...
 
 
 class ErasureQueue(Protocol):

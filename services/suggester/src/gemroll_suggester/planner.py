@@ -36,6 +36,7 @@ from .domain import (
     edit_draft,
     plan_event,
     reconcile,
+    refresh_edits,
 )
 from .domain.model import derived_id, preview_key
 from .handlers import Deps
@@ -173,7 +174,11 @@ class Planner:
             draft = edit_draft(item, recipe, rules)
             if draft is not None:
                 drafts.append(draft)
-        changes = reconcile(claimed, snap.existing, drafts, self.deps.clock())
+        now = self.deps.clock()
+        changes = reconcile(claimed, snap.existing, drafts, now)
+        planned = {c.record.suggestion_id for c in changes}
+        changes += [c for c in refresh_edits(snap.existing, media, rules, now)
+                    if c.record.suggestion_id not in planned]
         changes = list(await asyncio.gather(*(
             self._render(c, media_all, images) if c.render else _same(c) for c in changes)))
         await self._commit(claimed, changes, broken, started)

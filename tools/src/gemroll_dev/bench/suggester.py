@@ -15,6 +15,7 @@ Each run uses fresh, isolated topics and a fresh schema, and measures:
    rendering (default preview sizes), the outbox and Kafka.
 
 Figures are medians over the runs; throughput is also shown as a ratio of the baseline.
+BENCH_LOG_LEVEL=INFO shows the suggester's own logs (one line per planned event).
 """
 
 from __future__ import annotations

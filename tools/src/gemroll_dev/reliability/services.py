@@ -151,6 +151,10 @@ class ServiceProcess:
     cwd: Path
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    crashes: int = 0
+    """Exits nobody asked for, restarted by the supervisor (as Kubernetes would)."""
+    held: bool = False
+    """A fault is being applied: the supervisor leaves it alone."""
 
     @property
     def url(self) -> str:
@@ -203,12 +207,15 @@ class ServiceProcess:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
         return "\n".join(text.splitlines()[-lines:])
 
-    async def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> float:
-        """Until /readyz answers 200; returns the seconds it took. Fails fast if it exits."""
+    async def wait_ready(self, timeout_s: float = READY_TIMEOUT_S, *,
+                         supervised: bool = False) -> float:
+        """Until /readyz answers 200; returns the seconds it took. Fails fast if it exits,
+        unless `supervised` (a supervisor restarts it meanwhile)."""
         started = time.monotonic()
         async with httpx.AsyncClient(timeout=3.0) as client:
             while True:
-                if self.process is None or self.process.poll() is not None:
+                exited = self.process is None or self.process.poll() is not None
+                if exited and not supervised:
                     code = self.process.returncode if self.process else None
                     raise RuntimeError(f"{self.name} exited ({code}):\n{self.tail()}")
                 try:
@@ -238,17 +245,38 @@ class Pipeline:
     def url(self, name: str) -> str:
         return self.procs[name].url
 
-    async def kill_and_restart(self, name: str) -> float:
-        """SIGKILL `name`, start it again and wait until ready; returns the downtime."""
+    async def kill_and_restart(self, name: str, *, wait_ready: bool = True) -> float:
+        """SIGKILL `name` and start it again at once (as a Kubernetes restart would);
+        with `wait_ready`, until it is ready. Returns the seconds it took."""
         began = time.monotonic()
         proc = self.procs[name]
-        await asyncio.to_thread(proc.kill)
-        proc.start()
-        await proc.wait_ready()
+        proc.held = True
+        try:
+            await asyncio.to_thread(proc.kill)
+            proc.start()
+        finally:
+            proc.held = False
+        if wait_ready:
+            await proc.wait_ready()
         return time.monotonic() - began
 
-    async def wait_all_ready(self, timeout_s: float = READY_TIMEOUT_S) -> None:
-        await asyncio.gather(*(p.wait_ready(timeout_s) for p in self.procs.values()))
+    async def supervise(self, every_s: float = 0.5) -> None:
+        """Restart any service that exited on its own (a crash), like a kubelet; counts them.
+        Runs until cancelled."""
+        while True:
+            for proc in self.procs.values():
+                if not proc.held and proc.process is not None and proc.process.poll() is not None:
+                    proc.crashes += 1
+                    proc.start()
+            await asyncio.sleep(every_s)
+
+    def crashes(self) -> dict[str, int]:
+        return {n: p.crashes for n, p in self.procs.items()}
+
+    async def wait_all_ready(self, timeout_s: float = READY_TIMEOUT_S, *,
+                             supervised: bool = False) -> None:
+        await asyncio.gather(*(p.wait_ready(timeout_s, supervised=supervised)
+                               for p in self.procs.values()))
 
     def alive(self) -> dict[str, bool]:
         return {n: p.pid is not None for n, p in self.procs.items()}

@@ -115,9 +115,10 @@ def _make(out_dir: Path, name: str, key: str, crop: Crop, seed: int, when: datet
           gps: object) -> None:
     photo = catalog.PHOTO_BY_KEY[key]
     image = imaging.crop(Image.open(photo_path(photo)).convert("RGB"), crop)
+    # Sharpened before upscaling (cheaper than at 12 MP, and it looks the same).
+    image = image.filter(ImageFilter.UnsharpMask(radius=1.5, percent=80, threshold=1))
     image = image.resize(BENCH_SIZE, Image.Resampling.BICUBIC)
-    image = image.filter(ImageFilter.UnsharpMask(radius=2, percent=60, threshold=1))
-    image = imaging.add_grain(image, 2.2, np.random.default_rng(seed))
+    image = imaging.add_grain(image, 3.0, np.random.default_rng(seed))
     device = catalog.IPHONE
     exif = ExifSpec(device.make, device.model, device.software, device.lens, device.focal_mm,
                     64, 1 / 250, 1.5, gps)  # type: ignore[arg-type]

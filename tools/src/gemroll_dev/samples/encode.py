@@ -75,6 +75,8 @@ def _dms(value: float) -> tuple[float, float, float]:
 def write_image(path: Path, upright: Image.Image, encoding: Encoding,
                 captured_at: datetime) -> tuple[int, int]:
     """Write `upright` (RGB) as the encoding says; returns the stored pixel size."""
+    if encoding.format is not ImageFormat.jpeg and encoding.orientation != 1:
+        raise ValueError("only JPEGs are written sideways; HEIF rotates on encoding")
     stored = to_stored_orientation(upright, encoding.orientation)
     exif = (exif_bytes(encoding.exif, captured_at, encoding.orientation)
             if encoding.exif else None)

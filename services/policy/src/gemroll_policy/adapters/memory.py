@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from uuid import UUID
 
-from ..domain import ChainedEntry, Consent, Media, MediaKey, Pseudonymizer, Workspace, chain
+from ..domain import AuditRecord, Consent, Media, MediaKey, Pseudonymizer, Workspace, chain
 from ..domain.audit import GENESIS, AuditEntry
 from ..domain.model import Candidate, CandidateStatus, Tombstone
 from ..ports import Changes, ErasureJob, LoadRequest, OutboundMessage, OutboxRow
@@ -29,7 +29,7 @@ class InMemoryPolicyStore:
         self.candidates: dict[UUID, Candidate] = {}
         self.tombstones: dict[MediaKey, Tombstone] = {}
         self.outbox: list[OutboxRow] = []
-        self.audit: list[ChainedEntry] = []
+        self.audit: list[AuditRecord] = []
         self.jobs: dict[int, ErasureJob] = {}
         self.fail_next: BaseException | None = None
         """Raise this from the next unit of work (simulates an unreachable database)."""
@@ -52,7 +52,7 @@ class InMemoryPolicyStore:
     def _append(self, changes: Changes) -> list[OutboxRow]:
         if changes.audit:
             last = self.audit[-1] if self.audit else None
-            self.audit += chain(list(changes.audit), after_seq=last.seq if last else 0,
+            self.audit += chain(changes.audit, after_seq=last.seq if last else 0,
                                 prev_hash=last.row_hash if last else GENESIS,
                                 recorded_at=datetime.now(UTC))
         for job in changes.erasure_jobs:
@@ -88,10 +88,8 @@ class InMemoryPolicyStore:
         return committed
 
     # -- audit reader -----------------------------------------------------------------------
-    async def entries(self, subject: str | None = None,
-                      kinds: tuple[str, ...] = ()) -> list[ChainedEntry]:
-        return [e for e in self.audit if (subject is None or e.subject == subject)
-                and (not kinds or e.kind in kinds)]
+    async def records(self, subject: str | None = None) -> list[AuditRecord]:
+        return [r for r in self.audit if subject is None or r.subject == subject]
 
     # -- erasure queue ----------------------------------------------------------------------
     async def due(self, limit: int) -> list[ErasureJob]:

@@ -7,7 +7,6 @@ hash chain stays linear. Batches use array parameters (`unnest`) to keep round t
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -25,9 +24,9 @@ from gemroll_contracts import (
 
 from ..domain import (
     Action,
+    AuditRecord,
     Candidate,
     CandidateStatus,
-    ChainedEntry,
     Consent,
     Media,
     MediaKey,
@@ -60,12 +59,10 @@ async def write_outbox(conn: asyncpg.Connection, messages: Sequence[OutboundMess
                                len(messages))
     first = last - len(messages) + 1
     rows = [OutboxRow(first + i, m) for i, m in enumerate(messages)]
-    await conn.execute(
-        "INSERT INTO outbox (seq, topic, key, value, event_type) "
-        "SELECT * FROM unnest($1::bigint[], $2::text[], $3::bytea[], $4::bytea[], $5::text[])",
-        [r.seq for r in rows], [m.topic for m in messages], [m.key for m in messages],
-        [m.value for m in messages], [m.event_type for m in messages],
-    )
+    await conn.copy_records_to_table(
+        "outbox", columns=["seq", "topic", "key", "value", "event_type"],
+        records=[(r.seq, r.message.topic, r.message.key, r.message.value, r.message.event_type)
+                 for r in rows])
     return rows
 
 
@@ -74,15 +71,15 @@ async def write_audit(conn: asyncpg.Connection, entries: Sequence[AuditEntry]) -
         return
     last = await conn.fetchrow("SELECT seq, row_hash FROM audit_log ORDER BY seq DESC LIMIT 1")
     after_seq, prev_hash = (last["seq"], last["row_hash"]) if last else (0, GENESIS)
-    chained = chain(list(entries), after_seq=after_seq, prev_hash=prev_hash,
+    records = chain(entries, after_seq=after_seq, prev_hash=prev_hash,
                     recorded_at=datetime.now(UTC))
     await conn.execute(
-        "INSERT INTO audit_log (seq, recorded_at, kind, subject, body, prev_hash, row_hash) "
-        "SELECT s, r, k, sub, b::jsonb, p, h FROM unnest($1::bigint[], $2::timestamptz[], "
-        "$3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS t(s, r, k, sub, b, p, h)",
-        [e.seq for e in chained], [e.recorded_at for e in chained], [e.kind for e in chained],
-        [e.subject for e in chained], [json.dumps(e.body) for e in chained],
-        [e.prev_hash for e in chained], [e.row_hash for e in chained],
+        "INSERT INTO audit_log (seq, recorded_at, subject, entries, prev_hash, row_hash) "
+        "SELECT s, r, sub, e::jsonb, p, h FROM unnest($1::bigint[], $2::timestamptz[], "
+        "$3::text[], $4::text[], $5::text[], $6::text[]) AS t(s, r, sub, e, p, h)",
+        [r.seq for r in records], [r.recorded_at for r in records],
+        [r.subject for r in records], [r.entries_json for r in records],
+        [r.prev_hash for r in records], [r.row_hash for r in records],
     )
 
 
@@ -195,14 +192,19 @@ class _GateUnitOfWork:
                 [u for u, _ in consents], [c.camera_roll for _, c in consents],
                 [c.training_opt_out for _, c in consents], [c.ledger_seq for _, c in consents],
                 [c.changed_at for _, c in consents], [c.erased_through for _, c in consents])
-        media = [ws.media[k] for k in ws.changed_media if k in ws.media]
+        # Rows new to this unit of work were not there at load time, under the writers'
+        # lock: they are copied in; rows that were loaded are updated.
+        new_media = [ws.media[k] for k in ws.new_media]
+        if new_media:
+            await conn.copy_records_to_table(
+                "media", columns=["user_key", "media_id", "first_seen_at", "kept"],
+                records=[(m.user_key, m.media_id, m.first_seen_at, m.kept) for m in new_media])
+        media = [ws.media[k] for k in ws.changed_media - ws.new_media if k in ws.media]
         if media:
             await conn.execute(
-                "INSERT INTO media (user_key, media_id, first_seen_at, kept) "
-                "SELECT * FROM unnest($1::text[], $2::uuid[], $3::timestamptz[], $4::bool[]) "
-                "ON CONFLICT (user_key, media_id) DO UPDATE SET "
-                "first_seen_at = LEAST(media.first_seen_at, EXCLUDED.first_seen_at), "
-                "kept = media.kept OR EXCLUDED.kept",
+                "UPDATE media SET first_seen_at = u.f, kept = u.k FROM unnest($1::text[], "
+                "$2::uuid[], $3::timestamptz[], $4::bool[]) AS u(uk, i, f, k) "
+                "WHERE media.user_key = u.uk AND media.media_id = u.i",
                 [m.user_key for m in media], [m.media_id for m in media],
                 [m.first_seen_at for m in media], [m.kept for m in media])
         if ws.new_actions:
@@ -214,9 +216,15 @@ class _GateUnitOfWork:
                 [a.event_id for _, a in acts], [k[0] for k, _ in acts], [k[1] for k, _ in acts],
                 [a.kind.value for _, a in acts], [a.acted_at for _, a in acts],
                 [a.suggestion_id for _, a in acts], [a.derived_media_id for _, a in acts])
-        candidates = [ws.candidates[i] for i in ws.changed_candidates if i in ws.candidates]
+        new_candidates = [ws.candidates[i] for i in ws.new_candidates]
+        if new_candidates:
+            await conn.copy_records_to_table(
+                "candidates", columns=_CANDIDATE_COLUMNS.split(", "),
+                records=[_candidate_record(c) for c in new_candidates])
+        candidates = [ws.candidates[i] for i in ws.changed_candidates - ws.new_candidates
+                      if i in ws.candidates]
         if candidates:
-            await _upsert_candidates(conn, candidates)
+            await _update_candidates(conn, candidates)
         if ws.erased:
             users, ids = _keys(ws.erased)
             for table in ("candidates", "actions", "media"):
@@ -242,28 +250,30 @@ class _GateUnitOfWork:
         return await write_outbox(conn, changes.messages)
 
 
-async def _upsert_candidates(conn: asyncpg.Connection, cs: list[Candidate]) -> None:
-    def opt(value: Any) -> Any:
-        return None if value is None else getattr(value, "value", value)
+def _opt(value: Any) -> Any:
+    return None if value is None else getattr(value, "value", value)
 
+
+def _candidate_record(c: Candidate) -> tuple[Any, ...]:
+    """A row in `_CANDIDATE_COLUMNS` order."""
+    return (c.candidate_id, c.user_key, c.media_id, c.source, c.bucket, c.object_key,
+            c.derived_media_id, c.proposed_at, c.trace_id, c.status.value, c.decided_at,
+            _opt(c.basis), _opt(c.reason), list(c.evidence), c.retracted_at,
+            _opt(c.retraction_reason))
+
+
+async def _update_candidates(conn: asyncpg.Connection, cs: list[Candidate]) -> None:
+    """Decisions and retractions of candidates that were already stored."""
     await conn.execute(
-        f"INSERT INTO candidates ({_CANDIDATE_COLUMNS}) "
-        "SELECT c, u, m, s, b, o, d, p, t, st, da, ba, re, ev::uuid[], ra, rr FROM unnest("
-        "$1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::uuid[], "
-        "$8::timestamptz[], $9::text[], $10::text[], $11::timestamptz[], $12::text[], "
-        "$13::text[], $14::text[], $15::timestamptz[], $16::text[]) "
-        "AS x(c, u, m, s, b, o, d, p, t, st, da, ba, re, ev, ra, rr) "
-        "ON CONFLICT (candidate_id) DO UPDATE SET status = EXCLUDED.status, "
-        "decided_at = EXCLUDED.decided_at, basis = EXCLUDED.basis, reason = EXCLUDED.reason, "
-        "evidence = EXCLUDED.evidence, retracted_at = EXCLUDED.retracted_at, "
-        "retraction_reason = EXCLUDED.retraction_reason",
-        [c.candidate_id for c in cs], [c.user_key for c in cs], [c.media_id for c in cs],
-        [c.source for c in cs], [c.bucket for c in cs], [c.object_key for c in cs],
-        [c.derived_media_id for c in cs], [c.proposed_at for c in cs],
-        [c.trace_id for c in cs], [c.status.value for c in cs], [c.decided_at for c in cs],
-        [opt(c.basis) for c in cs], [opt(c.reason) for c in cs],
+        "UPDATE candidates SET status = x.st, decided_at = x.da, basis = x.ba, reason = x.re, "
+        "evidence = x.ev::uuid[], retracted_at = x.ra, retraction_reason = x.rr FROM unnest("
+        "$1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], "
+        "$7::timestamptz[], $8::text[]) AS x(c, st, da, ba, re, ev, ra, rr) "
+        "WHERE candidates.candidate_id = x.c",
+        [c.candidate_id for c in cs], [c.status.value for c in cs], [c.decided_at for c in cs],
+        [_opt(c.basis) for c in cs], [_opt(c.reason) for c in cs],
         [_uuid_array(c.evidence) for c in cs], [c.retracted_at for c in cs],
-        [opt(c.retraction_reason) for c in cs],
+        [_opt(c.retraction_reason) for c in cs],
     )
 
 
@@ -378,23 +388,15 @@ class PostgresAuditReader:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    async def entries(self, subject: str | None = None,
-                      kinds: tuple[str, ...] = ()) -> list[ChainedEntry]:
-        query = ("SELECT seq, recorded_at, kind, subject, body, prev_hash, row_hash "
-                 "FROM audit_log")
-        where, args = [], []
+    async def records(self, subject: str | None = None) -> list[AuditRecord]:
+        query = "SELECT seq, recorded_at, subject, entries, prev_hash, row_hash FROM audit_log"
+        args = [] if subject is None else [subject]
         if subject is not None:
-            args.append(subject)
-            where.append(f"subject = ${len(args)}")
-        if kinds:
-            args.append(list(kinds))
-            where.append(f"kind = ANY(${len(args)}::text[])")
-        if where:
-            query += " WHERE " + " AND ".join(where)
+            query += " WHERE subject = $1"
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(query + " ORDER BY seq", *args)
-        return [ChainedEntry(r["seq"], r["recorded_at"], r["kind"], r["subject"], r["body"],
-                             r["prev_hash"], r["row_hash"]) for r in rows]
+        return [AuditRecord(r["seq"], r["recorded_at"], r["subject"], r["entries"],
+                            r["prev_hash"], r["row_hash"]) for r in rows]
 
 
 class PostgresErasureQueue:

@@ -1,6 +1,6 @@
 """Pure policy rules and gate logic: no I/O, no frameworks (tested in tests/unit/policy)."""
 
-from .audit import AuditEntry, ChainCheck, ChainedEntry, chain, verify
+from .audit import AuditEntry, AuditRecord, ChainCheck, chain, verify
 from .gate import Decided, Erased, Gate, Outcome, Retracted
 from .model import (
     Action,
@@ -18,7 +18,7 @@ from .workspace import Workspace
 
 __all__ = [
     "POLICY_VERSION", "Action", "Admit", "AuditEntry", "Candidate", "CandidateStatus",
-    "ChainCheck", "ChainedEntry", "Consent", "Decided", "Erased", "ErasureScope", "Gate", "Hold",
+    "AuditRecord", "ChainCheck", "Consent", "Decided", "Erased", "ErasureScope", "Gate", "Hold",
     "Media", "MediaKey", "Outcome", "Pseudonymizer", "Reject", "Retracted", "Tombstone",
     "Verdict", "Workspace", "chain", "decide", "retraction_for", "verify",
 ]

@@ -34,8 +34,12 @@ class Workspace:
 
         self.changed_consents: set[str] = set()
         self.changed_media: set[MediaKey] = set()
+        self.new_media: set[MediaKey] = set()
+        """Not in the store before this unit of work (a subset of `changed_media`)."""
         self.new_actions: list[tuple[MediaKey, Action]] = []
         self.changed_candidates: set[UUID] = set()
+        self.new_candidates: set[UUID] = set()
+        """Not in the store before this unit of work (a subset of `changed_candidates`)."""
         self.erased: set[MediaKey] = set()
         self.changed_tombstones: set[MediaKey] = set()
 
@@ -61,6 +65,7 @@ class Workspace:
     def add_media(self, media: Media) -> None:
         self.media[media.key] = media
         self.changed_media.add(media.key)
+        self.new_media.add(media.key)
 
     def media_changed(self, key: MediaKey) -> None:
         self.changed_media.add(key)
@@ -73,6 +78,7 @@ class Workspace:
     def add_candidate(self, candidate: Candidate) -> None:
         self._index(candidate)
         self.changed_candidates.add(candidate.candidate_id)
+        self.new_candidates.add(candidate.candidate_id)
 
     def candidate_changed(self, candidate: Candidate) -> None:
         self.changed_candidates.add(candidate.candidate_id)
@@ -88,7 +94,9 @@ class Workspace:
         for candidate_id in self._by_media.pop(key, {}):
             self.candidates.pop(candidate_id, None)
             self.changed_candidates.discard(candidate_id)
+            self.new_candidates.discard(candidate_id)
         self.changed_media.discard(key)
+        self.new_media.discard(key)
         self.new_actions = [(k, a) for k, a in self.new_actions if k != key]
         self.erased.add(key)
         self.tombstone_changed(tombstone)

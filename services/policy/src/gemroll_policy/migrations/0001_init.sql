@@ -98,15 +98,15 @@ CREATE TABLE outbox (
 );
 CREATE SEQUENCE outbox_seq OWNED BY outbox.seq;
 
--- The tamper-evident audit log (see gemroll_policy/domain/audit.py).
+-- The tamper-evident audit log (see gemroll_policy/domain/audit.py): one record per subject
+-- per transaction, hash-chained.
 CREATE TABLE audit_log (
     seq          bigint PRIMARY KEY,
     recorded_at  timestamptz NOT NULL,
-    kind         text NOT NULL,
     subject      text,
-    body         jsonb NOT NULL,
+    entries      jsonb NOT NULL,
     prev_hash    text NOT NULL,
-    row_hash     text NOT NULL UNIQUE
+    row_hash     text NOT NULL
 );
 CREATE INDEX audit_by_subject ON audit_log (subject, seq);
 

@@ -19,11 +19,21 @@ from .model import (
     SuggestionRecord,
     SuggestionStatus,
 )
-from .planning import Change, Draft, EventPlan, PlanRules, edit_draft, plan_event, reconcile
+from .planning import (
+    Change,
+    Draft,
+    EventPlan,
+    PlanRules,
+    edit_draft,
+    plan_event,
+    reconcile,
+    refresh_edits,
+)
 
 __all__ = [
     "ACTION_KIND", "ActionName", "ActionRefused", "Change", "Consent", "Decision", "DerivedMedia",
     "Draft", "EventPlan", "EventRecord", "GroupingRules", "MediaItem", "Moment", "PlanRules",
     "SuggestionRecord", "SuggestionStatus", "collapse_bursts", "decide", "edit_draft",
-    "group_into_events", "linked", "place", "plan_event", "reconcile", "select_diverse",
+    "group_into_events", "linked", "place", "plan_event", "reconcile", "refresh_edits",
+    "select_diverse",
 ]

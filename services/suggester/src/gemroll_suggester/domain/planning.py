@@ -234,6 +234,28 @@ def reconcile(event: EventRecord, existing: Sequence[SuggestionRecord], drafts: 
     return changes
 
 
+def refresh_edits(existing: Sequence[SuggestionRecord], media: dict[UUID, MediaItem],
+                  rules: PlanRules, now: datetime) -> list[Change]:
+    """Edits follow their photo's reclassification: a photo that is no longer a gem loses its
+    open edit suggestion, and `shareable` tracks the photo's current NSFW score."""
+    changes = []
+    for s in existing:
+        item = media.get(s.media_ids[0])
+        if s.kind is not SuggestionKind.edit or s.status is SuggestionStatus.withdrawn or not item:
+            continue
+        if s.status is SuggestionStatus.proposed and not eligible(item):
+            changes.append(Change(replace(s, status=SuggestionStatus.withdrawn,
+                                          preview_object_key=None, updated_at=now),
+                                  render=False, publish=False, drop_preview=s.preview_object_key))
+        elif shareable(item, rules) != s.shareable:
+            share = shareable(item, rules)
+            changes.append(Change(replace(
+                s, shareable=share, updated_at=now,
+                fingerprint=fingerprint(s.kind, s.media_ids, s.title, s.recipe, share)),
+                render=False, publish=False))
+    return changes
+
+
 def _settle(old: SuggestionRecord, event: EventRecord, now: datetime) -> Change | None:
     """A suggestion the plan does not (or may not) rewrite."""
     if old.status is SuggestionStatus.proposed and old.kind is not SuggestionKind.edit:

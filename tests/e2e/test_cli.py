@@ -1,0 +1,159 @@
+"""The `gemroll` command line against running services: consent, a resumable upload that
+skips duplicates, suggestions and actions, live topic tailing, and tokens."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from gemroll_common.auth import TokenVerifier
+from gemroll_common.settings import AuthSettings, IdentitySettings
+from gemroll_dev.client import dev_token, user_key_of
+from PIL import Image
+
+pytestmark = pytest.mark.integration
+
+GEMROLL = [sys.executable, "-m", "gemroll_dev.cli"]
+
+
+def gemroll(services, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*GEMROLL, *args], env={**services.client_env, "COLUMNS": "200"},
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def write_photo(path: Path, seed: int) -> Path:
+    image = Image.new("RGB", (640, 480), ((seed * 70) % 255, 120, 200 - seed * 30))
+    for x in range(0, 640, 40):
+        image.paste((255, 255 - seed * 40, x % 255), (x, 0, x + 20, 480))
+    image.save(path, "JPEG", quality=88)
+    return path
+
+
+def media_count(services, user: str) -> int:
+    response = httpx.get(f"{services.url('ingest')}/v1/media", params={"limit": 100},
+                         headers={"Authorization": f"Bearer {dev_token(user)}"})
+    response.raise_for_status()
+    return len(response.json()["items"])
+
+
+def suggestions(services, user: str) -> list[dict]:
+    response = httpx.get(f"{services.url('suggester')}/v1/suggestions", params={"limit": 100},
+                         headers={"Authorization": f"Bearer {dev_token(user)}"})
+    response.raise_for_status()
+    return response.json()["items"]
+
+
+def test_token_is_a_valid_bearer_token(services):
+    token = ok(gemroll(services, "token", "alice")).strip()
+    principal = TokenVerifier(AuthSettings(), IdentitySettings()).verify(token)
+    assert principal.account_id == "alice"
+    assert principal.user_key == user_key_of("alice")
+
+
+def test_upload_needs_consent_resumes_and_skips_duplicates(services, tmp_path):
+    user = f"cli-{uuid.uuid4().hex[:8]}"
+    roll = tmp_path / "roll"
+    (roll / "2024").mkdir(parents=True)
+    first = write_photo(roll / "IMG_0001.JPG", 0)
+    write_photo(roll / "2024" / "IMG_0002.JPG", 1)
+    write_photo(roll / "IMG_0003.JPG", 2)
+    shutil.copy(first, roll / "IMG_0001 copy.JPG")  # the same bytes under another name
+    (roll / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    (roll / "notes.txt").write_text("not a photo")
+
+    refused = gemroll(services, "upload", str(roll), "--user", user)
+    assert refused.returncode == 1
+    assert "consent_required" in refused.stderr
+
+    assert "camera_roll=True" in ok(gemroll(services, "consent", user, "on"))
+
+    # The ingest learns of the consent from Kafka: retry until it has.
+    deadline = time.monotonic() + 60
+    while (result := gemroll(services, "upload", str(roll), "--user", user)).returncode != 0:
+        assert "consent_required" in result.stderr, result.stderr
+        assert time.monotonic() < deadline, "the ingest never saw the consent"
+        time.sleep(0.5)
+    assert ("3 uploaded, 1 duplicates skipped, 0 already done earlier, 1 rejected, 0 failed"
+            in result.stdout), result.stdout
+    assert "rejected broken.jpg" in result.stdout
+    assert media_count(services, user) == 3
+
+    # A second run sends nothing.
+    again = ok(gemroll(services, "upload", str(roll), "--user", user))
+    assert "0 uploaded, 0 duplicates skipped, 5 already done earlier" in again
+
+    # Forget one file in the state (as if the run had been interrupted before recording it):
+    # it is sent again and the service answers that it has it already.
+    state_file = next(roll.glob(".gemroll-upload-*.json"))
+    state = json.loads(state_file.read_text())
+    del state["files"]["2024/IMG_0002.JPG"]
+    state_file.write_text(json.dumps(state))
+    write_photo(roll / "IMG_0004.JPG", 3)
+    resumed = ok(gemroll(services, "upload", str(roll), "--user", user))
+    assert "1 uploaded, 1 duplicates skipped, 4 already done earlier" in resumed
+    assert media_count(services, user) == 4
+
+
+def test_suggestions_act_and_tail(services, seed):
+    user = f"cli-{uuid.uuid4().hex[:8]}"
+    ok(gemroll(services, "consent", user, "on"))
+    # Follow the user's actions live while acting on a suggestion.
+    tail = subprocess.Popen(
+        [*GEMROLL, "tail", "user-actions", "--user", user, "--limit", "1"],
+        env={**services.client_env, "COLUMNS": "200"}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        ready = tail.stderr.readline()  # printed once it is positioned at the end
+        assert "following gemroll.user-actions.v1" in ready, ready
+        seed(user, 3)
+        deadline = time.monotonic() + 90
+        while not any(s["kind"] == "edit" for s in suggestions(services, user)):
+            assert time.monotonic() < deadline, "no suggestions appeared"
+            time.sleep(0.5)
+        listed = json.loads(ok(gemroll(services, "suggestions", "--user", user, "--json")))
+        assert len(listed) == len(suggestions(services, user))
+        table = ok(gemroll(services, "suggestions", "--user", user))
+        assert all(s["title"][:30] in table for s in listed), table
+        edit = next(s for s in listed if s["kind"] == "edit")
+
+        acted = ok(gemroll(services, "act", edit["id"], "save", "--user", user))
+        assert f"{edit['id']}: saved" in acted
+        out, err = tail.communicate(timeout=60)
+        assert tail.returncode == 0, err
+        assert "user.action" in out and "saved media" in out, out
+        assert str(edit["media_ids"][0])[:8] in out
+
+        saved = json.loads(ok(gemroll(services, "suggestions", "--user", user, "--kind", "edit",
+                                      "--status", "saved", "--json")))
+        assert [s["id"] for s in saved] == [edit["id"]]
+    finally:
+        if tail.poll() is None:
+            tail.kill()
+            tail.wait()
+
+
+def test_tail_replays_a_topic_and_knows_its_names(services):
+    user = f"cli-{uuid.uuid4().hex[:8]}"
+    ok(gemroll(services, "consent", user, "off"))
+    replay = ok(gemroll(services, "tail", "consent", "--from-beginning", "--user", user,
+                        "--limit", "1"))
+    assert "consent.changed" in replay and "camera_roll=False" in replay
+    as_json = ok(gemroll(services, "tail", "gemroll.consent.v1", "--from-beginning",
+                         "--user", user, "--limit", "1", "--json"))
+    assert json.loads(as_json)["data"]["user_key"] == user_key_of(user)
+
+    unknown = gemroll(services, "tail", "no-such-topic")
+    assert unknown.returncode == 2
+    assert "media.classified" in unknown.stderr  # it lists the known names

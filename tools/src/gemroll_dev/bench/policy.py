@@ -1,0 +1,279 @@
+"""Policy gate benchmark: `python -m gemroll_dev.bench.policy` (what `make bench-policy` runs).
+
+Against the running local stack (`make up`), in one run, alternating, `--runs` times each:
+
+* gate: the policy service's gate loop (in this process) decides N pre-produced candidates
+  (half admitted: the user shared the photo; half rejected: the user opted out of training)
+  with real Kafka transactions and PostgreSQL state, audit chain and outbox;
+* raw: a bare transactional consume -> produce loop (same consumer and producer settings,
+  same batch size, read_committed, offsets in the transaction) copies N records of the same
+  size from a topic to another: the ceiling Kafka alone allows here.
+
+Each run has its own topics and schema (removed at the end). Time runs from the first batch
+polled to the last transaction committed. Prints medians and the ratio gate / raw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import time
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from gemroll_common.db import create_pool, migrate
+from gemroll_common.kafka import topic_name
+from gemroll_common.logging import configure_logging
+from gemroll_contracts import (
+    ALL_TOPICS,
+    TRAINING_CANDIDATES,
+    TRAINING_DECISIONS,
+    USER_ACTIONS,
+    ActionKind,
+    Event,
+    Topic,
+)
+from gemroll_policy.adapters.gate_loop import GateLoop
+from gemroll_policy.adapters.postgres import (
+    PostgresConsentStore,
+    PostgresGateStore,
+    PostgresOutbox,
+)
+from gemroll_policy.app import tune_gc
+from gemroll_policy.domain import Pseudonymizer
+from gemroll_policy.handlers import ConsentHandler, GateHandler
+from gemroll_policy.settings import PolicySettings
+from gemroll_policy.testing import action, candidate, user_key
+
+from ..stack.config import StackConfig, StackEndpoints, read_env_file
+from ..testkit import Isolated, isolate
+
+USERS = 200
+
+
+def endpoints() -> StackEndpoints:
+    external = StackEndpoints.from_env(os.environ)
+    if external is not None:
+        return external
+    env_file = StackConfig.load().env_file
+    if not env_file.exists():
+        raise SystemExit("the local stack is not running: run `make up` first")
+    recorded = StackEndpoints.from_env(read_env_file(env_file))
+    if recorded is None:
+        raise SystemExit(f"{env_file} lacks the stack endpoints")
+    return recorded
+
+
+@dataclass(frozen=True)
+class Run:
+    records: int
+    wall_s: float
+
+    @property
+    def per_s(self) -> float:
+        return self.records / self.wall_s
+
+
+async def produce(env: Isolated, topic: Topic, events: list[Event]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=env.kafka.bootstrap_servers, linger_ms=20,
+                                max_batch_size=512 * 1024, acks="all")
+    await producer.start()
+    try:
+        for event in events:
+            await producer.send(env.topic(topic), event.to_json(),
+                                key=event.data.user_key.encode())  # type: ignore[attr-defined]
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+class TimedGate(GateLoop):
+    """The real gate loop, timed from the first batch to the last commit with output."""
+
+    def __init__(self, *args: object, expected: int, **kwargs: object) -> None:
+        super().__init__(*args, checkpoint=self._tick, **kwargs)  # type: ignore[arg-type]
+        self.expected = expected
+        self.first: float | None = None
+        self.last = 0.0
+        self.consumed = 0
+        self.done = asyncio.Event()
+
+    async def _decide(self, batch, consumer):  # type: ignore[no-untyped-def]
+        if self.first is None:
+            self.first = time.perf_counter()
+        ok = await super()._decide(batch, consumer)
+        if ok:
+            self.consumed += sum(len(records) for records in batch.values())
+        return ok
+
+    def _tick(self, name: str) -> None:
+        if name == "after_kafka_commit":
+            self.last = time.perf_counter()
+
+
+async def gate_run(stack: StackEndpoints, n: int, batch: int) -> Run:
+    env = await isolate(stack, uuid.uuid4().hex[:8])
+    schema = f"policy_bench{env.schema_suffix}"
+    settings = PolicySettings(db_schema=schema, batch_max_records=batch,
+                              retention_interval_s=3600)
+    pseudonyms = Pseudonymizer(settings.pseudonym_secret.get_secret_value())
+    pool = await create_pool(env.database, schema)
+    try:
+        await migrate(pool, schema, "gemroll_policy")
+        consent = ConsentHandler(PostgresConsentStore(pool, schema), pseudonyms,
+                                 clock=_now)
+        sharers = [user_key(f"bench-in-{i}") for i in range(USERS // 2)]
+        opted_out = [user_key(f"bench-out-{i}") for i in range(USERS // 2)]
+        for user in sharers:
+            await consent.change(user, camera_roll=True)
+        for user in opted_out:
+            await consent.change(user, camera_roll=True, training_opt_out=True)
+        actions, candidates = [], []
+        for i in range(n):
+            media = uuid.uuid4()
+            if i % 2 == 0:
+                user = sharers[i % len(sharers)]
+                actions.append(action(user, media, ActionKind.shared))
+            else:
+                user = opted_out[i % len(opted_out)]
+            candidates.append(candidate(user, media))
+        handler = GateHandler(PostgresGateStore(pool, schema, pseudonyms), pseudonyms,
+                              retention_days=30, clock=_now)
+        outbox = PostgresOutbox(pool, schema)
+
+        # warm-up, not timed: the gate takes in consents and actions
+        await produce(env, USER_ACTIONS, actions)
+        warm = TimedGate(handler, outbox, env.kafka, settings, expected=0)
+        task = asyncio.create_task(warm.run())
+        await _until(lambda: _count(pool, "SELECT count(*) FROM actions") , len(actions))
+        await _until(lambda: outbox.size(), 0)
+        warm.stop()
+        await task
+
+        await produce(env, TRAINING_CANDIDATES, candidates)
+        gate = TimedGate(handler, outbox, env.kafka, settings, expected=n)
+        task = asyncio.create_task(gate.run())
+        await _until(lambda: _count(pool, "SELECT count(*) FROM candidates "
+                                          "WHERE status <> 'pending'"), n)
+        await _until(lambda: outbox.size(), 0)
+        gate.stop()
+        await task
+        assert gate.first is not None
+        return Run(n, gate.last - gate.first)
+    finally:
+        async with pool.acquire() as conn:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        await pool.close()
+        await drop_topics(env)
+
+
+async def raw_run(stack: StackEndpoints, n: int, batch: int) -> Run:
+    """Transactional consume -> produce of the same records, nothing else."""
+    env = await isolate(stack, uuid.uuid4().hex[:8])
+    try:
+        users = [user_key(f"bench-raw-{i}") for i in range(USERS)]
+        await produce(env, TRAINING_CANDIDATES,
+                      [candidate(users[i % USERS], uuid.uuid4()) for i in range(n)])
+        source = topic_name(TRAINING_CANDIDATES, env.kafka)
+        target = topic_name(TRAINING_DECISIONS, env.kafka)
+        group = f"bench-raw{env.suffix}"
+        consumer = AIOKafkaConsumer(
+            source, bootstrap_servers=env.kafka.bootstrap_servers, group_id=group,
+            enable_auto_commit=False, auto_offset_reset="earliest",
+            isolation_level="read_committed", max_partition_fetch_bytes=4 * 1024 * 1024)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=env.kafka.bootstrap_servers, transactional_id=group,
+            enable_idempotence=True, acks="all", linger_ms=5, max_batch_size=512 * 1024)
+        await producer.start()
+        await consumer.start()
+        try:
+            done, first, last = 0, None, 0.0
+            while done < n:
+                records = await consumer.getmany(timeout_ms=100, max_records=batch)
+                if not records:
+                    continue
+                first = first or time.perf_counter()
+                async with producer.transaction():
+                    for tp_records in records.values():
+                        for r in tp_records:
+                            await producer.send(target, r.value, key=r.key)
+                    await producer.send_offsets_to_transaction(
+                        {tp: rs[-1].offset + 1 for tp, rs in records.items()}, group)
+                last = time.perf_counter()
+                done += sum(len(rs) for rs in records.values())
+            assert first is not None
+            return Run(n, last - first)
+        finally:
+            await consumer.stop()
+            await producer.stop()
+    finally:
+        await drop_topics(env)
+
+
+async def drop_topics(env: Isolated) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=env.kafka.bootstrap_servers)
+    await admin.start()
+    try:
+        await admin.delete_topics([env.topic(t) for t in ALL_TOPICS])
+    except Exception as exc:  # noqa: BLE001 - cleanup is best effort
+        print(f"  (could not delete topics {env.suffix}: {exc})")
+    finally:
+        await admin.close()
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+async def _count(pool: asyncpg.Pool, sql: str) -> int:
+    async with pool.acquire() as conn:
+        return int(await conn.fetchval(sql))
+
+
+async def _until(read, target: int, timeout_s: float = 300) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while (value := await read()) != target:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"benchmark stalled at {value} of {target}")
+        await asyncio.sleep(0.05)
+
+
+async def main(n: int, runs: int, batch: int) -> None:
+    configure_logging("bench-policy", level="WARNING")
+    tune_gc()  # as the service does at start-up
+    stack = endpoints()
+    gate_runs, raw_runs = [], []
+    for i in range(runs):
+        raw_runs.append(await raw_run(stack, n, batch))
+        gate_runs.append(await gate_run(stack, n, batch))
+        print(f"run {i + 1}/{runs}: gate {gate_runs[-1].per_s:8.0f} decisions/s   "
+              f"raw {raw_runs[-1].per_s:8.0f} records/s", flush=True)
+    gate = statistics.median(r.per_s for r in gate_runs)
+    raw = statistics.median(r.per_s for r in raw_runs)
+    print()
+    print(f"policy gate, {n} candidates per run (half admitted, half rejected), "
+          f"batch {batch}, {os.cpu_count()} CPUs, medians of {runs} runs:")
+    print(f"  gate (Kafka txn + PostgreSQL state, audit, outbox) {gate:10.0f} decisions/s")
+    print(f"  raw transactional consume -> produce             {raw:10.0f} records/s")
+    print(f"  ratio gate / raw                                  {gate / raw:10.2f}")
+    print(f"  target >= 5000 decisions/s: {'met' if gate >= 5000 else 'NOT met'}")
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=PolicySettings().batch_max_records)
+    args = parser.parse_args()
+    asyncio.run(main(args.records, args.runs, args.batch))
+
+
+if __name__ == "__main__":
+    cli()
