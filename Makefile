@@ -20,8 +20,17 @@ uv:
 .PHONY: venv
 venv: .venv/.synced ## create/update the development environment in .venv/
 
+.PHONY: setup
+setup: .cache/.setup-done ## everything a fresh machine needs besides the venv: tools, packages, model weights
+
+.cache/.setup-done: venv
+	$(PY) -m gemroll_classifier.weights seed
+	$(PY) -m gemroll_dev.samples deps
+	$(PY) -m gemroll_dev.ops_tools ensure
+	@mkdir -p .cache && touch $@
+
 .PHONY: up
-up: venv ## start the local stack (Kafka, PostgreSQL, S3) and the services; see .run/stack.env
+up: venv setup ## start the local stack (Kafka, PostgreSQL, S3) and the services; see .run/stack.env
 	$(PY) -m gemroll_dev.stack up
 
 .PHONY: down
@@ -37,15 +46,43 @@ contracts: venv ## regenerate JSON Schemas and the AsyncAPI document from the co
 	$(PY) -m gemroll_dev.contracts_docs write
 
 .PHONY: test
-test: venv ## run the whole suite (starts the local stack when needed)
+test: venv setup ## run the whole suite (starts the local stack when needed)
+	$(PY) -m gemroll_dev.contracts_docs check
 	$(PY) -m pytest
+
+.PHONY: bench-ingest
+bench-ingest: venv setup ## ingest throughput vs raw S3, and peak RSS with 50 MB files
+	$(PY) -m gemroll_dev.bench.ingest
+
+.PHONY: bench-classifier
+bench-classifier: venv setup ## 12 MP JPEGs to MediaClassified: images/s and RSS vs a naive baseline
+	$(PY) -m gemroll_dev.bench.classifier
+
+.PHONY: bench-suggester
+bench-suggester: venv setup ## suggester events/s and classification-to-suggestion latency vs raw consume
+	$(PY) -m gemroll_dev.bench.suggester
+
+.PHONY: bench-policy
+bench-policy: venv setup ## policy decisions/s vs raw transactional consume-produce
+	$(PY) -m gemroll_dev.bench.policy
+
+.PHONY: bench
+bench: bench-ingest bench-classifier bench-suggester bench-policy ## every benchmark
+
+.PHONY: eval-classifier
+eval-classifier: venv setup ## per-class precision/recall and confusion matrix on the labeled sample set
+	$(PY) -m gemroll_dev.eval_classifier
+
+.PHONY: soak
+soak: venv setup ## 5-minute sustained load; writes reports/soak/index.html
+	$(PY) -m gemroll_dev.soak
 
 .PHONY: test-unit
 test-unit: venv ## only the tests that need no infrastructure
 	$(PY) -m pytest tests/unit
 
 .PHONY: demo
-demo: venv ## the product's main job, end to end
+demo: venv setup ## the product's main job, end to end
 	$(PY) -m gemroll_dev.demo
 
 .PHONY: lint

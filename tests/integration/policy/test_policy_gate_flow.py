@@ -157,3 +157,8 @@ async def test_audit_tampering_is_detected(policy):
             await conn.close()
         check = verify(await reader.records())
         assert not check.ok and check.first_bad_seq == 3
+        # the auditors' command says the same
+        from gemroll_policy.verify_audit import check as verify_command
+
+        result = await verify_command(policy.env.database, policy.settings)
+        assert (result["ok"], result["first_bad_seq"]) == (False, 3)

@@ -8,8 +8,15 @@ from datetime import UTC, datetime
 from html import unescape
 
 from gemroll_dev.demo import pick_actions, training_of
-from gemroll_dev.report import DemoReport, Item, Suggestion, Training, reason_label, render
-from gemroll_dev.report import write_jpeg
+from gemroll_dev.report import (
+    DemoReport,
+    Item,
+    Suggestion,
+    Training,
+    reason_label,
+    render,
+    write_jpeg,
+)
 from PIL import Image
 
 NOT = Training(False, "not admitted", "held: never shared or edited with AI")
@@ -30,7 +37,7 @@ def sample_report() -> DemoReport:
                training=Training(True, "admitted", "admitted: shared by the user"))
     blurry = item("m2", "IMG_2.JPG", gem=False, sample_gem=False,
                   reasons=["photo:camera_exif", "blurry:low_laplacian_variance"])
-    burst = item("m3", "IMG_3.JPG", gem=False, reasons=["photo:camera_exif",
+    burst = item("m3", "IMG_3.JPG", gem=False, sample_gem=False, reasons=["photo:camera_exif",
                                                           "duplicate:burst_of:m1"])
     screen = item("m4", "IMG_4.PNG", gem=False, sample_gem=False, category="screenshot",
                   reasons=["screenshot:no_camera_exif"])

@@ -17,6 +17,10 @@ from gemroll_dev.upload import (
 )
 
 
+def contents(path: Path) -> bytes:
+    return path.read_bytes()
+
+
 class FakeIngest:
     """Answers like the ingest: the same bytes twice is a duplicate; scripted errors first."""
 
@@ -29,7 +33,7 @@ class FakeIngest:
         self.calls.append((path.name, metadata))
         if self.errors.get(path.name):
             raise self.errors[path.name].pop(0)
-        data = path.read_bytes()
+        data = contents(path)
         if data in self.by_bytes:
             return UploadAnswer(self.by_bytes[data], "0" * 64, "duplicate")
         self.by_bytes[data] = f"m{len(self.by_bytes)}"

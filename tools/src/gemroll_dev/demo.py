@@ -46,6 +46,8 @@ console = Console(stderr=True)
 REQUIRED_SERVICES = ("ingest", "classifier", "suggester", "policy")
 DEMO_QUIET_SECONDS = "3"
 """The suggester's quiet period when the demo starts it (production waits minutes)."""
+CONSENT_WAIT_S = 90.0
+"""How long the ingest may take to learn of the opt-in (it arrives over Kafka)."""
 BASIS = {"shared": "shared by the user", "edited_with_ai": "edited with AI by the user"}
 
 
@@ -138,7 +140,7 @@ async def upload_roll(api: GemrollClient, roll: Path, user: str, progress: Progr
     state = UploadState.load(state_dir / "upload-state.json", ingest_url=api.urls.ingest,
                              user=user)
     task = progress.add_task("upload", total=len(files))
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + CONSENT_WAIT_S
     while True:
         progress.update(task, completed=0)
         try:
@@ -147,8 +149,13 @@ async def upload_roll(api: GemrollClient, roll: Path, user: str, progress: Progr
                 on_done=lambda *_: progress.advance(task))
             break
         except UploadAborted as exc:
-            if exc.error.code != "consent_required" or time.monotonic() > deadline:
+            if exc.error.code != "consent_required":
                 raise DemoError(f"upload refused: {exc.error}") from None
+            if time.monotonic() > deadline:
+                raise DemoError(
+                    f"the ingest still refuses uploads {CONSENT_WAIT_S:.0f}s after the opt-in: "
+                    "the policy's ConsentChanged has not reached it (see policy.log and "
+                    "ingest.log)") from None
             await asyncio.sleep(0.5)
     if summary.failed:
         raise DemoError(f"{len(summary.failed)} uploads failed, e.g. {summary.failed[0]}")

@@ -41,6 +41,7 @@ class PixelStats:
     colorfulness: float  # Hasler & Suesstrunk, ~0..150
     palette_fraction: float  # share of the 32 most common colours (5 bits per channel)
     paper_fraction: float  # bright, unsaturated pixels (white paper, light UI)
+    sharpest_tile_var: float = 0.0  # Laplacian variance of the sharpest 4x4 tile
     skin_fraction: float = 0.0  # skin-tone pixels (YCbCr box); below a floor NSFW is moot
 
 
