@@ -95,14 +95,14 @@ async def test_classifier_end_to_end(stack, unique, classifier_models):
     app = create_app(settings, env.kafka, env.database, env.s3, models=classifier_models)
     ingest_broker = make_broker(env.kafka, Service.ingest)
     ingest = EventPublisher(ingest_broker, env.kafka, Service.ingest)
-    async with ingest_broker, app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+    async with ingest_broker:  # published before the classifier starts: mostly one batch
         await ingest_broker.connect()
         for event in events.values():
             await ingest.publish(MEDIA_UPLOADED, event, key=user)
-        await produce_raw(env.kafka.bootstrap_servers, env.topic(MEDIA_UPLOADED), malformed,
-                          key=user.encode())
-
+    await produce_raw(env.kafka.bootstrap_servers, env.topic(MEDIA_UPLOADED), malformed,
+                      key=user.encode())
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         classified = [MediaClassified.from_json(v) for v in await read_topic(
             env.kafka.bootstrap_servers, env.topic(MEDIA_CLASSIFIED),
             until=lambda v: len(v) >= len(roll), timeout_s=120)]
@@ -137,12 +137,18 @@ async def test_classifier_end_to_end(stack, unique, classifier_models):
     assert shot.category == "screenshot" and not shot.is_gem
     assert "screenshot:screen_resolution" in shot.reasons
 
-    burst = [by_name[n] for n in ("burst_blurry", "burst_sharp", "burst_shifted")]
-    assert len({b.duplicate_group for b in burst}) == 1
-    assert [b.is_best_in_group for b in burst] == [False, True, False]
-    sharp_id = by_name["burst_sharp"].media_id
-    assert f"duplicate:burst_of:{sharp_id}" in by_name["burst_blurry"].reasons
-    assert sum(b.is_gem for b in burst) <= 1
+    blurry, sharp, shifted = (by_name[n] for n in ("burst_blurry", "burst_sharp", "burst_shifted"))
+    group = sharp.duplicate_group
+    assert group and blurry.duplicate_group == group == shifted.duplicate_group
+    best_claims = [c.data.media_id for c in classified
+                   if c.data.duplicate_group == group and c.data.is_best_in_group]
+    assert best_claims[-1] == sharp.media_id  # consumers take the latest best claim
+    assert f"duplicate:burst_of:{sharp.media_id}" in shifted.reasons and not shifted.is_gem
+    if blurry.is_best_in_group:  # came in an earlier micro-batch: superseded by the sharp one
+        assert f"duplicate:supersedes:{blurry.media_id}" in sharp.reasons
+    else:  # same micro-batch: resolved together
+        assert f"duplicate:burst_of:{sharp.media_id}" in blurry.reasons
+    assert not blurry.is_gem
 
     bad = by_name["bad"]
     assert bad.category == "other" and bad.quality is None and not bad.is_gem
@@ -173,7 +179,8 @@ async def test_classifier_end_to_end(stack, unique, classifier_models):
             f" FROM {schema}.media_results WHERE user_key = $1", user)
         assert len(rows) == len(roll)
         row = {r["media_id"]: r for r in rows}
-        assert row[sharp_id]["current_best"] and row[sharp_id]["emb"]
+        assert row[sharp.media_id]["current_best"] and row[sharp.media_id]["emb"]
+        assert not row[blurry.media_id]["current_best"]
         assert not row[events["bad"].data.media_id]["emb"]
     finally:
         await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import numpy as np
 from gemroll_classifier.domain.duplicates import Shot, assign_groups, group_for, hamming
 
@@ -19,8 +21,13 @@ def near(base: np.ndarray, eps: float = 0.05) -> np.ndarray:
     return unit(base + eps * unit(RNG.normal(size=base.size)))
 
 
-def shot(mid: str, emb: np.ndarray, q: float, phash: int = 0xF0F0, cat: str = "photo") -> Shot:
-    return Shot(media_id=mid, category=cat, phash=phash, embedding=emb, quality_score=q)
+T0 = datetime(2024, 6, 1, tzinfo=UTC)
+
+
+def shot(mid: str, emb: np.ndarray, q: float, phash: int = 0xF0F0, cat: str = "photo",
+         at: float | None = 0.0) -> Shot:
+    return Shot(media_id=mid, category=cat, phash=phash, embedding=emb, quality_score=q,
+                captured_at=None if at is None else T0 + timedelta(seconds=at))
 
 
 def test_burst_in_one_batch_has_exactly_one_best():
@@ -50,12 +57,25 @@ def test_later_worse_shot_points_to_the_stored_best():
     assert old.is_best
 
 
-def test_weak_similarity_needs_a_close_hash():
-    mid = unit(SCENE_A + 0.9 * SCENE_B)  # cosine ~0.7-0.85 to SCENE_A
+def test_burst_needs_a_close_hash():
+    mid = unit(SCENE_A + 0.9 * SCENE_B)  # cosine ~0.7 to SCENE_A
     a = shot("a", SCENE_A, 0.5, phash=0)
-    far_hash = shot("x", mid, 0.5, phash=(1 << 64) - 1)
-    d = assign_groups([a, far_hash], [])
+    far_hash = shot("x", mid, 0.5, phash=(1 << 64) - 1, at=1)
+    close_hash = shot("y", mid, 0.5, phash=0b111, at=2)
+    d = assign_groups([a, far_hash, close_hash], [])
     assert d["a"].group_id != d["x"].group_id
+    assert d["a"].group_id == d["y"].group_id
+
+
+def test_similar_shots_hours_apart_are_distinct_photos():
+    mid = unit(SCENE_A + 0.3 * SCENE_B)  # cosine ~0.95 to SCENE_A, not identical
+    far_hash = 0xFFFF_FFFF_0000_0000
+    d = assign_groups([shot("a", SCENE_A, 0.5), shot("b", mid, 0.5, phash=far_hash, at=7200)],
+                      [])
+    assert d["a"].group_id != d["b"].group_id
+    same = assign_groups([shot("c", SCENE_A, 0.5, at=None), shot("e", near(SCENE_A, 0.01), 0.6,
+                                                                    at=None)], [])
+    assert same["c"].group_id == same["e"].group_id
 
 
 def test_different_categories_never_group():

@@ -41,3 +41,18 @@ def test_paper_fraction_sees_white_unsaturated_pixels():
 def test_rejects_wrong_shapes():
     with pytest.raises(ValueError):
         pixel_stats(np.zeros((10, 10), np.uint8))
+
+
+def test_directional_sharpness_catches_motion_blur():
+    from PIL import Image, ImageFilter
+
+    photo = syn.photo_array(3, (448, 336))
+    kernel = ImageFilter.Kernel((5, 5), [0] * 10 + [1] * 5 + [0] * 10)  # horizontal streak
+    streaked = np.asarray(Image.fromarray(photo).filter(kernel))
+    sharp, blurred = pixel_stats(photo), pixel_stats(streaked)
+    assert blurred.directional_var < sharp.directional_var / 4
+
+
+def test_skin_fraction():
+    assert pixel_stats(np.full((40, 40, 3), (224, 172, 150), np.uint8)).skin_fraction == 1.0
+    assert pixel_stats(np.full((40, 40, 3), (40, 90, 200), np.uint8)).skin_fraction == 0.0

@@ -17,7 +17,8 @@ CAMERA = MediaFacts(width=4032, height=3024, file_format="JPEG", camera_make="Ap
 SCREEN = MediaFacts(width=1170, height=2532, file_format="PNG")
 GOOD = PixelStats(brightness=0.45, dark_fraction=0.05, blown_fraction=0.01, contrast=0.22,
                   laplacian_var=900.0, noise_sigma=3.0, flat_fraction=0.001, edge_density=0.02,
-                  colorfulness=45.0, palette_fraction=0.08, paper_fraction=0.03)
+                  colorfulness=45.0, palette_fraction=0.08, paper_fraction=0.03,
+                  sharpest_tile_var=2500.0, directional_var=400.0, skin_fraction=0.1)
 UI = replace(GOOD, flat_fraction=0.7, palette_fraction=0.8, colorfulness=10.0,
              paper_fraction=0.6, brightness=0.85)
 PAPER = replace(GOOD, paper_fraction=0.7, colorfulness=5.0, edge_density=0.06,
@@ -54,6 +55,24 @@ def test_camera_photo_of_a_scene_is_not_a_screenshot_even_at_screen_size():
     assert assess(facts, GOOD, NO_LABELS).category == "photo"
 
 
+def test_document_label_alone_is_enough():
+    facts = replace(CAMERA, width=1512, height=2016)
+    signals = ModelSignals(labels=("envelope",), label_probs=(0.6,), families={"document": 0.8})
+    a = assess(facts, replace(GOOD, paper_fraction=0.3, colorfulness=30.0, edge_density=0.005),
+               signals)
+    assert a.category == "document" and a.reasons == ("document:document_label",)
+
+
+def test_scanned_page_beats_weaker_screenshot_evidence():
+    facts = MediaFacts(width=1240, height=1754, file_format="PNG")
+    signals = ModelSignals(labels=("web site",), label_probs=(0.5,),
+                           families={"screen": 0.5, "document": 0.45})
+    scan = replace(PAPER, flat_fraction=0.33, palette_fraction=1.0, paper_fraction=0.95,
+                   colorfulness=0.0, edge_density=0.03)
+    a = assess(facts, scan, signals)
+    assert a.category == "document" and "document:page_aspect" in a.reasons
+
+
 def test_document_from_paper_and_text_edges():
     facts = MediaFacts(width=2000, height=2800, file_format="JPEG")
     signals = ModelSignals(labels=("menu",), label_probs=(0.5,), families={"document": 0.5})
@@ -63,15 +82,27 @@ def test_document_from_paper_and_text_edges():
     assert not decide(a, BEST, None).is_gem
 
 
-def test_blurry_photo_is_junk():
-    a = assess(CAMERA, replace(GOOD, laplacian_var=12.0), NO_LABELS)
+def test_defocused_photo_is_junk():
+    soft = replace(GOOD, laplacian_var=12.0, sharpest_tile_var=30.0, directional_var=3.0)
+    a = assess(CAMERA, soft, NO_LABELS)
     assert a.junk and "blurry:low_laplacian_variance" in a.reasons
     assert not decide(a, BEST, 0.0).is_gem
 
 
+def test_motion_blur_is_caught_by_the_weakest_direction():
+    streaked = replace(GOOD, laplacian_var=70.0, sharpest_tile_var=100.0, directional_var=4.0)
+    a = assess(CAMERA, streaked, NO_LABELS)
+    assert a.junk and "blurry:directional_blur" in a.reasons
+
+
+def test_sharp_subject_on_soft_background_is_not_blurry():
+    bokeh = replace(GOOD, laplacian_var=40.0, sharpest_tile_var=900.0, directional_var=60.0)
+    assert not assess(CAMERA, bokeh, NO_LABELS).junk
+
+
 def test_dark_photo_is_junk_and_not_called_blurry():
-    a = assess(CAMERA, replace(GOOD, brightness=0.05, dark_fraction=0.95, laplacian_var=8.0),
-               NO_LABELS)
+    a = assess(CAMERA, replace(GOOD, brightness=0.05, dark_fraction=0.95, laplacian_var=8.0,
+                               sharpest_tile_var=10.0, directional_var=1.0), NO_LABELS)
     assert a.junk and "dark:low_mean_luminance" in a.reasons
     assert "blurry:low_laplacian_variance" not in a.reasons
 
@@ -106,7 +137,8 @@ def test_unreadable_verdict():
 
 
 def test_scores_stay_in_range():
-    for stats in (GOOD, UI, PAPER, replace(GOOD, laplacian_var=0.0, noise_sigma=99.0)):
+    for stats in (GOOD, UI, PAPER, replace(GOOD, laplacian_var=0.0, directional_var=0.0,
+                                           noise_sigma=99.0)):
         a = assess(CAMERA, stats, NO_LABELS)
         assert 0.0 <= a.gem_score <= 1.0
         q = a.quality

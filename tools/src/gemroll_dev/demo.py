@@ -244,8 +244,20 @@ async def run_pipeline(urls: ServiceUrls, bootstrap: str, topic_suffix: str, rol
         on_ready=ready.set))
     columns = (TextColumn("[bold]{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
+    def watching() -> None:
+        """Fail fast when following the topic broke (instead of waiting for a timeout)."""
+        if watcher.done():
+            error = watcher.exception() if not watcher.cancelled() else None
+            raise DemoError(f"stopped following {MEDIA_CLASSIFIED.name}: {error!r}")
+
     try:
-        await asyncio.wait_for(ready.wait(), 30)
+        positioned = asyncio.create_task(ready.wait())
+        await asyncio.wait({watcher, positioned}, timeout=30,
+                           return_when=asyncio.FIRST_COMPLETED)
+        positioned.cancel()
+        watching()
+        if not ready.is_set():
+            raise DemoError(f"could not follow {MEDIA_CLASSIFIED.name} on {bootstrap} in 30s")
         async with GemrollClient(urls, token) as api:
             with Progress(*columns, console=console) as progress:
                 phases.start("opt in + upload")
@@ -257,6 +269,7 @@ async def run_pipeline(urls: ServiceUrls, bootstrap: str, topic_suffix: str, rol
                 task = progress.add_task("classify", total=len(wanted))
 
                 async def all_classified() -> bool:
+                    watching()
                     progress.update(task, completed=len(wanted & run.classified.keys()))
                     return wanted <= run.classified.keys()
 
@@ -350,8 +363,9 @@ def build_report(run: Run, roll: Path, manifest: Manifest, out: Path) -> DemoRep
                            for c in (classified or {}).get("reasons", [])],
         )
     suggestions = []
-    for s in sorted(run.suggestions, key=lambda s: ({"edit": 2, "highlight": 0,
-                                                     "collage": 1}[s["kind"]], s["created_at"])):
+    kind_order = {"highlight": 0, "collage": 1, "edit": 2}
+    for s in sorted(run.suggestions, key=lambda s: (str(s["id"]) not in run.acted,
+                                                    kind_order[s["kind"]], s["created_at"])):
         preview = s.get("_preview")
         suggestions.append(Suggestion(
             suggestion_id=str(s["id"]), kind=s["kind"], title=s["title"], status=s["status"],
@@ -417,6 +431,9 @@ def main(argv: list[str] | None = None) -> int:
         folder, manifest = prepare_roll(opts, cfg.cache_dir)
         return folder, manifest, time.monotonic() - begun
 
+    def roll_phase(seconds: float) -> str:
+        return "sample roll (in parallel)" if seconds >= 1 else "sample roll (reused)"
+
     with ThreadPoolExecutor(1, thread_name_prefix="sample-roll") as pool:
         roll_future = pool.submit(timed_roll)
         phases.start("stack up")
@@ -434,7 +451,8 @@ def main(argv: list[str] | None = None) -> int:
             if missing:
                 raise DemoError(f"services missing from the stack: {', '.join(missing)}")
             with console.status("building the sample camera roll …"):
-                roll, manifest, run.timings["sample roll (in parallel)"] = roll_future.result()
+                roll, manifest, seconds = roll_future.result()
+            run.timings[roll_phase(seconds)] = seconds
             console.print(f"[green]✓[/] stack up ({len(started_here)} started here), "
                           f"sample roll: {len(manifest.items)} items in {roll}")
             urls = ServiceUrls.from_exports(result.exports, cfg)
@@ -462,7 +480,10 @@ def main(argv: list[str] | None = None) -> int:
         review = result.exports.get("REVIEW_URL")
         if review:
             print(f"\nreview page: {review}/#token={dev_token(run.user)}")
-        print("the stack keeps running; stop it with `make down`")
+        default_run = cfg.run_dir == (cfg.root / ".run").resolve()
+        stop = "make down" if default_run else (
+            f"GEMROLL_STACK_RUN_DIR={cfg.run_dir} .venv/bin/python -m gemroll_dev.stack down")
+        print(f"the stack keeps running; stop it with `{stop}`")
     return 0
 
 

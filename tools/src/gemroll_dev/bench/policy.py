@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import statistics
 import time
@@ -39,6 +40,7 @@ from gemroll_contracts import (
     Topic,
 )
 from gemroll_policy.adapters.gate_loop import GateLoop
+from gemroll_policy.adapters.kafka_clients import CachedKeyPartitioner
 from gemroll_policy.adapters.postgres import (
     PostgresConsentStore,
     PostgresGateStore,
@@ -188,7 +190,8 @@ async def raw_run(stack: StackEndpoints, n: int, batch: int) -> Run:
             isolation_level="read_committed", max_partition_fetch_bytes=4 * 1024 * 1024)
         producer = AIOKafkaProducer(
             bootstrap_servers=env.kafka.bootstrap_servers, transactional_id=group,
-            enable_idempotence=True, acks="all", linger_ms=5, max_batch_size=512 * 1024)
+            enable_idempotence=True, acks="all", linger_ms=5, max_batch_size=512 * 1024,
+            partitioner=CachedKeyPartitioner())  # as the gate's producer
         await producer.start()
         await consumer.start()
         try:
@@ -247,6 +250,7 @@ async def _until(read, target: int, timeout_s: float = 300) -> None:  # type: ig
 
 async def main(n: int, runs: int, batch: int) -> None:
     configure_logging("bench-policy", level="WARNING")
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)  # transient retries are expected
     tune_gc()  # as the service does at start-up
     stack = endpoints()
     gate_runs, raw_runs = [], []

@@ -33,7 +33,7 @@ from .driver import Driver, User, eventually
 from .photos import shot
 from .private_stack import PrivateStack
 from .services import Pipeline
-from .topics import end_offsets, group_lag
+from .topics import end_offsets, group_lags
 
 SERVICE_FAULTS = ("kill:ingest", "kill:classifier", "kill:suggester", "kill:policy")
 INFRA_FAULTS = ("restart:kafka", "outage:postgres", "outage:s3")
@@ -111,14 +111,12 @@ def consumer_groups(pipeline: Pipeline) -> dict[str, list[Topic]]:
 
 
 async def lags(pipeline: Pipeline) -> dict[str, int | None]:
+    """Consumer lag of every group of the pipeline, named without the run's suffix."""
     cfg = pipeline.config
-    out: dict[str, int | None] = {}
-    for group, topics in consumer_groups(pipeline).items():
-        parts = [await group_lag(cfg.endpoints.kafka_bootstrap, group, cfg.topic(t))
-                 for t in topics]
-        out[group.replace(cfg.suffix, "")] = None if None in parts else sum(
-            p for p in parts if p is not None)
-    return out
+    groups = {g: [cfg.topic(t) for t in topics]
+              for g, topics in consumer_groups(pipeline).items()}
+    found = await group_lags(cfg.endpoints.kafka_bootstrap, groups)
+    return {g.replace(cfg.suffix, ""): lag for g, lag in found.items()}
 
 
 class Scenario:
@@ -134,6 +132,7 @@ class Scenario:
         self.acted: dict[str, str | None] = {}
         self.t0 = time.monotonic()
         self.uploads_done = asyncio.Event()
+        self.settle_state = ""
 
     # -- the parts that run side by side ------------------------------------------------------
     async def _upload_all(self) -> None:
@@ -245,13 +244,18 @@ class Scenario:
             if self.cfg.act:
                 await self._act_once()
             lag = await lags(self.pipeline)
+            self.settle_state = f"lags {lag}"
             if any(v is None or v > 0 for v in lag.values()):
                 return False
             quiet = self.pipeline.config.quiet_seconds + 4.0
             return await self._stable([SUGGESTIONS, USER_ACTIONS, TRAINING_MEDIA,
                                        TRAINING_DECISIONS, TRAINING_CANDIDATES], quiet)
 
-        await eventually(settled, timeout_s=timeout, what="the pipeline to settle", every_s=1.0)
+        try:
+            await eventually(settled, timeout_s=timeout, what="the pipeline to settle",
+                             every_s=1.0)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; last: {self.settle_state}") from None
 
     async def _classifier_rows(self, media_ids: list[str]) -> int | None:
         cfg = self.pipeline.config

@@ -61,25 +61,67 @@ async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
         await consumer.stop()
 
 
-async def group_lag(bootstrap: str, group: str, topic: str) -> int | None:
-    """Records on `topic` not yet committed by `group` (None when Kafka does not answer)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
-                                enable_auto_commit=False)
+async def group_lags(bootstrap: str, groups: dict[str, list[str]]) -> dict[str, int | None]:
+    """Per consumer group: records on its topics not yet committed (None when Kafka does not
+    answer). Transaction markers do not count (see `_data_records_between`)."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                request_timeout_ms=10_000)
+    out: dict[str, int | None] = {}
     try:
+        await admin.start()
         await consumer.start()
-        await consumer._client.add_topic(topic)  # noqa: SLF001
-        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic)
-                                                         or ())]
+        tps: list[TopicPartition] = []
+        for topic in {t for topics in groups.values() for t in topics}:
+            await consumer._client.add_topic(topic)  # noqa: SLF001
+            tps += [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         ends = await consumer.end_offsets(tps)
-        lag = 0
-        for tp in tps:
-            committed = await consumer.committed(tp)
-            lag += max(0, ends[tp] - (committed or 0))
-        return lag
-    except Exception:  # noqa: BLE001 - a sampler must not fail the run
-        return None
+        for group, topics in groups.items():
+            try:
+                committed = await admin.list_consumer_group_offsets(group)
+                behind = {}
+                for tp in (tp for tp in tps if tp.topic in topics):
+                    meta = committed.get(tp)
+                    start = meta.offset if meta is not None and meta.offset >= 0 else 0
+                    if start < ends[tp]:
+                        behind[tp] = start
+                out[group] = (await _data_records_between(bootstrap, behind, ends)
+                              if behind else 0)
+            except Exception:  # noqa: BLE001 - a sampler must not fail the run
+                out[group] = None
+    except Exception:  # noqa: BLE001
+        return {g: None for g in groups}
     finally:
         await consumer.stop()
+        await admin.close()
+    return out
+
+
+async def _data_records_between(bootstrap: str, starts: dict[TopicPartition, int],
+                                ends: dict[TopicPartition, int]) -> int:
+    """Records from `starts` up to `ends`, not counting transaction markers (a consumer that
+    commits `last offset + 1` stays one marker short of the end offset of a transactional
+    topic, which is no lag)."""
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                              isolation_level="read_committed")
+    await reader.start()
+    try:
+        reader.assign(list(starts))
+        for tp, offset in starts.items():
+            reader.seek(tp, offset)
+        count = 0
+        deadline = time.monotonic() + 10.0
+        while [tp for tp in starts if await reader.position(tp) < ends[tp]]:
+            if time.monotonic() > deadline:
+                break
+            batch = await reader.getmany(timeout_ms=200)
+            count += sum(len([r for r in recs if r.offset < ends[tp]])
+                         for tp, recs in batch.items())
+        return count
+    finally:
+        await reader.stop()
 
 
 async def produce(bootstrap: str, topic: str, values: list[tuple[bytes | None, bytes]]) -> None:

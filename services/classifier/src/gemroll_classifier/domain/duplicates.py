@@ -1,7 +1,8 @@
 """Near-duplicate groups among one user's recent media, and the best shot of each group.
 
-Two shots are near duplicates when their embeddings are very close, or close with similar
-perceptual hashes. Every readable item gets a group (a singleton at first) so later shots can
+Two shots are near duplicates when, taken within minutes of each other, their embeddings
+are close and their perceptual hashes similar, or, further apart in time (or with unknown
+capture times), both are very close. Every readable item gets a group (a singleton at first) so later shots can
 join it. Events already published cannot change, so a later, better shot *supersedes* the
 best: it is published with `is_best_in_group=true` and `duplicate:supersedes:<old best>`, and
 consumers take the latest best claim of a group (equivalently: the highest gem score among
@@ -25,10 +26,14 @@ GROUP_NAMESPACE = uuid.UUID("5b0d7e2a-3c1f-4f4e-9a51-6a8f7c2d9e10")
 
 @dataclass(frozen=True)
 class DuplicateRules:
-    cosine_strong: float = 0.93  # this close: duplicates whatever the hash says
-    cosine_weak: float = 0.82  # this close and ...
-    hash_distance: int = 14  # ... hashes within this many bits (of 64)
-    best_margin: float = 0.01  # a later shot must beat the best by this much
+    """Tuned on the sample roll (seed 1): burst frames vs distinct crops of one photo."""
+
+    burst_seconds: float = 300.0  # shots this close in capture time ...
+    burst_cosine: float = 0.55  # ... are duplicates with embeddings this close ...
+    burst_hash_distance: int = 22  # ... and perceptual hashes within this many bits (of 64)
+    cosine: float = 0.95  # otherwise (or capture time unknown) both must be much closer
+    hash_distance: int = 12
+    best_margin: float = 0.005  # a later shot must beat the best by this much
 
 
 @dataclass
@@ -54,6 +59,12 @@ def group_for(media_id: str) -> str:
     return str(uuid.uuid5(GROUP_NAMESPACE, media_id))
 
 
+def _seconds_apart(a: Shot, b: Shot) -> float:
+    if a.captured_at is None or b.captured_at is None:
+        return float("inf")
+    return abs((a.captured_at - b.captured_at).total_seconds())
+
+
 def _match(shot: Shot, recent: Sequence[Shot], rules: DuplicateRules) -> Shot | None:
     candidates = [r for r in recent if r.category == shot.category and r.media_id != shot.media_id]
     if not candidates:
@@ -62,8 +73,11 @@ def _match(shot: Shot, recent: Sequence[Shot], rules: DuplicateRules) -> Shot | 
     best: Shot | None = None
     best_sim = -1.0
     for r, sim in zip(candidates, sims.tolist(), strict=True):
-        close = sim >= rules.cosine_strong or (
-            sim >= rules.cosine_weak and hamming(r.phash, shot.phash) <= rules.hash_distance)
+        distance = hamming(r.phash, shot.phash)
+        if _seconds_apart(r, shot) <= rules.burst_seconds:
+            close = sim >= rules.burst_cosine and distance <= rules.burst_hash_distance
+        else:
+            close = sim >= rules.cosine and distance <= rules.hash_distance
         if close and sim > best_sim:
             best, best_sim = r, sim
     return best

@@ -42,6 +42,7 @@ class PixelStats:
     palette_fraction: float  # share of the 32 most common colours (5 bits per channel)
     paper_fraction: float  # bright, unsaturated pixels (white paper, light UI)
     sharpest_tile_var: float = 0.0  # Laplacian variance of the sharpest 4x4 tile
+    directional_var: float = 0.0  # see pixels.directional_sharpness
     skin_fraction: float = 0.0  # skin-tone pixels (YCbCr box); below a floor NSFW is moot
 
 

@@ -29,6 +29,26 @@ def laplacian_variance(gray: np.ndarray) -> float:
     return float(laplacian(gray).var())
 
 
+def _tile_variances(arr: np.ndarray, grid: int) -> np.ndarray:
+    h, w = arr.shape
+    th, tw = h // grid, w // grid
+    return arr[:th * grid, :tw * grid].reshape(grid, th, grid, tw).var(axis=(1, 3))
+
+
+def directional_sharpness(gray: np.ndarray, grid: int = 4) -> float:
+    """Second-derivative variance along the *weakest* of four directions, in the tile where
+    that is highest. Motion blur flattens one direction (the Laplacian misses it), defocus
+    all of them; a sharp subject on a soft background keeps one good tile."""
+    h, w = gray.shape
+    if h // grid < 6 or w // grid < 6:
+        grid = 1
+    c = gray[1:-1, 1:-1]
+    second = (gray[1:-1, 2:] - 2 * c + gray[1:-1, :-2], gray[2:, 1:-1] - 2 * c + gray[:-2, 1:-1],
+              gray[2:, 2:] - 2 * c + gray[:-2, :-2], gray[2:, :-2] - 2 * c + gray[:-2, 2:])
+    weakest = np.min(np.stack([_tile_variances(d, grid) for d in second]), axis=0)
+    return float(weakest.max())
+
+
 def sharpest_tile_variance(lap: np.ndarray, grid: int = 4) -> float:
     """Laplacian variance of the sharpest tile of a grid x grid split: a photo with a sharp
     subject on a soft (bokeh) background is not blurry."""
@@ -100,6 +120,7 @@ def pixel_stats(rgb: np.ndarray) -> PixelStats:
         contrast=float(norm.std()),
         laplacian_var=float(lap.var()),
         sharpest_tile_var=sharpest_tile_variance(lap),
+        directional_var=directional_sharpness(gray),
         noise_sigma=noise_sigma(gray),
         flat_fraction=flat,
         edge_density=edges,

@@ -55,13 +55,14 @@ from .. import metrics
 from ..handlers import GateHandler, GateInput
 from ..ports import Outbox, OutboxRow
 from ..settings import PolicySettings
-from .kafka_clients import client_kwargs
+from .kafka_clients import CachedKeyPartitioner, client_kwargs
 from .postgres import is_transient_db_error
 
 log = get_logger(__name__)
 
 SERVICE = "policy"
 HEARTBEAT_S = 600.0
+IDLE_RELAY_S = 0.2
 """Re-commit the watermark at least this often, so Kafka never expires it while idle."""
 
 Checkpoint = Callable[[str], None]
@@ -98,6 +99,7 @@ class GateLoop:
         self.watermark = 0
         self._next_sweep = 0.0
         self._last_commit = 0.0
+        self._next_idle_relay = 0.0
         self._db_backoff = 0.1
         self.stopping = False
 
@@ -125,6 +127,7 @@ class GateLoop:
             **client_kwargs(self.kafka, "gemroll-policy-gate"),
             transactional_id=self.transactional_id, enable_idempotence=True, acks="all",
             linger_ms=5, max_batch_size=512 * 1024, request_timeout_ms=30_000,
+            partitioner=CachedKeyPartitioner(),
         )
         consumer = AIOKafkaConsumer(
             *self.parsers,
@@ -171,6 +174,10 @@ class GateLoop:
         if time.monotonic() >= self._next_sweep:
             await self._sweep()
 
+        heartbeat = time.monotonic() - self._last_commit > HEARTBEAT_S
+        if not (batch or heartbeat) and time.monotonic() < self._next_idle_relay:
+            return  # idle: look for rows from the API (consent changes) a few times a second
+        self._next_idle_relay = time.monotonic() + IDLE_RELAY_S
         rows: list[OutboxRow] = []
         try:
             rows = await self.outbox.pending(self.watermark, self.settings.relay_max_rows)
@@ -178,7 +185,6 @@ class GateLoop:
             if not is_transient_db_error(exc):
                 raise
             self._db_failed("relay", exc)
-        heartbeat = time.monotonic() - self._last_commit > HEARTBEAT_S
         if not (rows or offsets or heartbeat):
             return
         new_watermark = rows[-1].seq + 1 if rows else self.watermark
@@ -216,6 +222,7 @@ class GateLoop:
             self._db_backoff = min(self._db_backoff * 2, self.settings.db_retry_max_s)
             return False
         self._db_ok()
+        metrics.GATE_BATCHES.inc()
         return True
 
     async def _apply(self, records: list[ConsumerRecord]) -> None:

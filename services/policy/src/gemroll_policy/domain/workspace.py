@@ -29,6 +29,7 @@ class Workspace:
         self.tombstones: dict[MediaKey, Tombstone] = {(t.user_key, t.media_id): t
                                                       for t in tombstones}
         self._by_media: dict[MediaKey, dict[UUID, Candidate]] = defaultdict(dict)
+        self._by_user: dict[str, dict[UUID, Candidate]] = defaultdict(dict)
         for candidate in candidates:
             self._index(candidate)
 
@@ -46,13 +47,14 @@ class Workspace:
     def _index(self, candidate: Candidate) -> None:
         self.candidates[candidate.candidate_id] = candidate
         self._by_media[candidate.media_key][candidate.candidate_id] = candidate
+        self._by_user[candidate.user_key][candidate.candidate_id] = candidate
 
     # -- reads --------------------------------------------------------------------------
     def candidates_of(self, key: MediaKey) -> list[Candidate]:
         return list(self._by_media.get(key, {}).values())
 
     def candidates_of_user(self, user_key: str) -> list[Candidate]:
-        return [c for c in self.candidates.values() if c.user_key == user_key]
+        return list(self._by_user.get(user_key, {}).values())
 
     def media_of_user(self, user_key: str) -> list[Media]:
         return [m for m in self.media.values() if m.user_key == user_key]
@@ -93,6 +95,7 @@ class Workspace:
         self.media.pop(key, None)
         for candidate_id in self._by_media.pop(key, {}):
             self.candidates.pop(candidate_id, None)
+            self._by_user.get(key[0], {}).pop(candidate_id, None)
             self.changed_candidates.discard(candidate_id)
             self.new_candidates.discard(candidate_id)
         self.changed_media.discard(key)
