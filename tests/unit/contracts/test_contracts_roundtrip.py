@@ -4,17 +4,27 @@ ones are refused with a readable error."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime
 
 import pytest
-from gemroll_contracts import ALL_EVENTS, Event, parse_event
+from gemroll_contracts import ALL_EVENTS, Event, MediaErasedData, parse_event
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from polyfactory import Use
 from polyfactory.factories.pydantic_factory import ModelFactory
 from pydantic import ValidationError
 
 SETTINGS = settings(max_examples=25, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+class _ErasureData(ModelFactory[MediaErasedData]):
+    """Keeps erasure batches small: the contract allows 10,000 ids, which only slows tests."""
+
+    __set_as_default_factory_for_type__ = True
+    media_ids = Use(lambda: [uuid.UUID(int=_ErasureData.__random__.getrandbits(128), version=4)
+                             for _ in range(_ErasureData.__random__.randint(1, 5))])
 
 
 def valid_events(event: type[Event]) -> st.SearchStrategy[Event]:
