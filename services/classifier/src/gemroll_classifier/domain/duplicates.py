@@ -2,12 +2,13 @@
 
 Two shots are near duplicates when, taken within minutes of each other, their embeddings
 are close and their perceptual hashes similar, or, further apart in time (or with unknown
-capture times), both are very close. Every readable item gets a group (a singleton at first) so later shots can
-join it. Events already published cannot change, so a later, better shot *supersedes* the
-best: it is published with `is_best_in_group=true` and `duplicate:supersedes:<old best>`, and
-consumers take the latest best claim of a group (equivalently: the highest gem score among
-the group's best claims). Items of one micro-batch are resolved together in capture-time
-order, so a burst inside one batch ends with exactly one best shot.
+capture times), both are very close. Every readable item gets a group (a singleton at
+first) so later shots can join it. Events already published cannot change, so a later,
+better shot *supersedes* the best: it is published with `is_best_in_group=true` and
+`duplicate:supersedes:<old best>`, and consumers take the latest best claim of a group
+(equivalently: the highest gem score among the group's best claims). Items of one
+micro-batch are resolved together in capture-time order, so a burst inside one batch ends
+with exactly one best shot.
 """
 
 from __future__ import annotations

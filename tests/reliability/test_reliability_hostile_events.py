@@ -1,0 +1,124 @@
+"""Malformed records injected straight into every consumed topic: each consumer dead-letters
+each of them with a reason, and a valid event sent after them is still processed."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from gemroll_common.storage import ObjectStore
+from gemroll_contracts import (
+    CONSENT,
+    DEAD_LETTERS,
+    MEDIA_CLASSIFIED,
+    MEDIA_ERASED,
+    MEDIA_UPLOADED,
+    TRAINING_CANDIDATES,
+    USER_ACTIONS,
+    DeadLetter,
+    Topic,
+    parse_event,
+)
+from gemroll_dev.hostile import bad_records
+from gemroll_dev.hostile.events import CONSUMED, Media, valid_event
+from gemroll_dev.reliability.photos import shot
+from gemroll_dev.reliability.topics import produce, read_all
+from gemroll_dev.reliability.services import Pipeline
+
+from .conftest import eventually
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def group_of(pipeline: Pipeline, topic: Topic, service: str) -> str:
+    """The consumer group with which `service` reads `topic` (as the services name them)."""
+    s = pipeline.config.suffix
+    return {
+        (MEDIA_UPLOADED, "classifier"): f"classifier{s}",
+        (MEDIA_CLASSIFIED, "ingest"): f"ingest.pipeline-status{s}",
+        (MEDIA_CLASSIFIED, "suggester"): f"suggester{s}.media-classified",
+        (USER_ACTIONS, "suggester"): f"suggester{s}.user-actions",
+        (USER_ACTIONS, "policy"): f"policy.gate{s}",
+        (CONSENT, "ingest"): f"ingest.consent{s}",
+        (CONSENT, "suggester"): f"suggester{s}.consent",
+        (CONSENT, "policy"): f"policy.gate{s}",
+        (TRAINING_CANDIDATES, "policy"): f"policy.gate{s}",
+        (MEDIA_ERASED, "ingest"): f"ingest.erasure{s}",
+        (MEDIA_ERASED, "classifier"): f"classifier{s}.erasure",
+        (MEDIA_ERASED, "suggester"): f"suggester{s}.media-erased",
+    }[(topic, service)]
+
+
+async def committed(pipeline: Pipeline, group: str, topic: str, partition: int) -> int:
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.structs import TopicPartition
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=pipeline.config.endpoints.kafka_bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+        meta = offsets.get(TopicPartition(topic, partition))
+        return meta.offset if meta is not None else -1
+    finally:
+        await admin.close()
+
+
+@pytest.mark.parametrize("topic", list(CONSUMED), ids=lambda t: t.name)
+async def test_malformed_records_are_dead_lettered_and_the_consumer_goes_on(
+        pipeline: Pipeline, topic: Topic) -> None:
+    cfg = pipeline.config
+    bootstrap = cfg.endpoints.kafka_bootstrap
+    name = cfg.topic(topic)
+    account = f"hostile-{uuid.uuid4().hex}"
+    media = Media(cfg.user_key(account), uuid.uuid4(), cfg.s3.bucket, "")
+    media = Media(media.user_key, media.media_id, media.bucket,
+                  f"users/{media.user_key}/media/{media.media_id}")
+    await ObjectStore(cfg.s3).put_bytes(media.object_key, shot(3, seed=99).data, "image/jpeg")
+    key = media.user_key.encode()  # one key: one partition, in this order
+    bad = bad_records(topic, media)
+    valid = valid_event(topic, media)
+    before = {r.partition: r.offset for r in await read_all(bootstrap, name)}
+    await produce(bootstrap, name, [(key, b.value) for b in bad] + [(key, valid.to_json())])
+
+    ours = [r for r in await read_all(bootstrap, name) if r.key == key]
+    assert len(ours) == len(bad) + 1 and len({r.partition for r in ours}) == 1
+    partition = ours[0].partition
+    assert ours[0].offset > before.get(partition, -1)
+    bad_offsets = {r.offset: b.name for r, b in zip(ours, bad, strict=False)
+                   if b.must_dead_letter}
+    valid_offset = ours[-1].offset
+
+    # Every consumer of the topic moves past the valid event (it did not stall) ...
+    for service in CONSUMED[topic]:
+        group = group_of(pipeline, topic, service)
+
+        async def past_valid(group: str = group) -> bool:
+            return await committed(pipeline, group, name, partition) > valid_offset
+
+        await eventually(past_valid, f"{group} past offset {valid_offset}", timeout_s=90)
+
+    # ... after dead-lettering every bad record, with a reason; the valid one is not there.
+    letters = [DeadLetter.from_json(r.value) for r in await read_all(
+        bootstrap, cfg.topic(DEAD_LETTERS))]
+    mine = [d for d in letters if d.data.source_topic == name and d.data.source_partition ==
+            partition and d.data.source_offset in (*bad_offsets, valid_offset)]
+    missing = {(service, bad_offsets[o]) for service in CONSUMED[topic] for o in bad_offsets
+               if not any(d.producer == service and d.data.source_offset == o for d in mine)}
+    assert missing == set(), "not dead-lettered (service, record)"
+    assert all(d.data.error and d.data.error_type for d in mine)
+    assert [d for d in mine if d.data.source_offset == valid_offset] == []
+    for d in mine:
+        if d.data.original_value:
+            assert d.data.original_value == ours[d.data.source_offset - ours[0].offset].value
+
+    # The services are still alive and well.
+    for service in CONSUMED[topic]:
+        assert await pipeline.procs[service].healthy(), service
+    if topic is MEDIA_UPLOADED:  # the valid upload was classified
+        async def classified() -> bool:
+            wanted = str(media.media_id).encode()
+            return any(wanted in r.value and parse_event(r.value).producer == "classifier"
+                       for r in await read_all(bootstrap, cfg.topic(MEDIA_CLASSIFIED)))
+
+        await eventually(classified, "the valid MediaUploaded classified", timeout_s=90)
+
