@@ -20,6 +20,9 @@ from gemroll_dev.stack import StackConfig, StackEndpoints
 from gemroll_dev.stack.config import read_env_file
 from gemroll_dev.stack.control import up_async
 from gemroll_dev.stack.s3 import client as s3_client
+from gemroll_dev.stack.services import SERVICES
+
+SERVICE_NAMES = [factory.__name__ for factory in SERVICES]
 
 pytestmark = pytest.mark.integration
 
@@ -207,7 +210,7 @@ def _processes_mentioning(text: str) -> list[int]:
 @pytest.mark.slow
 def test_second_isolated_stack_up_up_down(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
-    ports = {"--kafka-port": "29092", "--postgres-port": "25432", "--s3-port": "28333"}
+    ports = {"--kafka-port": "39092", "--postgres-port": "35432", "--s3-port": "38333"}
     env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS}
 
     def cli(command: str) -> subprocess.CompletedProcess[str]:
@@ -226,21 +229,23 @@ def test_second_isolated_stack_up_up_down(tmp_path: Path) -> None:
         first = cli("up")
         assert first.returncode == 0, first.stderr
         pids = recorded_pids()
-        assert set(pids) == {"kafka", "postgres", "s3"}
+        assert set(pids) == {"kafka", "postgres", "s3", *SERVICE_NAMES}
         assert all(_alive(pid) for pid in pids.values())
 
         second = cli("up")
         assert second.returncode == 0, second.stderr
         assert recorded_pids() == pids
-        assert second.stderr.count("already running") == 3
+        assert second.stderr.count("already running") == len(pids)
 
         values = read_env_file(run_dir / "stack.env")
-        assert values["KAFKA_BOOTSTRAP_SERVERS"] == "127.0.0.1:29092"
+        assert values["KAFKA_BOOTSTRAP_SERVERS"] == "127.0.0.1:39092"
         assert values["DATABASE_URL"].startswith("postgresql://gemroll:")
-        assert values["DATABASE_URL"].endswith("@127.0.0.1:25432/gemroll")
-        assert values["S3_ENDPOINT"] == "http://127.0.0.1:28333"
+        assert values["DATABASE_URL"].endswith("@127.0.0.1:35432/gemroll")
+        assert values["S3_ENDPOINT"] == "http://127.0.0.1:38333"
         assert values["S3_ACCESS_KEY"] and values["S3_SECRET_KEY"]
         assert values["S3_BUCKET"] == "gemroll-media"
+        for name in SERVICE_NAMES:
+            assert values[f"{name.upper()}_URL"].startswith("http://127.0.0.1:")
         assert first.stdout.splitlines() == (run_dir / "stack.env").read_text().splitlines()
         assert cli("status").returncode == 0
 

@@ -117,12 +117,20 @@ async def test_nsfw_runs_only_on_would_be_gems_and_blocks_them():
     objects = {"p": syn.photo_jpeg(1), "s": syn.screenshot_png(),
                "d": syn.jpeg(syn.darkened(syn.photo_array(4)), exif=syn.camera_exif())}
     nsfw = FakeNsfw(score=0.97)
-    classify, sink, _, _ = make(objects, nsfw=nsfw)
+    classify, sink, _, _ = make(objects, nsfw=nsfw, nsfw_min_skin_fraction=0.0)
     await classify.classify([upload(k, i) for i, k in enumerate(objects)])
     data = {e.data.object_key: e.data for e in sink.events}
     assert data["s"].nsfw_score is None and data["d"].nsfw_score is None
-    assert nsfw.seen <= 1
+    assert nsfw.seen == 1 and data["p"].nsfw_score == 0.97
     assert not any(d.is_gem for d in data.values())
+    assert "nsfw:open_nsfw_score" in data["p"].reasons
+
+
+async def test_nsfw_is_skipped_without_skin_tones():
+    nsfw = FakeNsfw(score=0.97)
+    classify, sink, _, _ = make({"p": syn.photo_jpeg(1)}, nsfw=nsfw, nsfw_min_skin_fraction=1.0)
+    await classify.classify([upload("p")])
+    assert nsfw.seen == 0 and sink.events[0].data.nsfw_score is None
 
 
 async def test_erasure_drops_the_rows():

@@ -61,15 +61,8 @@ def fuzz_service(service: str, base_url: str, token: str, *, min_requests: int =
                     path_parameters=fixed if fixed and round_no % 2 and
                     mode is GenerationMode.POSITIVE else None)
 
-                @settings(max_examples=per_op, database=None, deadline=None,
-                          phases=[Phase.generate], suppress_health_check=list(HealthCheck))
-                @seed(round_no * 7919 + len(report.per_operation))
-                @given(case=strategy)
-                def send(case: Any, op_label: str = op.label) -> None:
-                    response = case.call(base_url=base_url, session=session, headers=headers,
-                                         timeout=60)
-                    report.record(op_label, response.status_code, case)
-
+                send = _sender(report, op.label, strategy, base_url, session, headers,
+                               per_op, round_no * 7919 + len(report.per_operation))
                 try:
                     send()
                 except Exception as exc:  # noqa: BLE001 - e.g. nothing to negate: noted
@@ -78,3 +71,17 @@ def fuzz_service(service: str, base_url: str, token: str, *, min_requests: int =
         if report.requests >= min_requests:
             break
     return report
+
+
+def _sender(report: FuzzReport, label: str, strategy: Any, base_url: str,
+            session: requests.Session, headers: dict[str, str], examples: int,
+            seed_value: int) -> Any:
+    @settings(max_examples=examples, database=None, deadline=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @seed(seed_value)
+    @given(case=strategy)
+    def send(case: Any) -> None:
+        response = case.call(base_url=base_url, session=session, headers=headers, timeout=60)
+        report.record(label, response.status_code, case)
+
+    return send

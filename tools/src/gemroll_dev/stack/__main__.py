@@ -22,7 +22,9 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--timeout", type=float, help="readiness timeout in seconds")
     parser = argparse.ArgumentParser(prog="python -m gemroll_dev.stack")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("up", parents=[common], help="start (or reuse) and provision the stack")
+    up_parser = sub.add_parser("up", parents=[common], help="start (or reuse) and provision the stack")
+    up_parser.add_argument("--infra-only", action="store_true",
+                           help="only Kafka, PostgreSQL and S3, not the gemroll services")
     sub.add_parser("down", parents=[common], help="stop what the run folder's pid files record")
     sub.add_parser("status", parents=[common], help="show the components (exit 1: not all up)")
     sub.add_parser("env", parents=[common], help="print stack.env")
@@ -46,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         if args.command == "up":
-            result = asyncio.run(up_async(cfg))
+            result = asyncio.run(up_async(cfg, with_services=not args.infra_only))
             for key, value in result.exports.items():
                 print(f"{key}={value}")
         elif args.command == "down":

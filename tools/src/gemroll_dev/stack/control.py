@@ -100,7 +100,11 @@ async def _start(cfg: StackConfig, procs: list[ManagedProcess], started: list[st
     await _gather_or_raise(p.wait_ready(cfg.ready_timeout_s) for p in procs)
 
 
-async def up_async(cfg: StackConfig, env: Mapping[str, str] | None = None) -> UpResult:
+async def up_async(
+    cfg: StackConfig, env: Mapping[str, str] | None = None, *, with_services: bool = True
+) -> UpResult:
+    """Start (or reuse) Kafka, PostgreSQL and S3, provision them, then the gemroll services
+    (unless `with_services` is False: test sessions run the services they need themselves)."""
     env = os.environ if env is None else env
     external = StackEndpoints.from_env(env)
     if external is not None:
@@ -115,7 +119,7 @@ async def up_async(cfg: StackConfig, env: Mapping[str, str] | None = None) -> Up
     try:
         await _start(cfg, [_managed(cfg, make(cfg)) for make in INFRASTRUCTURE], started)
         await provision(endpoints, cfg)
-        specs = [factory(cfg, endpoints) for factory in services.SERVICES]
+        specs = [factory(cfg, endpoints) for factory in services.SERVICES] if with_services else []
         clash = {s.name for s in specs} & set(INFRASTRUCTURE_NAMES)
         if clash:
             raise StackError(f"service names clash with the infrastructure: {sorted(clash)}")
@@ -132,9 +136,14 @@ async def up_async(cfg: StackConfig, env: Mapping[str, str] | None = None) -> Up
     return UpResult(endpoints, exports, tuple(started), external=False)
 
 
-def up(cfg: StackConfig | None = None, env: Mapping[str, str] | None = None) -> UpResult:
+def up(
+    cfg: StackConfig | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    with_services: bool = True,
+) -> UpResult:
     """Start (or reuse) the stack, provision it, write stack.env. See `up_async`."""
-    return run_sync(up_async(cfg or StackConfig.load(), env))
+    return run_sync(up_async(cfg or StackConfig.load(), env, with_services=with_services))
 
 
 def _recorded_names(cfg: StackConfig) -> list[str]:

@@ -15,7 +15,6 @@ page's dev server (`review`) comes last. Ports follow `service_port`: 18080 (rev
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Callable
 
@@ -99,14 +98,6 @@ def review(cfg: StackConfig, endpoints: StackEndpoints) -> ProcessSpec:
     )
 
 
-def _has_app(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(f"gemroll_{name}.app") is not None
-    except ModuleNotFoundError:
-        return False
-
-
 for _name in SERVICE_PORTS:
-    if _has_app(_name):  # a service without an app module yet is not started
-        register(_service(_name))
+    register(_service(_name))
 register(review)

@@ -57,7 +57,7 @@ def session_stack(env: Mapping[str, str] | None = None) -> Iterator[StackEndpoin
             run_sync(provision(recorded))
             yield recorded
             return
-    result = up(cfg, env={})
+    result = up(cfg, env={}, with_services=False)
     try:
         yield result.endpoints
     finally:
