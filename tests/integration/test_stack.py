@@ -210,7 +210,8 @@ def _processes_mentioning(text: str) -> list[int]:
 @pytest.mark.slow
 def test_second_isolated_stack_up_up_down(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
-    ports = {"--kafka-port": "39092", "--postgres-port": "35432", "--s3-port": "38333"}
+    # Below 32768: Linux hands out ports above it to outgoing connections.
+    ports = {"--kafka-port": "27092", "--postgres-port": "27432", "--s3-port": "27333"}
     env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS}
 
     def cli(command: str) -> subprocess.CompletedProcess[str]:
@@ -238,10 +239,10 @@ def test_second_isolated_stack_up_up_down(tmp_path: Path) -> None:
         assert second.stderr.count("already running") == len(pids)
 
         values = read_env_file(run_dir / "stack.env")
-        assert values["KAFKA_BOOTSTRAP_SERVERS"] == "127.0.0.1:39092"
+        assert values["KAFKA_BOOTSTRAP_SERVERS"] == "127.0.0.1:27092"
         assert values["DATABASE_URL"].startswith("postgresql://gemroll:")
-        assert values["DATABASE_URL"].endswith("@127.0.0.1:35432/gemroll")
-        assert values["S3_ENDPOINT"] == "http://127.0.0.1:38333"
+        assert values["DATABASE_URL"].endswith("@127.0.0.1:27432/gemroll")
+        assert values["S3_ENDPOINT"] == "http://127.0.0.1:27333"
         assert values["S3_ACCESS_KEY"] and values["S3_SECRET_KEY"]
         assert values["S3_BUCKET"] == "gemroll-media"
         for name in SERVICE_NAMES:

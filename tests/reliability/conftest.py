@@ -55,13 +55,13 @@ def tokens() -> set[str]:
     return set()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def client() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(timeout=120.0) as c:
         yield c
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def driver(pipeline: Pipeline, client: httpx.AsyncClient, accounts: set[str],
            tokens: set[str]) -> Driver:
     d = Driver(pipeline, client, give_up_s=120.0)

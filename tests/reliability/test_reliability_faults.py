@@ -13,7 +13,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from gemroll_dev.reliability.scenario import ALL_FAULTS, ScenarioConfig, ScenarioResult, run_scenario
+from gemroll_dev.reliability.scenario import (
+    ALL_FAULTS,
+    ScenarioConfig,
+    ScenarioResult,
+    run_scenario,
+)
 
 from .conftest import PHOTOS, report_dir
 

@@ -26,9 +26,8 @@ MIN_REQUESTS = 1000
 
 
 @pytest.fixture(scope="module")
-async def fuzz_user(pipeline, driver_factory):
+async def fuzz_user(pipeline, driver):
     """A user with photos and suggestions, and the ids the fuzzer may use in paths."""
-    driver = driver_factory()
     user = await opted_in(driver)
     media = await upload_roll(driver, user, 5, seed=31)
 
@@ -38,30 +37,6 @@ async def fuzz_user(pipeline, driver_factory):
     suggestions = await eventually(suggested, "suggestions for the fuzz user", timeout_s=120)
     ids = {"media_id": media[0], "suggestion_id": suggestions[0]["id"]}
     return user, ids
-
-
-@pytest.fixture(scope="module")
-def driver_factory(pipeline, accounts, tokens):
-    from gemroll_dev.reliability.driver import Driver
-
-    clients: list[httpx.AsyncClient] = []
-
-    def make() -> Driver:
-        client = httpx.AsyncClient(timeout=120.0)
-        clients.append(client)
-        d = Driver(pipeline, client, give_up_s=120.0)
-        new_user = d.new_user
-
-        def registered(account=None):
-            user = new_user(account)
-            accounts.add(user.account)
-            tokens.add(user.token)
-            return user
-
-        d.new_user = registered
-        return d
-
-    return make
 
 
 @pytest.mark.parametrize("service", ["ingest", "suggester", "policy"])

@@ -22,8 +22,8 @@ from gemroll_contracts import (
 from gemroll_dev.hostile import bad_records
 from gemroll_dev.hostile.events import CONSUMED, Media, valid_event
 from gemroll_dev.reliability.photos import shot
-from gemroll_dev.reliability.topics import produce, read_all
 from gemroll_dev.reliability.services import Pipeline
+from gemroll_dev.reliability.topics import produce, read_all
 
 from .conftest import eventually
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from gemroll_classifier import synthetic as syn
 from gemroll_classifier.adapters.decode import MODEL_SIZE, decode
-from gemroll_classifier.domain.features import Unreadable
+from gemroll_classifier.domain.features import Prepared, Unreadable
 
 PHOTO = syn.photo_array(1, (640, 480))
 
@@ -65,3 +65,41 @@ def test_too_many_pixels():
     with pytest.raises(Unreadable) as err:
         decode(syn.jpeg(PHOTO), max_pixels=1000)
     assert err.value.detail == "too_large"
+
+
+async def test_cuda_preparer_falls_back_to_the_cpu_and_keeps_order():
+    """Without a GPU (or when nvJPEG refuses a batch) every file still comes out, in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gemroll_classifier.adapters.preparers import CpuPreparer, CudaPreparer
+
+    blobs = [syn.jpeg(PHOTO, exif=syn.camera_exif()), syn.screenshot_png(), syn.broken_jpeg(),
+             syn.cmyk_jpeg(PHOTO)]
+    pool = ThreadPoolExecutor(2)
+    cuda = await CudaPreparer(pool, analysis_long_side=320, max_pixels=10**8).prepare(blobs)
+    cpu = await CpuPreparer(pool, analysis_long_side=320, max_pixels=10**8).prepare(blobs)
+    assert [type(r).__name__ for r in cuda] == ["Prepared", "Prepared", "Unreadable", "Prepared"]
+    assert [r.facts.file_format if isinstance(r, Prepared) else None for r in cuda] == \
+        [r.facts.file_format if isinstance(r, Prepared) else None for r in cpu]
+
+
+async def test_gpu_decode_path_matches_pillow():
+    """The nvJPEG code path, run on torchvision's CPU decoder: same geometry and orientation
+    as Pillow, statistics close, model input ready for the model."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import torch
+    from gemroll_classifier.adapters.preparers import CudaPreparer
+
+    blobs = [syn.jpeg(PHOTO, exif=syn.camera_exif()),
+             syn.jpeg(PHOTO, exif=syn.camera_exif(orientation=6))]
+    preparer = CudaPreparer(ThreadPoolExecutor(2), analysis_long_side=320, max_pixels=10**8,
+                            device="cpu")
+    gpu = await preparer.prepare(blobs)
+    pil = [decode(b, analysis_long_side=320) for b in blobs]
+    for g, p in zip(gpu, pil, strict=True):
+        assert isinstance(g.model_input, torch.Tensor)
+        assert tuple(g.model_input.shape) == (3, MODEL_SIZE, MODEL_SIZE)
+        assert g.rgb.shape == p.rgb.shape and g.facts == p.facts
+        assert abs(g.stats.brightness - p.stats.brightness) < 0.02
+        assert np.abs(g.rgb.astype(int) - p.rgb.astype(int)).mean() < 8

@@ -23,7 +23,7 @@ from gemroll_contracts import (
 )
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fakes import FakeModel, FakeNsfw, FakeReader, FakeSink, FakeStore  # noqa: E402
+from classifier_fakes import FakeModel, FakeNsfw, FakeReader, FakeSink, FakeStore  # noqa: E402
 
 USER = "ab" * 16
 T0 = datetime(2024, 6, 1, 12, tzinfo=UTC)
@@ -67,14 +67,15 @@ async def test_each_media_gets_one_classified_event_and_a_candidate():
     assert all(e.trace_id in {u.trace_id for u in ups} for e in sink.events)
 
 
-async def test_unreadable_file_is_category_other_without_candidate():
+async def test_unreadable_file_is_category_other_and_still_a_candidate():
     classify, sink, store, _ = make({"bad": syn.broken_jpeg()})
     u = upload("bad")
     out = await classify.classify([u])
     event = out[u.event_id].event
     assert event.data.category == "other" and event.data.quality is None
     assert event.data.reasons == ["unreadable:unknown_format"] and not event.data.is_gem
-    assert sink.candidates == [] and u.data.media_id in store.rows
+    assert [c.data.media_id for c in sink.candidates] == [u.data.media_id]
+    assert u.data.media_id in store.rows
 
 
 async def test_missing_object_is_retried_then_reported_failed():
@@ -149,3 +150,29 @@ async def test_embedding_publication_is_optional(publish):
     classify, sink, _, _ = make({"p": syn.photo_jpeg(1)}, publish_embedding=publish)
     await classify.classify([upload("p")])
     assert (sink.events[0].data.embedding is not None) is publish
+
+
+async def test_result_stored_first_by_another_consumer_wins():
+    """After a rebalance two consumers may classify the same media: only the stored result
+    is ever published, so the media still has exactly one MediaClassified event id."""
+    u = upload("p")
+    first, first_sink, first_store, _ = make({"p": syn.photo_jpeg(1)})
+    await first.classify([u])
+    theirs = first_sink.events[0]
+
+    class RacingStore(type(first_store)):
+        hidden = True
+
+        async def stored(self, media_ids):  # the first look happens before their commit
+            if self.hidden:
+                self.hidden = False
+                return {}
+            return await super().stored(media_ids)
+
+    classify, sink, _, _ = make({"p": syn.photo_jpeg(1)})
+    racing = RacingStore()
+    racing.rows, racing.current_best = first_store.rows, first_store.current_best
+    classify._store = racing
+    out = await classify.classify([u])
+    assert [e.event_id for e in sink.events] == [theirs.event_id]
+    assert out[u.event_id].event.event_id == theirs.event_id

@@ -97,7 +97,7 @@ class BatchRunner:
             for record, event in pairs:
                 outcome = outcomes.get(event.event_id)
                 if isinstance(outcome, Failed):
-                    await self._dead_letter(record, outcome.error, 1)
+                    await self._dead_letter(record, outcome.error, outcome.attempts)
                 elif outcome is not None:
                     EVENTS_CONSUMED.labels(SERVICE, topic, "ok").inc()
 

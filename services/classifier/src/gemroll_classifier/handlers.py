@@ -95,6 +95,7 @@ class Classified:
 @dataclass(frozen=True)
 class Failed:
     error: Exception
+    attempts: int = 1
 
 
 Outcome = Classified | Failed
@@ -152,8 +153,7 @@ class ClassifyMedia:
             first.setdefault(upload.data.media_id, upload)
 
         stored = await self._store.stored(list(first))
-        for result in stored.values():
-            await self._publish(result.classified, result.candidate)
+        await asyncio.gather(*(self._publish(r.classified, r.candidate) for r in stored.values()))
         items = [_Item(u) for mid, u in first.items() if mid not in stored]
 
         fetched = await self._fetch_all(items)
@@ -162,7 +162,7 @@ class ClassifyMedia:
         blobs = [blob for blob in fetched if not isinstance(blob, Exception)]
         for item, blob in zip(items, fetched, strict=True):
             if isinstance(blob, Exception):
-                outcomes[item.upload.event_id] = Failed(blob)
+                outcomes[item.upload.event_id] = Failed(blob, self._options.fetch_attempts)
 
         prepared = await self._preparer.prepare(blobs)
         for item, result in zip(ready, prepared, strict=True):
@@ -181,9 +181,15 @@ class ClassifyMedia:
         rows = [self._row(item) for item in ready]
         bests = {UUID(d.group_id): (UUID(d.best_id) if d.best_id else item.media_id)
                  for item in readable if (d := item.duplicate).group_id}
-        await self._store.save(rows, bests)
-        for row in rows:
-            await self._publish(row.classified, row.candidate)
+        inserted = await self._store.save(rows, bests)
+        if lost := [row.media_id for row in rows if row.media_id not in inserted]:
+            # Another consumer stored these first: publish its result, never a second one.
+            stored.update(await self._store.stored(lost))
+            rows = [row for row in rows if row.media_id in inserted]
+            await asyncio.gather(*(self._publish(stored[m].classified, stored[m].candidate)
+                                   for m in lost if m in stored))
+        # Concurrently: at most one best claim per group in a batch, so order does not matter.
+        await asyncio.gather(*(self._publish(row.classified, row.candidate) for row in rows))
         by_media = {row.media_id: row for row in rows}
         for upload in uploads:
             if upload.event_id in outcomes:
@@ -195,8 +201,10 @@ class ClassifyMedia:
             elif media_id in by_media:
                 row = by_media[media_id]
                 outcomes[upload.event_id] = Classified(row.classified, row.candidate)
-            else:  # a duplicate event of a media whose fetch failed in this batch
-                outcomes[upload.event_id] = outcomes[first[media_id].event_id]
+            else:  # a repeated event of a media whose fetch failed, or erased meanwhile
+                outcomes[upload.event_id] = outcomes.get(
+                    first[media_id].event_id,
+                    Failed(RuntimeError(f"no stored result for media {media_id}")))
 
         self._count(rows, len(uploads), len(items) - len(ready), time.perf_counter() - started)
         return outcomes
@@ -236,8 +244,7 @@ class ClassifyMedia:
         started = time.perf_counter()
         embeddings, probs = await loop.run_in_executor(
             self._pool, self._model.infer, [item.prepared.model_input for item in items])
-        metrics.INFERENCE_SECONDS.labels(self._model.device).observe(
-            time.perf_counter() - started)
+        metrics.INFERENCE_SECONDS.observe(time.perf_counter() - started)
         if self._families is None:
             self._families = family_indices(self._model.categories)
         categories = self._model.categories
@@ -329,13 +336,12 @@ class ClassifyMedia:
             model=ModelInfo(name=f"{self._model.name}+open_nsfw",
                             version=f"{self._model.version}/{SCORER_VERSION}"),
         ))
-        candidate = None
-        if item.prepared is not None:
-            candidate = TrainingCandidate(producer=PRODUCER, trace_id=item.upload.trace_id,
-                                          data=TrainingCandidateData(
-                candidate_id=candidate_id(data.media_id), user_key=data.user_key,
-                media_id=data.media_id, source=CandidateSource.classifier, bucket=data.bucket,
-                object_key=data.object_key, proposed_at=utcnow()))
+        # Every classified media is a candidate: the policy service alone decides.
+        candidate = TrainingCandidate(producer=PRODUCER, trace_id=item.upload.trace_id,
+                                      data=TrainingCandidateData(
+            candidate_id=candidate_id(data.media_id), user_key=data.user_key,
+            media_id=data.media_id, source=CandidateSource.classifier, bucket=data.bucket,
+            object_key=data.object_key, proposed_at=utcnow()))
         return ResultRow(
             media_id=data.media_id, user_key=data.user_key, captured_at=data.captured_at,
             category=verdict.category, gem_score=verdict.gem_score, is_gem=verdict.is_gem,
@@ -356,7 +362,7 @@ class ClassifyMedia:
         device = self._model.device
         metrics.BATCH_SIZE.observe(batch)
         for row in rows:
-            outcome = ("unreadable" if row.candidate is None else
+            outcome = ("unreadable" if row.classified.data.quality is None else
                        "gem" if row.is_gem else "not_gem")
             metrics.IMAGES.labels(device, outcome).inc()
         if missing:

@@ -86,8 +86,10 @@ class ResultStore(Protocol):
         with their group and whether each is its group's current best."""
         ...
 
-    async def save(self, rows: Sequence[ResultRow], group_bests: dict[UUID, UUID]) -> None:
-        """Store the rows and mark each touched group's current best, in one transaction."""
+    async def save(self, rows: Sequence[ResultRow], group_bests: dict[UUID, UUID]) -> set[UUID]:
+        """Store the rows and mark each touched group's current best, in one transaction.
+        Returns the media ids inserted; the others were stored already (by a concurrent
+        consumer after a rebalance) and keep their stored result."""
         ...
 
     async def erase(self, user_key: str, media_ids: Sequence[UUID]) -> int: ...

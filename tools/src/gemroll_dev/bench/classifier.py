@@ -129,9 +129,14 @@ async def _variant(kind: str, files: list[Path], repeats: int, device: str) -> d
 
 
 def _gpu_decode(files: list[Path], repeats: int, long_side: int = 448) -> dict[str, Any]:
+    import warnings
+
     import torch
     import torch.nn.functional as F
-    from torchvision.io import ImageReadMode, decode_jpeg
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from torchvision.io import ImageReadMode, decode_jpeg
 
     data = [torch.frombuffer(bytearray(f.read_bytes()), dtype=torch.uint8) for f in files]
     rates = []
@@ -139,7 +144,9 @@ def _gpu_decode(files: list[Path], repeats: int, long_side: int = 448) -> dict[s
         torch.cuda.synchronize()
         started = time.perf_counter()
         for i in range(0, len(data), 32):
-            images = decode_jpeg(data[i:i + 32], mode=ImageReadMode.RGB, device="cuda")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                images = decode_jpeg(data[i:i + 32], mode=ImageReadMode.RGB, device="cuda")
             for img in images:
                 _, h, w = img.shape
                 s = long_side / max(h, w)

@@ -126,7 +126,8 @@ def jpeg_with_segment(data: bytes, marker: int, payload: bytes, *,
                       declared_length: int | None = None) -> bytes:
     """Insert an APPn (or other) segment right after SOI."""
     length = declared_length if declared_length is not None else len(payload) + 2
-    return data[:2] + bytes([0xFF, marker]) + struct.pack(">H", length & 0xFFFF) + payload + data[2:]
+    segment = bytes([0xFF, marker]) + struct.pack(">H", length & 0xFFFF) + payload
+    return data[:2] + segment + data[2:]
 
 
 def webp_vp8x(width: int, height: int, inner: bytes) -> bytes:
@@ -222,7 +223,8 @@ def _exif_cases() -> Iterator[tuple[str, bytes]]:
                                                     (2, ASCII, 6, b"north\x00")])
     for label, text in (("9999", "9999:99:99 99:99:99"), ("zero", "0000:00:00 00:00:00"),
                         ("garbage", "\xff\xfe\xfd garbage"), ("empty", ""),
-                        ("overlong", "2024:01:01 10:00:00" * 20), ("year_1", "0001:01:01 00:00:00")):
+                        ("overlong", "2024:01:01 10:00:00" * 20),
+                        ("year_1", "0001:01:01 00:00:00")):
         entry = (0x9003, ASCII, len(text) + 1, ascii_(text))
         yield f"datetime_original_{label}", exif_sub_jpeg(0x8769, [entry])
         yield f"datetime_ifd0_{label}", exif_jpeg([(0x0132, ASCII, len(text) + 1, ascii_(text))])
@@ -273,7 +275,8 @@ def corpus() -> list[HostileFile]:
               "png_signature": b"\x89PNG\r\n\x1a\n", "webp_riff": b"RIFF\x00\x00\x00\x00WEBP",
               "heic_ftyp": b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic",
               "gif89a": b"GIF89a", "pdf": b"%PDF-1.7\n", "zip": b"PK\x03\x04",
-              "bmp": b"BM", "tiff": b"II*\x00", "avif": b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf"}
+              "bmp": b"BM", "tiff": b"II*\x00",
+              "avif": b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf"}
     for label, magic in magics.items():
         add(f"magic_only_{label}", "magic-only", magic, "reject")
         add(f"magic_then_zeros_{label}", "magic-only", magic + b"\x00" * 4096, "reject")

@@ -60,6 +60,28 @@ class Snapshot:
     def of(self, topic_name: str, kind: type) -> list[Any]:
         return [e for e in self.events[topic_name] if isinstance(e, kind)]
 
+    def only(self, user_keys: set[str]) -> Snapshot:
+        """The records of these users (a run sharing its topics with earlier runs). Training
+        decisions follow their candidates; dead letters and unparsable records all stay."""
+        candidates = {str(e.data.candidate_id) for e in self.of(TRAINING_CANDIDATES.name,
+                                                                 TrainingCandidate)
+                      if e.data.user_key in user_keys}
+
+        def mine(event: Any) -> bool:
+            if event is None or isinstance(event, DeadLetter):
+                return True
+            if isinstance(event, TrainingAdmitted | TrainingRejected | TrainingRetracted):
+                return str(event.data.candidate_id) in candidates
+            return getattr(event.data, "user_key", None) in user_keys
+
+        records, events = {}, {}
+        for name in self.records:
+            kept = [(r, e) for r, e in zip(self.records[name], self.events[name], strict=True)
+                    if mine(e)]
+            records[name] = [r for r, _ in kept]
+            events[name] = [e for _, e in kept]
+        return Snapshot(records, events)
+
 
 async def snapshot(cfg: PipelineConfig) -> Snapshot:
     names = [t.name for t in ALL_TOPICS]
@@ -211,10 +233,12 @@ def check_suggestions(audit: Audit, snap: Snapshot, exp: Expectations,
                 if k[2] == "edit" and sum(1 for sid in v if api[sid]["status"] == "proposed")
                 > exp.edits_per_event}
     audit.check("suggestions: at most one edit per photo", not dup_edits, _short(dup_edits))
-    audit.check("suggestions: proposed edits per event within the limit", not too_many, _short(too_many))
+    audit.check("suggestions: proposed edits per event within the limit", not too_many,
+                _short(too_many))
 
     # Intended: an event with enough shareable gems (best of their burst) gets its highlight
-    # and its collage.
+    # and its collage. A gem without an NSFW score counts as shareable: the classifier leaves
+    # the score out exactly where nudity is impossible (too few skin-tone pixels).
     gems_per_event: Counter[tuple[str, int]] = Counter()
     for media_id, c in classified.items():
         where = exp.day_of.get(media_id)
@@ -316,6 +340,8 @@ def audit_pipeline(snap: Snapshot, exp: Expectations) -> Audit:
                     f"{exp.classifier_rows} rows for {len(accepted)} uploads")
     classified = {str(e.data.media_id): e for e in classified_events}
     audit.figures["gems"] = sum(1 for e in classified.values() if e.data.is_gem)
+    audit.figures["gems_without_nsfw_score"] = sum(
+        1 for e in classified.values() if e.data.is_gem and e.data.nsfw_score is None)
     per_source = Counter((c.data.source.value, str(c.data.media_id))
                          for c in snap.of(TRAINING_CANDIDATES.name, TrainingCandidate))
     from_classifier = {m for (s, m) in per_source if s == "classifier"}

@@ -57,15 +57,18 @@ class MemoryResults:
                      group_id=str(r.duplicate_group) if r.duplicate_group else None,
                      is_best=self.current_best[r.media_id]) for r in rows]
 
-    async def save(self, rows: Sequence[ResultRow], group_bests: dict[UUID, UUID]) -> None:
+    async def save(self, rows: Sequence[ResultRow], group_bests: dict[UUID, UUID]) -> set[UUID]:
+        inserted = set()
         for row in rows:
             if row.media_id not in self.rows:
                 self.rows[row.media_id] = row
                 self.current_best[row.media_id] = row.is_best
+                inserted.add(row.media_id)
         for group, best in group_bests.items():
             for r in self.rows.values():
                 if r.duplicate_group == group:
                     self.current_best[r.media_id] = r.media_id == best
+        return inserted
 
     async def erase(self, user_key: str, media_ids: Sequence[UUID]) -> int:
         gone = [m for m in media_ids if m in self.rows and self.rows[m].user_key == user_key]

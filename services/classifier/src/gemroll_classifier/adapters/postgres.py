@@ -55,27 +55,31 @@ class PostgresResults:
                      group_id=str(r["duplicate_group"]) if r["duplicate_group"] else None,
                      is_best=r["current_best"]) for r in rows]
 
-    async def save(self, rows: Sequence[ResultRow], group_bests: dict[UUID, UUID]) -> None:
-        records = [(
-            r.media_id, r.user_key, r.captured_at, r.category, r.gem_score, r.is_gem,
-            r.quality_score, r.duplicate_group, r.is_best, r.is_best, _to_bigint(r.phash),
-            r.embedding.astype("<f4").tobytes() if r.embedding is not None else None,
-            list(r.reasons), r.classified.model_dump(mode="json"),
-            r.candidate.model_dump(mode="json") if r.candidate else None,
-        ) for r in rows]
+    async def save(self, rows: Sequence[ResultRow], group_bests: dict[UUID, UUID]) -> set[UUID]:
+        inserted: set[UUID] = set()
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.executemany(
-                "INSERT INTO media_results (media_id, user_key, captured_at, category,"
-                " gem_score, is_gem, quality_score, duplicate_group, is_best, current_best,"
-                " phash, embedding, reasons, classified_event, candidate_event)"
-                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)"
-                " ON CONFLICT (media_id) DO NOTHING", records)
+            for r in rows:
+                media_id = await conn.fetchval(
+                    "INSERT INTO media_results (media_id, user_key, captured_at, category,"
+                    " gem_score, is_gem, quality_score, duplicate_group, is_best, current_best,"
+                    " phash, embedding, reasons, classified_event, candidate_event)"
+                    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)"
+                    " ON CONFLICT (media_id) DO NOTHING RETURNING media_id",
+                    r.media_id, r.user_key, r.captured_at, r.category, r.gem_score, r.is_gem,
+                    r.quality_score, r.duplicate_group, r.is_best, r.is_best,
+                    _to_bigint(r.phash),
+                    r.embedding.astype("<f4").tobytes() if r.embedding is not None else None,
+                    list(r.reasons), r.classified.model_dump(mode="json"),
+                    r.candidate.model_dump(mode="json") if r.candidate else None)
+                if media_id is not None:
+                    inserted.add(media_id)
             if group_bests:
                 await conn.execute(
                     "UPDATE media_results m SET current_best = (m.media_id = b.best)"
                     " FROM unnest($1::uuid[], $2::uuid[]) AS b(grp, best)"
                     " WHERE m.duplicate_group = b.grp",
                     list(group_bests), list(group_bests.values()))
+        return inserted
 
     async def erase(self, user_key: str, media_ids: Sequence[UUID]) -> int:
         result = await self._pool.execute(

