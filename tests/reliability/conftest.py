@@ -1,8 +1,8 @@
 """The reliability suite's fixtures: a private stack (its parts may be stopped), the four
 services as real processes on it, and the users driving them.
 
-One stack and one pipeline serve the whole session (starting the classifier's models is the
-slow part); every test uses its own users. The fault module leaves everything running and
+One stack and one pipeline serve the whole package (starting the classifier's models is the
+slow part) and stop when its last test is done; every test uses its own users. The fault module leaves everything running and
 ready (that is one of its checks), so the modules after it work on a recovered pipeline, and
 the privacy scan at the end reads the logs and topics of the whole session.
 
@@ -29,13 +29,13 @@ from gemroll_dev.reliability.services import Pipeline, PipelineConfig, running_p
 PHOTOS = int(os.environ.get("GEMROLL_RELIABILITY_PHOTOS", "200"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def private(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[PrivateStack]:
     async with private_stack(tmp_path_factory.mktemp("reliability-stack")) as stack:
         yield stack
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def pipeline(private: PrivateStack, tmp_path_factory: pytest.TempPathFactory
                    ) -> AsyncIterator[Pipeline]:
     logs = tmp_path_factory.mktemp("reliability-logs")
@@ -43,13 +43,13 @@ async def pipeline(private: PrivateStack, tmp_path_factory: pytest.TempPathFacto
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def accounts() -> set[str]:
     """Every raw account id the session used (the privacy scan looks for all of them)."""
     return set()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def tokens() -> set[str]:
     """Bearer tokens the session sent (none may appear in a log)."""
     return set()

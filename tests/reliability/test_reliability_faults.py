@@ -22,7 +22,8 @@ from gemroll_dev.reliability.scenario import (
 
 from .conftest import PHOTOS, report_dir
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+# The first test also starts the private stack and the services, then runs the scenario.
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900 + PHOTOS)]
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """Pure policy rules and gate logic: no I/O, no frameworks (tested in tests/unit/policy)."""
 
 from .audit import AuditEntry, AuditRecord, ChainCheck, chain, verify
-from .gate import Decided, Erased, Gate, Outcome, Retracted
+from .gate import Decided, Erased, Gate, Outcome, Retracted, training_key, training_prefix
 from .model import (
     Action,
     Candidate,
@@ -20,5 +20,6 @@ __all__ = [
     "POLICY_VERSION", "Action", "Admit", "AuditEntry", "Candidate", "CandidateStatus",
     "AuditRecord", "ChainCheck", "Consent", "Decided", "Erased", "ErasureScope", "Gate", "Hold",
     "Media", "MediaKey", "Outcome", "Pseudonymizer", "Reject", "Retracted", "Tombstone",
-    "Verdict", "Workspace", "chain", "decide", "retraction_for", "verify",
+    "Verdict", "Workspace", "chain", "decide", "retraction_for", "training_key",
+    "training_prefix", "verify",
 ]

@@ -52,6 +52,8 @@ class Erased:
     reason: ErasureReason
     scope: ErasureScope
     trace_id: str | None = field(default=None)
+    candidate_ids: tuple[UUID, ...] = ()
+    """Every candidate the erased media had: their training copies go too."""
 
 
 Outcome = Decided | Retracted | Erased
@@ -211,8 +213,10 @@ class Gate:
         reject_reason, retract_reason = _CLOSE_ON_ERASURE[reason]
         for user_key, items in by_user.items():
             prefixes: list[str] = list(extra_prefixes)
+            candidate_ids: list[UUID] = []
             for m in items:
                 candidates = self.ws.candidates_of(m.key)
+                candidate_ids += [c.candidate_id for c in candidates]
                 for c in candidates:  # nothing stays open on erased media
                     if c.status is CandidateStatus.pending:
                         self._close(c, CandidateStatus.rejected, reason=reject_reason)
@@ -227,6 +231,7 @@ class Gate:
             outcomes.append(Erased(
                 user_key, tuple(m.media_id for m in items), reason,
                 ErasureScope(user_key, tuple(dict.fromkeys(prefixes))), trace_id,
+                tuple(candidate_ids),
             ))
         return outcomes
 
@@ -250,6 +255,16 @@ def user_prefix(user_key: str) -> str:
     return f"users/{user_key}/"
 
 
+def training_prefix(subject: str) -> str:
+    """Where a user's training copies live: named by the pseudonym, never the user key."""
+    return f"training/{subject}/"
+
+
+def training_key(subject: str, candidate_id: UUID) -> str:
+    """The training copy of an admitted candidate (the same key on every replay)."""
+    return f"{training_prefix(subject)}{candidate_id}"
+
+
 def erasure_prefixes(media: Media, candidates: list[Candidate]) -> list[str]:
     """Object-key prefixes of the original, its previews, AI renditions and suggestions that
     show it (key conventions: ingest `users/<u>/media/<id>`, suggester
@@ -267,4 +282,4 @@ def erasure_prefixes(media: Media, candidates: list[Candidate]) -> list[str]:
 
 
 __all__ = ["Decided", "Erased", "Gate", "Outcome", "Retracted", "erasure_prefixes",
-           "user_prefix", "MediaKey"]
+           "training_key", "training_prefix", "user_prefix", "MediaKey"]

@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-_BASE32 = "0123456789bcdefghjkmnpqrstuvwxyz"
+import pygeohash
+
 EARTH_RADIUS_KM = 6371.0
 
 
@@ -35,48 +36,16 @@ class Cell:
 @lru_cache(maxsize=4096)
 def decode(geohash: str) -> Cell:
     """The cell a geohash stands for; raises ValueError on characters outside its alphabet."""
-    lat = [-90.0, 90.0]
-    lon = [-180.0, 180.0]
-    even = True
-    for char in geohash.lower():
-        value = _BASE32.find(char)
-        if value < 0:
-            raise ValueError(f"invalid geohash character {char!r}")
-        for bit in (16, 8, 4, 2, 1):
-            box = lon if even else lat
-            mid = (box[0] + box[1]) / 2
-            if value & bit:
-                box[0] = mid
-            else:
-                box[1] = mid
-            even = not even
-    return Cell(lat[0], lat[1], lon[0], lon[1])
+    if not geohash or not pygeohash.is_valid_geohash(geohash.lower()):
+        raise ValueError(f"invalid geohash {geohash!r}")
+    exact = pygeohash.decode_exactly(geohash.lower())
+    return Cell(exact.latitude - exact.latitude_error, exact.latitude + exact.latitude_error,
+                exact.longitude - exact.longitude_error, exact.longitude + exact.longitude_error)
 
 
 def encode(lat: float, lon: float, precision: int = 5) -> str:
     """The geohash of a point (tests and tools use it; the suggester only decodes)."""
-    lat_box = [-90.0, 90.0]
-    lon_box = [-180.0, 180.0]
-    chars: list[str] = []
-    bits = 0
-    value = 0
-    even = True
-    while len(chars) < precision:
-        box, x = (lon_box, lon) if even else (lat_box, lat)
-        mid = (box[0] + box[1]) / 2
-        value <<= 1
-        if x >= mid:
-            value |= 1
-            box[0] = mid
-        else:
-            box[1] = mid
-        even = not even
-        bits += 1
-        if bits == 5:
-            chars.append(_BASE32[value])
-            bits = 0
-            value = 0
-    return "".join(chars)
+    return pygeohash.encode(lat, lon, precision=precision)
 
 
 def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -1,0 +1,1 @@
+"""Reliability: faults, load, hostile input, isolation and privacy (issue 8)."""
