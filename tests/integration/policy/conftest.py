@@ -14,7 +14,8 @@ from fastapi import FastAPI
 from gemroll_common.auth import issue_dev_token
 from gemroll_common.identity import user_key
 from gemroll_common.settings import AuthSettings, DatabaseSettings, IdentitySettings
-from gemroll_contracts import Event, Topic
+from gemroll_common.storage import ObjectStore
+from gemroll_contracts import Event, Topic, TrainingCandidate
 from gemroll_dev.testkit import Isolated, isolate, read_topic
 from gemroll_policy.app import create_app
 from gemroll_policy.settings import PolicySettings
@@ -60,6 +61,17 @@ class PolicyHarness:
         return await read_topic(self.env.kafka.bootstrap_servers, self.env.topic(topic),
                                 until=lambda v: len(v) >= count, timeout_s=timeout_s)
 
+    async def put_sources(self, candidates: list[TrainingCandidate]) -> None:
+        """Upload the images the candidates point at (the gate copies them on admission)."""
+        store = ObjectStore(self.env.s3)
+        limit = asyncio.Semaphore(16)
+
+        async def put(key: str) -> None:
+            async with limit:
+                await store.put_bytes(key, b"\xff\xd8 not really a jpeg", "image/jpeg")
+
+        await asyncio.gather(*(put(k) for k in {c.data.object_key for c in candidates}))
+
     async def connect(self) -> asyncpg.Connection:
         conn = await asyncpg.connect(self.database_url)
         await conn.execute(f"SET search_path TO {self.schema}")
@@ -101,3 +113,4 @@ async def policy(stack, unique) -> AsyncIterator[PolicyHarness]:
         await conn.execute(f"DROP SCHEMA IF EXISTS {harness.schema} CASCADE")
     finally:
         await conn.close()
+

@@ -21,7 +21,8 @@ from gemroll_contracts import (
     ActionKind,
     MediaErased,
 )
-from gemroll_policy.testing import action, candidate
+from gemroll_policy.domain import Pseudonymizer
+from gemroll_policy.testing import action, assert_no_user_key, candidate
 
 pytestmark = pytest.mark.integration
 
@@ -79,7 +80,11 @@ async def test_media_deletion_and_opt_out_with_delete_leave_nothing_behind(polic
         await policy.produce(TRAINING_CANDIDATES, [
             candidate(alice, doomed), candidate(alice, kept), candidate(bob, bobs),
             candidate(alice, doomed, source="suggester", derived_media_id=derived)])
-        await policy.read(TRAINING_MEDIA, count=4)
+        admitted = [json.loads(v)["data"] for v in await policy.read(TRAINING_MEDIA, count=4)]
+        subject = Pseudonymizer(policy.settings.pseudonym_secret.get_secret_value()).subject(
+            alice)
+        copies = {a["media_id"]: a["object_key"] for a in admitted}
+        assert all([await store.exists(key) for key in copies.values()])
 
         # 1. the user deletes one photo
         await policy.produce(USER_ACTIONS, [
@@ -94,6 +99,10 @@ async def test_media_deletion_and_opt_out_with_delete_leave_nothing_behind(polic
 
         for key in doomed_keys:
             assert not await store.exists(key), key
+        # the training copies of the erased media are gone too (both candidates for it)
+        remaining = set(await store.list_keys(f"training/{subject}/"))
+        assert remaining & {a["object_key"] for a in admitted} == {copies[str(kept)]}
+        assert len(admitted) == 4 and len({a["object_key"] for a in admitted}) == 4
         for key in kept_keys + bobs_keys:
             assert await store.exists(key), key
         needles = [str(doomed), str(derived), str(suggestion), f"users/{alice}/media/{doomed}"]
@@ -116,6 +125,9 @@ async def test_media_deletion_and_opt_out_with_delete_leave_nothing_behind(polic
             [kept], "account_erasure")
         await wait_until(lambda: drained(policy))
         assert await store.list_keys(f"users/{alice}/") == []
+        assert await store.list_keys(f"training/{subject}/") == []
+        assert await store.exists(copies[str(bobs)])
+        assert_no_user_key(await policy.read(TRAINING_MEDIA, count=7), alice, bob)
         assert await store.exists(bobs_keys[0])
         assert await rows_mentioning(policy, [str(kept), f"users/{alice}/"],
                                      skip=AUDIT_TABLES) == {}

@@ -163,6 +163,7 @@ async def test_sigkill_mid_stream_decides_every_candidate_exactly_once(policy, w
                                                                        tmp_path):
     n = 3000
     actions, candidates, ids = workload(policy, n, "kill")
+    await policy.put_sources(candidates[::2])  # the admitted half (even: sharers)
     service = ServiceProcess(policy, tmp_path / "policy.log")
     service.start()
     try:
@@ -206,6 +207,7 @@ class SimulatedCrash(BaseException):
 async def test_crash_windows_neither_lose_nor_repeat_decisions(policy, wait_until, window):
     n = 600
     actions, candidates, ids = workload(policy, n, window)
+    await policy.put_sources(candidates[::2])  # the admitted half (even: sharers)
     settings = policy.settings.model_copy(update={"batch_max_records": 50})
     crashed = asyncio.Event()
     passes = 0

@@ -79,6 +79,7 @@ async def test_nothing_is_admitted_while_the_database_is_unreachable(policy, wai
     candidates = [candidate(user, media)] + [
         candidate(user, media, source="suggester", derived_media_id=uuid.uuid4())
         for _ in range(9)]
+    await policy.put_sources(candidates)
 
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://t") as client:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import uuid
+from uuid import UUID
 
 import httpx
 import pytest
+from gemroll_common.storage import ObjectStore
 from gemroll_contracts import (
     CONSENT,
     DEAD_LETTERS,
@@ -21,8 +23,8 @@ from gemroll_contracts import (
     TrainingRejected,
 )
 from gemroll_policy.adapters.postgres import PostgresAuditReader
-from gemroll_policy.domain import Pseudonymizer, verify
-from gemroll_policy.testing import action, candidate
+from gemroll_policy.domain import Pseudonymizer, training_key, verify
+from gemroll_policy.testing import action, assert_no_user_key, candidate
 
 pytestmark = pytest.mark.integration
 
@@ -59,12 +61,18 @@ async def test_consent_gate_revocation_and_report(policy, wait_until):
         # candidates: held without evidence, admitted with it, rejected without consent
         share = action(alice, shared_media, ActionKind.shared)
         await policy.produce(USER_ACTIONS, [share])
-        await policy.produce(TRAINING_CANDIDATES, [
-            candidate(alice, held_media), candidate(alice, shared_media),
-            candidate(bob, bobs_media)])
+        proposed = [candidate(alice, held_media), candidate(alice, shared_media),
+                    candidate(bob, bobs_media)]
+        await policy.put_sources(proposed)
+        await policy.produce(TRAINING_CANDIDATES, proposed)
         training = by_type(await policy.read(TRAINING_MEDIA, count=1))
         [admitted] = training["training.admitted"]
         assert admitted["media_id"] == str(shared_media)
+        # the event names the pseudonymous training copy, which the gate made before deciding
+        assert admitted["object_key"] == training_key(subject, UUID(admitted["candidate_id"]))
+        store = ObjectStore(policy.env.s3)
+        assert await store.get_bytes(admitted["object_key"]) == await store.get_bytes(
+            proposed[1].data.object_key)
         assert admitted["evidence"] == [str(share.event_id)]
         assert admitted["basis"] == "shared" and admitted["subject"] == subject
         [rejected] = [TrainingRejected.from_json(v) for v in await policy.read(TRAINING_DECISIONS)]
@@ -88,9 +96,17 @@ async def test_consent_gate_revocation_and_report(policy, wait_until):
                                     headers=policy.headers("alice"))
         assert response.json()["training_opt_out"] is True
         assert response.json()["camera_roll"] is True
-        training = by_type(await policy.read(TRAINING_MEDIA, count=4))
+        values = await policy.read(TRAINING_MEDIA, count=4)
+        training = by_type(values)
         assert {(r["media_id"], r["reason"]) for r in training["training.retracted"]} == {
             (str(shared_media), "unshared"), (str(held_media), "training_opt_out")}
+        assert_no_user_key(values + await policy.read(TRAINING_DECISIONS), alice, bob)
+
+        async def copies_deleted() -> bool:  # retracted: the training copies go too
+            return not any([await store.exists(a["object_key"])
+                            for a in training["training.admitted"]])
+
+        await wait_until(copies_deleted)
 
         # transparency
         report = (await client.get("/v1/me/training-report",

@@ -19,9 +19,18 @@ from gemroll_contracts import (
     TrainingRetracted,
 )
 from gemroll_policy import metrics
-from gemroll_policy.adapters.memory import InMemoryPolicyStore
-from gemroll_policy.domain import Admit, CandidateStatus, Decided, Pseudonymizer, verify
+from gemroll_policy.adapters.memory import InMemoryObjects, InMemoryPolicyStore
+from gemroll_policy.adapters.workers import ErasureWorker
+from gemroll_policy.domain import (
+    Admit,
+    CandidateStatus,
+    Decided,
+    Pseudonymizer,
+    training_key,
+    verify,
+)
 from gemroll_policy.handlers import GateHandler, ReportHandler, refuse_unbacked
+from gemroll_policy.ports import StorageUnavailable
 from gemroll_policy.testing import action, candidate, consent, user_key
 
 
@@ -52,8 +61,20 @@ def store(pseudonyms) -> InMemoryPolicyStore:
 
 
 @pytest.fixture
-def gate(store, pseudonyms, clock) -> GateHandler:
-    return GateHandler(store, pseudonyms, retention_days=30, clock=clock)
+def objects() -> InMemoryObjects:
+    return InMemoryObjects()
+
+
+@pytest.fixture
+def gate(store, pseudonyms, clock, objects) -> GateHandler:
+    return GateHandler(store, pseudonyms, retention_days=30, clock=clock, objects=objects,
+                       copy_concurrency=4)
+
+
+async def erase_queued(store: InMemoryPolicyStore, objects: InMemoryObjects) -> None:
+    """Run the erasure worker over the queued jobs, as the service does after a commit."""
+    await ErasureWorker(store, objects, interval_s=1).run_once(limit=1000)
+    assert not store.jobs
 
 
 def published(store: InMemoryPolicyStore, topic: str) -> list:
@@ -84,21 +105,40 @@ async def test_candidate_is_held_until_a_qualifying_action_then_admitted(gate, s
     assert admitted.trace_id == share.trace_id
 
 
-async def test_training_events_carry_the_pseudonym_never_the_user_key(gate, store, pseudonyms):
-    user, media = user_key(2), uuid.uuid4()
+def assert_no_user_key_in_training_events(store: InMemoryPolicyStore, user: str) -> None:
+    messages = store.messages(TRAINING_MEDIA.name) + store.messages(TRAINING_DECISIONS.name)
+    assert messages
+    for m in messages:
+        assert user not in m.value.decode()  # the whole event JSON, envelope included
+        assert user.encode() not in m.key
+
+
+async def test_training_events_carry_the_pseudonym_never_the_user_key(gate, store, pseudonyms,
+                                                                      objects):
+    user, media, derived = user_key(2), uuid.uuid4(), uuid.uuid4()
+    rejected_user = user_key(102)
     await gate.handle([consent(user), action(user, media, ActionKind.edited_with_ai),
-                       candidate(user, media)])
+                       candidate(user, media),
+                       candidate(user, media, source="suggester", derived_media_id=derived),
+                       consent(rejected_user, training_opt_out=True),
+                       candidate(rejected_user, uuid.uuid4())])
     for topic in (TRAINING_MEDIA.name, TRAINING_DECISIONS.name):
         for m in store.messages(topic):
-            assert m.key == pseudonyms.subject(user).encode()
-            data = json.loads(m.value)["data"]
-            # The object key is a locator in ingest's `users/<user_key>/...` layout (see
-            # docs/policy-guarantees.md); nothing else in a training event names the user.
-            data.pop("object_key", None)
-            assert user not in json.dumps(data)
-    [admitted] = published(store, TRAINING_MEDIA.name)
-    assert admitted.data.subject == pseudonyms.subject(user)
-    assert admitted.data.subject != user
+            assert m.key in {pseudonyms.subject(user).encode(),
+                             pseudonyms.subject(rejected_user).encode()}
+    assert_no_user_key_in_training_events(store, user)
+    assert_no_user_key_in_training_events(store, rejected_user)
+    admitted = published(store, TRAINING_MEDIA.name)
+    assert len(admitted) == 2
+    subject = pseudonyms.subject(user)
+    for event in admitted:
+        assert event.data.subject == subject != user
+        # the event names the pseudonymous training copy, never ingest's `users/<key>/...`
+        assert event.data.object_key == training_key(subject, event.data.candidate_id)
+        assert event.data.bucket == objects.bucket
+    assert objects.keys() == sorted(e.data.object_key for e in admitted)
+    await gate.handle([action(user, media, ActionKind.unshared)])
+    assert_no_user_key_in_training_events(store, user)
     for record in store.audit:
         assert user not in json.dumps(record.entries)
 
@@ -119,7 +159,7 @@ async def test_each_candidate_is_decided_once_even_when_repeated(gate, store):
     ("training_opt_out", "training_opt_out"),
     ("camera_roll_opt_out", "camera_roll_opt_out"),
 ])
-async def test_revocation_retracts_admitted_items(gate, store, change, reason):
+async def test_revocation_retracts_admitted_items(gate, store, objects, change, reason):
     user, media = user_key(4), uuid.uuid4()
     await gate.handle([consent(user), action(user, media, ActionKind.shared),
                        candidate(user, media), candidate(user, media, source="suggester",
@@ -136,12 +176,16 @@ async def test_revocation_retracts_admitted_items(gate, store, change, reason):
     assert len(retractions) == 2
     assert {r.data.reason.value for r in retractions} == {reason}
     assert all(c.status is CandidateStatus.retracted for c in store.candidates.values())
+    assert len(objects.keys("training/")) == 2
+    await erase_queued(store, objects)
+    assert objects.keys("training/") == []  # retracted: the training copies are gone
     # a retraction is final: sharing again does not re-admit the same candidates
     await gate.handle([consent(user, seq=3), action(user, media, ActionKind.shared)])
     assert len(published(store, TRAINING_MEDIA.name)) == 4
 
 
-async def test_media_deletion_retracts_erases_and_tombstones(gate, store, pseudonyms):
+async def test_media_deletion_retracts_erases_and_tombstones(gate, store, pseudonyms,
+                                                             objects):
     user, media, derived, suggestion = user_key(5), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     first = candidate(user, media)
     await gate.handle([
@@ -167,11 +211,16 @@ async def test_media_deletion_retracts_erases_and_tombstones(gate, store, pseudo
     # nothing of the media is left but the tombstone
     assert not store.media and not store.candidates
     assert set(store.tombstones) == {(user, media), (user, pending_media)}
-    [job] = store.jobs.values()
+    subject = pseudonyms.subject(user)
+    [job] = [j for j in store.jobs.values() if j.reason == "media_deleted"]
     assert f"users/{user}/media/{media}" in job.prefixes
     assert f"users/{user}/derived/{derived}" in job.prefixes
     assert f"users/{user}/suggestions/{suggestion}/" in job.prefixes
-    assert all(p.startswith(f"users/{user}/") for p in job.prefixes)
+    assert training_key(subject, first.data.candidate_id) in job.prefixes
+    assert all(p.startswith((f"users/{user}/", f"training/{subject}/")) for p in job.prefixes)
+    assert len(objects.keys(f"training/{subject}/")) == 2
+    await erase_queued(store, objects)
+    assert objects.keys("training/") == []
 
     # replays and late arrivals: no second decision, no resurrection
     await gate.handle([first, action(user, media, ActionKind.shared)])
@@ -184,7 +233,8 @@ async def test_media_deletion_retracts_erases_and_tombstones(gate, store, pseudo
     assert not store.media
 
 
-async def test_opt_out_with_erase_erases_every_media_of_the_user(gate, store):
+async def test_opt_out_with_erase_erases_every_media_of_the_user(gate, store, pseudonyms,
+                                                                 objects):
     user, other = user_key(6), user_key(7)
     mine = [uuid.uuid4() for _ in range(3)]
     theirs = uuid.uuid4()
@@ -195,9 +245,12 @@ async def test_opt_out_with_erase_erases_every_media_of_the_user(gate, store):
     [erased] = published(store, MEDIA_ERASED.name)
     assert erased.data.reason.value == "account_erasure"
     assert set(erased.data.media_ids) == set(mine)
-    [job] = store.jobs.values()
+    [job] = [j for j in store.jobs.values() if j.reason == "account_erasure"]
     assert f"users/{user}/" in job.prefixes
-    assert not any(other in p for p in job.prefixes)
+    assert f"training/{pseudonyms.subject(user)}/" in job.prefixes
+    assert not any(other in p or pseudonyms.subject(other) in p for p in job.prefixes)
+    await erase_queued(store, objects)
+    assert objects.keys("training/") == []
     assert set(store.media) == {(other, theirs)}
     [retracted] = [e for e in published(store, TRAINING_MEDIA.name)
                    if isinstance(e, TrainingRetracted)]
@@ -284,3 +337,78 @@ async def test_training_report_lists_admitted_and_retracted_items(gate, store, p
     assert [e.media_id for e in report.erased] == [dropped_media]
     other = await ReportHandler(store, pseudonyms).report(user_key(13))
     assert other.items == [] and other.erased == []
+
+
+async def test_object_store_failure_decides_nothing_until_the_copy_succeeds(gate, store,
+                                                                             objects):
+    user, media = user_key(14), uuid.uuid4()
+    await gate.handle([consent(user), action(user, media, ActionKind.shared)])
+    objects.fail_next = StorageUnavailable("copy failed: ConnectionRefusedError")
+    before = len(store.audit)
+    with pytest.raises(StorageUnavailable):
+        await gate.handle([candidate(user, media)])
+    assert published(store, TRAINING_MEDIA.name) == []  # never admitted without the copy
+    assert store.candidates == {} and len(store.audit) == before  # nothing committed
+    await gate.handle([candidate(user, media)])  # the retry
+    [admitted] = published(store, TRAINING_MEDIA.name)
+    assert objects.keys() == [admitted.data.object_key]
+
+
+async def test_a_replayed_admission_copies_to_the_same_key(gate, store, objects, pseudonyms):
+    user, media = user_key(15), uuid.uuid4()
+    await gate.handle([consent(user), action(user, media, ActionKind.shared)])
+    proposed = candidate(user, media)
+    store.fail_next = ConnectionRefusedError("database down at commit")
+    with pytest.raises(ConnectionRefusedError):
+        await gate.handle([proposed])
+    await gate.handle([proposed])
+    await gate.handle([proposed])
+    [admitted] = published(store, TRAINING_MEDIA.name)
+    assert objects.keys() == [training_key(pseudonyms.subject(user), proposed.data.candidate_id)]
+    assert admitted.data.object_key == objects.keys()[0]
+
+
+async def test_a_missing_source_object_rejects_as_media_deleted(gate, store, objects):
+    user, gone, present = user_key(16), uuid.uuid4(), uuid.uuid4()
+    gone_candidate = candidate(user, gone)
+    objects.missing.add(gone_candidate.data.object_key)
+    await gate.handle([consent(user), action(user, gone, ActionKind.shared),
+                       action(user, present, ActionKind.shared), gone_candidate,
+                       candidate(user, present)])
+    [admitted] = published(store, TRAINING_MEDIA.name)
+    assert admitted.data.media_id == present
+    [rejected] = published(store, TRAINING_DECISIONS.name)
+    assert (rejected.data.media_id, rejected.data.reason.value) == (gone, "media_deleted")
+    c = store.candidates[gone_candidate.data.candidate_id]
+    assert c.status is CandidateStatus.rejected and c.basis is None
+    # final: the candidate is never admitted later, even once the object is back
+    objects.missing.clear()
+    await gate.handle([gone_candidate, action(user, gone, ActionKind.edited_with_ai)])
+    assert len(published(store, TRAINING_MEDIA.name)) == 1
+    assert [e["kind"] for r in store.audit for e in r.entries].count("rejected") == 1
+
+
+async def test_copies_of_one_batch_run_concurrently_within_the_bound(store, pseudonyms, clock):
+    import asyncio
+
+    class SlowObjects(InMemoryObjects):
+        def __init__(self) -> None:
+            super().__init__()
+            self.running = self.peak = 0
+
+        async def copy(self, source_bucket, source_key, training_key):
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+            await asyncio.sleep(0.001)
+            self.running -= 1
+            return await super().copy(source_bucket, source_key, training_key)
+
+    objects = SlowObjects()
+    gate = GateHandler(store, pseudonyms, retention_days=30, clock=clock, objects=objects,
+                       copy_concurrency=3)
+    user = user_key(17)
+    media = [uuid.uuid4() for _ in range(10)]
+    await gate.handle([consent(user)] + [action(user, m, ActionKind.shared) for m in media]
+                      + [candidate(user, m) for m in media])
+    assert len(objects.keys("training/")) == 10
+    assert objects.peak == 3

@@ -20,8 +20,9 @@ from gemroll_contracts import (
     Event,
     MediaErased,
 )
-from gemroll_policy.adapters.memory import InMemoryPolicyStore
-from gemroll_policy.domain import Pseudonymizer, verify
+from gemroll_policy.adapters.memory import InMemoryObjects, InMemoryPolicyStore
+from gemroll_policy.adapters.workers import ErasureWorker
+from gemroll_policy.domain import Pseudonymizer, training_key, verify
 from gemroll_policy.handlers import GateHandler
 from gemroll_policy.testing import action, candidate, consent, user_key
 from hypothesis import HealthCheck, settings
@@ -94,8 +95,10 @@ class GateMachine(RuleBasedStateMachine):
         self.now = datetime(2025, 1, 1, tzinfo=UTC)
         self.pseudonyms = Pseudonymizer("stateful-test-pseudonym-secret")
         self.store = InMemoryPolicyStore(self.pseudonyms)
+        self.objects = InMemoryObjects()
         self.gate = GateHandler(self.store, self.pseudonyms, retention_days=30,
-                                clock=lambda: self.now)
+                                clock=lambda: self.now, objects=self.objects)
+        self.eraser = ErasureWorker(self.store, self.objects, interval_s=1)
         self.model = Model()
         self.seq = dict.fromkeys(USERS, 0)
         self.sent: list[Event] = []
@@ -105,6 +108,7 @@ class GateMachine(RuleBasedStateMachine):
         run(self.gate.handle([event]))
 
     def after(self) -> None:
+        run(self.eraser.run_once(limit=1000))  # the erasure worker catches up
         for key in self.model.proposed:
             if self.model.status(*key, self.now) == "refused":
                 self.model.ever_refused.add(key)
@@ -200,6 +204,20 @@ class GateMachine(RuleBasedStateMachine):
                     if self.model.status(*key, self.now) == "allowed"
                     and key not in self.model.ever_refused}
         assert active == expected
+
+    @invariant()
+    def training_copies_are_exactly_the_active_items(self):
+        admitted, _, retracted = self.decisions()
+        owners = {cid: OWNER[media] for cid, (media, _) in self.candidate_ids().items()}
+        active = {training_key(self.pseudonyms.subject(owners[cid]), cid)
+                  for cid in admitted if cid not in retracted}
+        assert set(self.objects.keys("training/")) == active
+
+    @invariant()
+    def no_training_event_names_a_user_key(self):
+        for topic in (TRAINING_MEDIA.name, TRAINING_DECISIONS.name):
+            for m in self.store.messages(topic):
+                assert not any(user.encode() in m.value for user in USERS)
 
     @invariant()
     def every_candidate_is_decided_once_unless_held(self):

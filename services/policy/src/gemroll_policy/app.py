@@ -32,6 +32,7 @@ from .adapters.postgres import (
     PostgresGateStore,
     PostgresOutbox,
 )
+from .adapters.storage import S3TrainingObjects
 from .adapters.workers import ErasureWorker, monitor
 from .api import install_error_handlers, router
 from .domain import POLICY_VERSION, Pseudonymizer
@@ -80,12 +81,17 @@ def create_app(
         schema = settings.db_schema
         pool = await create_pool(database, schema)
         tasks: list[asyncio.Task[None]] = []
+        cleanup = contextlib.ExitStack()
         try:
             await migrate(pool, schema, "gemroll_policy")
             objects = ObjectStore(s3)
             await objects.ensure_bucket()
+            copies = S3TrainingObjects(objects, settings.training_copy_concurrency)
+            cleanup.callback(copies.close)
             gate = GateHandler(PostgresGateStore(pool, schema, pseudonyms), pseudonyms,
-                               retention_days=settings.retention_days, clock=now)
+                               retention_days=settings.retention_days, clock=now,
+                               objects=copies,
+                               copy_concurrency=settings.training_copy_concurrency)
             outbox = PostgresOutbox(pool, schema)
             loop = GateLoop(gate, outbox, kafka, settings, checkpoint=checkpoint)
             erasures = ErasureWorker(PostgresErasureQueue(pool), objects,
@@ -119,6 +125,7 @@ def create_app(
                 with contextlib.suppress(BaseException):
                     await task
             await pool.close()
+            cleanup.close()
 
     app = FastAPI(
         title="gemroll policy",

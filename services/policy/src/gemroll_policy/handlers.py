@@ -8,6 +8,7 @@ publishes the outbox exactly once.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from gemroll_contracts import (
     Event,
     MediaErased,
     MediaErasedData,
+    RejectionReason,
     TrainingAdmitted,
     TrainingAdmittedData,
     TrainingCandidate,
@@ -52,9 +54,13 @@ from .domain import (
     Gate,
     Outcome,
     Pseudonymizer,
+    Reject,
     Retracted,
+    training_key,
+    training_prefix,
 )
 from .domain.audit import timestamp
+from .domain.gate import user_prefix
 from .ports import (
     AuditReader,
     Changes,
@@ -64,6 +70,7 @@ from .ports import (
     LoadRequest,
     OutboundMessage,
     OutboxRow,
+    TrainingObjects,
 )
 
 log = get_logger(__name__)
@@ -81,10 +88,16 @@ class BatchResult:
 
 
 class GateHandler:
+    """`objects` is required: every admitted image is first copied to its training key
+    (`training/<subject>/<candidate_id>`), which is all a training event names."""
+
     def __init__(self, store: GateStore, pseudonyms: Pseudonymizer, *, retention_days: int,
-                 clock: Clock, policy_version: str = POLICY_VERSION) -> None:
+                 clock: Clock, objects: TrainingObjects, copy_concurrency: int = 16,
+                 policy_version: str = POLICY_VERSION) -> None:
         self.store = store
         self.pseudonyms = pseudonyms
+        self.objects = objects
+        self.copy_concurrency = copy_concurrency
         self.retention = timedelta(days=retention_days)
         self.clock = clock
         self.policy_version = policy_version
@@ -98,7 +111,7 @@ class GateHandler:
             outcomes: list[Outcome] = []
             for event in events:
                 outcomes += apply(gate, event)
-            outcomes = refuse_unbacked(outcomes)
+            outcomes = await self.copy_admitted(refuse_unbacked(outcomes))
             changes = self.render(outcomes, now)
             changes.messages += [message(DEAD_LETTERS.name, d, d.data.original_key or b"")
                                  for d in dead_letters]
@@ -116,7 +129,8 @@ class GateHandler:
                 if not (due.media_keys or due.candidate_ids):
                     break
                 ws = await uow.load(due)
-                outcomes = refuse_unbacked(Gate(ws, now, self.retention).sweep())
+                outcomes = await self.copy_admitted(
+                    refuse_unbacked(Gate(ws, now, self.retention).sweep()))
                 await uow.save(ws, self.render(outcomes, now))
             count(outcomes)
             done += outcomes
@@ -125,6 +139,54 @@ class GateHandler:
         if done:
             log.info("retention_sweep", outcomes=len(done))
         return done
+
+    # -- training copies ----------------------------------------------------------------
+    async def copy_admitted(self, outcomes: list[Outcome]) -> list[Outcome]:
+        """Copy every image admitted in this unit of work to its training key, before the
+        decision commits (concurrently, `copy_concurrency` at a time). A store failure
+        raises StorageUnavailable: the unit of work is discarded and the batch retried. A
+        missing source means the media is gone: that admission becomes a rejection
+        (media_deleted), final like any decision."""
+        admitted = [o.candidate for o in outcomes
+                    if isinstance(o, Decided) and isinstance(o.verdict, Admit)]
+        if not admitted:
+            return outcomes
+        limit = asyncio.Semaphore(self.copy_concurrency)
+
+        async def copy(c: Candidate) -> bool:
+            async with limit:
+                return await self.objects.copy(
+                    c.bucket, c.object_key,
+                    training_key(self.pseudonyms.subject(c.user_key), c.candidate_id))
+
+        # return_exceptions: every copy has finished before a failure discards the batch
+        results = await asyncio.gather(*(copy(c) for c in admitted), return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        copied = sum(1 for r in results if r is True)
+        metrics.TRAINING_COPIES.labels("copied").inc(copied)
+        if failures:
+            metrics.TRAINING_COPIES.labels("failed").inc(len(failures))
+            raise failures[0]
+        missing = {c.candidate_id for c, found in zip(admitted, results, strict=True)
+                   if not found}
+        if not missing:
+            return outcomes
+        metrics.TRAINING_COPIES.labels("source_missing").inc(len(missing))
+        kept: list[Outcome] = []
+        for o in outcomes:
+            if isinstance(o, Decided) and o.candidate.candidate_id in missing:
+                c = o.candidate
+                c.status, c.reason = CandidateStatus.rejected, RejectionReason.media_deleted
+                c.basis, c.evidence = None, ()
+                c.retracted_at, c.retraction_reason = None, None
+                log.warning("training_source_missing", candidate_id=str(c.candidate_id),
+                            media_id=str(c.media_id))
+                kept.append(Decided(c, Reject(RejectionReason.media_deleted), o.trace_id))
+            elif isinstance(o, Retracted) and o.candidate.candidate_id in missing:
+                continue  # never admitted after all: nothing to retract
+            else:
+                kept.append(o)
+        return kept
 
     # -- rendering outcomes as events and audit entries --------------------------------
     def render(self, outcomes: Sequence[Outcome], now: datetime) -> Changes:
@@ -151,7 +213,8 @@ class GateHandler:
             event: Event = TrainingAdmitted(producer=PRODUCER, trace_id=trace(d.trace_id),
                                             data=TrainingAdmittedData(
                 candidate_id=c.candidate_id, subject=subject, media_id=c.media_id,
-                bucket=c.bucket, object_key=c.object_key, basis=verdict.basis,
+                bucket=self.objects.bucket,
+                object_key=training_key(subject, c.candidate_id), basis=verdict.basis,
                 evidence=list(verdict.evidence), policy_version=self.policy_version,
                 decided_at=now))
             changes.messages.append(message(TRAINING_MEDIA.name, event, subject.encode()))
@@ -176,6 +239,9 @@ class GateHandler:
             candidate_id=c.candidate_id, subject=subject, media_id=c.media_id, reason=r.reason,
             policy_version=self.policy_version, retracted_at=now))
         changes.messages.append(message(TRAINING_MEDIA.name, event, subject.encode()))
+        # the training copy goes too (queued with the decision, retried until it is gone)
+        changes.erasure_jobs.append(ErasureJob((training_key(subject, c.candidate_id),),
+                                               f"retracted_{r.reason.value}"))
         changes.audit.append(AuditEntry("retracted", subject, {
             "candidate_id": str(c.candidate_id), "media_id": str(c.media_id),
             "reason": r.reason.value, "policy_version": self.policy_version,
@@ -186,6 +252,12 @@ class GateHandler:
         subject = self.pseudonyms.subject(user_key)
         media_ids = list(dict.fromkeys(m for e in group for m in e.media_ids))
         prefixes = tuple(dict.fromkeys(p for e in group for p in e.scope.prefixes))
+        # Training copies of every candidate the media had (also one a crashed batch copied
+        # but never committed); for a whole account, everything under the pseudonym.
+        training = [training_key(subject, c) for e in group for c in e.candidate_ids]
+        if user_prefix(user_key) in prefixes:
+            training = [training_prefix(subject)]
+        prefixes = tuple(dict.fromkeys((*prefixes, *training)))
         if prefixes:
             changes.erasure_jobs.append(ErasureJob(prefixes, reason))
         for media_id in media_ids:

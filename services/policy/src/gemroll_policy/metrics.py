@@ -36,3 +36,8 @@ GATE_BATCHES = Counter("gemroll_policy_gate_batches_total", "Gate batches commit
 ERASURE_JOBS_FAILED = Counter(
     "gemroll_policy_erasure_job_failures_total", "Object-store erasure attempts that failed."
 )
+TRAINING_COPIES = Counter(
+    "gemroll_policy_training_copies_total",
+    "Copies of admitted images to training keys (result: copied, source_missing, failed).",
+    ["result"],
+)

@@ -116,3 +116,18 @@ class ErasureQueue(Protocol):
 
 class ObjectEraser(Protocol):
     async def delete_prefix(self, prefix: str) -> int: ...
+
+
+class StorageUnavailable(Exception):
+    """The object store failed (not "object missing"): retry the batch, decide nothing."""
+
+
+class TrainingObjects(Protocol):
+    """Copies admitted images to their pseudonymous training key, in `bucket`."""
+
+    bucket: str
+
+    async def copy(self, source_bucket: str, source_key: str, training_key: str) -> bool:
+        """Server-side copy (overwrites: the same key on a replay). False when the source
+        object does not exist; raises StorageUnavailable on any other failure."""
+        ...

@@ -34,3 +34,6 @@ class PolicySettings(FileSecretsSettings):
     monitor_interval_s: float = Field(default=5.0, gt=0)
     db_retry_max_s: float = Field(default=5.0, gt=0)
     """Backoff cap while PostgreSQL is unreachable (the gate waits; it never skips)."""
+    training_copy_concurrency: int = Field(default=16, ge=1, le=128)
+    """Server-side copies of admitted images to `training/<subject>/<candidate_id>` run at
+    most this many at a time per batch."""

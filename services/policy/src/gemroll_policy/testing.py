@@ -55,3 +55,11 @@ def consent(user: str, *, camera_roll: bool = True, training_opt_out: bool = Fal
     return ConsentChanged(producer="policy", data=ConsentChangedData(
         user_key=user, camera_roll=camera_roll, training_opt_out=training_opt_out,
         erase_data=erase_data, ledger_seq=seq, changed_at=at or datetime.now(UTC)))
+
+
+def assert_no_user_key(values: list[bytes], *user_keys: str) -> None:
+    """No serialized training event names a user key anywhere (object key included)."""
+    assert values, "no events to check"
+    for value in values:
+        for user in user_keys:
+            assert user not in value.decode(), value

@@ -39,7 +39,9 @@ from gemroll_contracts import (
     Event,
     Topic,
 )
+from gemroll_common.storage import ObjectStore
 from gemroll_policy.adapters.gate_loop import GateLoop
+from gemroll_policy.adapters.storage import S3TrainingObjects
 from gemroll_policy.adapters.kafka_clients import CachedKeyPartitioner
 from gemroll_policy.adapters.postgres import (
     PostgresConsentStore,
@@ -144,8 +146,18 @@ async def gate_run(stack: StackEndpoints, n: int, batch: int) -> Run:
             else:
                 user = opted_out[i % len(opted_out)]
             candidates.append(candidate(user, media))
+        store = ObjectStore(env.s3)
+        sem = asyncio.Semaphore(16)
+
+        async def put(key: str) -> None:
+            async with sem:
+                await store.put_bytes(key, b"\xff\xd8 bench", "image/jpeg")
+
+        await asyncio.gather(*(put(c.data.object_key) for c in candidates[::2]))
         handler = GateHandler(PostgresGateStore(pool, schema, pseudonyms), pseudonyms,
-                              retention_days=30, clock=_now)
+                              retention_days=30, clock=_now,
+                              objects=S3TrainingObjects(store, settings.training_copy_concurrency),
+                              copy_concurrency=settings.training_copy_concurrency)
         outbox = PostgresOutbox(pool, schema)
 
         # warm-up, not timed: the gate takes in consents and actions

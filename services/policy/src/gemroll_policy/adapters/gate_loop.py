@@ -20,8 +20,9 @@ published. Starting the producer fences any older instance with the same transac
 so a zombie can never commit. Events not caused by a consumed record (consent changes from
 the API, the retention job) go through the same outbox.
 
-If PostgreSQL is unreachable, nothing is decided or published (fail closed): the loop seeks
-back to the start of the batch and retries with backoff until the database answers.
+If PostgreSQL or the object store (the training copies are made inside step 2, before the
+commit) is unreachable, nothing is decided or published (fail closed): the loop seeks back to
+the start of the batch and retries with backoff until it answers.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from pydantic import ValidationError
 
 from .. import metrics
 from ..handlers import GateHandler, GateInput
-from ..ports import Outbox, OutboxRow
+from ..ports import Outbox, OutboxRow, StorageUnavailable
 from ..settings import PolicySettings
 from .kafka_clients import CachedKeyPartitioner, client_kwargs
 from .postgres import is_transient_db_error
@@ -64,6 +65,11 @@ SERVICE = "policy"
 HEARTBEAT_S = 600.0
 IDLE_RELAY_S = 0.2
 """Re-commit the watermark at least this often, so Kafka never expires it while idle."""
+
+def is_transient(exc: BaseException) -> bool:
+    """A dependency is down: retry the same work later, never skip or dead-letter it."""
+    return is_transient_db_error(exc) or isinstance(exc, StorageUnavailable)
+
 
 Checkpoint = Callable[[str], None]
 """Test hook called at 'after_db_commit' and 'after_kafka_commit'; may raise to crash."""
@@ -213,7 +219,7 @@ class GateLoop:
         try:
             await self._apply(records)
         except Exception as exc:
-            if not is_transient_db_error(exc):
+            if not is_transient(exc):
                 raise
             self._db_failed("decide", exc)
             for tp, tp_records in batch.items():
@@ -239,7 +245,7 @@ class GateLoop:
         try:
             await self.handler.handle(events, letters)
         except Exception as exc:
-            if is_transient_db_error(exc) or len(records) == 1:
+            if is_transient(exc) or len(records) == 1:
                 raise
             # Something in this batch cannot be processed: isolate it record by record,
             # so one bad record is dead-lettered instead of stopping the gate.
@@ -250,7 +256,7 @@ class GateLoop:
                 try:
                     await self._apply([record])
                 except Exception as single:
-                    if is_transient_db_error(single):
+                    if is_transient(single):
                         raise
                     letter = dead_letter_for(record, group=self.group, error=single, attempts=1)
                     await self.handler.handle([], [letter])
@@ -273,7 +279,7 @@ class GateLoop:
             await self.handler.sweep()
             self._next_sweep = time.monotonic() + self.settings.retention_interval_s
         except Exception as exc:
-            if not is_transient_db_error(exc):
+            if not is_transient(exc):
                 raise
             self._db_failed("retention", exc)
             self._next_sweep = time.monotonic() + self.settings.db_retry_max_s
@@ -303,8 +309,11 @@ class GateLoop:
                 delay = min(delay * 2, self.settings.db_retry_max_s)
 
     def _db_failed(self, stage: str, exc: BaseException) -> None:
-        metrics.CONSENT_STORE_UP.set(0)
         metrics.GATE_FAILURES.labels(stage).inc()
+        if isinstance(exc, StorageUnavailable):
+            log.warning("gate_waiting_for_object_store", stage=stage, error=str(exc)[:200])
+            return
+        metrics.CONSENT_STORE_UP.set(0)
         log.warning("gate_waiting_for_database", stage=stage, error_type=type(exc).__name__,
                     error=str(exc)[:200])
 

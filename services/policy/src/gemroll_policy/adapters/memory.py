@@ -171,4 +171,36 @@ class _MemoryConsentUnitOfWork:
         self.store._append(changes)  # noqa: SLF001 - same adapter
 
 
-__all__ = ["AuditEntry", "InMemoryPolicyStore"]
+class InMemoryObjects:
+    """The object store as far as the gate and the erasure worker use it (TrainingObjects and
+    ObjectEraser). Sources are present unless listed in `missing`."""
+
+    def __init__(self, bucket: str = "gemroll-media") -> None:
+        self.bucket = bucket
+        self.objects: dict[str, bytes] = {}
+        self.missing: set[str] = set()
+        self.fail_next: BaseException | None = None
+        """Raise this from the next copy (simulates an unreachable object store)."""
+        self.copies = 0
+
+    async def copy(self, source_bucket: str, source_key: str, training_key: str) -> bool:
+        if self.fail_next is not None:
+            exc, self.fail_next = self.fail_next, None
+            raise exc
+        if source_key in self.missing:
+            return False
+        self.copies += 1
+        self.objects[training_key] = self.objects.get(source_key, b"")
+        return True
+
+    async def delete_prefix(self, prefix: str) -> int:
+        doomed = [k for k in self.objects if k.startswith(prefix)]
+        for key in doomed:
+            del self.objects[key]
+        return len(doomed)
+
+    def keys(self, prefix: str = "") -> list[str]:
+        return sorted(k for k in self.objects if k.startswith(prefix))
+
+
+__all__ = ["AuditEntry", "InMemoryObjects", "InMemoryPolicyStore"]
