@@ -94,3 +94,14 @@ async def test_unsupported_and_empty(inspector, tmp_path):
 async def test_a_jpeg_header_on_other_data_is_invalid(inspector, tmp_path):
     with pytest.raises(errors.InvalidImage):
         await inspector.inspect(staged(tmp_path, b"\xff\xd8\xff" + samples.png()))
+
+
+async def test_webp_too_large_to_verify_is_refused(tmp_path):
+    from gemroll_ingest.domain.errors import TooManyPixels
+    from PIL import Image
+
+    path = tmp_path / "big.webp"
+    Image.new("RGB", (1200, 1000), (90, 120, 200)).save(path, "WEBP", lossless=True)
+    inspector = PillowInspector(max_pixels=50_000_000, full_decode_max_pixels=1_000_000)
+    with pytest.raises(TooManyPixels, match="cannot be verified"):
+        inspector.inspect_file(str(path), "image/webp")

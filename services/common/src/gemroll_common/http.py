@@ -7,11 +7,15 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from .logging import get_logger
 from .metrics import HTTP_REQUESTS, HTTP_SECONDS
+
+log = get_logger(__name__)
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
@@ -37,10 +41,32 @@ async def _run_check(check: ReadinessCheck, timeout_s: float) -> bool:
         return False
 
 
+DEPENDENCY_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # connection refused / reset: database or object store unreachable
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+)
+
+
+async def _dependency_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("dependency_unavailable", path=request.url.path, error_type=type(exc).__name__)
+    return JSONResponse(
+        {"detail": {"code": "service_unavailable",
+                    "message": "a backing service (database or object store) is unreachable; "
+                               "retry shortly"}},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
+
+
 def add_operational_routes(
     app: FastAPI, service: str, checks: dict[str, ReadinessCheck], timeout_s: float = 2.0
 ) -> None:
-    """Adds /healthz (alive), /readyz (every check passes) and /metrics, plus HTTP metrics."""
+    """Adds /healthz (alive), /readyz (every check passes) and /metrics, plus HTTP metrics;
+    an unreachable database or object store answers 503 with Retry-After, never 500."""
+    for error in DEPENDENCY_ERRORS:
+        app.add_exception_handler(error, _dependency_unavailable)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -19,9 +19,10 @@ class IngestSettings(FileSecretsSettings):
         200_000_000, ge=1, description="Pixel limit against decompression bombs (422 above)."
     )
     full_decode_max_pixels: int = Field(
-        40_000_000, ge=1,
+        50_000_000, ge=1,
         description="Formats without reduced decoding (PNG, WebP, HEIC) are fully decoded up to "
-        "this size; larger ones are checked structurally (PNG CRCs) only. Bounds memory.",
+        "this size (48 MP phone photos fit); larger PNGs are checked by their chunk CRCs, larger "
+        "WebP/HEIC are refused (422) as they cannot be verified. Bounds memory.",
     )
     decode_concurrency: int = Field(2, ge=1, description="Images validated at the same time.")
     storage_threads: int = Field(16, ge=1, le=256, description="Threads for blocking S3 calls.")

@@ -151,7 +151,9 @@ def prepare(cfg: StackConfig) -> None:
     data_dir(cfg).mkdir(parents=True, exist_ok=True)
     cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
     argv = _java_argv(
-        cfg, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(server_properties)
+        # "--cluster-id=<id>": an id may start with "-", which would read as an option
+        cfg, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
+        "-c", str(server_properties)
     )
     log.info("formatting Kafka storage in %s", data_dir(cfg))
     result = subprocess.run(argv, capture_output=True, text=True, check=False)

@@ -79,6 +79,11 @@ class PillowInspector:
                     im.load()
                 elif width * height <= self.full_decode_max_pixels:
                     im.load()
+                else:  # no reduced decoding for WebP/HEIC: refuse what cannot be verified
+                    raise TooManyPixels(
+                        f"{fmt} images above {self.full_decode_max_pixels} pixels cannot be "
+                        f"verified; this one is {width}x{height}"
+                    )
             return facts
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise TooManyPixels(str(exc)) from None
