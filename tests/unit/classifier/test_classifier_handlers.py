@@ -127,11 +127,13 @@ async def test_nsfw_runs_only_on_would_be_gems_and_blocks_them():
     assert "nsfw:open_nsfw_score" in data["p"].reasons
 
 
-async def test_nsfw_is_skipped_without_skin_tones():
+async def test_nsfw_is_skipped_without_skin_tones_and_scored_safe():
     nsfw = FakeNsfw(score=0.97)
     classify, sink, _, _ = make({"p": syn.photo_jpeg(1)}, nsfw=nsfw, nsfw_min_skin_fraction=1.0)
     await classify.classify([upload("p")])
-    assert nsfw.seen == 0 and sink.events[0].data.nsfw_score is None
+    data = sink.events[0].data
+    assert nsfw.seen == 0 and data.is_gem
+    assert data.nsfw_score == 0.0  # screened: the suggester may share it
 
 
 async def test_erasure_drops_the_rows():

@@ -275,14 +275,18 @@ class ClassifyMedia:
 
     async def _run_nsfw(self, items: Sequence[_Item]) -> None:
         """Only where NSFW can still change the outcome: would-be gems, best of their group,
-        with enough skin-tone pixels for nudity to be possible at all."""
+        with enough skin-tone pixels for nudity to be possible at all. Gems screened out by the
+        skin test score 0.0, so downstream they count as checked, not as unknown."""
         if self._nsfw is None:
             return
         t = self._options.thresholds
         floor = self._options.nsfw_min_skin_fraction
-        todo = [i for i in items if i.assessment.would_be_gem and i.duplicate.is_best
-                and i.assessment.gem_score >= t.gem_score
-                and i.prepared.stats.skin_fraction >= floor]
+        gems = [i for i in items if i.assessment.would_be_gem and i.duplicate.is_best
+                and i.assessment.gem_score >= t.gem_score]
+        todo = [i for i in gems if i.prepared.stats.skin_fraction >= floor]
+        for item in gems:
+            if item.prepared.stats.skin_fraction < floor:
+                item.nsfw = 0.0
         if not todo:
             return
         loop = asyncio.get_running_loop()

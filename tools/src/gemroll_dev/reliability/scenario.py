@@ -376,5 +376,5 @@ async def run_scenario(pipeline: Pipeline, stack: PrivateStack | None, cfg: Scen
 def media_id_of(value: bytes) -> str | None:
     try:
         return str(json.loads(value)["data"]["media_id"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):  # hostile records too
         return None
