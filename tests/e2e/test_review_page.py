@@ -21,9 +21,13 @@ WAIT_S = 90
 SCREENSHOT = Path(__file__).resolve().parents[2] / "reports" / "e2e" / "review-page.png"
 
 
-def cards(driver, kind: str | None = None):
-    found = driver.find_elements(By.CSS_SELECTOR, '[data-testid="suggestion"]')
-    return [c for c in found if kind is None or c.get_attribute("data-kind") == kind]
+def cards(driver, kind: str | None = None) -> list[str]:
+    """The ids of the suggestion cards shown, read in one script (cards re-render often, so
+    element handles would go stale between calls)."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll('[data-testid=suggestion]')]"
+        ".filter(c => arguments[0] === null || c.dataset.kind === arguments[0])"
+        ".map(c => c.getAttribute('data-id'));", kind)
 
 
 def card_status(driver, suggestion_id: str) -> str | None:
@@ -40,8 +44,9 @@ def click_action(driver, suggestion_id: str, action: str) -> bool:
 
 
 def training_rows(driver) -> list[str]:
-    rows = driver.find_elements(By.CSS_SELECTOR, '[data-testid="training-row"]')
-    return [r.text for r in rows]
+    return driver.execute_script(
+        "return [...document.querySelectorAll('[data-testid=training-row]')]"
+        ".map(r => [...r.cells].map(c => c.innerText.trim()).join(' '));")
 
 
 def css(selector: str):
@@ -80,7 +85,7 @@ def test_share_and_edit_change_the_training_report(services, seed, browser):
 
     wait.until(suggestions_shown)
     wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
-    group_id = (cards(driver, "highlight") or cards(driver, "collage"))[0].get_attribute("data-id")
+    group_id = (cards(driver, "highlight") or cards(driver, "collage"))[0]
     assert card_status(driver, group_id) == "proposed"
     assert not training_rows(driver)
 
@@ -92,7 +97,7 @@ def test_share_and_edit_change_the_training_report(services, seed, browser):
 
     # Apply an AI edit to a photo: its edited copy is admitted as well (on the strength of
     # the earlier share or of the edit itself: either action qualifies).
-    edit_id = cards(driver, "edit")[0].get_attribute("data-id")
+    edit_id = cards(driver, "edit")[0]
     wait.until(lambda d: click_action(d, edit_id, "edit"))
     wait.until(lambda d: card_status(d, edit_id) == "edited")
     try:
