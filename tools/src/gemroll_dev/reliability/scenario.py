@@ -133,6 +133,8 @@ class Scenario:
         self.t0 = time.monotonic()
         self.uploads_done = asyncio.Event()
         self.settle_state = ""
+        self.drain_trace: list[tuple[float, str]] = []
+        """(seconds into the drain, what was still pending) whenever it changed."""
 
     # -- the parts that run side by side ------------------------------------------------------
     async def _upload_all(self) -> None:
@@ -237,8 +239,10 @@ class Scenario:
             records = await read_all(cfg.endpoints.kafka_bootstrap, cfg.topic(MEDIA_CLASSIFIED))
             return set(accepted) <= {media_id_of(r.value) for r in records}
 
+        began = time.monotonic()
         await eventually(all_classified, timeout_s=timeout, what="every upload classified",
                          every_s=2.0)
+        self.drain_trace.append((round(time.monotonic() - began, 1), "all classified"))
 
         async def settled() -> bool:
             if self.cfg.act:
@@ -246,6 +250,8 @@ class Scenario:
             lag = await lags(self.pipeline)
             backlog = await self._suggester_backlog()
             self.settle_state = f"lags {lag}; suggester backlog {backlog}"
+            if not self.drain_trace or self.drain_trace[-1][1] != self.settle_state:
+                self.drain_trace.append((round(time.monotonic() - began, 1), self.settle_state))
             if any(v is None or v > 0 for v in lag.values()) or backlog != (0, 0):
                 return False
             quiet = self.pipeline.config.quiet_seconds + 4.0
@@ -340,6 +346,7 @@ class Scenario:
         audit.check("services: all running and ready at the end", all(alive.values()),
                     str(alive))
         audit.figures["service_crashes"] = self.pipeline.crashes()
+        audit.figures["drain_trace"] = self.drain_trace[-40:]
         actions = {a: sum(1 for v in self.acted.values() if v == a)
                    for a in ("share", "edit", "save")}
         actions["refused"] = sum(1 for v in self.acted.values() if v is None)
