@@ -75,7 +75,7 @@ eval-classifier: venv setup ## per-class precision/recall and confusion matrix o
 
 .PHONY: soak
 soak: venv setup ## 5-minute sustained load; writes reports/soak/index.html
-	$(PY) -m gemroll_dev.soak
+	$(PY) -m gemroll_dev.soak --minutes 5 --rate 4 --fault-photos 2000
 
 .PHONY: test-unit
 test-unit: venv ## only the tests that need no infrastructure
