@@ -2,9 +2,10 @@
 services as real processes on it, and the users driving them.
 
 One stack and one pipeline serve the whole package (starting the classifier's models is the
-slow part) and stop when its last test is done; every test uses its own users. The fault module leaves everything running and
-ready (that is one of its checks), so the modules after it work on a recovered pipeline, and
-the privacy scan at the end reads the logs and topics of the whole session.
+slow part) and stop when its last test is done; every test uses its own users. The fault
+module leaves everything running and ready (that is one of its checks), so the modules after
+it work on a recovered pipeline, and the privacy scan at the end reads the logs and topics of
+the whole package run.
 
 Sizes for `make test` are small; `GEMROLL_RELIABILITY_PHOTOS` (default 200) changes the fault
 run's size; `python -m gemroll_dev.soak` runs the full-size variants.

@@ -17,7 +17,9 @@ from .media import (
 from .registry import ALL_EVENTS, AnyEvent, parse_event
 from .suggestions import Crop, EditRecipe, SuggestionCreated, SuggestionCreatedData, SuggestionKind
 from .topics import (
+    ACTION_WRITERS,
     ALL_TOPICS,
+    CANDIDATE_WRITERS,
     CONSENT,
     DEAD_LETTERS,
     MEDIA_CLASSIFIED,
@@ -53,6 +55,7 @@ from .users import ActionKind, ConsentChanged, ConsentChangedData, UserAction, U
 CONTRACTS_VERSION = "1.0.0"
 
 __all__ = [
+    "ACTION_WRITERS", "CANDIDATE_WRITERS",
     "ALL_EVENTS", "ALL_TOPICS", "CONSENT", "CONTRACTS_VERSION", "DEAD_LETTERS", "MEDIA_CLASSIFIED",
     "MEDIA_ERASED", "MEDIA_UPLOADED", "SUGGESTIONS", "TOPICS_BY_NAME", "TRAINING_CANDIDATES",
     "TRAINING_DECISIONS", "TRAINING_MEDIA", "USER_ACTIONS",

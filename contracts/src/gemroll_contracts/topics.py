@@ -13,8 +13,14 @@ from .base import Event
 from .deadletter import DeadLetter
 from .media import MediaClassified, MediaErased, MediaUploaded
 from .suggestions import SuggestionCreated
-from .training import TrainingAdmitted, TrainingCandidate, TrainingRejected, TrainingRetracted
-from .users import ConsentChanged, UserAction
+from .training import (
+    CandidateSource,
+    TrainingAdmitted,
+    TrainingCandidate,
+    TrainingRejected,
+    TrainingRetracted,
+)
+from .users import ActionKind, ConsentChanged, UserAction
 
 DAY_MS = 24 * 3600 * 1000
 
@@ -129,3 +135,18 @@ def topic_named(name: str) -> Topic:
         return TOPICS_BY_NAME[name]
     except KeyError:
         raise KeyError(f"unknown topic {name!r}; known: {sorted(TOPICS_BY_NAME)}") from None
+
+
+ACTION_WRITERS: dict[ActionKind, frozenset[Service]] = {
+    ActionKind.media_deleted: frozenset({Service.ingest}),
+    **{kind: frozenset({Service.suggester}) for kind in ActionKind
+       if kind is not ActionKind.media_deleted},
+}
+"""Which service may produce each kind of user action (a subset of USER_ACTIONS' writers):
+the policy gate refuses an action from any other producer."""
+
+CANDIDATE_WRITERS: dict[CandidateSource, Service] = {
+    CandidateSource.classifier: Service.classifier,
+    CandidateSource.suggester: Service.suggester,
+}
+"""The service that may propose each candidate source."""

@@ -49,6 +49,8 @@ class RejectionReason(StrEnum):
     unshared = "unshared"
     retention_expired = "retention_expired"
     no_qualifying_action = "no_qualifying_action"
+    source_unusable = "source_unusable"
+    """The source can never become a metadata-free copy (not an image, refused by the store)."""
 
 
 PolicyVersion = Annotated[str, StringConstraints(min_length=1, max_length=40)]
@@ -101,6 +103,8 @@ class RetractionReason(StrEnum):
     training_opt_out = "training_opt_out"
     camera_roll_opt_out = "camera_roll_opt_out"
     retention_expired = "retention_expired"
+    consent_withdrawn = "consent_withdrawn"
+    """The user opted out after giving the evidence; opting in again does not revive it."""
 
 
 class TrainingRetractedData(StrictModel):

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from gemroll_ingest.domain.consent import ConsentState, supersedes
+from gemroll_ingest.domain import errors
+from gemroll_ingest.domain.consent import ConsentState, allows_uploads, supersedes
 from gemroll_ingest.domain.errors import TooLarge, UnsupportedMediaType
 from gemroll_ingest.domain.media import ImageFacts, MediaRecord, StagedFile
 from gemroll_ingest.domain.paging import Cursor
@@ -31,6 +32,8 @@ class FakeMedia:
         self.completed_uploads: list[UUID] = []
         self.fail_accept: Exception | None = None
         self.clock = datetime(2024, 1, 1, tzinfo=UTC)
+        self.consent: FakeConsent | None = None
+        """When set, acceptance checks the owner's projected consent (as the database does)."""
 
     async def find_live(self, user_key: str, sha256: str) -> MediaRecord | None:
         return next((r for r in self.rows.values() if r.user_key == user_key
@@ -49,6 +52,9 @@ class FakeMedia:
         row = self.rows.get(media_id)
         if row is None or row.state != "storing":
             return False
+        if self.consent is not None and not allows_uploads(
+                await self.consent.get(row.user_key)):
+            raise errors.ConsentRequired("camera-roll uploads need the user's opt-in")
         self.rows[media_id] = row.with_state("accepted")
         self.outbox.extend(messages)
         if complete_upload:
@@ -89,7 +95,15 @@ class FakeMedia:
         return [ErasedMedia(r.media_id, r.object_key) for r in self.rows.values()
                 if r.user_key == user_key and r.media_id in media_ids and r.state != "erased"]
 
-    async def tombstone(self, user_key: str, media_ids: Sequence[UUID]) -> int:
+    async def inventory(self, user_key: str, *,
+                        created_at_or_before: datetime | None = None) -> list[ErasedMedia]:
+        return [ErasedMedia(r.media_id, r.object_key) for r in self.rows.values()
+                if r.user_key == user_key and r.state != "erased"
+                and (created_at_or_before is None or (r.created_at is not None
+                                                      and r.created_at <= created_at_or_before))]
+
+    async def tombstone(self, user_key: str, media_ids: Sequence[UUID], *,
+                        account: bool = False) -> int:
         n = 0
         for media_id in media_ids:
             row = self.rows[media_id]
@@ -142,11 +156,13 @@ class FakeUploads:
     async def leftover_staging(self, limit: int) -> list[Upload]:
         return []
 
-    async def delete_for_user(self, user_key: str) -> int:
+    async def delete_for_user(self, user_key: str, *,
+                              created_at_or_before: datetime | None = None) -> list[str]:
         gone = [k for k, u in self.rows.items() if u.user_key == user_key]
+        keys = [self.rows[k].staging_key for k in gone]
         for k in gone:
             del self.rows[k]
-        return len(gone)
+        return keys
 
 
 class FakeConsent:

@@ -203,3 +203,93 @@ async def test_presigned_object_over_the_limit_is_refused(w):
     with pytest.raises(errors.TooLarge):
         await put_and_complete(w, JPEG + bytes(2000))
     assert w.blobs.objects == {}
+
+
+# -- account erasure: the whole inventory ------------------------------------------------------
+def opt_out_erase(user: str, seq: int, changed_at: datetime | None = None) -> ConsentChanged:
+    return ConsentChanged(producer="policy", data=ConsentChangedData(
+        user_key=user, camera_roll=False, training_opt_out=False, erase_data=True,
+        ledger_seq=seq, changed_at=changed_at or utcnow()))
+
+
+def _content_free(w, media_id) -> bool:
+    row = w.media.rows[media_id]
+    return row.state == "erased" and row.gps is None and not row.sha256 and not row.object_key
+
+
+async def test_opt_out_with_erase_erases_every_media_item_of_the_user(w):
+    await w.ingest.project_consent(consent(OTHER, True, 1))
+    mine = [(await w.ingest.accept_direct(USER, w.stage(JPEG + bytes([i])),
+                                          ClientMetadata())).media_id for i in range(5)]
+    theirs = (await w.ingest.accept_direct(OTHER, w.stage(JPEG), ClientMetadata())).media_id
+    await w.ingest.delete_media(USER, mine[0])  # deleted but not yet erased: goes too
+
+    await w.ingest.consent_changed(opt_out_erase(USER, 2))
+
+    assert all(_content_free(w, m) for m in mine)
+    assert (await w.ingest.list_media(USER, None, 50)).items == []
+    assert not [k for k in w.blobs.objects if k.startswith(f"users/{USER}/")]
+    assert [m for m in w.media.outbox if m.key == USER] == []
+    assert w.media.rows[theirs].state == "accepted"
+    assert f"users/{OTHER}/media/{theirs}" in w.blobs.objects
+    # Idempotent: a redelivery erases nothing more and fails nothing.
+    await w.ingest.consent_changed(opt_out_erase(USER, 2))
+    assert (await w.ingest.list_media(OTHER, None, 50)).items[0].media_id == theirs
+
+
+async def test_opt_out_without_erase_keeps_the_media(w):
+    media_id = (await w.ingest.accept_direct(USER, w.stage(JPEG), ClientMetadata())).media_id
+    await w.ingest.consent_changed(consent(USER, False, 2))
+    assert w.media.rows[media_id].state == "accepted"
+
+
+async def test_late_erase_request_after_a_newer_opt_in_spares_newer_uploads(w):
+    old = (await w.ingest.accept_direct(USER, w.stage(JPEG), ClientMetadata())).media_id
+    request_time = w.media.rows[old].created_at + timedelta(milliseconds=500)
+    await w.ingest.project_consent(consent(USER, True, 3))  # opt-in projected first
+    new = (await w.ingest.accept_direct(USER, w.stage(PNG), ClientMetadata())).media_id
+
+    await w.ingest.consent_changed(opt_out_erase(USER, 2, changed_at=request_time))
+
+    assert _content_free(w, old)
+    assert w.media.rows[new].state == "accepted"
+
+
+async def test_an_upload_racing_the_opt_out_is_refused_and_leaves_nothing(w):
+    w.media.consent = w.consent
+    real_put = w.blobs.put_file
+
+    async def put_then_opt_out(*args, **kwargs):  # the projection flips mid-upload
+        await real_put(*args, **kwargs)
+        await w.ingest.consent_changed(opt_out_erase(USER, 2))
+
+    w.blobs.put_file = put_then_opt_out
+    with pytest.raises(errors.ConsentRequired):
+        await w.ingest.accept_direct(USER, w.stage(JPEG), ClientMetadata())
+    assert not [k for k in w.blobs.objects if k.startswith(f"users/{USER}/")]
+    assert all(r.state == "erased" for r in w.media.rows.values())
+    assert (await w.ingest.list_media(USER, None, 50)).items == []
+
+
+async def test_media_erased_account_erasure_reaches_media_the_policy_never_listed(w):
+    listed = (await w.ingest.accept_direct(USER, w.stage(JPEG), ClientMetadata())).media_id
+    unlisted = (await w.ingest.accept_direct(USER, w.stage(PNG), ClientMetadata())).media_id
+    await w.ingest.project_consent(consent(USER, False, 2))
+    event = MediaErased(producer="policy", data=MediaErasedData(
+        user_key=USER, media_ids=[listed], reason=ErasureReason.account_erasure,
+        erased_at=utcnow()))
+    assert await w.ingest.erase(event) == 2
+    assert _content_free(w, listed) and _content_free(w, unlisted)
+    assert await w.ingest.erase(event) == 0
+
+
+async def test_retention_erasure_deletes_exactly_the_listed_ids(w):
+    gone = (await w.ingest.accept_direct(USER, w.stage(JPEG), ClientMetadata())).media_id
+    kept = (await w.ingest.accept_direct(USER, w.stage(PNG), ClientMetadata())).media_id
+    event = MediaErased(producer="policy", data=MediaErasedData(
+        user_key=USER, media_ids=[gone], reason=ErasureReason.retention_expired,
+        erased_at=utcnow()))
+    assert await w.ingest.erase(event) == 1
+    assert _content_free(w, gone)
+    assert w.media.rows[kept].state == "accepted"
+    assert set(w.blobs.objects) == {f"users/{USER}/media/{kept}"}

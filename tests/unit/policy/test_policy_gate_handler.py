@@ -339,19 +339,48 @@ async def test_training_report_lists_admitted_and_retracted_items(gate, store, p
     assert other.items == [] and other.erased == []
 
 
-async def test_object_store_failure_decides_nothing_until_the_copy_succeeds(gate, store,
-                                                                             objects):
-    user, media = user_key(14), uuid.uuid4()
-    await gate.handle([consent(user), action(user, media, ActionKind.shared)])
+async def test_a_failed_copy_holds_only_its_admission_and_is_retried(gate, store, objects,
+                                                                     clock):
+    """Revocations never wait behind admissions: with the object store failing, the batch's
+    retraction and rejection commit; the admission is held and made once the store is back."""
+    user, media, shared_before = user_key(14), uuid.uuid4(), uuid.uuid4()
+    await gate.handle([consent(user), action(user, media, ActionKind.shared),
+                       action(user, shared_before, ActionKind.shared),
+                       candidate(user, shared_before)])
+    [earlier] = published(store, TRAINING_MEDIA.name)
     objects.fail_next = StorageUnavailable("copy failed: ConnectionRefusedError")
-    before = len(store.audit)
-    with pytest.raises(StorageUnavailable):
-        await gate.handle([candidate(user, media)])
-    assert published(store, TRAINING_MEDIA.name) == []  # never admitted without the copy
-    assert store.candidates == {} and len(store.audit) == before  # nothing committed
-    await gate.handle([candidate(user, media)])  # the retry
+    outsider = user_key(114)
+    await gate.handle([candidate(user, media),
+                       action(user, shared_before, ActionKind.unshared),
+                       candidate(outsider, uuid.uuid4())])
+    training = published(store, TRAINING_MEDIA.name)
+    assert [type(e).__name__ for e in training] == ["TrainingAdmitted", "TrainingRetracted"]
+    assert training[1].data.candidate_id == earlier.data.candidate_id
+    [rejected] = published(store, TRAINING_DECISIONS.name)
+    assert rejected.data.reason.value == "not_opted_in"
+    held = store.candidates[candidate(user, media).data.candidate_id]
+    assert held.status is CandidateStatus.pending and held.candidate_id in store.copy_retries
+
+    assert await gate.retry_copies() == []  # not due yet
+    clock.advance(seconds=2)
+    [outcome] = await gate.retry_copies()
+    assert isinstance(outcome, Decided) and isinstance(outcome.verdict, Admit)
+    admitted = published(store, TRAINING_MEDIA.name)[-1]
+    assert admitted.data.candidate_id == held.candidate_id
+    assert admitted.data.object_key in objects.keys()
+    assert store.copy_retries == {}
+
+
+async def test_an_unusable_source_is_rejected_and_the_batch_goes_on(gate, store, objects):
+    user, poison, fine = user_key(114), uuid.uuid4(), uuid.uuid4()
+    bad = candidate(user, poison)
+    objects.unusable.add(bad.data.object_key)
+    await gate.handle([consent(user), action(user, poison, ActionKind.shared),
+                       action(user, fine, ActionKind.shared), bad, candidate(user, fine)])
     [admitted] = published(store, TRAINING_MEDIA.name)
-    assert objects.keys() == [admitted.data.object_key]
+    assert admitted.data.media_id == fine
+    [rejected] = published(store, TRAINING_DECISIONS.name)
+    assert (rejected.data.media_id, rejected.data.reason.value) == (poison, "source_unusable")
 
 
 async def test_a_replayed_admission_copies_to_the_same_key(gate, store, objects, pseudonyms):
@@ -412,3 +441,57 @@ async def test_copies_of_one_batch_run_concurrently_within_the_bound(store, pseu
                       + [candidate(user, m) for m in media])
     assert len(objects.keys("training/")) == 10
     assert objects.peak == 3
+
+
+async def test_a_quick_opt_out_and_back_in_retracts_before_the_gate_sees_either(
+        gate, store, pseudonyms, clock):
+    """The consent API writes the ledger at once; the gate consumes the events later, when
+    the latest state is opted in again. The opt-out still retracts, and the old share admits
+    nothing after the opt-in."""
+    from gemroll_contracts import ConsentChanged
+    from gemroll_policy.handlers import ConsentHandler
+
+    user, media, later = user_key(20), uuid.uuid4(), uuid.uuid4()
+    api = ConsentHandler(store, pseudonyms, clock)
+    await api.change(user, camera_roll=True)
+    clock.advance(seconds=1)
+    await gate.handle([ConsentChanged.from_json(store.messages("gemroll.consent.v1")[0].value),
+                       action(user, media, ActionKind.shared, acted_at=clock.now),
+                       candidate(user, media), candidate(user, later)])
+    [admitted] = published(store, TRAINING_MEDIA.name)
+    await gate.handle([action(user, later, ActionKind.shared, acted_at=clock.now)])
+    clock.advance(seconds=1)
+    await api.change(user, training_opt_out=True)
+    clock.advance(seconds=1)
+    await api.change(user, training_opt_out=False)
+    events = [ConsentChanged.from_json(m.value)
+              for m in store.messages("gemroll.consent.v1")[1:]]
+    assert [e.data.training_opt_out for e in events] == [True, False]
+    await gate.handle(events)
+    retracted = [e for e in published(store, TRAINING_MEDIA.name)
+                 if isinstance(e, TrainingRetracted)]
+    assert {e.data.candidate_id for e in retracted} == {
+        admitted.data.candidate_id, candidate(user, later).data.candidate_id}
+    assert {e.data.reason.value for e in retracted} == {"consent_withdrawn"}
+    # a new share after the opt-in is evidence again, for a new candidate
+    fresh = uuid.uuid4()
+    clock.advance(seconds=1)
+    await gate.handle([action(user, fresh, ActionKind.shared, acted_at=clock.now),
+                       candidate(user, fresh)])
+    assert published(store, TRAINING_MEDIA.name)[-1].data.media_id == fresh
+
+
+async def test_a_share_made_while_opted_out_never_admits_after_an_opt_in(gate, store, clock):
+    user, media = user_key(21), uuid.uuid4()
+    await gate.handle([consent(user, training_opt_out=True, at=clock.now)])
+    clock.advance(seconds=1)
+    await gate.handle([action(user, media, ActionKind.shared, acted_at=clock.now)])
+    clock.advance(seconds=1)
+    await gate.handle([consent(user, seq=2, at=clock.now), candidate(user, media)])
+    assert published(store, TRAINING_MEDIA.name) == []
+    assert store.candidates[candidate(user, media).data.candidate_id].status is \
+        CandidateStatus.pending  # held: waits for evidence given under this consent
+    clock.advance(seconds=1)
+    await gate.handle([action(user, media, ActionKind.edited_with_ai, acted_at=clock.now)])
+    [admitted] = published(store, TRAINING_MEDIA.name)
+    assert admitted.data.basis.value == "edited_with_ai"

@@ -7,12 +7,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from gemroll_contracts import ActionKind, AdmissionBasis, RejectionReason, RetractionReason
-from gemroll_policy.domain import Action, Admit, Consent, Hold, Media, Reject, decide
+from gemroll_policy.domain import (
+    Action,
+    Admit,
+    Consent,
+    Hold,
+    Media,
+    Reject,
+    decide,
+    first_consent,
+)
 from gemroll_policy.domain.rules import MAX_EVIDENCE, retraction_for
 
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 RETENTION = timedelta(days=30)
-OPTED_IN = Consent(camera_roll=True, training_opt_out=False, ledger_seq=1, changed_at=NOW)
+OPTED_IN = first_consent(camera_roll=True, training_opt_out=False, ledger_seq=1,
+                         changed_at=NOW - timedelta(days=3650))
 
 
 def media(*kinds: ActionKind, first_seen: datetime = NOW - timedelta(days=1)) -> Media:

@@ -1,6 +1,10 @@
 """Property: after any sequence of consent changes, actions, deletions, candidates, redeliveries
 and passing time, the items admitted and not retracted are exactly those the rules allow.
 
+Consent changes also go through the consent API (the ledger) with their events delivered to the
+gate later, after further changes: a quick opt-out and opt-in retracts all the same, and
+evidence given before an opt-out never admits after the opt-in.
+
 The expectation is a small model written here independently of the service's code: it keeps
 the raw history and re-derives each candidate's status from scratch after every step.
 """
@@ -17,13 +21,14 @@ from gemroll_contracts import (
     TRAINING_DECISIONS,
     TRAINING_MEDIA,
     ActionKind,
+    ConsentChanged,
     Event,
     MediaErased,
 )
 from gemroll_policy.adapters.memory import InMemoryObjects, InMemoryPolicyStore
 from gemroll_policy.adapters.workers import ErasureWorker
 from gemroll_policy.domain import Pseudonymizer, training_key, verify
-from gemroll_policy.handlers import GateHandler
+from gemroll_policy.handlers import ConsentHandler, GateHandler
 from gemroll_policy.testing import action, candidate, consent, user_key
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -53,7 +58,9 @@ class Model:
 
     def __init__(self) -> None:
         self.consent: dict[str, tuple[bool, bool]] = {}
+        self.allowed_since: dict[str, datetime | None] = {}
         self.history: dict[uuid.UUID, list[str]] = {m: [] for m in MEDIA}
+        self.times: dict[uuid.UUID, list[datetime]] = {m: [] for m in MEDIA}
         self.first_seen: dict[uuid.UUID, datetime] = {}
         self.erased: set[uuid.UUID] = set()
         self.proposed: dict[tuple[uuid.UUID, str], datetime] = {}
@@ -73,13 +80,26 @@ class Model:
         if now - self.first_seen[media] > RETENTION and not kept:
             return "refused"
         last_unshare = max((i for i, k in enumerate(kinds) if k == "unshared"), default=-1)
-        if any(k in QUALIFYING for k in kinds[last_unshare + 1:]):
+        since = self.allowed_since[OWNER[media]]
+        recent = list(zip(kinds, self.times[media], strict=True))[last_unshare + 1:]
+        if any(k in QUALIFYING and at >= since for k, at in recent):
             return "allowed"
+        if any(k in QUALIFYING for k, _ in recent):
+            return "waiting"  # evidence from before an opt-out: no evidence
         if any(k in QUALIFYING for k in kinds):
             return "refused"  # unshared since
         if now - self.proposed[(media, source)] > RETENTION:
             return "refused"  # held too long
         return "waiting"
+
+    def set_consent(self, user: str, camera_roll: bool, opted_out: bool, now: datetime) -> None:
+        was = self.consent.get(user, (False, True))
+        allowed = camera_roll and not opted_out
+        if not allowed:
+            self.allowed_since[user] = None
+        elif not (was[0] and not was[1]):
+            self.allowed_since[user] = now
+        self.consent[user] = (camera_roll, opted_out)
 
     def seen(self, media: uuid.UUID, now: datetime) -> None:
         self.first_seen.setdefault(media, now)
@@ -100,8 +120,14 @@ class GateMachine(RuleBasedStateMachine):
                                 clock=lambda: self.now, objects=self.objects)
         self.eraser = ErasureWorker(self.store, self.objects, interval_s=1)
         self.model = Model()
+        self.consents = ConsentHandler(self.store, self.pseudonyms, clock=lambda: self.now)
         self.seq = dict.fromkeys(USERS, 0)
         self.sent: list[Event] = []
+        self.in_flight: list[Event] = []
+        """Consent events written by the API, not yet delivered to the gate."""
+
+    def tick(self) -> None:
+        self.now += timedelta(seconds=1)  # every step happens at its own instant
 
     def send(self, event: Event) -> None:
         self.sent.append(event)
@@ -124,10 +150,12 @@ class GateMachine(RuleBasedStateMachine):
           opt_out=st.sampled_from([False, False, False, True]), erase=st.booleans())
     def change_consent(self, user, camera_roll, opt_out, erase):
         erase = erase and not camera_roll
+        self.deliver_all()
+        self.tick()
         self.seq[user] += 1
         self.send(consent(user, camera_roll=camera_roll, training_opt_out=opt_out,
                           erase_data=erase, seq=self.seq[user], at=self.now))
-        self.model.consent[user] = (camera_roll, opt_out)
+        self.model.set_consent(user, camera_roll, opt_out, self.now)
         if erase:
             for m in MEDIA:
                 if OWNER[m] == user:
@@ -137,10 +165,12 @@ class GateMachine(RuleBasedStateMachine):
     @rule(media=st.sampled_from(MEDIA), kind=st.sampled_from(
         [*ActionKind, ActionKind.shared, ActionKind.edited_with_ai, ActionKind.unshared]))
     def act(self, media, kind):
+        self.tick()
         self.send(action(OWNER[media], media, kind, acted_at=self.now))
         if media not in self.model.erased:
             self.model.seen(media, self.now)
             self.model.history[media].append(kind.value)
+            self.model.times[media].append(self.now)
             if kind is ActionKind.media_deleted:
                 self.model.erase(media)
         self.after()
@@ -148,12 +178,36 @@ class GateMachine(RuleBasedStateMachine):
     @rule(media=st.sampled_from(MEDIA), source=st.sampled_from(SOURCES))
     def propose(self, media, source):
         derived = DERIVED[media] if source == "suggester" else None
+        self.tick()
         self.send(candidate(OWNER[media], media, source=source, derived_media_id=derived,
                             proposed_at=self.now))
         if (media, source) not in self.model.proposed:
             self.model.proposed[(media, source)] = self.now
             if media not in self.model.erased:
                 self.model.seen(media, self.now)
+        self.after()
+
+    @rule(user=st.sampled_from(USERS), camera_roll=st.booleans(), opt_out=st.booleans())
+    def change_consent_through_the_api(self, user, camera_roll, opt_out):
+        """The ledger changes at once; the gate sees the event later (see `deliver`)."""
+        self.tick()
+        before = len(self.store.messages("gemroll.consent.v1"))
+        changed = run(self.consents.change(user, camera_roll=camera_roll,
+                                           training_opt_out=opt_out))
+        self.seq[user] = changed.ledger_seq
+        self.model.set_consent(user, camera_roll, opt_out, self.now)
+        for m in self.store.messages("gemroll.consent.v1")[before:]:
+            self.in_flight.append(ConsentChanged.from_json(m.value))
+
+    @precondition(lambda self: bool(self.in_flight))
+    @rule()
+    def deliver_one(self):
+        self.send(self.in_flight.pop(0))
+        self.after()
+
+    def deliver_all(self):
+        while self.in_flight:
+            self.send(self.in_flight.pop(0))
         self.after()
 
     @precondition(lambda self: bool(self.sent))
@@ -197,6 +251,8 @@ class GateMachine(RuleBasedStateMachine):
 
     @invariant()
     def active_items_are_exactly_what_the_rules_allow(self):
+        if self.in_flight:
+            return  # the gate has not seen every consent change yet
         admitted, _, retracted = self.decisions()
         active = {cid for cid in admitted if cid not in retracted}
         ids = self.candidate_ids()
@@ -207,6 +263,8 @@ class GateMachine(RuleBasedStateMachine):
 
     @invariant()
     def training_copies_are_exactly_the_active_items(self):
+        if self.in_flight:
+            return
         admitted, _, retracted = self.decisions()
         owners = {cid: OWNER[media] for cid, (media, _) in self.candidate_ids().items()}
         active = {training_key(self.pseudonyms.subject(owners[cid]), cid)
@@ -221,6 +279,8 @@ class GateMachine(RuleBasedStateMachine):
 
     @invariant()
     def every_candidate_is_decided_once_unless_held(self):
+        if self.in_flight:
+            return
         admitted, rejected, retracted = self.decisions()
         for cid, key in self.candidate_ids().items():
             decisions = admitted.get(cid, 0) + rejected.get(cid, 0)
@@ -240,7 +300,7 @@ class GateMachine(RuleBasedStateMachine):
 
 
 GateMachine.TestCase.settings = settings(
-    max_examples=200, stateful_step_count=30, deadline=None,
+    max_examples=1000, stateful_step_count=30, deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestGateRules = GateMachine.TestCase

@@ -74,10 +74,16 @@ class ObjectStore:
         self, key: str, stream: BinaryIO, length: int, content_type: str,
         metadata: dict[str, str] | None = None,
     ) -> None:
-        await asyncio.to_thread(
-            self.client.put_object, self.bucket, key, stream, length,
-            content_type=content_type, metadata=metadata, sse=self._sse,
-            part_size=16 * 1024 * 1024 if length < 0 else 0,
+        await asyncio.to_thread(self.put_sync, key, stream, length, content_type, metadata)
+
+    def put_sync(
+        self, key: str, stream: BinaryIO, length: int, content_type: str,
+        metadata: dict[str, str] | None = None,
+    ) -> None:
+        """`put_stream` for callers already on a worker thread."""
+        self.client.put_object(
+            self.bucket, key, stream, length, content_type=content_type, metadata=metadata,
+            sse=self._sse, part_size=16 * 1024 * 1024 if length < 0 else 0,
         )
 
     async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:

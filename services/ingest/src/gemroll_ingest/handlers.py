@@ -223,6 +223,10 @@ class Ingest:
             accepted = await self.media.accept(
                 record.media_id, [message],
                 complete_upload=upload.upload_id if upload else None)
+        except errors.ConsentRequired:
+            # The projection flipped (opt-out) while this photo was being stored: refuse it.
+            await self._undo(record)
+            raise
         except Exception as exc:
             await self._undo(record)
             log.error("record_failed", media_id=str(record.media_id),
@@ -230,6 +234,7 @@ class Ingest:
             raise errors.StorageUnavailable("the upload could not be recorded; retry") from exc
         if not accepted:  # erased or swept while it was being stored
             await self._undo(record)
+            await self.require_consent(user_key)  # an opt-out erased it: say so
             raise errors.StorageUnavailable("the upload was interrupted; retry")
         self.outbox_written()
         metrics.UPLOADS.labels("accepted").inc()
@@ -291,17 +296,66 @@ class Ingest:
             ledger_seq=d.ledger_seq, changed_at=d.changed_at,
         ))
 
+    async def consent_changed(self, event: ConsentChanged) -> bool:
+        """Project the consent; an opt-out with erase_data erases the user's whole inventory.
+
+        Projecting first closes the door: the projection update waits for every upload whose
+        acceptance holds the row FOR SHARE, and later acceptances see the opt-out and are
+        refused. So everything accepted before the flip is in the inventory erased next.
+        Idempotent: a redelivery projects nothing and erases what is left (nothing).
+        """
+        stored = await self.project_consent(event)
+        d = event.data
+        if d.erase_data and not d.camera_roll:
+            current = await self.consent.get(d.user_key)
+            # A newer ledger position is already projected (say, an opt-in after this request):
+            # only what existed at the request goes; photos uploaded since then stay.
+            newer = current is not None and current.ledger_seq > d.ledger_seq
+            await self.erase_account(d.user_key, up_to=d.changed_at if newer else None,
+                                     trigger="consent")
+        return stored
+
+    async def erase_account(
+        self, user_key: str, *, up_to: datetime | None = None, trigger: str = "consent",
+    ) -> int:
+        """Erase every media item of the user (created at or before `up_to` when given): the
+        objects, the rows' content (exact GPS, hashes), their outbox rows and the uploads.
+        Only tombstones remain. Idempotent; failures propagate so the caller retries."""
+        targets = await self.media.inventory(user_key, created_at_or_before=up_to)
+        if up_to is None:
+            # Everything under the user's media and staging prefixes, listed or not.
+            await self.blobs.delete_prefix(f"users/{user_key}/media/")
+            await self.blobs.delete_prefix(f"users/{user_key}/uploads/")
+        else:
+            for target in targets:
+                if target.object_key:
+                    await self.blobs.delete(target.object_key)
+        erased = await self.media.tombstone(user_key, [t.media_id for t in targets],
+                                            account=True)
+        staging = await self.uploads.delete_for_user(user_key, created_at_or_before=up_to)
+        if up_to is not None:  # else the prefix is already gone
+            for key in staging:
+                await self.blobs.delete(key)
+        log.info("account_erased", count=erased, trigger=trigger, partial=up_to is not None)
+        return erased
+
     async def erase(self, event: MediaErased) -> int:
-        """Delete the objects, then keep only a tombstone of each record. Idempotent."""
+        """Delete the objects, then keep only a tombstone of each record. Idempotent.
+
+        Exactly the listed ids; an account erasure also erases the rest of the user's
+        inventory (media the policy service never heard of: unclassified, dead-lettered)."""
         d = event.data
         targets = await self.media.erasable(d.user_key, d.media_ids)
         for target in targets:
             if target.object_key:
                 await self.blobs.delete(target.object_key)
-        erased = await self.media.tombstone(d.user_key, [t.media_id for t in targets])
-        if d.reason is ErasureReason.account_erasure:
-            await self.blobs.delete_prefix(f"users/{d.user_key}/uploads/")
-            await self.uploads.delete_for_user(d.user_key)
+        account = d.reason is ErasureReason.account_erasure
+        erased = await self.media.tombstone(d.user_key, [t.media_id for t in targets],
+                                            account=account)
+        if account:
+            current = await self.consent.get(d.user_key)
+            up_to = d.erased_at if allows_uploads(current) else None
+            erased += await self.erase_account(d.user_key, up_to=up_to, trigger="media_erased")
         log.info("media_erased", count=erased, reason=d.reason.value)
         return erased
 

@@ -79,7 +79,9 @@ class MediaRepository(Protocol):
         complete_upload: UUID | None = None,
     ) -> bool:
         """One transaction: `storing` -> `accepted`, outbox rows, and (for presigned uploads)
-        the upload marked completed. False when the reservation is gone (erased or swept)."""
+        the upload marked completed. False when the reservation is gone (erased or swept).
+        Holds the owner's consent projection row FOR SHARE and raises ConsentRequired when it
+        no longer allows uploads (an opt-out projected meanwhile)."""
 
     async def discard(self, media_id: UUID) -> None:
         """Remove a reservation that never got accepted."""
@@ -97,8 +99,17 @@ class MediaRepository(Protocol):
     async def erasable(self, user_key: str, media_ids: Sequence[UUID]) -> list[ErasedMedia]:
         """The user's media among these ids that is not erased yet, with object keys."""
 
-    async def tombstone(self, user_key: str, media_ids: Sequence[UUID]) -> int:
-        """Keep only id, owner and erasure time; drop content, outbox rows and upload rows."""
+    async def inventory(
+        self, user_key: str, *, created_at_or_before: datetime | None = None
+    ) -> list[ErasedMedia]:
+        """Every media item of the user not erased yet (storing, accepted, deleted), created at
+        or before the given time when one is given."""
+
+    async def tombstone(
+        self, user_key: str, media_ids: Sequence[UUID], *, account: bool = False
+    ) -> int:
+        """Keep only id, owner and erasure time; drop content, outbox rows and upload rows.
+        Pending user actions of these ids still leave, unless `account` (all rows go)."""
 
     async def mark_classified(self, media_id: UUID, at: datetime) -> bool: ...
 
@@ -124,7 +135,11 @@ class UploadRepository(Protocol):
         """Closed uploads whose staging object may still exist: its deletion failed, or the
         presigned URL was still valid afterwards (a late PUT)."""
 
-    async def delete_for_user(self, user_key: str) -> int: ...
+    async def delete_for_user(
+        self, user_key: str, *, created_at_or_before: datetime | None = None
+    ) -> list[str]:
+        """Drop the user's upload rows (created at or before the time, when given); returns
+        their staging keys (the caller deletes those objects)."""
 
 
 class ConsentRepository(Protocol):

@@ -56,6 +56,7 @@ from .domain import (
     Pseudonymizer,
     Reject,
     Retracted,
+    first_consent,
     training_key,
     training_prefix,
 )
@@ -70,7 +71,9 @@ from .ports import (
     LoadRequest,
     OutboundMessage,
     OutboxRow,
+    StorageUnavailable,
     TrainingObjects,
+    UnusableSource,
 )
 
 log = get_logger(__name__)
@@ -111,8 +114,9 @@ class GateHandler:
             outcomes: list[Outcome] = []
             for event in events:
                 outcomes += apply(gate, event)
-            outcomes = await self.copy_admitted(refuse_unbacked(outcomes))
-            changes = self.render(outcomes, now)
+            copies = Changes()
+            outcomes = await self.copy_admitted(refuse_unbacked(outcomes), copies)
+            changes = self.render(outcomes, now).merge(copies)
             changes.messages += [message(DEAD_LETTERS.name, d, d.data.original_key or b"")
                                  for d in dead_letters]
             rows = await uow.save(ws, changes)
@@ -129,9 +133,10 @@ class GateHandler:
                 if not (due.media_keys or due.candidate_ids):
                     break
                 ws = await uow.load(due)
-                outcomes = await self.copy_admitted(
-                    refuse_unbacked(Gate(ws, now, self.retention).sweep()))
-                await uow.save(ws, self.render(outcomes, now))
+                gate = Gate(ws, now, self.retention)
+                copies = Changes()
+                outcomes = await self.copy_admitted(refuse_unbacked(gate.sweep()), copies)
+                await uow.save(ws, self.render(outcomes, now).merge(copies))
             count(outcomes)
             done += outcomes
             if not outcomes:
@@ -140,13 +145,31 @@ class GateHandler:
             log.info("retention_sweep", outcomes=len(done))
         return done
 
+    async def retry_copies(self, limit: int = 500) -> list[Outcome]:
+        """Held admissions whose training copy failed: decide them again, copy again."""
+        now = self.clock()
+        async with self.store.unit_of_work() as uow:
+            due = await uow.copy_retries_due(now, limit)
+            if not due.candidate_ids:
+                return []
+            ws = await uow.load(due)
+            copies = Changes()
+            outcomes = await self.copy_admitted(
+                refuse_unbacked(Gate(ws, now, self.retention).recheck(due.candidate_ids)), copies)
+            await uow.save(ws, self.render(outcomes, now).merge(copies))
+        count(outcomes)
+        return outcomes
+
     # -- training copies ----------------------------------------------------------------
-    async def copy_admitted(self, outcomes: list[Outcome]) -> list[Outcome]:
-        """Copy every image admitted in this unit of work to its training key, before the
-        decision commits (concurrently, `copy_concurrency` at a time). A store failure
-        raises StorageUnavailable: the unit of work is discarded and the batch retried. A
-        missing source means the media is gone: that admission becomes a rejection
-        (media_deleted), final like any decision."""
+    async def copy_admitted(self, outcomes: list[Outcome], changes: Changes) -> list[Outcome]:
+        """Write the metadata-free training copy of every image admitted in this unit of work,
+        before the decision commits (concurrently, `copy_concurrency` at a time). Nothing else
+        waits for a copy: rejections, retractions and erasures commit whatever the copies do.
+
+        * missing source: the media is gone, the admission becomes a rejection (media_deleted);
+        * unusable source (not an image, refused by the store): rejected, source_unusable;
+        * transient failure: the candidate stays held and is tried again (`copy_retries`).
+        """
         admitted = [o.candidate for o in outcomes
                     if isinstance(o, Decided) and isinstance(o.verdict, Admit)]
         if not admitted:
@@ -159,38 +182,33 @@ class GateHandler:
                     c.bucket, c.object_key,
                     training_key(self.pseudonyms.subject(c.user_key), c.candidate_id))
 
-        # return_exceptions: every copy has finished before a failure discards the batch
         results = await asyncio.gather(*(copy(c) for c in admitted), return_exceptions=True)
-        failures = [r for r in results if isinstance(r, BaseException)]
-        copied = sum(1 for r in results if r is True)
-        metrics.TRAINING_COPIES.labels("copied").inc(copied)
-        if failures:
-            metrics.TRAINING_COPIES.labels("failed").inc(len(failures))
-            raise failures[0]
-        missing = {c.candidate_id for c, found in zip(admitted, results, strict=True)
-                   if not found}
-        if not missing:
-            return outcomes
-        metrics.TRAINING_COPIES.labels("source_missing").inc(len(missing))
-        kept: list[Outcome] = []
-        for o in outcomes:
-            if isinstance(o, Decided) and o.candidate.candidate_id in missing:
-                c = o.candidate
-                c.status, c.reason = CandidateStatus.rejected, RejectionReason.media_deleted
-                c.basis, c.evidence = None, ()
-                c.retracted_at, c.retraction_reason = None, None
-                log.warning("training_source_missing", candidate_id=str(c.candidate_id),
-                            media_id=str(c.media_id))
-                kept.append(Decided(c, Reject(RejectionReason.media_deleted), o.trace_id))
-            elif isinstance(o, Retracted) and o.candidate.candidate_id in missing:
-                continue  # never admitted after all: nothing to retract
+        instead: dict[UUID, RejectionReason | None] = {}
+        for c, result in zip(admitted, results, strict=True):
+            if result is True:
+                continue
+            if isinstance(result, BaseException) and not isinstance(result, UnusableSource):
+                if not isinstance(result, StorageUnavailable | OSError | TimeoutError):
+                    log.error("training_copy_error", candidate_id=str(c.candidate_id),
+                              error_type=type(result).__name__)
+                instead[c.candidate_id] = None  # held: tried again
             else:
-                kept.append(o)
-        return kept
+                instead[c.candidate_id] = (RejectionReason.media_deleted if result is False
+                                           else RejectionReason.source_unusable)
+        reasons = Counter("held" if r is None else r.value for r in instead.values())
+        metrics.TRAINING_COPIES.labels("copied").inc(len(admitted) - len(instead))
+        for label, metric in (("held", "failed"), ("media_deleted", "source_missing"),
+                              ("source_unusable", "source_unusable")):
+            if reasons[label]:
+                metrics.TRAINING_COPIES.labels(metric).inc(reasons[label])
+        if not instead:
+            return outcomes
+        changes.copy_retries += [cid for cid, r in instead.items() if r is None]
+        return without_admissions(outcomes, instead)
 
     # -- rendering outcomes as events and audit entries --------------------------------
     def render(self, outcomes: Sequence[Outcome], now: datetime) -> Changes:
-        changes = Changes()
+        changes = Changes(now=now)
         erased: dict[tuple[str, str], list[Erased]] = {}
         for outcome in outcomes:
             if isinstance(outcome, Decided):
@@ -284,6 +302,29 @@ def refuse_unbacked(outcomes: list[Outcome]) -> list[Outcome]:
             c.status, c.decided_at, c.basis, c.evidence = CandidateStatus.pending, None, None, ()
             continue
         kept.append(o)
+    return kept
+
+
+def without_admissions(outcomes: list[Outcome],
+                       instead: dict[UUID, RejectionReason | None]) -> list[Outcome]:
+    """The outcomes with the admissions of `instead` undone: rejected with the given reason,
+    or held again (None). Their later retraction in the same batch goes too: they never were
+    admitted."""
+    kept: list[Outcome] = []
+    for o in outcomes:
+        cid = o.candidate.candidate_id if isinstance(o, Decided | Retracted) else None
+        if cid not in instead:
+            kept.append(o)
+        elif isinstance(o, Decided):
+            c, reason = o.candidate, instead[cid]
+            c.basis, c.evidence = None, ()
+            c.retracted_at, c.retraction_reason = None, None
+            if reason is None:
+                c.status, c.decided_at, c.reason = CandidateStatus.pending, None, None
+                continue
+            c.status, c.reason = CandidateStatus.rejected, reason
+            log.warning("training_copy_refused", candidate_id=str(cid), reason=reason.value)
+            kept.append(Decided(c, Reject(reason), o.trace_id))
     return kept
 
 
@@ -393,9 +434,9 @@ class ConsentHandler:
                     == (new_camera_roll, new_opt_out)):
                 return current  # nothing changes: the ledger records changes only
             now = self.clock()
-            consent = Consent(new_camera_roll, new_opt_out,
-                              (current.ledger_seq if current else 0) + 1, now,
-                              erased_through=current.erased_through if current else 0)
+            seq = (current.ledger_seq if current else 0) + 1
+            consent = (current.followed_by(new_camera_roll, new_opt_out, seq, now) if current
+                       else first_consent(new_camera_roll, new_opt_out, seq, now))
             event = ConsentChanged(producer=PRODUCER, data=ConsentChangedData(
                 user_key=user_key, camera_roll=consent.camera_roll,
                 training_opt_out=consent.training_opt_out, erase_data=erase_data,

@@ -38,6 +38,13 @@ ERASURE_JOBS_FAILED = Counter(
 )
 TRAINING_COPIES = Counter(
     "gemroll_policy_training_copies_total",
-    "Copies of admitted images to training keys (result: copied, source_missing, failed).",
+    "Metadata-free copies of admitted images to training keys (result: copied, failed (held "
+    "and tried again), source_missing, source_unusable).",
     ["result"],
+)
+FORGED_EVENTS = Counter(
+    "gemroll_policy_forged_events_total",
+    "Candidates and actions refused (dead-lettered) because their producer may not send them "
+    "or their object is not the candidate's own media. Alert on any increase.",
+    ["topic"],
 )

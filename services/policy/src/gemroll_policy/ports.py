@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import UUID
 
@@ -55,6 +55,23 @@ class Changes:
     messages: list[OutboundMessage] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
     erasure_jobs: list[ErasureJob] = field(default_factory=list)
+    copy_retries: list[UUID] = field(default_factory=list)
+    """Admissions whose training copy failed transiently: held, tried again soon."""
+    now: datetime | None = None
+    """The unit of work's instant (when retries are counted from)."""
+
+    def merge(self, other: Changes) -> Changes:
+        self.messages += other.messages
+        self.audit += other.audit
+        self.erasure_jobs += other.erasure_jobs
+        self.copy_retries += other.copy_retries
+        self.now = self.now or other.now
+        return self
+
+
+def copy_retry_delay(attempts: int) -> timedelta:
+    """Backoff of a held admission whose copy failed: 1 s, 2 s, 4 s ... at most a minute."""
+    return timedelta(seconds=min(2 ** max(attempts - 1, 0), 60))
 
 
 class GateUnitOfWork(Protocol):
@@ -66,6 +83,10 @@ class GateUnitOfWork(Protocol):
     async def retention_due(self, cutoff: datetime, limit: int) -> LoadRequest:
         """Media never saved or shared first seen before `cutoff`, and candidates pending
         since before it."""
+        ...
+
+    async def copy_retries_due(self, now: datetime, limit: int) -> LoadRequest:
+        """Held admissions whose training copy is due to be tried again."""
         ...
 
     async def save(self, ws: Workspace, changes: Changes) -> list[OutboxRow]: ...
@@ -119,7 +140,13 @@ class ObjectEraser(Protocol):
 
 
 class StorageUnavailable(Exception):
-    """The object store failed (not "object missing"): retry the batch, decide nothing."""
+    """The object store failed transiently (down, slow, 5xx): the admission waits and is
+    tried again; nothing else in the batch waits for it."""
+
+
+class UnusableSource(Exception):
+    """The source can never become a clean training copy (not an image, refused by the
+    store): the candidate is rejected with `source_unusable`."""
 
 
 class TrainingObjects(Protocol):
@@ -128,6 +155,7 @@ class TrainingObjects(Protocol):
     bucket: str
 
     async def copy(self, source_bucket: str, source_key: str, training_key: str) -> bool:
-        """Server-side copy (overwrites: the same key on a replay). False when the source
-        object does not exist; raises StorageUnavailable on any other failure."""
+        """Write a metadata-free copy of the source (overwrites: the same key on a replay).
+        False when the source object does not exist; raises UnusableSource when it can never
+        be copied, StorageUnavailable on a transient failure."""
         ...

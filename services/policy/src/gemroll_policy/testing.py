@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from gemroll_contracts import (
@@ -50,11 +50,18 @@ def action(user: str, media_id: UUID, kind: ActionKind | str, *,
         derived_media_id=derived_media_id, acted_at=acted_at or datetime.now(UTC)))
 
 
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+"""Default time of a consent change: before any action of a test (evidence is valid only when
+given under the consent in force); an erase request defaults to now."""
+
+
 def consent(user: str, *, camera_roll: bool = True, training_opt_out: bool = False,
             erase_data: bool = False, seq: int = 1, at: datetime | None = None) -> ConsentChanged:
+    if at is None:
+        at = datetime.now(UTC) if erase_data else LONG_AGO + timedelta(seconds=seq)
     return ConsentChanged(producer="policy", data=ConsentChangedData(
         user_key=user, camera_roll=camera_roll, training_opt_out=training_opt_out,
-        erase_data=erase_data, ledger_seq=seq, changed_at=at or datetime.now(UTC)))
+        erase_data=erase_data, ledger_seq=seq, changed_at=at))
 
 
 def assert_no_user_key(values: list[bytes], *user_keys: str) -> None:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -337,6 +338,12 @@ class Scenario:
         snap = (await snapshot(self.pipeline.config)).only({u.key for u in self.users})
         audit = audit_pipeline(snap, exp)
         answered = {r.media_id for r in self.driver.uploads if r.media_id}
+        refused = [f"photo {r.index} of {r.user.key[:8]}: {r.answers[-6:]}"
+                   for r in self.driver.uploads if not r.media_id]
+        audit.figures["upload_answers"] = dict(Counter(
+            str(a) for r in self.driver.uploads for a in r.answers))
+        audit.check("uploads: every valid photo accepted in the end (retries allowed)",
+                    not refused, f"{len(refused)} never accepted: {'; '.join(refused[:5])}")
         audit.check("uploads: every answered media id is in the ingest's store",
                     answered <= set(accepted),
                     f"{len(answered - set(accepted))} answered but not listed")

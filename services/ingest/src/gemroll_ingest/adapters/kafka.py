@@ -7,7 +7,6 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-import asyncpg
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaRouter
 from gemroll_common.kafka import (
@@ -17,6 +16,7 @@ from gemroll_common.kafka import (
     make_broker,
     topic_name,
 )
+from gemroll_common.errors import is_transient
 from gemroll_common.logging import get_logger
 from gemroll_common.settings import KafkaSettings
 from gemroll_contracts import (
@@ -40,11 +40,11 @@ log = get_logger(__name__)
 
 E = TypeVar("E")
 
-INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
-    OSError, TimeoutError, StorageUnavailable, asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError,
-)
-"""A dependency is down: the record is retried until it works, never dead-lettered."""
+def is_infrastructure_error(exc: BaseException) -> bool:
+    """A dependency is down: the record is retried until it works, never dead-lettered.
+    The shared classification, plus the object store refusing (StorageUnavailable): an
+    erasure must never be dead-lettered half done."""
+    return isinstance(exc, StorageUnavailable) or is_transient(exc)
 
 
 class KafkaOutboxPublisher:
@@ -67,8 +67,12 @@ def _transient(handle: Callable[[E], Awaitable[Any]]) -> Callable[[E], Awaitable
     async def run(event: E) -> None:
         try:
             await handle(event)
-        except INFRASTRUCTURE_ERRORS as exc:
-            raise TransientError(f"{type(exc).__name__}: {exc}") from exc
+        except TransientError:
+            raise
+        except Exception as exc:
+            if is_infrastructure_error(exc):
+                raise TransientError(f"{type(exc).__name__}: {exc}") from exc
+            raise
 
     return run
 
@@ -76,7 +80,7 @@ def _transient(handle: Callable[[E], Awaitable[Any]]) -> Callable[[E], Awaitable
 def build_broker(settings: KafkaSettings, ingest: Ingest) -> tuple[KafkaBroker, list[Any]]:
     """The broker (publishing and consuming) and its subscribers (for readiness)."""
     broker = make_broker(settings, Service.ingest)
-    on_consent = _transient(ingest.project_consent)
+    on_consent = _transient(ingest.consent_changed)
     on_erased = _transient(ingest.erase)
     on_classified = _transient(ingest.record_classified)
 

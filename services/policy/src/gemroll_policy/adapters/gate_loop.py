@@ -53,6 +53,7 @@ from gemroll_contracts import (
 from pydantic import ValidationError
 
 from .. import metrics
+from ..domain.origin import ForgedEvent, check_origin
 from ..handlers import GateHandler, GateInput
 from ..ports import Outbox, OutboxRow, StorageUnavailable
 from ..settings import PolicySettings
@@ -64,6 +65,7 @@ log = get_logger(__name__)
 SERVICE = "policy"
 HEARTBEAT_S = 600.0
 IDLE_RELAY_S = 0.2
+COPY_RETRY_EVERY_S = 1.0
 """Re-commit the watermark at least this often, so Kafka never expires it while idle."""
 
 def is_transient(exc: BaseException) -> bool:
@@ -104,6 +106,7 @@ class GateLoop:
         self.consumer: AIOKafkaConsumer | None = None
         self.watermark = 0
         self._next_sweep = 0.0
+        self._next_copy_retry = 0.0
         self._last_commit = 0.0
         self._next_idle_relay = 0.0
         self._db_backoff = 0.1
@@ -179,6 +182,8 @@ class GateLoop:
 
         if time.monotonic() >= self._next_sweep:
             await self._sweep()
+        if time.monotonic() >= self._next_copy_retry:
+            await self._retry_copies()
 
         heartbeat = time.monotonic() - self._last_commit > HEARTBEAT_S
         if not (batch or heartbeat) and time.monotonic() < self._next_idle_relay:
@@ -268,7 +273,15 @@ class GateLoop:
             return None  # a compaction tombstone: nothing to decide
         model = self.parsers[record.topic]
         try:
-            return model.model_validate_json(record.value)
+            event = model.model_validate_json(record.value)
+            if not isinstance(event, ConsentChanged):
+                check_origin(event, self.handler.objects.bucket)
+            return event
+        except ForgedEvent as exc:
+            metrics.FORGED_EVENTS.labels(record.topic.removesuffix(self.kafka.topic_suffix)).inc()
+            log.error("gate_record_forged", topic=record.topic, offset=record.offset,
+                      error=str(exc)[:300])
+            return dead_letter_for(record, group=self.group, error=exc, attempts=1)
         except (ValidationError, ValueError, UnicodeDecodeError) as exc:
             log.warning("gate_record_invalid", topic=record.topic, offset=record.offset,
                         error=str(exc)[:300])
@@ -283,6 +296,16 @@ class GateLoop:
                 raise
             self._db_failed("retention", exc)
             self._next_sweep = time.monotonic() + self.settings.db_retry_max_s
+
+    async def _retry_copies(self) -> None:
+        """Held admissions whose training copy failed: tried again once a second at most."""
+        self._next_copy_retry = time.monotonic() + COPY_RETRY_EVERY_S
+        try:
+            await self.handler.retry_copies()
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            self._db_failed("copy_retry", exc)
 
     # -- helpers ---------------------------------------------------------------------------
     async def _committed_watermark(self) -> int | None:

@@ -15,7 +15,15 @@ from uuid import UUID
 from ..domain import AuditRecord, Consent, Media, MediaKey, Pseudonymizer, Workspace, chain
 from ..domain.audit import GENESIS, AuditEntry
 from ..domain.model import Candidate, CandidateStatus, Tombstone
-from ..ports import Changes, ErasureJob, LoadRequest, OutboundMessage, OutboxRow
+from ..ports import (
+    Changes,
+    ErasureJob,
+    LoadRequest,
+    OutboundMessage,
+    OutboxRow,
+    UnusableSource,
+    copy_retry_delay,
+)
 
 
 class InMemoryPolicyStore:
@@ -24,6 +32,8 @@ class InMemoryPolicyStore:
     def __init__(self, pseudonyms: Pseudonymizer) -> None:
         self.pseudonyms = pseudonyms
         self.consents: dict[str, Consent] = {}
+        self.copy_retries: dict[UUID, tuple[int, datetime]] = {}
+        """Held admissions whose copy failed: attempts and when to try again."""
         self.ledger: list[tuple[str, Consent, bool, UUID]] = []
         self.media: dict[MediaKey, Media] = {}
         self.candidates: dict[UUID, Candidate] = {}
@@ -136,8 +146,26 @@ class _MemoryUnitOfWork:
         return LoadRequest(candidate_ids=frozenset(c.candidate_id for c in pending),
                            media_keys=frozenset(keys), users=frozenset(u for u, _ in keys))
 
+    async def copy_retries_due(self, now: datetime, limit: int) -> LoadRequest:
+        s = self.store
+        for cid in [c for c in s.copy_retries if c not in s.candidates]:
+            del s.copy_retries[cid]  # erased meanwhile
+        due = [cid for cid, at in sorted(s.copy_retries.items(), key=lambda i: i[1][1])
+               if at[1] <= now][:limit]
+        keys = {s.candidates[cid].media_key for cid in due if cid in s.candidates}
+        return LoadRequest(candidate_ids=frozenset(due), media_keys=frozenset(keys),
+                           users=frozenset(u for u, _ in keys))
+
     async def save(self, ws: Workspace, changes: Changes) -> list[OutboxRow]:
         s = self.store
+        for cid in changes.copy_retries:
+            attempts = s.copy_retries.get(cid, (0, None))[0] + 1
+            s.copy_retries[cid] = (attempts, (changes.now or datetime.now(UTC))
+                                   + copy_retry_delay(attempts))
+        for cid in ws.changed_candidates:
+            c = ws.candidates.get(cid)
+            if (c is None or c.status is not CandidateStatus.pending) and cid in s.copy_retries:
+                del s.copy_retries[cid]
         for user_key in ws.changed_consents:  # loaded under the lock: current
             s.consents[user_key] = ws.consents[user_key]
         for key in ws.changed_media:
@@ -179,6 +207,8 @@ class InMemoryObjects:
         self.bucket = bucket
         self.objects: dict[str, bytes] = {}
         self.missing: set[str] = set()
+        self.unusable: set[str] = set()
+        """Sources that can never be copied (not an image)."""
         self.fail_next: BaseException | None = None
         """Raise this from the next copy (simulates an unreachable object store)."""
         self.copies = 0
@@ -189,6 +219,8 @@ class InMemoryObjects:
             raise exc
         if source_key in self.missing:
             return False
+        if source_key in self.unusable:
+            raise UnusableSource("cannot read the image")
         self.copies += 1
         self.objects[training_key] = self.objects.get(source_key, b"")
         return True

@@ -36,12 +36,23 @@ from ..domain import (
     chain,
 )
 from ..domain.audit import GENESIS, AuditEntry
-from ..ports import Changes, ErasureJob, LoadRequest, OutboundMessage, OutboxRow
+from ..ports import (
+    Changes,
+    ErasureJob,
+    LoadRequest,
+    OutboundMessage,
+    OutboxRow,
+    copy_retry_delay,
+)
 
 _CANDIDATE_COLUMNS = (
     "candidate_id, user_key, media_id, source, bucket, object_key, derived_media_id, "
     "proposed_at, trace_id, status, decided_at, basis, reason, evidence, retracted_at, "
     "retraction_reason"
+)
+
+_CONSENT_COLUMNS = (
+    "camera_roll, training_opt_out, ledger_seq, changed_at, erased_through, allowed_since"
 )
 
 
@@ -117,11 +128,10 @@ class _GateUnitOfWork:
         key_users, key_ids = _keys(request.media_keys)
 
         consents = {
-            r["user_key"]: Consent(r["camera_roll"], r["training_opt_out"], r["ledger_seq"],
-                                   r["changed_at"], r["erased_through"])
+            r["user_key"]: _consent(r)
             for r in await conn.fetch(
-                "SELECT user_key, camera_roll, training_opt_out, ledger_seq, changed_at, "
-                "erased_through FROM consent_state WHERE user_key = ANY($1::text[])", users)
+                f"SELECT user_key, {_CONSENT_COLUMNS} FROM consent_state "
+                "WHERE user_key = ANY($1::text[])", users)
         }
         media_rows = await conn.fetch(
             "SELECT m.user_key, m.media_id, m.first_seen_at FROM media m "
@@ -176,6 +186,31 @@ class _GateUnitOfWork:
             candidate_ids=frozenset(r["candidate_id"] for r in candidate_rows),
             media_keys=frozenset(keys), users=frozenset(u for u, _ in keys))
 
+    async def copy_retries_due(self, now: datetime, limit: int) -> LoadRequest:
+        rows = await self.conn.fetch(
+            "SELECT r.candidate_id, c.user_key, c.media_id FROM copy_retries r "
+            "JOIN candidates c USING (candidate_id) WHERE r.next_attempt_at <= $1 "
+            "ORDER BY r.next_attempt_at LIMIT $2", now, limit)
+        keys = {(r["user_key"], r["media_id"]) for r in rows}
+        return LoadRequest(candidate_ids=frozenset(r["candidate_id"] for r in rows),
+                           media_keys=frozenset(keys), users=frozenset(u for u, _ in keys))
+
+    async def _save_copy_retries(self, ws: Workspace, changes: Changes) -> None:
+        decided = [cid for cid in ws.changed_candidates
+                   if cid not in ws.candidates
+                   or ws.candidates[cid].status is not CandidateStatus.pending]
+        if decided:
+            await self.conn.execute("DELETE FROM copy_retries WHERE candidate_id = ANY($1)",
+                                    decided)
+        if changes.copy_retries:
+            now = changes.now or datetime.now(UTC)
+            await self.conn.execute(
+                "INSERT INTO copy_retries (candidate_id, next_attempt_at) "
+                "SELECT unnest($1::uuid[]), $2 ON CONFLICT (candidate_id) DO UPDATE SET "
+                "attempts = copy_retries.attempts + 1, next_attempt_at = $2 + "
+                "make_interval(secs => least(power(2, copy_retries.attempts), 60))",
+                changes.copy_retries, now + copy_retry_delay(1))
+
     async def save(self, ws: Workspace, changes: Changes) -> list[OutboxRow]:
         conn = self.conn
         if ws.changed_consents:
@@ -183,15 +218,16 @@ class _GateUnitOfWork:
             consents = [(u, ws.consents[u]) for u in sorted(ws.changed_consents)]
             await conn.execute(
                 "INSERT INTO consent_state (user_key, camera_roll, training_opt_out, ledger_seq, "
-                "changed_at, erased_through) SELECT * FROM unnest($1::text[], $2::bool[], "
-                "$3::bool[], $4::int[], $5::timestamptz[], $6::int[]) "
-                "ON CONFLICT (user_key) DO UPDATE SET "
+                "changed_at, erased_through, allowed_since) SELECT * FROM unnest($1::text[], "
+                "$2::bool[], $3::bool[], $4::int[], $5::timestamptz[], $6::int[], "
+                "$7::timestamptz[]) ON CONFLICT (user_key) DO UPDATE SET "
                 "camera_roll = EXCLUDED.camera_roll, training_opt_out = EXCLUDED.training_opt_out, "
                 "ledger_seq = EXCLUDED.ledger_seq, changed_at = EXCLUDED.changed_at, "
-                "erased_through = EXCLUDED.erased_through",
+                "erased_through = EXCLUDED.erased_through, allowed_since = EXCLUDED.allowed_since",
                 [u for u, _ in consents], [c.camera_roll for _, c in consents],
                 [c.training_opt_out for _, c in consents], [c.ledger_seq for _, c in consents],
-                [c.changed_at for _, c in consents], [c.erased_through for _, c in consents])
+                [c.changed_at for _, c in consents], [c.erased_through for _, c in consents],
+                [c.allowed_since for _, c in consents])
         # Rows new to this unit of work were not there at load time, under the writers'
         # lock: they are copied in; rows that were loaded are updated.
         new_media = [ws.media[k] for k in ws.new_media]
@@ -242,6 +278,7 @@ class _GateUnitOfWork:
                 [self.pseudonyms.subject(t.user_key) for t in stones], [t.media_id for t in stones],
                 [t.reason.value for t in stones], [t.erased_at for t in stones],
                 [_uuid_array(t.candidate_ids) for t in stones])
+        await self._save_copy_retries(ws, changes)
         if changes.erasure_jobs:
             await conn.executemany(
                 "INSERT INTO erasure_jobs (prefixes, reason) VALUES ($1, $2)",
@@ -305,8 +342,7 @@ class PostgresConsentStore:
     async def current(self, user_key: str) -> Consent | None:
         async with self.pool.acquire() as conn:
             return _consent(await conn.fetchrow(
-                "SELECT camera_roll, training_opt_out, ledger_seq, changed_at, erased_through "
-                "FROM consent_state "
+                f"SELECT {_CONSENT_COLUMNS} FROM consent_state "
                 "WHERE user_key = $1", user_key))
 
     @asynccontextmanager
@@ -314,8 +350,7 @@ class PostgresConsentStore:
         async with self.pool.acquire() as conn, conn.transaction():
             await lock_writers(conn, self.schema)
             current = _consent(await conn.fetchrow(
-                "SELECT camera_roll, training_opt_out, ledger_seq, changed_at, erased_through "
-                "FROM consent_state "
+                f"SELECT {_CONSENT_COLUMNS} FROM consent_state "
                 "WHERE user_key = $1 FOR UPDATE", user_key))
             yield _ConsentUnitOfWork(conn, current)
 
@@ -334,11 +369,13 @@ class _ConsentUnitOfWork:
             erase_data, consent.changed_at, event_id)
         await self.conn.execute(
             "INSERT INTO consent_state (user_key, camera_roll, training_opt_out, ledger_seq, "
-            "changed_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_key) DO UPDATE SET "
+            "changed_at, allowed_since) VALUES ($1, $2, $3, $4, $5, $6) "
+            "ON CONFLICT (user_key) DO UPDATE SET "
             "camera_roll = EXCLUDED.camera_roll, training_opt_out = EXCLUDED.training_opt_out, "
-            "ledger_seq = EXCLUDED.ledger_seq, changed_at = EXCLUDED.changed_at",
+            "ledger_seq = EXCLUDED.ledger_seq, changed_at = EXCLUDED.changed_at, "
+            "allowed_since = EXCLUDED.allowed_since",
             user_key, consent.camera_roll, consent.training_opt_out, consent.ledger_seq,
-            consent.changed_at)
+            consent.changed_at, consent.allowed_since)
         await write_audit(self.conn, changes.audit)
         await write_outbox(self.conn, changes.messages)
 
@@ -347,7 +384,7 @@ def _consent(row: asyncpg.Record | None) -> Consent | None:
     if row is None:
         return None
     return Consent(row["camera_roll"], row["training_opt_out"], row["ledger_seq"],
-                   row["changed_at"], row["erased_through"])
+                   row["changed_at"], row["erased_through"], row["allowed_since"])
 
 
 # -- outbox --------------------------------------------------------------------------------

@@ -1,21 +1,30 @@
-"""The training copies in the object store: a server-side S3 copy (no bytes pass through here)."""
+"""The training copies in the object store: read the source, strip its metadata, write the copy.
+
+No server-side copy: the original carries EXIF (exact GPS, serial numbers, owner names), XMP
+and thumbnails, and none of that may reach the training set (gemroll_common.media_privacy).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import io
 from concurrent.futures import ThreadPoolExecutor
 
+from gemroll_common.media_privacy import UnreadableImage, strip_metadata
 from gemroll_common.storage import ObjectStore, S3Error
-from minio.commonconfig import CopySource
 
-from ..ports import StorageUnavailable
+from ..ports import StorageUnavailable, UnusableSource
 
 MISSING = frozenset({"NoSuchKey", "NoSuchObject", "ResourceNotFound"})
+TRANSIENT = frozenset({"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout",
+                       "RequestTimeTooSkewed", "OperationAborted", "XMinioServerNotInitialized"})
+MAX_SOURCE_BYTES = 256 * 1024 * 1024
+"""Larger sources are refused (ingest's own limit is far below)."""
 
 
 class S3TrainingObjects:
     """Copies into the store's bucket; the minio client is synchronous, so every copy runs in
-    this adapter's own threads (`workers` at a time)."""
+    this adapter's own threads (`workers` at a time, which bounds the memory in use)."""
 
     def __init__(self, store: ObjectStore, workers: int = 16) -> None:
         self.store = store
@@ -24,17 +33,34 @@ class S3TrainingObjects:
                                            thread_name_prefix="policy-copy")
 
     async def copy(self, source_bucket: str, source_key: str, training_key: str) -> bool:
+        client = self.store.client
+
         def run() -> None:
-            self.store.client.copy_object(self.bucket, training_key,
-                                          CopySource(source_bucket, source_key),
-                                          sse=self.store._sse)  # noqa: SLF001 - same config
+            response = client.get_object(source_bucket, source_key)
+            try:
+                size = int(response.headers.get("Content-Length") or 0)
+                if size > MAX_SOURCE_BYTES:
+                    raise UnusableSource(f"source of {size} bytes is over the limit")
+                data = response.read()
+            finally:
+                response.close()
+                response.release_conn()
+            clean = strip_metadata(data)
+            self.store.put_sync(training_key, io.BytesIO(clean.data), len(clean.data),
+                                clean.content_type)
 
         try:
             await asyncio.get_running_loop().run_in_executor(self._threads, run)
         except S3Error as exc:
             if exc.code in MISSING:
                 return False
-            raise StorageUnavailable(f"copy failed: {exc.code}") from exc
+            if exc.code in TRANSIENT or (exc.response and exc.response.status >= 500):
+                raise StorageUnavailable(f"copy failed: {exc.code}") from exc
+            raise UnusableSource(f"copy refused: {exc.code}") from exc
+        except UnreadableImage as exc:
+            raise UnusableSource(str(exc)) from exc
+        except UnusableSource:
+            raise
         except Exception as exc:  # connection refused, timeouts, urllib3 retries exhausted
             raise StorageUnavailable(f"copy failed: {type(exc).__name__}") from exc
         return True

@@ -11,9 +11,19 @@ from .model import (
     Media,
     MediaKey,
     Tombstone,
+    first_consent,
 )
 from .pseudonym import Pseudonymizer
-from .rules import POLICY_VERSION, Admit, Hold, Reject, Verdict, decide, retraction_for
+from .rules import (
+    POLICY_VERSION,
+    Admit,
+    Hold,
+    Reject,
+    Verdict,
+    Withdrawn,
+    decide,
+    retraction_for,
+)
 from .workspace import Workspace
 
 __all__ = [
@@ -21,5 +31,5 @@ __all__ = [
     "AuditRecord", "ChainCheck", "Consent", "Decided", "Erased", "ErasureScope", "Gate", "Hold",
     "Media", "MediaKey", "Outcome", "Pseudonymizer", "Reject", "Retracted", "Tombstone",
     "Verdict", "Workspace", "chain", "decide", "retraction_for", "training_key",
-    "training_prefix", "verify",
+    "training_prefix", "verify", "Withdrawn", "first_consent",
 ]

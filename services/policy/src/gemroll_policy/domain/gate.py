@@ -26,8 +26,9 @@ from .model import (
     Media,
     MediaKey,
     Tombstone,
+    first_consent,
 )
-from .rules import Admit, Hold, Reject, decide, is_expired, retraction_for
+from .rules import Admit, Hold, Reject, Withdrawn, decide, is_expired, retraction_for
 from .workspace import Workspace
 
 
@@ -113,13 +114,19 @@ class Gate:
     def on_consent(
         self, user_key: str, consent: Consent, erase_data: bool, trace_id: str | None = None
     ) -> list[Outcome]:
-        """A consent change. The latest ledger entry wins. An erase request is carried out once,
-        even if the user opted in again before it arrived: it erases the media first seen
-        until the request."""
+        """A consent change. The latest ledger entry wins, and it carries the start of the
+        current allowed period: every admission whose evidence predates it is retracted, so an
+        opt-out retracts even when the user opted in again before the gate saw it. An erase
+        request is carried out once, even if the user opted in again before it arrived: it
+        erases the media first seen until the request."""
         current = self.ws.consents.get(user_key)
-        if current is None or consent.ledger_seq > current.ledger_seq:
-            erased_through = current.erased_through if current else 0
-            current = replace(consent, erased_through=erased_through)
+        if current is None:
+            current = first_consent(consent.camera_roll, consent.training_opt_out,
+                                    consent.ledger_seq, consent.changed_at)
+            self.ws.set_consent(user_key, current)
+        elif consent.ledger_seq > current.ledger_seq:
+            current = current.followed_by(consent.camera_roll, consent.training_opt_out,
+                                          consent.ledger_seq, consent.changed_at)
             self.ws.set_consent(user_key, current)
         outcomes = self._review(self.ws.candidates_of_user(user_key), trace_id)
         if erase_data and not consent.camera_roll and consent.ledger_seq > current.erased_through:
@@ -142,6 +149,12 @@ class Gate:
         outcomes += self._review(stale, trace_id)
         return outcomes
 
+    def recheck(self, candidate_ids: frozenset[UUID] | set[UUID]) -> list[Outcome]:
+        """Decide held candidates again (their training copy failed and is tried again)."""
+        held = [self.ws.candidates[cid] for cid in sorted(candidate_ids, key=str)
+                if cid in self.ws.candidates]
+        return self._review(held, None)
+
     # -- internals ----------------------------------------------------------------------
     def _media_seen(self, user_key: str, media_id: UUID, at: datetime) -> Media:
         media = self.ws.media.get((user_key, media_id))
@@ -162,7 +175,7 @@ class Gate:
             verdict = decide(self.ws.consents.get(c.user_key), media, c.proposed_at,
                              self.now, self.retention)
             if c.status is CandidateStatus.pending:
-                if isinstance(verdict, Hold):
+                if isinstance(verdict, Hold | Withdrawn):
                     continue
                 if isinstance(verdict, Admit):
                     self._close(c, CandidateStatus.admitted, basis=verdict,

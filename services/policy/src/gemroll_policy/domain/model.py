@@ -37,6 +37,31 @@ class Consent:
     changed_at: datetime
     erased_through: int = 0
     """The ledger entry of the last erase request carried out (a replay is not redone)."""
+    allowed_since: datetime | None = None
+    """Start of the current uninterrupted period of camera_roll on and training not opted out
+    (None while not allowed). Evidence given before it was given under an earlier consent, or
+    while opted out, and counts for nothing."""
+
+    @property
+    def allows_training(self) -> bool:
+        return self.camera_roll and not self.training_opt_out
+
+    def followed_by(self, camera_roll: bool, training_opt_out: bool, ledger_seq: int,
+                    changed_at: datetime) -> Consent:
+        """The consent after a change. A gap in the ledger (an entry never seen here) may have
+        been an opt-out, so the allowed period restarts at the change."""
+        allows = camera_roll and not training_opt_out
+        unbroken = self.allows_training and ledger_seq == self.ledger_seq + 1
+        since = (self.allowed_since if unbroken else changed_at) if allows else None
+        return Consent(camera_roll, training_opt_out, ledger_seq, changed_at,
+                       self.erased_through, since)
+
+
+def first_consent(camera_roll: bool, training_opt_out: bool, ledger_seq: int,
+                  changed_at: datetime) -> Consent:
+    allows = camera_roll and not training_opt_out
+    return Consent(camera_roll, training_opt_out, ledger_seq, changed_at,
+                   allowed_since=changed_at if allows else None)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ the rejection reason:
 2. the user has not opted out of training;
 3. the media has not been deleted;
 4. the media is within retention: younger than the retention period, or saved or shared;
-5. the media has an `edited_with_ai` or `shared` action with no `unshared` after it.
+5. the media has an `edited_with_ai` or `shared` action with no `unshared` after it, taken
+   while the consent in force now was already in force (`Consent.allowed_since`): a share made
+   while opted out, or before an opt-out, is no evidence after an opt-in.
    The evidence is those actions' event ids; the basis is the first of them.
 
 When only (5) fails because there never was a qualifying action, the candidate is HELD
@@ -53,7 +55,18 @@ class Hold:
     """No qualifying action yet: wait for one."""
 
 
-Verdict = Admit | Reject | Hold
+@dataclass(frozen=True)
+class Withdrawn:
+    """There were qualifying actions, but all before the current consent began (an opt-out
+    came after them): held like no evidence at all, and an admission is retracted."""
+
+
+Verdict = Admit | Reject | Hold | Withdrawn
+
+
+def given_under(consent: Consent, action: Action) -> bool:
+    """The action was taken while the consent now in force was in force."""
+    return consent.allowed_since is not None and action.acted_at >= consent.allowed_since
 
 
 def is_expired(media: Media, now: datetime, retention: timedelta) -> bool:
@@ -81,8 +94,11 @@ def decide(
 
     since_unshare, last_unshare = _after_last_unshare(media.actions)
     qualifying = [a for a in since_unshare if a.kind in QUALIFYING]
+    valid = [a for a in qualifying if given_under(consent, a)]
+    if valid:
+        return Admit(AdmissionBasis(valid[0].kind.value), _ids(valid))
     if qualifying:
-        return Admit(AdmissionBasis(qualifying[0].kind.value), _ids(qualifying))
+        return Withdrawn()
     if last_unshare is not None and any(a.kind in QUALIFYING for a in media.actions):
         return Reject(RejectionReason.unshared, (last_unshare.event_id,))
     if proposed_at < now - retention:
@@ -99,6 +115,7 @@ _RETRACTION_FOR: dict[RejectionReason, RetractionReason] = {
     # An admitted candidate always had a qualifying action and actions are never removed,
     # so this cannot happen; should it, the item is still taken back.
     RejectionReason.no_qualifying_action: RetractionReason.unshared,
+    RejectionReason.source_unusable: RetractionReason.unshared,  # never admitted
 }
 
 
@@ -108,6 +125,8 @@ def retraction_for(verdict: Verdict) -> RetractionReason | None:
         return None
     if isinstance(verdict, Reject):
         return _RETRACTION_FOR[verdict.reason]
+    if isinstance(verdict, Withdrawn):
+        return RetractionReason.consent_withdrawn
     return RetractionReason.unshared  # Hold: unreachable for an admitted candidate; fail closed
 
 

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
+from ...domain.errors import ConsentRequired
 from ...domain.exif import GpsFix
 from ...domain.media import MediaRecord
 from ...domain.paging import Cursor
@@ -77,6 +78,18 @@ class PgMediaRepository:
         complete_upload: UUID | None = None,
     ) -> bool:
         async with self._pool.acquire() as conn, conn.transaction():
+            owner = await conn.fetchval(
+                "SELECT user_key FROM media WHERE media_id = $1 AND state = 'storing'", media_id)
+            if owner is None:
+                return False
+            # Shares the lock the consent projection's update needs: an opt-out is projected
+            # either before (and this acceptance is refused) or after this commit (and the
+            # erasure that follows it finds this photo).
+            allowed = await conn.fetchval(
+                "SELECT camera_roll FROM consent WHERE user_key = $1 FOR SHARE", owner)
+            if not allowed:
+                raise ConsentRequired(
+                    "camera-roll uploads need the user's opt-in (consent camera_roll=true)")
             status = await conn.execute(
                 "UPDATE media SET state = 'accepted', accepted_at = clock_timestamp()"
                 " WHERE media_id = $1 AND state = 'storing'", media_id)
@@ -139,7 +152,19 @@ class PgMediaRepository:
                 user_key, list(media_ids))
         return [ErasedMedia(r["media_id"], r["object_key"]) for r in rows]
 
-    async def tombstone(self, user_key: str, media_ids: Sequence[UUID]) -> int:
+    async def inventory(
+        self, user_key: str, *, created_at_or_before: datetime | None = None
+    ) -> list[ErasedMedia]:
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT media_id, object_key FROM media WHERE user_key = $1"
+                " AND state <> 'erased' AND ($2::timestamptz IS NULL OR created_at <= $2)",
+                user_key, created_at_or_before)
+        return [ErasedMedia(r["media_id"], r["object_key"]) for r in rows]
+
+    async def tombstone(
+        self, user_key: str, media_ids: Sequence[UUID], *, account: bool = False
+    ) -> int:
         ids = list(media_ids)
         async with self._pool.acquire() as conn, conn.transaction():
             status = await conn.execute(
@@ -155,7 +180,8 @@ class PgMediaRepository:
             # Published copies and unsent announcements go; pending user actions still leave.
             await conn.execute(
                 "DELETE FROM outbox WHERE media_id = ANY($1::uuid[])"
-                " AND (published_at IS NOT NULL OR event_type = 'media.uploaded')", ids)
+                " AND ($2 OR published_at IS NOT NULL OR event_type = 'media.uploaded')",
+                ids, account)
             await conn.execute(
                 "DELETE FROM uploads WHERE user_key = $1 AND media_id = ANY($2::uuid[])",
                 user_key, ids)

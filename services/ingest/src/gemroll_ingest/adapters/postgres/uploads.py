@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -71,7 +72,12 @@ class PgUploadRepository:
                 " AND (staging_present OR expires_at < clock_timestamp()) LIMIT $1", limit)
         return [_upload(r) for r in rows]
 
-    async def delete_for_user(self, user_key: str) -> int:
+    async def delete_for_user(
+        self, user_key: str, *, created_at_or_before: datetime | None = None
+    ) -> list[str]:
         async with self._pool.acquire() as conn:
-            status = await conn.execute("DELETE FROM uploads WHERE user_key = $1", user_key)
-        return int(status.split()[-1])
+            rows = await conn.fetch(
+                "DELETE FROM uploads WHERE user_key = $1"
+                " AND ($2::timestamptz IS NULL OR created_at <= $2) RETURNING staging_key",
+                user_key, created_at_or_before)
+        return [r["staging_key"] for r in rows]

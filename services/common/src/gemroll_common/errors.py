@@ -1,0 +1,76 @@
+"""The one classification of transient failures: a dependency (PostgreSQL, Kafka, S3) is
+down or busy, so the same work should be retried later (fail closed), never dead-lettered.
+
+Everything else (bad data, a bug, an S3 AccessDenied/NoSuchBucket) is not transient.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+import urllib3
+from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
+from minio.error import S3Error, ServerError
+
+from .kafka import PoisonMessage, TransientError
+
+TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
+    TransientError,
+    # OSError covers ConnectionError (refused/reset/aborted), socket errors; TimeoutError
+    # is a subclass of OSError, asyncio.TimeoutError is TimeoutError on 3.11+.
+    OSError,
+    TimeoutError,
+    # PostgreSQL
+    asyncpg.PostgresConnectionError,  # includes ConnectionDoesNotExistError, ...
+    asyncpg.InterfaceError,  # connection closed / being released mid-operation
+    asyncpg.exceptions.InternalClientError,  # a connection cut mid-operation
+    asyncpg.exceptions.OperatorInterventionError,  # AdminShutdown, CannotConnectNow, ...
+    asyncpg.exceptions.InsufficientResourcesError,  # TooManyConnections, disk full, ...
+    asyncpg.exceptions.TransactionRollbackError,  # serialization failure, deadlock
+    asyncpg.exceptions.LockNotAvailableError,  # lock_timeout / NOWAIT
+    asyncpg.exceptions.QueryCanceledError,  # statement_timeout
+    # Kafka
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    # S3 transport (minio uses urllib3)
+    urllib3.exceptions.HTTPError,  # MaxRetryError, ProtocolError, NewConnectionError, ...
+)
+
+TRANSIENT_S3_CODES: frozenset[str] = frozenset({
+    "SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "RequestTimeTooSkewed",
+    "OperationAborted", "ThrottlingException", "Throttling", "RequestLimitExceeded",
+})
+
+
+def _s3_transient(exc: S3Error) -> bool:
+    if exc.code in TRANSIENT_S3_CODES:
+        return True
+    status = getattr(getattr(exc, "response", None), "status", None)
+    return isinstance(status, int) and (status >= 500 or status == 429)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True when `exc` means "a dependency is down or busy: retry the same work".
+
+    An exception explicitly raised `from` a transient one counts too (a wrapper such as a
+    domain `StorageUnavailable`), except `PoisonMessage`, which is final by definition.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, PoisonMessage):
+            return False
+        if isinstance(current, TRANSIENT_TYPES):
+            return True
+        if isinstance(current, S3Error) and _s3_transient(current):
+            return True
+        if isinstance(current, ServerError) and (
+                current.status_code >= 500 or current.status_code == 429):
+            return True
+        if isinstance(current, KafkaError) and getattr(current, "retriable", False):
+            return True
+        current = current.__cause__
+    return False
+
+
+__all__ = ["TRANSIENT_S3_CODES", "TRANSIENT_TYPES", "is_transient"]
