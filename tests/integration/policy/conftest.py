@@ -16,7 +16,7 @@ from gemroll_common.identity import user_key
 from gemroll_common.settings import AuthSettings, DatabaseSettings, IdentitySettings
 from gemroll_common.storage import ObjectStore
 from gemroll_contracts import Event, Topic, TrainingCandidate
-from gemroll_dev.testkit import Isolated, isolate, read_topic
+from gemroll_dev.testkit import Isolated, gps_tagged_jpeg, isolate, read_topic
 from gemroll_policy.app import create_app
 from gemroll_policy.settings import PolicySettings
 
@@ -66,9 +66,11 @@ class PolicyHarness:
         store = ObjectStore(self.env.s3)
         limit = asyncio.Semaphore(16)
 
+        photo = gps_tagged_jpeg()
+
         async def put(key: str) -> None:
             async with limit:
-                await store.put_bytes(key, b"\xff\xd8 not really a jpeg", "image/jpeg")
+                await store.put_bytes(key, photo, "image/jpeg")
 
         await asyncio.gather(*(put(k) for k in {c.data.object_key for c in candidates}))
 

@@ -21,6 +21,7 @@ from gemroll_contracts import (
     ActionKind,
     MediaErased,
 )
+from gemroll_dev.testkit import gps_tagged_jpeg
 from gemroll_policy.domain import Pseudonymizer
 from gemroll_policy.testing import action, assert_no_user_key, candidate
 
@@ -66,7 +67,7 @@ async def test_media_deletion_and_opt_out_with_delete_leave_nothing_behind(polic
     kept_keys = [f"users/{alice}/media/{kept}", f"users/{alice}/media/{kept}/preview.jpg"]
     bobs_keys = [f"users/{bob}/media/{bobs}"]
     for key in doomed_keys + kept_keys + bobs_keys:
-        await store.put_bytes(key, b"\xff\xd8 not really a jpeg", "image/jpeg")
+        await store.put_bytes(key, gps_tagged_jpeg(), "image/jpeg")
 
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://t") as client:

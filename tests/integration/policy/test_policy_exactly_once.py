@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 from collections import Counter
 from pathlib import Path
 
@@ -33,6 +34,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[3]
 
 
+LATER = datetime.now(UTC) + timedelta(hours=1)
+
+
 def workload(policy, n: int, tag: str) -> tuple[list, list[TrainingCandidate], set[uuid.UUID]]:
     """Half the candidates belong to users who shared the media (admitted), half to users who
     opted out of training (rejected): every one of them gets a decision."""
@@ -43,7 +47,8 @@ def workload(policy, n: int, tag: str) -> tuple[list, list[TrainingCandidate], s
         media = uuid.uuid4()
         if i % 2 == 0:
             user = sharers[i % 10]
-            actions.append(action(user, media, ActionKind.shared))
+            # shared after the opt-in (set_consents runs later): evidence under that consent
+            actions.append(action(user, media, ActionKind.shared, acted_at=LATER))
         else:
             user = opted_out[i % 10]
         candidates.append(candidate(user, media))

@@ -19,6 +19,7 @@ from gemroll_contracts import (
     ActionKind,
     MediaErased,
 )
+from gemroll_dev.testkit import gps_tagged_jpeg
 from gemroll_policy.testing import action, candidate
 
 pytestmark = pytest.mark.integration
@@ -42,7 +43,7 @@ async def test_media_never_saved_or_shared_is_erased_after_the_retention_period(
     user = policy.user_key("hana")
     forgotten, saved, shared = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     for media in (forgotten, saved, shared):
-        await store.put_bytes(f"users/{user}/media/{media}", b"jpeg", "image/jpeg")
+        await store.put_bytes(f"users/{user}/media/{media}", gps_tagged_jpeg(), "image/jpeg")
 
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://t") as client:

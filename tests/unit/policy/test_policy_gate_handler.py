@@ -495,3 +495,28 @@ async def test_a_share_made_while_opted_out_never_admits_after_an_opt_in(gate, s
     await gate.handle([action(user, media, ActionKind.edited_with_ai, acted_at=clock.now)])
     [admitted] = published(store, TRAINING_MEDIA.name)
     assert admitted.data.basis.value == "edited_with_ai"
+
+
+async def test_retention_and_account_erasure_reach_media_never_classified(gate, store, clock):
+    """The gate learns of every upload: media whose classification never came is erased by
+    retention and by an account erasure like any other."""
+    from gemroll_policy.testing import uploaded
+
+    user = user_key(22)
+    never_classified, erased_with_account = uuid.uuid4(), uuid.uuid4()
+    await gate.handle([consent(user), uploaded(user, never_classified, at=clock.now)])
+    clock.advance(days=31)
+    await gate.sweep()
+    [erased] = published(store, MEDIA_ERASED.name)
+    assert (erased.data.media_ids, erased.data.reason.value) == (
+        [never_classified], "retention_expired")
+    await gate.handle([uploaded(user, erased_with_account, at=clock.now)])
+    clock.advance(seconds=1)
+    await gate.handle([consent(user, camera_roll=False, erase_data=True, seq=2,
+                               at=clock.now)])
+    account = published(store, MEDIA_ERASED.name)[-1]
+    assert (account.data.media_ids, account.data.reason.value) == (
+        [erased_with_account], "account_erasure")
+    # a replayed upload of erased media does not bring it back
+    await gate.handle([uploaded(user, never_classified, at=clock.now)])
+    assert (user, never_classified) not in store.media

@@ -147,7 +147,7 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload(
         Service.policy, role="gate",
         # TRAINING_DECISIONS: the gate commits its outbox watermark as a group offset there
-        consumes=(TRAINING_CANDIDATES, USER_ACTIONS, CONSENT, TRAINING_DECISIONS),
+        consumes=(TRAINING_CANDIDATES, USER_ACTIONS, CONSENT, MEDIA_UPLOADED, TRAINING_DECISIONS),
         scale_on=TRAINING_CANDIDATES, scale_group="policy.gate", api=False, identity=True,
         cpu=("250m", "1"), memory=("256Mi", "768Mi"), transactional=True, singleton=True,
         min_replicas=1, max_replicas=1,

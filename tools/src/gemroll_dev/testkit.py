@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from gemroll_common.settings import DatabaseSettings, KafkaSettings, S3Settings
 from gemroll_contracts import ALL_TOPICS, Topic
+from PIL import Image, ImageCms
 from pydantic import SecretStr
 
 from .stack.config import StackEndpoints
@@ -103,3 +105,22 @@ async def committed_offsets(bootstrap: str, group: str, topic: str) -> dict[int,
         return {p: await consumer.committed(TopicPartition(topic, p)) for p in sorted(parts)}
     finally:
         await consumer.stop()
+
+
+def gps_tagged_jpeg(size: tuple[int, int] = (320, 240)) -> bytes:
+    """A phone-like JPEG: exact GPS, camera serial, owner, XMP, a colour profile, rotated."""
+    image = Image.new("RGB", size, (180, 120, 60))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90° to display
+    exif[0x013B] = "Alice Example"  # artist
+    exif[0x8298] = "(c) Alice Example"
+    exif[0x010F], exif[0x0110] = "Phone", "Phone 12"
+    exif.get_ifd(0x8769)[0xA431] = "SERIAL-0042"  # body serial number
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", (48.0, 51.0, 24.12), "E", (2.0, 21.0, 7.5)
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description '
+           b'photoshop:City="Paris"/></rdf:RDF></x:xmpmeta>')
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif, xmp=xmp, icc_profile=icc, quality=90)
+    return buffer.getvalue()

@@ -18,7 +18,6 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-import asyncpg
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaRouter
@@ -26,11 +25,11 @@ from faststream.kafka.annotations import KafkaMessage
 from gemroll_common.kafka import (
     DEAD_LETTERS_TOTAL,
     EventPublisher,
-    TransientError,
     dead_letter_for,
     dead_letter_middleware,
     topic_name,
 )
+from gemroll_common.errors import is_transient as common_is_transient
 from gemroll_common.logging import get_logger
 from gemroll_common.metrics import EVENTS_CONSUMED, PROCESSING_SECONDS
 from gemroll_common.settings import KafkaSettings
@@ -44,7 +43,7 @@ from gemroll_contracts import (
 )
 from pydantic import ValidationError
 
-from .handlers import ClassifyMedia, Failed
+from .handlers import ClassifyMedia, Erased, Failed
 from .settings import ClassifierSettings
 
 log = get_logger(__name__)
@@ -52,9 +51,41 @@ SERVICE = Service.classifier
 
 
 def is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, (TransientError, OSError, TimeoutError, KafkaError,
-                            asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-                            asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError))
+    """The shared classification; for the upload batches any Kafka error counts too (the
+    results are published inside the batch: never dead-letter a photo because Kafka hiccups)."""
+    return common_is_transient(exc) or isinstance(exc, KafkaError)
+
+
+class ErasureRunner:
+    """Runs one MediaErased until it succeeds: a dependency outage (PostgreSQL restarting,
+    say) is waited out with capped backoff, never dead-lettered, so no embedding or phash of
+    erased media stays behind. Other failures propagate (bounded retries, then the dead
+    letter, by the middleware)."""
+
+    def __init__(self, classify: ClassifyMedia, *, base_backoff_s: float = 0.2,
+                 max_backoff_s: float = 10.0) -> None:
+        self._classify = classify
+        self._base = base_backoff_s
+        self._max = max_backoff_s
+        self.retries = 0
+
+    async def run(self, event: MediaErased) -> int:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._classify.erase(event)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not common_is_transient(exc):
+                    raise
+                self.retries += 1
+                delay = min(self._max, self._base * 2 ** min(attempt - 1, 10))
+                EVENTS_CONSUMED.labels(SERVICE, MEDIA_ERASED.name, "retried").inc()
+                log.warning("erasure_retrying", attempt=attempt, error_type=type(exc).__name__,
+                            error=str(exc)[:300], retry_in_s=delay)
+                await asyncio.sleep(delay)
 
 
 class BatchRunner:
@@ -98,6 +129,8 @@ class BatchRunner:
                 outcome = outcomes.get(event.event_id)
                 if isinstance(outcome, Failed):
                     await self._dead_letter(record, outcome.error, outcome.attempts)
+                elif isinstance(outcome, Erased):
+                    EVENTS_CONSUMED.labels(SERVICE, topic, "erased").inc()
                 elif outcome is not None:
                     EVENTS_CONSUMED.labels(SERVICE, topic, "ok").inc()
 
@@ -162,9 +195,11 @@ def subscribe(broker: KafkaBroker, *, settings: ClassifierSettings, kafka: Kafka
         topic_name(MEDIA_ERASED, kafka), group_id=erase_group, auto_offset_reset="earliest",
         ack_policy=AckPolicy.ACK)
 
+    erase_runner = ErasureRunner(classify)
+
     @erasures
     async def on_erased(event: MediaErased) -> None:
-        removed = await classify.erase(event)
+        removed = await erase_runner.run(event)
         EVENTS_CONSUMED.labels(SERVICE, MEDIA_ERASED.name, "ok").inc()
         log.info("media_erased", media=len(event.data.media_ids), removed=removed,
                  reason=event.data.reason.value)

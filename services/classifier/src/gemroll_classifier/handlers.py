@@ -24,6 +24,7 @@ import numpy as np
 from gemroll_common.logging import get_logger
 from gemroll_contracts import (
     CandidateSource,
+    ErasureReason,
     MediaClassified,
     MediaClassifiedData,
     MediaErased,
@@ -98,7 +99,12 @@ class Failed:
     attempts: int = 1
 
 
-Outcome = Classified | Failed
+@dataclass(frozen=True)
+class Erased:
+    """The media was erased: nothing is stored or published for it (final, not a failure)."""
+
+
+Outcome = Classified | Failed | Erased
 
 
 @dataclass
@@ -152,6 +158,15 @@ class ClassifyMedia:
         for upload in uploads:
             first.setdefault(upload.data.media_id, upload)
 
+        tombstoned = await self._store.erased(list(first))
+        for upload in uploads:
+            if upload.data.media_id in tombstoned:
+                outcomes[upload.event_id] = Erased()
+        for media_id in tombstoned:
+            del first[media_id]
+        if tombstoned:
+            log.info("erased_media_skipped", count=len(tombstoned))
+
         stored = await self._store.stored(list(first))
         await asyncio.gather(*(self._publish(r.classified, r.candidate) for r in stored.values()))
         items = [_Item(u) for mid, u in first.items() if mid not in stored]
@@ -185,6 +200,10 @@ class ClassifyMedia:
         if lost := [row.media_id for row in rows if row.media_id not in inserted]:
             # Another consumer stored these first: publish its result, never a second one.
             stored.update(await self._store.stored(lost))
+            for media_id in await self._store.erased([m for m in lost if m not in stored]):
+                for upload in uploads:  # erased while it was being classified
+                    if upload.data.media_id == media_id:
+                        outcomes.setdefault(upload.event_id, Erased())
             rows = [row for row in rows if row.media_id in inserted]
             await asyncio.gather(*(self._publish(stored[m].classified, stored[m].candidate)
                                    for m in lost if m in stored))
@@ -210,7 +229,11 @@ class ClassifyMedia:
         return outcomes
 
     async def erase(self, event: MediaErased) -> int:
-        return await self._store.erase(event.data.user_key, event.data.media_ids)
+        """Forget these media (for an account erasure, every result of the user) and keep
+        tombstones of the ids, so a late classification of them stores nothing."""
+        d = event.data
+        return await self._store.erase(d.user_key, d.media_ids,
+                                       account=d.reason is ErasureReason.account_erasure)
 
     # -- steps ------------------------------------------------------------------------------
 

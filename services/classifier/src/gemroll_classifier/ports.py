@@ -89,10 +89,18 @@ class ResultStore(Protocol):
     async def save(self, rows: Sequence[ResultRow], group_bests: dict[UUID, UUID]) -> set[UUID]:
         """Store the rows and mark each touched group's current best, in one transaction.
         Returns the media ids inserted; the others were stored already (by a concurrent
-        consumer after a rebalance) and keep their stored result."""
+        consumer after a rebalance) and keep their stored result, or are tombstoned."""
         ...
 
-    async def erase(self, user_key: str, media_ids: Sequence[UUID]) -> int: ...
+    async def erased(self, media_ids: Sequence[UUID]) -> set[UUID]:
+        """The ids among these that were erased (tombstoned): never classify them again."""
+        ...
+
+    async def erase(self, user_key: str, media_ids: Sequence[UUID], *,
+                    account: bool = False) -> int:
+        """Delete the rows of these ids (with `account`, every row of the user) and keep a
+        content-free tombstone of each id; `save` skips tombstoned ids. Idempotent."""
+        ...
 
 
 class EventSink(Protocol):

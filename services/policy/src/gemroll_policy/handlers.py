@@ -28,6 +28,7 @@ from gemroll_contracts import (
     Event,
     MediaErased,
     MediaErasedData,
+    MediaUploaded,
     RejectionReason,
     TrainingAdmitted,
     TrainingAdmittedData,
@@ -78,7 +79,7 @@ from .ports import (
 
 log = get_logger(__name__)
 
-GateInput = TrainingCandidate | UserAction | ConsentChanged
+GateInput = TrainingCandidate | UserAction | ConsentChanged | MediaUploaded
 Clock = Callable[[], datetime]
 PRODUCER = "policy"
 MAX_ERASED_IDS = 10_000
@@ -336,6 +337,8 @@ def apply(gate: Gate, event: GateInput) -> list[Outcome]:
             source=d.source.value, bucket=d.bucket, object_key=d.object_key,
             proposed_at=d.proposed_at, derived_media_id=d.derived_media_id,
             trace_id=event.trace_id))
+    if isinstance(event, MediaUploaded):
+        return gate.on_upload(event.data.user_key, event.data.media_id, event.occurred_at)
     if isinstance(event, UserAction):
         d = event.data
         return gate.on_action(d.user_key, d.media_id, Action(
@@ -358,7 +361,7 @@ def load_request(events: Sequence[GateInput]) -> LoadRequest:
         if isinstance(event, TrainingCandidate):
             candidate_ids.add(event.data.candidate_id)
             media_keys.add((event.data.user_key, event.data.media_id))
-        elif isinstance(event, UserAction):
+        elif isinstance(event, UserAction | MediaUploaded):
             media_keys.add((event.data.user_key, event.data.media_id))
         else:
             full_users.add(d.user_key)

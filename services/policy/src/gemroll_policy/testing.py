@@ -11,6 +11,8 @@ from gemroll_contracts import (
     CandidateSource,
     ConsentChanged,
     ConsentChangedData,
+    MediaUploaded,
+    MediaUploadedData,
     TrainingCandidate,
     TrainingCandidateData,
     UserAction,
@@ -62,6 +64,16 @@ def consent(user: str, *, camera_roll: bool = True, training_opt_out: bool = Fal
     return ConsentChanged(producer="policy", data=ConsentChangedData(
         user_key=user, camera_roll=camera_roll, training_opt_out=training_opt_out,
         erase_data=erase_data, ledger_seq=seq, changed_at=at))
+
+
+def uploaded(user: str, media_id: UUID, *, at: datetime | None = None,
+             producer: str = "ingest") -> MediaUploaded:
+    """The ingest service's announcement of an accepted upload."""
+    return MediaUploaded(producer=producer, occurred_at=at or datetime.now(UTC),
+                         data=MediaUploadedData(
+        media_id=media_id, user_key=user, bucket="gemroll-media",
+        object_key=f"users/{user}/media/{media_id}", content_type="image/jpeg",
+        size_bytes=1000, sha256="0" * 64, width=64, height=48))
 
 
 def assert_no_user_key(values: list[bytes], *user_keys: str) -> None:

@@ -39,6 +39,7 @@ class MemoryResults:
     def __init__(self) -> None:
         self.rows: dict[UUID, ResultRow] = {}
         self.current_best: dict[UUID, bool] = {}
+        self.tombstones: set[UUID] = set()
 
     async def stored(self, media_ids: Sequence[UUID]) -> dict[UUID, StoredResult]:
         return {m: StoredResult(self.rows[m].classified, self.rows[m].candidate)
@@ -60,7 +61,7 @@ class MemoryResults:
     async def save(self, rows: Sequence[ResultRow], group_bests: dict[UUID, UUID]) -> set[UUID]:
         inserted = set()
         for row in rows:
-            if row.media_id not in self.rows:
+            if row.media_id not in self.rows and row.media_id not in self.tombstones:
                 self.rows[row.media_id] = row
                 self.current_best[row.media_id] = row.is_best
                 inserted.add(row.media_id)
@@ -70,11 +71,18 @@ class MemoryResults:
                     self.current_best[r.media_id] = r.media_id == best
         return inserted
 
-    async def erase(self, user_key: str, media_ids: Sequence[UUID]) -> int:
-        gone = [m for m in media_ids if m in self.rows and self.rows[m].user_key == user_key]
+    async def erased(self, media_ids: Sequence[UUID]) -> set[UUID]:
+        return {m for m in media_ids if m in self.tombstones}
+
+    async def erase(self, user_key: str, media_ids: Sequence[UUID], *,
+                    account: bool = False) -> int:
+        gone = [m for m, r in self.rows.items() if r.user_key == user_key
+                and (account or m in media_ids)]
         for m in gone:
             del self.rows[m]
             del self.current_best[m]
+        self.tombstones.update(media_ids)
+        self.tombstones.update(gone)
         return len(gone)
 
 

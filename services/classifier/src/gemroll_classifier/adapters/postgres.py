@@ -55,10 +55,26 @@ class PostgresResults:
                      group_id=str(r["duplicate_group"]) if r["duplicate_group"] else None,
                      is_best=r["current_best"]) for r in rows]
 
+    async def erased(self, media_ids: Sequence[UUID]) -> set[UUID]:
+        if not media_ids:
+            return set()
+        rows = await self._pool.fetch(
+            "SELECT media_id FROM erased_media WHERE media_id = ANY($1::uuid[])",
+            list(media_ids))
+        return {r["media_id"] for r in rows}
+
     async def save(self, rows: Sequence[ResultRow], group_bests: dict[UUID, UUID]) -> set[UUID]:
         inserted: set[UUID] = set()
         async with self._pool.acquire() as conn, conn.transaction():
+            # Shared locks on the owners and the ids; an erasure takes them exclusively, so it
+            # runs wholly before (its tombstones are seen below) or after (it deletes these).
+            await _lock(conn, rows, shared=True)
+            tombstoned = {r["media_id"] for r in await conn.fetch(
+                "SELECT media_id FROM erased_media WHERE media_id = ANY($1::uuid[])",
+                [r.media_id for r in rows])}
             for r in rows:
+                if r.media_id in tombstoned:
+                    continue
                 media_id = await conn.fetchval(
                     "INSERT INTO media_results (media_id, user_key, captured_at, category,"
                     " gem_score, is_gem, quality_score, duplicate_group, is_best, current_best,"
@@ -81,8 +97,41 @@ class PostgresResults:
                     list(group_bests), list(group_bests.values()))
         return inserted
 
-    async def erase(self, user_key: str, media_ids: Sequence[UUID]) -> int:
-        result = await self._pool.execute(
-            "DELETE FROM media_results WHERE user_key = $1 AND media_id = ANY($2::uuid[])",
-            user_key, list(media_ids))
-        return int(result.split()[-1])
+    async def erase(self, user_key: str, media_ids: Sequence[UUID], *,
+                    account: bool = False) -> int:
+        """Delete the rows (all of the user's with `account`) and tombstone their ids, in one
+        transaction. Idempotent."""
+        ids = sorted(set(media_ids))
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                               _USER_LOCK, user_key)
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock($1, hashtext(m::text))"
+                " FROM unnest($2::uuid[]) AS m ORDER BY m", _MEDIA_LOCK, ids)
+            if account:
+                deleted = await conn.fetch(
+                    "DELETE FROM media_results WHERE user_key = $1 RETURNING media_id", user_key)
+            else:
+                deleted = await conn.fetch(
+                    "DELETE FROM media_results WHERE user_key = $1"
+                    " AND media_id = ANY($2::uuid[]) RETURNING media_id", user_key, ids)
+            await conn.execute(
+                "INSERT INTO erased_media (media_id) SELECT unnest($1::uuid[])"
+                " ON CONFLICT (media_id) DO NOTHING",
+                sorted(set(ids) | {r["media_id"] for r in deleted}))
+        return len(deleted)
+
+
+_USER_LOCK = 0x67E1  # advisory lock classes: one per owner, one per media id
+_MEDIA_LOCK = 0x67E2
+
+
+async def _lock(conn: asyncpg.Connection, rows: Sequence[ResultRow], *, shared: bool) -> None:
+    fn = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    users = sorted({r.user_key for r in rows})
+    ids = sorted({r.media_id for r in rows})
+    await conn.execute(f"SELECT {fn}($1, hashtext(u)) FROM unnest($2::text[]) AS u ORDER BY u",
+                       _USER_LOCK, users)
+    await conn.execute(
+        f"SELECT {fn}($1, hashtext(m::text)) FROM unnest($2::uuid[]) AS m ORDER BY m",
+        _MEDIA_LOCK, ids)

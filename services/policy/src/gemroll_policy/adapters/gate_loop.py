@@ -40,11 +40,13 @@ from gemroll_common.metrics import EVENTS_CONSUMED, PROCESSING_SECONDS
 from gemroll_common.settings import KafkaSettings
 from gemroll_contracts import (
     CONSENT,
+    MEDIA_UPLOADED,
     TRAINING_CANDIDATES,
     TRAINING_DECISIONS,
     USER_ACTIONS,
     ConsentChanged,
     DeadLetter,
+    MediaUploaded,
     Service,
     TrainingCandidate,
     UserAction,
@@ -99,6 +101,7 @@ class GateLoop:
             topic_name(TRAINING_CANDIDATES, kafka): TrainingCandidate,
             topic_name(USER_ACTIONS, kafka): UserAction,
             topic_name(CONSENT, kafka): ConsentChanged,
+            topic_name(MEDIA_UPLOADED, kafka): MediaUploaded,
         }
         # The outbox watermark lives in Kafka as the gate group's committed offset on this
         # partition (a policy-owned topic the gate never consumes): one group, one commit.
@@ -274,7 +277,7 @@ class GateLoop:
         model = self.parsers[record.topic]
         try:
             event = model.model_validate_json(record.value)
-            if not isinstance(event, ConsentChanged):
+            if not isinstance(event, ConsentChanged):  # the policy's own topic
                 check_origin(event, self.handler.objects.bucket)
             return event
         except ForgedEvent as exc:

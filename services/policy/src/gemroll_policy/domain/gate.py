@@ -96,6 +96,13 @@ class Gate:
         ws.add_candidate(candidate)
         return self._review([candidate], candidate.trace_id)
 
+    def on_upload(self, user_key: str, media_id: UUID, at: datetime) -> list[Outcome]:
+        """Every upload starts its retention clock here, also media that is never classified
+        (its classification failed or is still to come): retention and erasure reach it."""
+        if (user_key, media_id) not in self.ws.tombstones:
+            self._media_seen(user_key, media_id, at)
+        return []
+
     def on_action(
         self, user_key: str, media_id: UUID, action: Action, trace_id: str | None = None
     ) -> list[Outcome]:

@@ -12,7 +12,9 @@ import re
 from gemroll_contracts import (
     ACTION_WRITERS,
     CANDIDATE_WRITERS,
+    MEDIA_UPLOADED,
     CandidateSource,
+    MediaUploaded,
     TrainingCandidate,
     UserAction,
 )
@@ -24,8 +26,13 @@ class ForgedEvent(ValueError):
     """An event its producer may not send, or naming an object its user does not own."""
 
 
-def check_origin(event: TrainingCandidate | UserAction, media_bucket: str) -> None:
+def check_origin(event: TrainingCandidate | UserAction | MediaUploaded,
+                 media_bucket: str) -> None:
     """Raise ForgedEvent, with the reason, unless the event may be trusted."""
+    if isinstance(event, MediaUploaded):  # it starts the retention clock
+        if event.producer not in MEDIA_UPLOADED.writers:
+            raise ForgedEvent(f"upload announced by {event.producer!r}")
+        return
     if isinstance(event, UserAction):
         allowed = ACTION_WRITERS[event.data.action]
         if event.producer not in allowed:

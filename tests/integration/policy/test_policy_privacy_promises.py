@@ -1,0 +1,211 @@
+"""The privacy promises, tried the way an adversary or an auditor would, on the real stack:
+training copies without metadata, a quick opt-out and opt-in, forged candidates and actions,
+a poison admission next to a retraction, evidence given while opted out, and erasure of media
+the gate only knows from its upload."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import time
+import uuid
+
+import httpx
+import pytest
+from gemroll_common.media_privacy import find_metadata
+from gemroll_common.storage import ObjectStore
+from gemroll_contracts import (
+    DEAD_LETTERS,
+    MEDIA_ERASED,
+    MEDIA_UPLOADED,
+    TRAINING_CANDIDATES,
+    TRAINING_DECISIONS,
+    TRAINING_MEDIA,
+    USER_ACTIONS,
+    ActionKind,
+    DeadLetter,
+    MediaErased,
+)
+from gemroll_dev.testkit import gps_tagged_jpeg
+from gemroll_policy.domain import Pseudonymizer
+from gemroll_policy.testing import action, candidate, uploaded
+from PIL import Image
+
+pytestmark = pytest.mark.integration
+
+
+def events(values: list[bytes], event_type: str) -> list[dict]:
+    return [json.loads(v)["data"] for v in values if json.loads(v)["event_type"] == event_type]
+
+
+async def opt_in(client: httpx.AsyncClient, policy, account: str, **change) -> None:
+    response = await client.put("/v1/consent", json={"camera_roll": True, **change},
+                                headers=policy.headers(account))
+    assert response.status_code == 200, response.text
+
+
+async def test_training_copies_carry_no_location_serial_owner_or_xmp(policy):
+    app = policy.app()
+    alice, media = policy.user_key("gps"), uuid.uuid4()
+    store = ObjectStore(policy.env.s3)
+    proposed = candidate(alice, media)
+    original = gps_tagged_jpeg()
+    await store.put_bytes(proposed.data.object_key, original, "image/jpeg")
+    assert {"gps", "serial_owner_or_makernote", "xmp"} <= set(find_metadata(original))
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        await opt_in(client, policy, "gps")
+        await policy.produce(USER_ACTIONS, [action(alice, media, ActionKind.shared)])
+        await policy.produce(TRAINING_CANDIDATES, [proposed])
+        [admitted] = events(await policy.read(TRAINING_MEDIA), "training.admitted")
+    # every training object of the run, read back: the picture only, upright, colour kept
+    subject = Pseudonymizer(policy.settings.pseudonym_secret.get_secret_value()).subject(alice)
+    keys = await store.list_keys(f"training/{subject}/")
+    assert keys == [admitted["object_key"]]
+    for key in keys:
+        copy = await store.get_bytes(key)
+        assert find_metadata(copy) == []
+        assert b"SERIAL-0042" not in copy and b"Alice Example" not in copy
+        with Image.open(io.BytesIO(copy)) as image:
+            assert image.size == (240, 320)  # the EXIF rotation is applied to the pixels
+            assert image.info.get("icc_profile")
+
+
+async def test_opting_out_and_straight_back_in_retracts_within_seconds(policy):
+    """The API writes both changes before the gate consumes the first: the opt-out retracts
+    all the same, and the old share does not admit again after the opt-in."""
+    app = policy.app()
+    alice, media = policy.user_key("flip"), uuid.uuid4()
+    proposed = candidate(alice, media)
+    await policy.put_sources([proposed])
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        await opt_in(client, policy, "flip")
+        await policy.produce(USER_ACTIONS, [action(alice, media, ActionKind.shared)])
+        await policy.produce(TRAINING_CANDIDATES, [proposed])
+        await policy.read(TRAINING_MEDIA)
+        started = time.monotonic()
+        out, back = await asyncio.gather(
+            client.put("/v1/consent", json={"training_opt_out": True},
+                       headers=policy.headers("flip")),
+            asyncio.sleep(0))
+        assert out.status_code == 200
+        back = await client.put("/v1/consent", json={"training_opt_out": False},
+                                headers=policy.headers("flip"))
+        assert back.json()["training_opt_out"] is False
+        values = await policy.read(TRAINING_MEDIA, count=2, timeout_s=5)
+        assert time.monotonic() - started < 5
+        [retracted] = events(values, "training.retracted")
+        assert retracted["candidate_id"] == str(proposed.data.candidate_id)
+        assert retracted["reason"] in ("training_opt_out", "consent_withdrawn")
+        await asyncio.sleep(1.0)  # nothing is admitted again on the old evidence
+        assert len(events(await policy.read(TRAINING_MEDIA, count=2), "training.admitted")) == 1
+
+
+async def test_forged_candidates_and_actions_are_dead_lettered_and_copy_nothing(policy):
+    app = policy.app()
+    alice, bob = policy.user_key("mallory-target"), policy.user_key("bob-victim")
+    alices, bobs = uuid.uuid4(), uuid.uuid4()
+    store = ObjectStore(policy.env.s3)
+    bobs_photo = f"users/{bob}/media/{bobs}"
+    await store.put_bytes(bobs_photo, gps_tagged_jpeg(), "image/jpeg")
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        await opt_in(client, policy, "mallory-target")
+        # a compromised writer: Bob's photo proposed under Alice's consent and share,
+        # and a share claimed by a service that never produces shares
+        await policy.produce(USER_ACTIONS, [
+            action(alice, alices, ActionKind.shared),
+            action(alice, uuid.uuid4(), ActionKind.shared, producer="ingest")])
+        await policy.produce(TRAINING_CANDIDATES, [
+            candidate(alice, alices, object_key=bobs_photo),
+            candidate(alice, alices, bucket="another-bucket").model_copy(
+                update={"producer": "suggester"})])
+        letters = [DeadLetter.from_json(v) for v in await policy.read(DEAD_LETTERS, count=3)]
+        assert len(letters) == 3
+        assert all("ForgedEvent" in letter.data.error_type for letter in letters), letters
+    assert await policy.read(TRAINING_MEDIA, count=1, timeout_s=2) == []
+    assert [k for k in await store.list_keys("training/")
+            if Pseudonymizer(policy.settings.pseudonym_secret.get_secret_value())
+            .subject(alice) in k] == []
+
+
+async def test_a_poison_admission_does_not_hold_back_a_retraction(policy):
+    app = policy.app()
+    alice, admitted_media, poison = policy.user_key("poison"), uuid.uuid4(), uuid.uuid4()
+    store = ObjectStore(policy.env.s3)
+    good, bad = candidate(alice, admitted_media), candidate(alice, poison)
+    await policy.put_sources([good])
+    await store.put_bytes(bad.data.object_key, b"\xff\xd8\xff\xe0 not an image at all",
+                          "image/jpeg")
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        await opt_in(client, policy, "poison")
+        await policy.produce(USER_ACTIONS, [action(alice, admitted_media, ActionKind.shared)])
+        await policy.produce(TRAINING_CANDIDATES, [good])
+        await policy.read(TRAINING_MEDIA)
+        # in one stream: the poison admission, then an unshare of the admitted item
+        await policy.produce(USER_ACTIONS, [action(alice, poison, ActionKind.shared)])
+        await policy.produce(TRAINING_CANDIDATES, [bad])
+        await policy.produce(USER_ACTIONS, [action(alice, admitted_media, ActionKind.unshared)])
+        values = await policy.read(TRAINING_MEDIA, count=2, timeout_s=10)
+        [retracted] = events(values, "training.retracted")
+        assert (retracted["media_id"], retracted["reason"]) == (str(admitted_media), "unshared")
+        [rejected] = events(await policy.read(TRAINING_DECISIONS), "training.rejected")
+        assert (rejected["media_id"], rejected["reason"]) == (str(poison), "source_unusable")
+
+
+async def test_a_share_made_while_opted_out_admits_nothing_after_opting_in(policy, wait_until):
+    app = policy.app()
+    alice, media = policy.user_key("early-share"), uuid.uuid4()
+    proposed = candidate(alice, media)
+    await policy.put_sources([proposed])
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        await opt_in(client, policy, "early-share", training_opt_out=True)
+        share = action(alice, media, ActionKind.shared)
+        await policy.produce(USER_ACTIONS, [share])
+
+        async def recorded() -> bool:
+            return bool(await policy.query("SELECT 1 FROM actions WHERE event_id = $1",
+                                           share.event_id))
+
+        await wait_until(recorded, timeout_s=15)
+        await opt_in(client, policy, "early-share", training_opt_out=False)
+        await policy.produce(TRAINING_CANDIDATES, [proposed])
+
+        async def held() -> bool:
+            rows = await policy.query("SELECT status FROM candidates")
+            return [r["status"] for r in rows] == ["pending"]
+
+        await wait_until(held, timeout_s=15)
+        assert await policy.read(TRAINING_MEDIA, count=1, timeout_s=1) == []
+        # a share under the current consent is evidence
+        await policy.produce(USER_ACTIONS, [action(alice, media, ActionKind.shared)])
+        [admitted] = events(await policy.read(TRAINING_MEDIA), "training.admitted")
+        assert admitted["media_id"] == str(media)
+
+
+async def test_account_erasure_reaches_media_the_gate_only_knows_from_its_upload(
+        policy, wait_until):
+    app = policy.app()
+    alice = policy.user_key("unclassified")
+    media = [uuid.uuid4() for _ in range(15)]
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        await opt_in(client, policy, "unclassified")
+        await policy.produce(MEDIA_UPLOADED, [uploaded(alice, m) for m in media])
+
+        async def registered() -> bool:  # the classifier has not got to any of them
+            rows = await policy.query("SELECT count(*) AS n FROM media")
+            return rows[0]["n"] == len(media)
+
+        await wait_until(registered, timeout_s=15)
+        response = await client.put("/v1/consent", json={"camera_roll": False,
+                                                         "erase_data": True},
+                                    headers=policy.headers("unclassified"))
+        assert response.status_code == 200
+        [erased] = [MediaErased.from_json(v) for v in await policy.read(MEDIA_ERASED)]
+        assert set(erased.data.media_ids) == set(media)
+        assert erased.data.reason.value == "account_erasure"
