@@ -48,6 +48,8 @@ class Topic:
     writers: frozenset[Service]
     partitions: int = 6
     retention_ms: int = 7 * DAY_MS
+    """Records holding personal data (user keys, media ids, coarse places) never stay longer
+    than a week, whatever was erased meanwhile (docs/policy-guarantees.md, per topic)."""
     cleanup_policy: str = "delete"
     visibility: Visibility = Visibility.private
     key: str = "user_key"
@@ -75,13 +77,13 @@ MEDIA_CLASSIFIED = Topic(
 )
 SUGGESTIONS = Topic(
     "gemroll.suggestions.v1", (SuggestionCreated,), frozenset({Service.suggester}),
-    retention_ms=30 * DAY_MS, visibility=Visibility.public,
+    retention_ms=7 * DAY_MS, visibility=Visibility.public,
     description="Public: edits, highlights and collages proposed to users. Keyed by user key; "
     "a later revision of a suggestion id replaces the earlier one.",
 )
 USER_ACTIONS = Topic(
     "gemroll.user-actions.v1", (UserAction,), frozenset({Service.ingest, Service.suggester}),
-    retention_ms=30 * DAY_MS,
+    retention_ms=7 * DAY_MS,
     description="What users did with media and suggestions.",
 )
 CONSENT = Topic(

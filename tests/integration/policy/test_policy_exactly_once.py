@@ -12,8 +12,8 @@ import socket
 import subprocess
 import sys
 import uuid
-from datetime import UTC, datetime, timedelta
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import asyncpg
 import pytest
 import urllib3
-from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, RequestTimedOutError, \
-    TopicAuthorizationFailedError
-from minio.error import S3Error, ServerError
-
+from aiokafka.errors import (
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    RequestTimedOutError,
+    TopicAuthorizationFailedError,
+)
 from gemroll_common.errors import is_transient
 from gemroll_common.kafka import PoisonMessage, TransientError
+from minio.error import S3Error, ServerError
 
 
 class _Response:
@@ -32,7 +33,6 @@ def s3_error(code: str, status: int) -> S3Error:
     ConnectionRefusedError(),
     ConnectionResetError(),
     TimeoutError(),
-    asyncio.TimeoutError(),
     asyncpg.PostgresConnectionError("x"),
     asyncpg.ConnectionDoesNotExistError("x"),
     asyncpg.InterfaceError("x"),

@@ -22,6 +22,7 @@ from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
+from gemroll_common.errors import is_transient as common_is_transient
 from gemroll_common.kafka import (
     DEAD_LETTERS_TOTAL,
     EventPublisher,
@@ -29,7 +30,6 @@ from gemroll_common.kafka import (
     dead_letter_middleware,
     topic_name,
 )
-from gemroll_common.errors import is_transient as common_is_transient
 from gemroll_common.logging import get_logger
 from gemroll_common.metrics import EVENTS_CONSUMED, PROCESSING_SECONDS
 from gemroll_common.settings import KafkaSettings

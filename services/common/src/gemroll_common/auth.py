@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -11,7 +12,27 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .identity import user_key
-from .settings import AuthSettings, IdentitySettings
+from .settings import AuthSettings, IdentitySettings, development_mode
+
+
+class InsecureAuthConfiguration(RuntimeError):
+    """No real authentication is configured outside development: refuse to start."""
+
+
+def require_configured_auth(
+    auth: AuthSettings, environ: Mapping[str, str] | None = None
+) -> AuthSettings:
+    """`auth` unchanged, unless it would verify tokens with the public built-in HS256 secret
+    (nothing configured) while `GEMROLL_ENV` is not development: then refuse, loudly.
+    Services call this on the settings they read from the environment at startup."""
+    if auth.uses_builtin_secret() and not development_mode(environ):
+        raise InsecureAuthConfiguration(
+            "refusing to start: no authentication is configured, and the built-in HS256 "
+            "secret is public. Configure GEMROLL_AUTH_ALGORITHM=RS256 with "
+            "GEMROLL_AUTH_JWKS_URL or GEMROLL_AUTH_RS256_PUBLIC_KEY, or a private "
+            "GEMROLL_AUTH_HS256_SECRET (or _FILE); for local development only, set "
+            "GEMROLL_ENV=development.")
+    return auth
 
 
 @dataclass(frozen=True)

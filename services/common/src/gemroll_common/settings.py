@@ -8,6 +8,7 @@ own `GEMROLL_<SVC>_` settings class.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -102,15 +103,34 @@ class IdentitySettings(FileSecretsSettings):
     user_key_secret: SecretStr = SecretStr("dev-user-key-secret-change-me")
 
 
+DEV_HS256_SECRET = "dev-jwt-secret-change-me-please-32b"
+"""The built-in HS256 secret: public (it is in this repository), for local development only."""
+
+DEVELOPMENT_ENVIRONMENTS = frozenset({"development", "dev", "test"})
+
+
+def development_mode(environ: Mapping[str, str] | None = None) -> bool:
+    """`GEMROLL_ENV` names a development or test environment (the local stack, the tests)."""
+    value = (os.environ if environ is None else environ).get("GEMROLL_ENV", "")
+    return value.strip().lower() in DEVELOPMENT_ENVIRONMENTS
+
+
 class AuthSettings(FileSecretsSettings):
     """Bearer JWT: HS256 with a shared secret (development) or RS256 with a public key / JWKS."""
 
     model_config = SettingsConfigDict(env_prefix="GEMROLL_AUTH_", extra="ignore")
 
     algorithm: Literal["HS256", "RS256"] = "HS256"
-    hs256_secret: SecretStr | None = SecretStr("dev-jwt-secret-change-me-please-32b")
+    hs256_secret: SecretStr | None = SecretStr(DEV_HS256_SECRET)
+    """Defaults to the public development secret, which services refuse outside development
+    (see `gemroll_common.auth.require_configured_auth`)."""
     rs256_public_key: str | None = None
     jwks_url: str | None = None
     issuer: str | None = "gemroll-dev"
     audience: str | None = "gemroll"
     leeway_seconds: int = 30
+
+    def uses_builtin_secret(self) -> bool:
+        """HS256 with the public development secret (the default when nothing is set)."""
+        return (self.algorithm == "HS256" and self.hs256_secret is not None
+                and self.hs256_secret.get_secret_value() == DEV_HS256_SECRET)

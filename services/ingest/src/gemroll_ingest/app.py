@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
-from gemroll_common.auth import TokenVerifier
+from gemroll_common.auth import TokenVerifier, require_configured_auth
 from gemroll_common.db import create_pool, migrate
 from gemroll_common.db import ping as db_ping
 from gemroll_common.http import add_operational_routes, subscribers_assigned
@@ -125,7 +125,10 @@ def create_app(
         description="Opt-in camera-roll uploads into object storage, announced as MediaUploaded.",
         lifespan=lifespan,
     )
-    app.state.token_verifier = TokenVerifier(auth or AuthSettings(), identity or IdentitySettings())
+    # Settings read from the environment must configure real authentication (or say
+    # GEMROLL_ENV=development); settings passed in are the caller's (tests) decision.
+    auth = auth if auth is not None else require_configured_auth(AuthSettings())
+    app.state.token_verifier = TokenVerifier(auth, identity or IdentitySettings())
     app.state.ingest_settings = settings
     api.install(app)
 

@@ -69,7 +69,7 @@ def _service(name: str) -> ServiceFactory:
             name=name,
             argv=(sys.executable, "-m", "uvicorn", "--factory", f"gemroll_{name}.app:create_app",
                   "--host", "127.0.0.1", "--port", str(port), "--no-access-log"),
-            env={**endpoints.as_env(), "PYTHONUNBUFFERED": "1"},
+            env={**endpoints.as_env(), "PYTHONUNBUFFERED": "1", "GEMROLL_ENV": "development"},
             ready=lambda: http_ready(f"{url}/healthz"),
             ports=(port,),
             cwd=cfg.root,

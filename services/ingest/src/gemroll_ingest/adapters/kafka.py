@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaRouter
+from gemroll_common.errors import is_transient
 from gemroll_common.kafka import (
     EventPublisher,
     TransientError,
@@ -16,7 +17,6 @@ from gemroll_common.kafka import (
     make_broker,
     topic_name,
 )
-from gemroll_common.errors import is_transient
 from gemroll_common.logging import get_logger
 from gemroll_common.settings import KafkaSettings
 from gemroll_contracts import (
