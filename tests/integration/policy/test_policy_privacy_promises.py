@@ -209,3 +209,75 @@ async def test_account_erasure_reaches_media_the_gate_only_knows_from_its_upload
         [erased] = [MediaErased.from_json(v) for v in await policy.read(MEDIA_ERASED)]
         assert set(erased.data.media_ids) == set(media)
         assert erased.data.reason.value == "account_erasure"
+
+
+async def test_a_training_copy_whose_commit_rolled_back_is_found_and_erased(policy):
+    """PostgreSQL and S3 for real: the copy is written, the decision's transaction fails,
+    the user opts out before the replay; the orphaned copy is erased."""
+    from datetime import UTC, datetime, timedelta
+
+    from gemroll_common.db import create_pool, migrate
+    from gemroll_policy.adapters.postgres import PostgresErasureQueue, PostgresGateStore
+    from gemroll_policy.adapters.storage import S3TrainingObjects
+    from gemroll_policy.adapters.workers import ErasureWorker
+    from gemroll_policy.handlers import GateHandler
+    from gemroll_policy.testing import consent
+
+    class CommitFailsOnce(PostgresGateStore):
+        fail = True
+
+        def unit_of_work(self):
+            outer = super().unit_of_work()
+            store = self
+
+            class Failing:
+                async def __aenter__(self):
+                    uow = await outer.__aenter__()
+                    save = uow.save
+
+                    async def failing_save(ws, changes):
+                        await save(ws, changes)
+                        if store.fail:
+                            store.fail = False
+                            raise ConnectionResetError("connection lost at commit")
+                        return []
+
+                    uow.save = failing_save
+                    return uow
+
+                async def __aexit__(self, *exc):
+                    return await outer.__aexit__(*exc)
+
+            return Failing()
+
+    now = [datetime.now(UTC)]
+    pool = await create_pool(policy.env.database, policy.schema)
+    try:
+        await migrate(pool, policy.schema, "gemroll_policy")
+        pseudonyms = Pseudonymizer(policy.settings.pseudonym_secret.get_secret_value())
+        objects = ObjectStore(policy.env.s3)
+        copies = S3TrainingObjects(objects)
+        gate = GateHandler(CommitFailsOnce(pool, policy.schema, pseudonyms), pseudonyms,
+                           retention_days=30, clock=lambda: now[0], objects=copies)
+        user, media = policy.user_key("rolled-back"), uuid.uuid4()
+        proposed = candidate(user, media)
+        await policy.put_sources([proposed])
+        subject = pseudonyms.subject(user)
+        CommitFailsOnce.fail = False
+        await gate.handle([consent(user, at=now[0] - timedelta(minutes=1)),
+                           action(user, media, ActionKind.shared)])
+        CommitFailsOnce.fail = True
+        with pytest.raises(ConnectionResetError):
+            await gate.handle([proposed])
+        assert len(await objects.list_keys(f"training/{subject}/")) == 1  # written, rolled back
+        await gate.handle([consent(user, training_opt_out=True, seq=2, at=now[0]), proposed])
+        [row] = await policy.query("SELECT status, reason FROM candidates")
+        assert (row["status"], row["reason"]) == ("rejected", "training_opt_out")
+        now[0] += timedelta(minutes=6)
+        await gate.retry_copies()
+        await ErasureWorker(PostgresErasureQueue(pool), objects, interval_s=1).run_once(100)
+        assert await objects.list_keys(f"training/{subject}/") == []
+        assert await policy.query("SELECT 1 FROM copy_intents") == []
+        copies.close()
+    finally:
+        await pool.close()

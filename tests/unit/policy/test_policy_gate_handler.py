@@ -520,3 +520,35 @@ async def test_retention_and_account_erasure_reach_media_never_classified(gate, 
     # a replayed upload of erased media does not bring it back
     await gate.handle([uploaded(user, never_classified, at=clock.now)])
     assert (user, never_classified) not in store.media
+
+
+async def test_a_copy_whose_commit_rolled_back_is_erased_once_the_candidate_is_rejected(
+        gate, store, objects, clock):
+    """The copy is written before the decision commits; the commit fails, and before the
+    batch is replayed the user opts out: the candidate is rejected, and the copy already
+    written is found (it was recorded first) and erased."""
+    user, media = user_key(23), uuid.uuid4()
+    await gate.handle([consent(user), action(user, media, ActionKind.shared)])
+    proposed = candidate(user, media)
+    store.fail_at_save = ConnectionRefusedError("database gone at commit")
+    with pytest.raises(ConnectionRefusedError):
+        await gate.handle([proposed])
+    assert len(objects.keys("training/")) == 1  # written, never committed
+    await gate.handle([consent(user, training_opt_out=True, seq=2), proposed])
+    assert published(store, TRAINING_MEDIA.name) == []
+    await gate.retry_copies()
+    assert len(objects.keys("training/")) == 1  # not yet: it may be a commit in flight
+    clock.advance(minutes=6)
+    await gate.retry_copies()
+    await erase_queued(store, objects)
+    assert objects.keys("training/") == [] and store.copy_intents == {}
+
+
+async def test_an_admitted_copy_is_never_taken_for_an_orphan(gate, store, objects, clock):
+    user, media = user_key(24), uuid.uuid4()
+    await gate.handle([consent(user), action(user, media, ActionKind.shared),
+                       candidate(user, media)])
+    clock.advance(days=2)
+    await gate.retry_copies()
+    await erase_queued(store, objects)
+    assert len(objects.keys("training/")) == 1 and store.copy_intents == {}

@@ -83,6 +83,9 @@ GateInput = TrainingCandidate | UserAction | ConsentChanged | MediaUploaded
 Clock = Callable[[], datetime]
 PRODUCER = "policy"
 MAX_ERASED_IDS = 10_000
+ORPHAN_AFTER = timedelta(minutes=5)
+"""A training copy whose candidate is still not admitted this long after it was written
+belongs to a unit of work that rolled back: it is erased."""
 
 
 @dataclass(frozen=True)
@@ -151,10 +154,14 @@ class GateHandler:
         now = self.clock()
         async with self.store.unit_of_work() as uow:
             due = await uow.copy_retries_due(now, limit)
-            if not due.candidate_ids:
+            orphans = await uow.orphaned_copies(now - ORPHAN_AFTER, limit)
+            if not (due.candidate_ids or orphans):
                 return []
             ws = await uow.load(due)
             copies = Changes()
+            if orphans:
+                log.warning("orphaned_training_copies", count=len(orphans))
+                copies.erasure_jobs.append(ErasureJob(tuple(orphans), "orphaned_training_copy"))
             outcomes = await self.copy_admitted(
                 refuse_unbacked(Gate(ws, now, self.retention).recheck(due.candidate_ids)), copies)
             await uow.save(ws, self.render(outcomes, now).merge(copies))
@@ -176,12 +183,13 @@ class GateHandler:
         if not admitted:
             return outcomes
         limit = asyncio.Semaphore(self.copy_concurrency)
+        keys = {c.candidate_id: training_key(self.pseudonyms.subject(c.user_key), c.candidate_id)
+                for c in admitted}
+        await self.store.record_copies(list(keys.items()), self.clock())
 
         async def copy(c: Candidate) -> bool:
             async with limit:
-                return await self.objects.copy(
-                    c.bucket, c.object_key,
-                    training_key(self.pseudonyms.subject(c.user_key), c.candidate_id))
+                return await self.objects.copy(c.bucket, c.object_key, keys[c.candidate_id])
 
         results = await asyncio.gather(*(copy(c) for c in admitted), return_exceptions=True)
         instead: dict[UUID, RejectionReason | None] = {}

@@ -5,6 +5,7 @@ Fakes live in tests/unit/policy/fakes.py; adapters in `adapters/`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -89,11 +90,23 @@ class GateUnitOfWork(Protocol):
         """Held admissions whose training copy is due to be tried again."""
         ...
 
+    async def orphaned_copies(self, written_before: datetime, limit: int) -> list[str]:
+        """Training keys written before `written_before` whose candidate was finally not
+        admitted (its unit of work rolled back, then it was rejected or retracted), or never
+        stored for a day: forgotten here, and the caller queues their erasure in the same
+        unit of work. Candidates that may still be admitted are never in the list."""
+        ...
+
     async def save(self, ws: Workspace, changes: Changes) -> list[OutboxRow]: ...
 
 
 class GateStore(Protocol):
     def unit_of_work(self) -> AbstractAsyncContextManager[GateUnitOfWork]: ...
+
+    async def record_copies(self, copies: Sequence[tuple[UUID, str]], at: datetime) -> None:
+        """Record (candidate id, training key) before the copies are written, committed on
+        its own: a copy whose unit of work then rolls back is found and erased later."""
+        ...
 
 
 class ConsentUnitOfWork(Protocol):

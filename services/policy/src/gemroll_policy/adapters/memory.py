@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from ..domain import AuditRecord, Consent, Media, MediaKey, Pseudonymizer, Workspace, chain
@@ -33,6 +33,10 @@ class InMemoryPolicyStore:
         self.pseudonyms = pseudonyms
         self.consents: dict[str, Consent] = {}
         self.copy_retries: dict[UUID, tuple[int, datetime]] = {}
+        self.copy_intents: dict[UUID, tuple[str, datetime]] = {}
+        """Training copies written, by candidate, until the candidate is admitted."""
+        self.fail_at_save: BaseException | None = None
+        """Raise this from the next save (a commit that fails after the copies)."""
         """Held admissions whose copy failed: attempts and when to try again."""
         self.ledger: list[tuple[str, Consent, bool, UUID]] = []
         self.media: dict[MediaKey, Media] = {}
@@ -53,6 +57,10 @@ class InMemoryPolicyStore:
         async with self._lock:
             self._maybe_fail()
             yield _MemoryUnitOfWork(self)
+
+    async def record_copies(self, copies: Sequence[tuple[UUID, str]], at: datetime) -> None:
+        for candidate_id, key in copies:
+            self.copy_intents.setdefault(candidate_id, (key, at))
 
     def _maybe_fail(self) -> None:
         if self.fail_next is not None:
@@ -156,8 +164,24 @@ class _MemoryUnitOfWork:
         return LoadRequest(candidate_ids=frozenset(due), media_keys=frozenset(keys),
                            users=frozenset(u for u, _ in keys))
 
+    async def orphaned_copies(self, written_before: datetime, limit: int) -> list[str]:
+        s = self.store
+        final = (CandidateStatus.rejected, CandidateStatus.retracted)
+        orphans = [cid for cid, (_, at) in s.copy_intents.items()
+                   if (cid in s.candidates and s.candidates[cid].status in final
+                       and at < written_before)
+                   or (cid not in s.candidates and at < written_before - timedelta(days=1))]
+        return [s.copy_intents.pop(cid)[0] for cid in orphans[:limit]]
+
     async def save(self, ws: Workspace, changes: Changes) -> list[OutboxRow]:
         s = self.store
+        if s.fail_at_save is not None:
+            exc, s.fail_at_save = s.fail_at_save, None
+            raise exc
+        for cid in ws.changed_candidates:
+            c = ws.candidates.get(cid)
+            if c is not None and c.status is CandidateStatus.admitted:
+                s.copy_intents.pop(cid, None)
         for cid in changes.copy_retries:
             attempts = s.copy_retries.get(cid, (0, None))[0] + 1
             s.copy_retries[cid] = (attempts, (changes.now or datetime.now(UTC))

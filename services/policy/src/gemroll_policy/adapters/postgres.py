@@ -115,6 +115,14 @@ class PostgresGateStore:
             await lock_writers(conn, self.schema)
             yield _GateUnitOfWork(conn, self.pseudonyms)
 
+    async def record_copies(self, copies: Sequence[tuple[UUID, str]], at: datetime) -> None:
+        async with self.pool.acquire() as conn:  # committed on its own, before the copies
+            await conn.execute(
+                "INSERT INTO copy_intents (candidate_id, training_key, written_at) "
+                "SELECT c, k, $3 FROM unnest($1::uuid[], $2::text[]) AS t(c, k) "
+                "ON CONFLICT (candidate_id) DO NOTHING",
+                [c for c, _ in copies], [k for _, k in copies], at)
+
 
 class _GateUnitOfWork:
     def __init__(self, conn: asyncpg.Connection, pseudonyms: Pseudonymizer) -> None:
@@ -195,6 +203,15 @@ class _GateUnitOfWork:
         return LoadRequest(candidate_ids=frozenset(r["candidate_id"] for r in rows),
                            media_keys=frozenset(keys), users=frozenset(u for u, _ in keys))
 
+    async def orphaned_copies(self, written_before: datetime, limit: int) -> list[str]:
+        rows = await self.conn.fetch(
+            "DELETE FROM copy_intents WHERE candidate_id IN (SELECT i.candidate_id "
+            "FROM copy_intents i LEFT JOIN candidates c USING (candidate_id) "
+            "WHERE (c.status IN ('rejected', 'retracted') AND i.written_at < $1) "
+            "OR (c.candidate_id IS NULL AND i.written_at < $1 - interval '1 day') "
+            "ORDER BY i.written_at LIMIT $2) RETURNING training_key", written_before, limit)
+        return [r["training_key"] for r in rows]
+
     async def _save_copy_retries(self, ws: Workspace, changes: Changes) -> None:
         decided = [cid for cid in ws.changed_candidates
                    if cid not in ws.candidates
@@ -202,6 +219,11 @@ class _GateUnitOfWork:
         if decided:
             await self.conn.execute("DELETE FROM copy_retries WHERE candidate_id = ANY($1)",
                                     decided)
+        admitted = [cid for cid in decided if cid in ws.candidates
+                    and ws.candidates[cid].status is CandidateStatus.admitted]
+        if admitted:  # the copy belongs to a committed admission now
+            await self.conn.execute("DELETE FROM copy_intents WHERE candidate_id = ANY($1)",
+                                    admitted)
         if changes.copy_retries:
             now = changes.now or datetime.now(UTC)
             await self.conn.execute(

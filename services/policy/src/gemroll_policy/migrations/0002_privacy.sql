@@ -12,3 +12,12 @@ CREATE TABLE copy_retries (
     last_error       text
 );
 CREATE INDEX copy_retries_due ON copy_retries (next_attempt_at);
+
+-- Training copies written before their unit of work commits: an admission deletes its row;
+-- a row whose candidate ends rejected or retracted names an orphaned copy to erase.
+CREATE TABLE copy_intents (
+    candidate_id  uuid PRIMARY KEY,
+    training_key  text NOT NULL,
+    written_at    timestamptz NOT NULL
+);
+CREATE INDEX copy_intents_by_age ON copy_intents (written_at);
