@@ -9,11 +9,16 @@ stopped at its end. Either way the contract topics and the bucket exist.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
+
+# Tests are a development environment: services built here may use the built-in HS256 secret
+# (outside development they refuse to start without an auth configuration).
+os.environ.setdefault("GEMROLL_ENV", "development")
 
 if TYPE_CHECKING:
     from gemroll_dev.stack import StackEndpoints

@@ -15,7 +15,16 @@ from .media import (
     Quality,
 )
 from .registry import ALL_EVENTS, AnyEvent, parse_event
-from .suggestions import Crop, EditRecipe, SuggestionCreated, SuggestionCreatedData, SuggestionKind
+from .suggestions import (
+    Crop,
+    EditRecipe,
+    SuggestionCreated,
+    SuggestionCreatedData,
+    SuggestionKind,
+    SuggestionWithdrawn,
+    SuggestionWithdrawnData,
+    WithdrawalReason,
+)
 from .topics import (
     ACTION_WRITERS,
     ALL_TOPICS,
@@ -52,7 +61,7 @@ from .training import (
 )
 from .users import ActionKind, ConsentChanged, ConsentChangedData, UserAction, UserActionData
 
-CONTRACTS_VERSION = "1.0.0"
+CONTRACTS_VERSION = "1.1.0"
 
 __all__ = [
     "ACTION_WRITERS", "CANDIDATE_WRITERS",
@@ -64,8 +73,10 @@ __all__ = [
     "Event", "MediaClassified", "MediaClassifiedData", "MediaErased", "MediaErasedData",
     "MediaUploaded", "MediaUploadedData", "ModelInfo", "Quality", "RejectionReason",
     "RetractionReason", "Service", "StrictModel", "SuggestionCreated", "SuggestionCreatedData",
-    "SuggestionKind", "Topic", "TrainingAdmitted", "TrainingAdmittedData", "TrainingCandidate",
+    "SuggestionKind", "SuggestionWithdrawn", "SuggestionWithdrawnData", "Topic",
+    "TrainingAdmitted", "TrainingAdmittedData", "TrainingCandidate",
     "TrainingCandidateData", "TrainingRejected", "TrainingRejectedData", "TrainingRetracted",
-    "TrainingRetractedData", "UserAction", "UserActionData", "Visibility", "new_trace_id",
+    "TrainingRetractedData", "UserAction", "UserActionData", "Visibility", "WithdrawalReason",
+    "new_trace_id",
     "parse_event", "topic_named", "utcnow",
 ]

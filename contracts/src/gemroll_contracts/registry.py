@@ -8,7 +8,7 @@ from pydantic import Field, TypeAdapter
 
 from .deadletter import DeadLetter
 from .media import MediaClassified, MediaErased, MediaUploaded
-from .suggestions import SuggestionCreated
+from .suggestions import SuggestionCreated, SuggestionWithdrawn
 from .training import TrainingAdmitted, TrainingCandidate, TrainingRejected, TrainingRetracted
 from .users import ConsentChanged, UserAction
 
@@ -16,6 +16,7 @@ ALL_EVENTS = (
     MediaUploaded,
     MediaClassified,
     SuggestionCreated,
+    SuggestionWithdrawn,
     UserAction,
     ConsentChanged,
     TrainingCandidate,
@@ -30,6 +31,7 @@ AnyEvent = Annotated[
     MediaUploaded
     | MediaClassified
     | SuggestionCreated
+    | SuggestionWithdrawn
     | UserAction
     | ConsentChanged
     | TrainingCandidate

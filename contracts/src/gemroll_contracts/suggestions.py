@@ -56,9 +56,54 @@ class SuggestionCreatedData(StrictModel):
 
 
 class SuggestionCreated(Event):
-    """A suggestion the user can save or share (created, or revised with `revision` > 1)."""
+    """A suggestion the user can save or share (created, or revised with `revision` > 1).
+
+    A revision replaces every earlier revision of the same `suggestion_id`: when a photo of
+    it is deleted, a revision without that photo follows (or a `suggestion.withdrawn`, when
+    too few photos remain); subscribers must drop what they kept of the earlier revision.
+    """
 
     EVENT_TYPE = "suggestion.created"
     event_type: Literal["suggestion.created"] = "suggestion.created"
     schema_version: Literal[1] = 1
     data: SuggestionCreatedData
+
+
+class WithdrawalReason(StrEnum):
+    media_removed = "media_removed"
+    """A photo it showed was deleted or erased, and too few photos remain."""
+    opted_out = "opted_out"
+    """The user switched camera-roll suggestions off."""
+    superseded = "superseded"
+    """Its event was merged into another one, whose suggestions cover the photos now."""
+    no_longer_suggested = "no_longer_suggested"
+    """The photos no longer qualify (reclassified, too few gems left)."""
+
+
+class SuggestionWithdrawnData(StrictModel):
+    suggestion_id: UUID
+    revision: int = Field(
+        ge=2, description="Higher than every revision published before for this id; a later "
+        "`suggestion.created` with a still higher revision brings the suggestion back."
+    )
+    user_key: UserKey
+    kind: SuggestionKind
+    reason: WithdrawalReason
+    withdrawn_at: UtcDatetime
+
+
+class SuggestionWithdrawn(Event):
+    """The suggestion is taken back: subscribers must stop showing it and delete what they
+    kept of it (its media ids, title, preview key), e.g. `DELETE WHERE suggestion_id = ...
+    AND revision < <this revision>`.
+
+    Published on `gemroll.suggestions.v1` (added in contracts 1.1.0, a compatible change:
+    subscribers dispatch on `event_type`). It carries no media ids on purpose: a withdrawal
+    caused by a deleted photo must not repeat that photo's id. Compare revisions per
+    `suggestion_id` across both event types; the highest one is the current state.
+    """
+
+    EVENT_TYPE = "suggestion.withdrawn"
+    event_type: Literal["suggestion.withdrawn"] = "suggestion.withdrawn"
+    schema_version: Literal[1] = 1
+    data: SuggestionWithdrawnData

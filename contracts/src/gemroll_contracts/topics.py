@@ -12,7 +12,7 @@ from enum import StrEnum
 from .base import Event
 from .deadletter import DeadLetter
 from .media import MediaClassified, MediaErased, MediaUploaded
-from .suggestions import SuggestionCreated
+from .suggestions import SuggestionCreated, SuggestionWithdrawn
 from .training import (
     CandidateSource,
     TrainingAdmitted,
@@ -76,10 +76,12 @@ MEDIA_CLASSIFIED = Topic(
     description="The classifier's verdict per media item.",
 )
 SUGGESTIONS = Topic(
-    "gemroll.suggestions.v1", (SuggestionCreated,), frozenset({Service.suggester}),
+    "gemroll.suggestions.v1", (SuggestionCreated, SuggestionWithdrawn),
+    frozenset({Service.suggester}),
     retention_ms=7 * DAY_MS, visibility=Visibility.public,
     description="Public: edits, highlights and collages proposed to users. Keyed by user key; "
-    "a later revision of a suggestion id replaces the earlier one.",
+    "a later revision of a suggestion id replaces the earlier one; `suggestion.withdrawn` "
+    "(a higher revision, no media ids) takes it back, e.g. after a photo was deleted.",
 )
 USER_ACTIONS = Topic(
     "gemroll.user-actions.v1", (UserAction,), frozenset({Service.ingest, Service.suggester}),

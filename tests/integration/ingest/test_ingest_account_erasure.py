@@ -116,3 +116,36 @@ async def test_account_erasure_event_erases_media_the_policy_did_not_list(ingest
 
     await eventually(lambda: nothing_left(ingest, account), timeout_s=30)
     await assert_only_tombstones(ingest, account)
+
+
+async def test_acceptance_holds_the_projection_and_is_refused_after_the_flip(ingest):
+    """The lock protocol itself: an acceptance in flight delays the opt-out's projection (so
+    the erasure that follows finds the photo); after the flip, acceptance is refused."""
+    from gemroll_ingest.domain.consent import ConsentState
+    from gemroll_ingest.domain.errors import ConsentRequired
+
+    account = await ingest.opted_in_user()
+    key = ingest.user_key(account)
+    media_id = uuid.uuid4()
+    await ingest.sql(
+        "INSERT INTO media (media_id, user_key, state, source, object_key, content_type,"
+        " size_bytes, sha256, width, height) VALUES ($1, $2, 'storing', 'direct', $3,"
+        " 'image/jpeg', 10, $4, 1, 1)", media_id, key, f"users/{key}/media/{media_id}",
+        uuid.uuid4().hex * 2)
+    consent = ingest.app.state.ingest.consent
+    async with ingest.app.state.pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        await conn.fetchval("SELECT camera_roll FROM consent WHERE user_key = $1 FOR SHARE", key)
+        flip = asyncio.create_task(consent.apply(ConsentState(
+            user_key=key, camera_roll=False, training_opt_out=False, ledger_seq=5,
+            changed_at=utcnow())))
+        await asyncio.sleep(0.5)
+        assert not flip.done()  # waits for the acceptance holding the row
+        await tx.commit()
+    assert await asyncio.wait_for(flip, 10)
+    with pytest.raises(ConsentRequired):
+        await ingest.app.state.ingest.media.accept(media_id, [])
+    assert (await ingest.sql("SELECT state FROM media WHERE media_id = $1",
+                             media_id))[0]["state"] == "storing"
+    await ingest.sql("DELETE FROM media WHERE media_id = $1", media_id)

@@ -50,9 +50,22 @@ def clock() -> Clock:
     return Clock()
 
 
+P = Pseudonymizer("unit-test-pseudonym-secret")
+
+
+def M(media_id: uuid.UUID) -> uuid.UUID:  # noqa: N802 - reads like the id it stands for
+    """A media id as training records carry it (opaque)."""
+    return P.opaque("media", media_id)
+
+
+def T(candidate_id: uuid.UUID) -> uuid.UUID:  # noqa: N802
+    """A candidate id as training records carry it (opaque)."""
+    return P.training_id(candidate_id)
+
+
 @pytest.fixture
 def pseudonyms() -> Pseudonymizer:
-    return Pseudonymizer("unit-test-pseudonym-secret")
+    return P
 
 
 @pytest.fixture
@@ -98,9 +111,9 @@ async def test_candidate_is_held_until_a_qualifying_action_then_admitted(gate, s
     await gate.handle([share])
     [admitted] = published(store, TRAINING_MEDIA.name)
     assert isinstance(admitted, TrainingAdmitted)
-    assert admitted.data.candidate_id == held.data.candidate_id
+    assert admitted.data.candidate_id == T(held.data.candidate_id)
     assert admitted.data.basis is AdmissionBasis.shared
-    assert admitted.data.evidence == [share.event_id]
+    assert admitted.data.evidence == [P.opaque("action", share.event_id)]
     assert admitted.data.policy_version
     assert admitted.trace_id == share.trace_id
 
@@ -216,7 +229,7 @@ async def test_media_deletion_retracts_erases_and_tombstones(gate, store, pseudo
     assert f"users/{user}/media/{media}" in job.prefixes
     assert f"users/{user}/derived/{derived}" in job.prefixes
     assert f"users/{user}/suggestions/{suggestion}/" in job.prefixes
-    assert training_key(subject, first.data.candidate_id) in job.prefixes
+    assert training_key(subject, T(first.data.candidate_id)) in job.prefixes
     assert all(p.startswith((f"users/{user}/", f"training/{subject}/")) for p in job.prefixes)
     assert len(objects.keys(f"training/{subject}/")) == 2
     await erase_queued(store, objects)
@@ -228,7 +241,7 @@ async def test_media_deletion_retracts_erases_and_tombstones(gate, store, pseudo
     await gate.handle([late])
     rejected = published(store, TRAINING_DECISIONS.name)
     assert [r.data.candidate_id for r in rejected] == [pending_rejected.data.candidate_id,
-                                                       late.data.candidate_id]
+                                                       T(late.data.candidate_id)]
     assert rejected[-1].data.reason.value == "media_deleted"
     assert not store.media
 
@@ -273,7 +286,7 @@ async def test_retention_erases_media_never_saved_or_shared(gate, store, clock):
     assert erased.data.reason.value == "retention_expired"
     reasons = {r.data.media_id: r.data.reason.value
                for r in published(store, TRAINING_DECISIONS.name)}
-    assert reasons == {forgotten: "retention_expired", saved: "no_qualifying_action"}
+    assert reasons == {M(forgotten): "retention_expired", M(saved): "no_qualifying_action"}
     assert set(store.media) == {(user, saved), (user, shared)}
     assert store.candidates[candidate(user, shared).data.candidate_id].status is \
         CandidateStatus.admitted
@@ -355,7 +368,7 @@ async def test_a_failed_copy_holds_only_its_admission_and_is_retried(gate, store
                        candidate(outsider, uuid.uuid4())])
     training = published(store, TRAINING_MEDIA.name)
     assert [type(e).__name__ for e in training] == ["TrainingAdmitted", "TrainingRetracted"]
-    assert training[1].data.candidate_id == earlier.data.candidate_id
+    assert training[1].data.candidate_id == earlier.data.candidate_id  # both opaque
     [rejected] = published(store, TRAINING_DECISIONS.name)
     assert rejected.data.reason.value == "not_opted_in"
     held = store.candidates[candidate(user, media).data.candidate_id]
@@ -366,7 +379,7 @@ async def test_a_failed_copy_holds_only_its_admission_and_is_retried(gate, store
     [outcome] = await gate.retry_copies()
     assert isinstance(outcome, Decided) and isinstance(outcome.verdict, Admit)
     admitted = published(store, TRAINING_MEDIA.name)[-1]
-    assert admitted.data.candidate_id == held.candidate_id
+    assert admitted.data.candidate_id == T(held.candidate_id)
     assert admitted.data.object_key in objects.keys()
     assert store.copy_retries == {}
 
@@ -378,9 +391,10 @@ async def test_an_unusable_source_is_rejected_and_the_batch_goes_on(gate, store,
     await gate.handle([consent(user), action(user, poison, ActionKind.shared),
                        action(user, fine, ActionKind.shared), bad, candidate(user, fine)])
     [admitted] = published(store, TRAINING_MEDIA.name)
-    assert admitted.data.media_id == fine
+    assert admitted.data.media_id == M(fine)
     [rejected] = published(store, TRAINING_DECISIONS.name)
-    assert (rejected.data.media_id, rejected.data.reason.value) == (poison, "source_unusable")
+    assert (rejected.data.media_id, rejected.data.reason.value) == (M(poison),
+                                                                    "source_unusable")
 
 
 async def test_a_replayed_admission_copies_to_the_same_key(gate, store, objects, pseudonyms):
@@ -393,7 +407,8 @@ async def test_a_replayed_admission_copies_to_the_same_key(gate, store, objects,
     await gate.handle([proposed])
     await gate.handle([proposed])
     [admitted] = published(store, TRAINING_MEDIA.name)
-    assert objects.keys() == [training_key(pseudonyms.subject(user), proposed.data.candidate_id)]
+    assert objects.keys() == [training_key(pseudonyms.subject(user),
+                                           T(proposed.data.candidate_id))]
     assert admitted.data.object_key == objects.keys()[0]
 
 
@@ -405,9 +420,9 @@ async def test_a_missing_source_object_rejects_as_media_deleted(gate, store, obj
                        action(user, present, ActionKind.shared), gone_candidate,
                        candidate(user, present)])
     [admitted] = published(store, TRAINING_MEDIA.name)
-    assert admitted.data.media_id == present
+    assert admitted.data.media_id == M(present)
     [rejected] = published(store, TRAINING_DECISIONS.name)
-    assert (rejected.data.media_id, rejected.data.reason.value) == (gone, "media_deleted")
+    assert (rejected.data.media_id, rejected.data.reason.value) == (M(gone), "media_deleted")
     c = store.candidates[gone_candidate.data.candidate_id]
     assert c.status is CandidateStatus.rejected and c.basis is None
     # final: the candidate is never admitted later, even once the object is back
@@ -471,14 +486,14 @@ async def test_a_quick_opt_out_and_back_in_retracts_before_the_gate_sees_either(
     retracted = [e for e in published(store, TRAINING_MEDIA.name)
                  if isinstance(e, TrainingRetracted)]
     assert {e.data.candidate_id for e in retracted} == {
-        admitted.data.candidate_id, candidate(user, later).data.candidate_id}
+        admitted.data.candidate_id, T(candidate(user, later).data.candidate_id)}
     assert {e.data.reason.value for e in retracted} == {"consent_withdrawn"}
     # a new share after the opt-in is evidence again, for a new candidate
     fresh = uuid.uuid4()
     clock.advance(seconds=1)
     await gate.handle([action(user, fresh, ActionKind.shared, acted_at=clock.now),
                        candidate(user, fresh)])
-    assert published(store, TRAINING_MEDIA.name)[-1].data.media_id == fresh
+    assert published(store, TRAINING_MEDIA.name)[-1].data.media_id == M(fresh)
 
 
 async def test_a_share_made_while_opted_out_never_admits_after_an_opt_in(gate, store, clock):

@@ -246,7 +246,7 @@ class GateMachine(RuleBasedStateMachine):
         for media, source in self.model.proposed:
             derived = DERIVED[media] if source == "suggester" else None
             c = candidate(OWNER[media], media, source=source, derived_media_id=derived)
-            ids[c.data.candidate_id] = (media, source)
+            ids[self.pseudonyms.training_id(c.data.candidate_id)] = (media, source)  # as published
         return ids
 
     @invariant()

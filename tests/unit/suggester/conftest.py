@@ -34,7 +34,13 @@ from gemroll_suggester.domain import (
     SuggestionStatus,
 )
 from gemroll_suggester.handlers import Deps
-from gemroll_suggester.ports import Intake, MissingObject, Neighbourhood, PageCursor
+from gemroll_suggester.ports import (
+    Intake,
+    MissingObject,
+    Neighbourhood,
+    PageCursor,
+    RenditionObject,
+)
 from gemroll_suggester.rendering import synthetic
 from gemroll_suggester.settings import SuggesterSettings
 
@@ -53,6 +59,7 @@ class State:
     suggestions: dict[UUID, SuggestionRecord] = field(default_factory=dict)
     actions: dict[tuple[UUID, ActionName], datetime] = field(default_factory=dict)
     derived: dict[UUID, DerivedMedia] = field(default_factory=dict)
+    rendition_objects: dict[str, tuple[RenditionObject, datetime]] = field(default_factory=dict)
     outbox: list[tuple[str, Event, str]] = field(default_factory=list)
 
 
@@ -214,6 +221,27 @@ class FakeRepository:
             return False
         self.s.actions[(suggestion_id, action)] = at
         return True
+
+    async def forget_action(self, suggestion_id: UUID, action: ActionName) -> None:
+        self.s.actions.pop((suggestion_id, action), None)
+
+    async def record_rendition_object(self, obj: RenditionObject) -> None:
+        self.s.rendition_objects[obj.object_key] = (obj, datetime.now(UTC))
+
+    async def rendition_objects_of(self, user_key: str,
+                                   original_media_ids: Sequence[UUID]) -> list[RenditionObject]:
+        return [o for o, _ in self.s.rendition_objects.values()
+                if o.user_key == user_key and o.original_media_id in original_media_ids]
+
+    async def orphan_rendition_objects(self, older_than: datetime,
+                                       limit: int) -> list[RenditionObject]:
+        used = {d.object_key for d in self.s.derived.values()}
+        return [o for o, at in self.s.rendition_objects.values()
+                if at < older_than and o.object_key not in used][:limit]
+
+    async def forget_rendition_objects(self, object_keys: Sequence[str]) -> None:
+        for k in object_keys:
+            self.s.rendition_objects.pop(k, None)
 
     async def get_derived(self, derived_media_id: UUID) -> DerivedMedia | None:
         return self.s.derived.get(derived_media_id)

@@ -176,7 +176,9 @@ async def test_deleted_photo_leaves_its_suggestions_and_never_comes_back(world, 
     assert edit.preview_object_key not in world.storage.objects
     await settle(world, 1)  # re-planned at once, no quiet period
     revised = world.suggestions(SuggestionKind.highlight)[0]
-    assert revised.revision == 2 and victim not in revised.media_ids
+    # r2 was published at once without the photo (and without a preview), r3 has a new one
+    assert revised.revision == 3 and victim not in revised.media_ids
+    assert revised.preview_object_key is not None
     assert await handlers.media_classified(world.deps, events[0].model_copy(
         update={"event_id": uuid.uuid4()})) == Outcome.removed
 

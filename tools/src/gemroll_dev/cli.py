@@ -230,11 +230,12 @@ def suggestions(
 @app.command()
 def act(
     suggestion_id: str,
-    action: Annotated[str, typer.Argument(metavar="save|share|edit|dismiss")],
+    action: Annotated[str, typer.Argument(metavar="save|share|edit|dismiss|unshare")],
     user: UserOpt = None,
     token_: TokenOpt = None,
 ) -> None:
-    """Save, share, edit (apply the AI edit) or dismiss a suggestion."""
+    """Save, share, edit (apply the AI edit), dismiss or unshare (take a share back) a
+    suggestion."""
     bearer = _token(user, token_)
 
     async def go() -> dict[str, Any]:

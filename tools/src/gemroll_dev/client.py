@@ -19,7 +19,7 @@ from .stack.config import StackConfig, read_env_file
 from .stack.services import service_url
 
 API_SERVICES = ("ingest", "suggester", "policy")
-ACTIONS = ("save", "share", "edit", "dismiss")
+ACTIONS = ("save", "share", "edit", "dismiss", "unshare")
 
 
 class ApiError(RuntimeError):

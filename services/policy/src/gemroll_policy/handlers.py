@@ -183,8 +183,7 @@ class GateHandler:
         if not admitted:
             return outcomes
         limit = asyncio.Semaphore(self.copy_concurrency)
-        keys = {c.candidate_id: training_key(self.pseudonyms.subject(c.user_key), c.candidate_id)
-                for c in admitted}
+        keys = {c.candidate_id: self.training_key(c.user_key, c.candidate_id) for c in admitted}
         await self.store.record_copies(list(keys.items()), self.clock())
 
         async def copy(c: Candidate) -> bool:
@@ -230,20 +229,31 @@ class GateHandler:
             self._render_erasure(user_key, reason, group, now, changes)
         return changes
 
+    def training_key(self, user_key: str, candidate_id: UUID) -> str:
+        """Where the candidate's training copy lives (pseudonym and opaque id only)."""
+        return training_key(self.pseudonyms.subject(user_key),
+                            self.pseudonyms.training_id(candidate_id))
+
+    def _opaque(self, c: Candidate, evidence: Sequence[UUID] = ()) -> dict[str, object]:
+        """The ids a training record carries: none can be looked up on another topic."""
+        p = self.pseudonyms
+        return {"candidate_id": p.training_id(c.candidate_id),
+                "media_id": p.opaque("media", c.media_id),
+                "evidence": [p.opaque("action", e) for e in evidence]}
+
     def _render_decision(self, d: Decided, now: datetime, changes: Changes) -> None:
         c, verdict = d.candidate, d.verdict
         subject = self.pseudonyms.subject(c.user_key)
+        ids = self._opaque(c, verdict.evidence)
         common = {"candidate_id": str(c.candidate_id), "media_id": str(c.media_id),
                   "source": c.source, "policy_version": self.policy_version,
                   "evidence": [str(e) for e in verdict.evidence]}
         if isinstance(verdict, Admit):
             event: Event = TrainingAdmitted(producer=PRODUCER, trace_id=trace(d.trace_id),
                                             data=TrainingAdmittedData(
-                candidate_id=c.candidate_id, subject=subject, media_id=c.media_id,
-                bucket=self.objects.bucket,
-                object_key=training_key(subject, c.candidate_id), basis=verdict.basis,
-                evidence=list(verdict.evidence), policy_version=self.policy_version,
-                decided_at=now))
+                **ids, subject=subject, bucket=self.objects.bucket,
+                object_key=self.training_key(c.user_key, c.candidate_id), basis=verdict.basis,
+                policy_version=self.policy_version, decided_at=now))
             changes.messages.append(message(TRAINING_MEDIA.name, event, subject.encode()))
             changes.audit.append(AuditEntry("admitted", subject, {
                 **common, "basis": verdict.basis.value, "event_id": str(event.event_id),
@@ -251,8 +261,7 @@ class GateHandler:
         else:
             event = TrainingRejected(producer=PRODUCER, trace_id=trace(d.trace_id),
                                      data=TrainingRejectedData(
-                candidate_id=c.candidate_id, subject=subject, media_id=c.media_id,
-                reason=verdict.reason, evidence=list(verdict.evidence),
+                **ids, subject=subject, reason=verdict.reason,
                 policy_version=self.policy_version, decided_at=now))
             changes.messages.append(message(TRAINING_DECISIONS.name, event, subject.encode()))
             changes.audit.append(AuditEntry("rejected", subject, {
@@ -263,11 +272,12 @@ class GateHandler:
         subject = self.pseudonyms.subject(c.user_key)
         event = TrainingRetracted(producer=PRODUCER, trace_id=trace(r.trace_id),
                                   data=TrainingRetractedData(
-            candidate_id=c.candidate_id, subject=subject, media_id=c.media_id, reason=r.reason,
+            candidate_id=self.pseudonyms.training_id(c.candidate_id), subject=subject,
+            media_id=self.pseudonyms.opaque("media", c.media_id), reason=r.reason,
             policy_version=self.policy_version, retracted_at=now))
         changes.messages.append(message(TRAINING_MEDIA.name, event, subject.encode()))
         # the training copy goes too (queued with the decision, retried until it is gone)
-        changes.erasure_jobs.append(ErasureJob((training_key(subject, c.candidate_id),),
+        changes.erasure_jobs.append(ErasureJob((self.training_key(c.user_key, c.candidate_id),),
                                                f"retracted_{r.reason.value}"))
         changes.audit.append(AuditEntry("retracted", subject, {
             "candidate_id": str(c.candidate_id), "media_id": str(c.media_id),
@@ -281,7 +291,7 @@ class GateHandler:
         prefixes = tuple(dict.fromkeys(p for e in group for p in e.scope.prefixes))
         # Training copies of every candidate the media had (also one a crashed batch copied
         # but never committed); for a whole account, everything under the pseudonym.
-        training = [training_key(subject, c) for e in group for c in e.candidate_ids]
+        training = [self.training_key(user_key, c) for e in group for c in e.candidate_ids]
         if user_prefix(user_key) in prefixes:
             training = [training_prefix(subject)]
         prefixes = tuple(dict.fromkeys((*prefixes, *training)))

@@ -166,8 +166,9 @@ async def get_rendition(request: Request, principal: CurrentPrincipal,
     **_ERRORS, 409: {"model": ErrorBody, "description": "Not allowed in the current state."}})
 async def post_action(request: Request, principal: CurrentPrincipal, suggestion_id: UUID,
                       body: ActionIn) -> ActionOut:
-    """`save`, `share`, `edit` (apply the AI edit) or `dismiss`. Repeating an action is
-    harmless: it answers `applied: false` and publishes nothing."""
+    """`save`, `share`, `edit` (apply the AI edit), `dismiss` or `unshare` (take a share
+    back: one `unshared` user action per photo; 409 `not_shared` if it was never shared).
+    Repeating an action is harmless: it answers `applied: false` and publishes nothing."""
     try:
         result = await user_actions.act(_deps(request), principal.user_key, suggestion_id,
                                         body.action)

@@ -9,6 +9,7 @@ import asyncpg
 import urllib3
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
+from gemroll_common.errors import is_transient
 from gemroll_common.kafka import TransientError, topic_name
 from gemroll_common.settings import KafkaSettings
 from gemroll_common.storage import S3Error
@@ -47,8 +48,12 @@ async def retry_while_down(work: Awaitable[T], *, s3_too: bool = False) -> T:
     down = (*INFRASTRUCTURE_DOWN, S3Error) if s3_too else INFRASTRUCTURE_DOWN
     try:
         return await work
-    except down as exc:
-        raise TransientError(f"{type(exc).__name__}: {exc}") from exc
+    except TransientError:
+        raise
+    except Exception as exc:
+        if isinstance(exc, down) or is_transient(exc):
+            raise TransientError(f"{type(exc).__name__}: {exc}") from exc
+        raise
 
 
 def register(broker: KafkaBroker, deps: Deps, kafka: KafkaSettings) -> list[Any]:

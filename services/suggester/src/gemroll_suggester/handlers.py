@@ -12,12 +12,14 @@ from uuid import UUID
 
 from gemroll_common.logging import get_logger
 from gemroll_contracts import (
+    SUGGESTIONS,
     Category,
     ConsentChanged,
     MediaClassified,
     MediaErased,
     SuggestionKind,
     UserAction,
+    WithdrawalReason,
     utcnow,
 )
 from gemroll_contracts.users import ActionKind
@@ -27,13 +29,16 @@ from .domain import (
     EventRecord,
     MediaItem,
     Moment,
+    SuggestionRecord,
     SuggestionStatus,
     group_into_events,
     place,
 )
 from .domain.model import event_id_for, suggestion_prefix
+from .domain.planning import MIN_MEDIA, withdrawn
 from .metrics import CLASSIFIED
 from .ports import Clock, ObjectStorage, Repository, UnitOfWork
+from .published import suggestion_created, suggestion_withdrawn
 from .settings import SuggesterSettings
 
 log = get_logger(__name__)
@@ -174,8 +179,8 @@ async def _merge(repo: Repository, survivor: EventRecord, absorbed: Sequence[Eve
     for s in await repo.suggestions_of_events(ids):
         moved = replace(s, event_id=survivor.event_id)
         if s.kind is not SuggestionKind.edit and s.status is SuggestionStatus.proposed:
-            moved = replace(moved, status=SuggestionStatus.withdrawn, preview_object_key=None,
-                            updated_at=now)
+            moved = withdrawn(moved, now)
+            await _announce_withdrawal(repo, moved, WithdrawalReason.superseded, now)
             if s.preview_object_key:
                 dropped.append(s.preview_object_key)
         await repo.save_suggestion(moved)
@@ -238,14 +243,24 @@ async def media_erased(deps: Deps, event: MediaErased) -> Outcome:
     return Outcome.removed
 
 
+async def _announce_withdrawal(repo: Repository, record: SuggestionRecord,
+                               reason: WithdrawalReason, now: datetime) -> None:
+    await repo.add_outbox(SUGGESTIONS, suggestion_withdrawn(record, reason, now),
+                          key=record.user_key)
+
+
 async def media_removed(deps: Deps, user_key: str, media_ids: Sequence[UUID]) -> int:
     """Drop the photos, every suggestion and rendition made of them, and their pixels in S3.
 
-    Suggestions left without photos (and every edit of a removed photo) are deleted with
-    their previews; the others lose the photos, their previews are deleted, and the planner
-    revises them at once. The ids are remembered so that a late classification of the same
-    photo is ignored. Objects are deleted before the commit: if S3 fails, the whole removal
-    is retried.
+    The public topic learns it in the same transaction (outbox): every suggestion that
+    showed a removed photo is published again at once, as a revision without the photos, or
+    as `suggestion.withdrawn` when too few remain (an edit, a collage below 2) or when the
+    user had dismissed it. Edits of a removed photo are then deleted, the other withdrawn
+    ones keep their row (so that a later revision of the same id is higher); previews are
+    deleted and the planner renders the revised ones at once. Renditions are found by their
+    object records (also those whose action never committed). The ids are remembered so
+    that a late classification of the same photo is ignored. Objects are deleted before the
+    commit: if S3 fails, the whole removal is retried.
     """
     now = deps.clock()
     removed = set(media_ids)
@@ -259,19 +274,39 @@ async def media_removed(deps: Deps, user_key: str, media_ids: Sequence[UUID]) ->
         for s in await repo.suggestions_with_media(user_key, list(removed)):
             remaining = tuple(m for m in s.media_ids if m not in removed)
             prefixes.append(suggestion_prefix(user_key, s.suggestion_id))
-            if s.kind is SuggestionKind.edit or not remaining:
-                await repo.delete_suggestion(s.suggestion_id)
-                continue
-            await repo.save_suggestion(replace(s, media_ids=remaining, stale=True,
-                                               preview_object_key=None, updated_at=now))
             if s.event_id is not None:
                 events.add(s.event_id)
+            if s.status is SuggestionStatus.withdrawn:  # already taken back publicly
+                if s.kind is SuggestionKind.edit or not remaining:
+                    await repo.delete_suggestion(s.suggestion_id)
+                else:
+                    await repo.save_suggestion(replace(s, media_ids=remaining, stale=False,
+                                                       preview_object_key=None, updated_at=now))
+                continue
+            if (s.kind is SuggestionKind.edit or len(remaining) < MIN_MEDIA[s.kind]
+                    or s.status is SuggestionStatus.dismissed):
+                status = (SuggestionStatus.dismissed if s.status is SuggestionStatus.dismissed
+                          else SuggestionStatus.withdrawn)
+                gone = withdrawn(replace(s, media_ids=remaining or s.media_ids), now, status)
+                await _announce_withdrawal(repo, gone, WithdrawalReason.media_removed, now)
+                if s.kind is SuggestionKind.edit or not remaining:
+                    await repo.delete_suggestion(s.suggestion_id)
+                else:
+                    await repo.save_suggestion(gone)
+                continue
+            revised = replace(s, revision=s.revision + 1, media_ids=remaining, stale=True,
+                              preview_object_key=None, updated_at=now)
+            await repo.save_suggestion(revised)
+            await repo.add_outbox(SUGGESTIONS, suggestion_created(revised), key=user_key)
         derived = [d for d in await repo.derived_of_originals(list(removed))
                    if d.user_key == user_key]
         await repo.delete_derived([d.derived_media_id for d in derived])
+        recorded = await repo.rendition_objects_of(user_key, list(removed))
+        await repo.forget_rendition_objects([o.object_key for o in recorded])
         for event in await repo.get_events(list(events)):
             await _regroup(deps, repo, event, now, leaving=removed)
-        await deps.storage.delete([d.object_key for d in derived])
+        await deps.storage.delete(sorted({d.object_key for d in derived}
+                                         | {o.object_key for o in recorded}))
         for prefix in prefixes:
             await deps.storage.delete_prefix(prefix)
     deps.wake_planner()
@@ -297,9 +332,9 @@ async def consent_changed(deps: Deps, event: ConsentChanged) -> Outcome:
             return Outcome.updated
         open_ = await repo.suggestions_of_user(d.user_key, [SuggestionStatus.proposed])
         for s in open_:
-            await repo.save_suggestion(replace(s, status=SuggestionStatus.withdrawn,
-                                               preview_object_key=None, stale=False,
-                                               updated_at=now))
+            gone = withdrawn(s, now)
+            await repo.save_suggestion(gone)
+            await _announce_withdrawal(repo, gone, WithdrawalReason.opted_out, now)
         await repo.delete_user_media(d.user_key)
         for s in open_:
             await deps.storage.delete_prefix(suggestion_prefix(d.user_key, s.suggestion_id))

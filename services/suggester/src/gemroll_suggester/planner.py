@@ -17,12 +17,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from gemroll_common.logging import get_logger
-from gemroll_contracts import (
-    SUGGESTIONS,
-    SuggestionCreated,
-    SuggestionCreatedData,
-    SuggestionKind,
-)
+from gemroll_contracts import SUGGESTIONS, SuggestionKind
 from PIL import Image
 
 from . import rendering
@@ -38,7 +33,7 @@ from .domain import (
     reconcile,
     refresh_edits,
 )
-from .domain.model import derived_id, preview_key
+from .domain.model import preview_key
 from .handlers import Deps
 from .metrics import (
     OPEN_EVENTS,
@@ -49,6 +44,8 @@ from .metrics import (
     SUGGESTIONS_MADE,
 )
 from .ports import MissingObject
+from .published import suggestion_created, suggestion_withdrawn
+from .user_actions import sweep_orphan_renditions
 
 log = get_logger(__name__)
 
@@ -61,20 +58,6 @@ class Snapshot:
     others: dict[UUID, MediaItem]
     """Photos of existing suggestions that now live in another event."""
     existing: list[SuggestionRecord]
-
-
-def suggestion_created(record: SuggestionRecord) -> SuggestionCreated:
-    return SuggestionCreated(
-        event_id=derived_id("suggestion-created", record.suggestion_id, record.revision),
-        producer="suggester",
-        data=SuggestionCreatedData(
-            suggestion_id=record.suggestion_id, revision=record.revision,
-            user_key=record.user_key, kind=record.kind, media_ids=list(record.media_ids),
-            title=record.title, preview_object_key=record.preview_object_key,
-            recipe=record.recipe, event_start=record.event_start, event_end=record.event_end,
-            created_at=record.created_at,
-        ),
-    )
 
 
 async def _same(change: Change) -> Change:
@@ -91,12 +74,19 @@ class Planner:
         self._wake.set()
 
     async def run(self) -> None:
-        """Forever: plan due events; sleep until the interval passes or someone wakes us."""
+        """Forever: plan due events (and now and then sweep orphaned renditions); sleep until
+        the interval passes or someone wakes us."""
+        settings = self.deps.settings
+        next_sweep = time.monotonic()
         while True:
             self._wake.clear()
             try:
                 while await self.run_once() > 0:
                     pass
+                if time.monotonic() >= next_sweep:
+                    next_sweep = time.monotonic() + settings.orphan_sweep_seconds
+                    await sweep_orphan_renditions(self.deps, self.deps.clock() - timedelta(
+                        seconds=settings.orphan_grace_seconds))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - database down: try again next round
@@ -199,6 +189,10 @@ class Planner:
                 if change.publish:
                     await repo.add_outbox(SUGGESTIONS, suggestion_created(change.record),
                                           key=change.record.user_key)
+                elif change.withdraw is not None:
+                    await repo.add_outbox(SUGGESTIONS, suggestion_withdrawn(
+                        change.record, change.withdraw, change.record.updated_at),
+                        key=change.record.user_key)
             await repo.finish_event(claimed.event_id, claimed.version)
         for change in changes:
             kind = change.record.kind.value

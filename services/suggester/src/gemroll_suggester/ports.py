@@ -42,6 +42,17 @@ class Neighbourhood:
 
 
 @dataclass(frozen=True)
+class RenditionObject:
+    """An object the suggester writes (or wrote) for an AI rendition of an original."""
+
+    object_key: str
+    bucket: str
+    user_key: str
+    original_media_id: UUID
+    derived_media_id: UUID
+
+
+@dataclass(frozen=True)
 class PageCursor:
     """Position after the last item of a page (newest first)."""
 
@@ -105,12 +116,23 @@ class Repository(Protocol):
     ) -> list[SuggestionRecord]: ...
     async def record_action(self, suggestion_id: UUID, action: ActionName, at: datetime) -> bool:
         """True when the action is new for this suggestion."""
+    async def forget_action(self, suggestion_id: UUID, action: ActionName) -> None:
+        """The action was undone (share ↔ unshare): it may be taken again."""
 
     # renditions
     async def get_derived(self, derived_media_id: UUID) -> DerivedMedia | None: ...
     async def save_derived(self, derived: DerivedMedia) -> None: ...
     async def derived_of_originals(self, media_ids: Sequence[UUID]) -> list[DerivedMedia]: ...
     async def delete_derived(self, derived_media_ids: Sequence[UUID]) -> None: ...
+    async def record_rendition_object(self, obj: RenditionObject) -> None:
+        """Note an object key before it is written (committed on its own, first), so that
+        erasure and the orphan sweep find it even if the action's transaction never commits."""
+    async def rendition_objects_of(self, user_key: str,
+                                   original_media_ids: Sequence[UUID]) -> list[RenditionObject]: ...
+    async def orphan_rendition_objects(self, older_than: datetime,
+                                       limit: int) -> list[RenditionObject]:
+        """Recorded objects no committed rendition (derived_media) refers to."""
+    async def forget_rendition_objects(self, object_keys: Sequence[str]) -> None: ...
 
     # the transactional outbox
     async def add_outbox(self, topic: Topic, event: Event, key: str) -> None: ...

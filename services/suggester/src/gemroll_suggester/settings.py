@@ -25,6 +25,11 @@ class SuggesterSettings(BaseSettings):
     planner_batch: int = Field(8, ge=1, description="Events claimed per planner round.")
     planner_lease_seconds: float = Field(300.0, gt=0, description="A claimed event's lease.")
     outbox_interval_seconds: float = Field(0.5, gt=0)
+    orphan_sweep_seconds: float = Field(
+        600.0, gt=0, description="How often renditions whose action never committed are deleted.")
+    orphan_grace_seconds: float = Field(
+        3600.0, gt=0, description="A recorded rendition without a committed action is an orphan "
+        "once this old.")
 
     # what to suggest
     nsfw_threshold: float = Field(0.5, ge=0, le=1, description="At or above: never shared.")

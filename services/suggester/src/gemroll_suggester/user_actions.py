@@ -41,7 +41,7 @@ from .domain import (
 from .domain.model import candidate_id_for, derived_id, derived_key, rendition_id_for
 from .handlers import Deps
 from .metrics import ACTIONS, RENDER_SECONDS
-from .ports import MissingObject, PageCursor
+from .ports import MissingObject, PageCursor, RenditionObject
 
 log = get_logger(__name__)
 
@@ -150,12 +150,17 @@ async def _render_rendition(deps: Deps, suggestion: SuggestionRecord) -> Derived
     def render() -> bytes:
         image = rendering.decode(data, max_side)
         return rendering.encode_jpeg(rendering.apply_recipe(image, suggestion.recipe),
-                                     deps.settings.jpeg_quality)
+                                     deps.settings.jpeg_quality,
+                                     icc_profile=rendering.rgb_icc_profile(data))
 
     jpeg = await asyncio.to_thread(render)
     RENDER_SECONDS.labels("rendition").observe(time.perf_counter() - started)
     derived_media_id = rendition_id_for(suggestion.suggestion_id, suggestion.revision)
     key = derived_key(suggestion.user_key, derived_media_id)
+    async with deps.uow() as repo:  # committed before the write: erasure and the sweep see it
+        await repo.record_rendition_object(RenditionObject(
+            object_key=key, bucket=deps.storage.bucket, user_key=suggestion.user_key,
+            original_media_id=original_id, derived_media_id=derived_media_id))
     await deps.storage.put(key, jpeg, "image/jpeg")
     return DerivedMedia(
         derived_media_id=derived_media_id, user_key=suggestion.user_key,
@@ -171,7 +176,7 @@ async def act(deps: Deps, user_key: str, suggestion_id: UUID, action: ActionName
         seen = await get_suggestion(deps, user_key, suggestion_id)
         async with deps.uow() as repo:
             consent = await repo.consent(user_key)
-        if consent is not None and not consent.camera_roll:
+        if consent is not None and not consent.camera_roll and action is not ActionName.unshare:
             raise ActionRefused("opted_out", "camera-roll suggestions are switched off")
         decision = decide(seen, action)
         derived = await _render_rendition(deps, seen) if decision.needs_rendition else None
@@ -180,6 +185,9 @@ async def act(deps: Deps, user_key: str, suggestion_id: UUID, action: ActionName
             ACTIONS.labels(action.value, "applied" if result.applied else "repeated").inc()
             return result
     raise ActionRefused("busy", "the suggestion keeps changing; try again")
+
+
+_UNDOES = {ActionName.unshare: ActionName.share, ActionName.share: ActionName.unshare}
 
 
 async def _commit_action(deps: Deps, user_key: str, seen: SuggestionRecord, action: ActionName,
@@ -200,12 +208,20 @@ async def _commit_action(deps: Deps, user_key: str, seen: SuggestionRecord, acti
         applied = decision.applied and await repo.record_action(current.suggestion_id, action, now)
         updated = current
         if applied:
+            # share and unshare undo each other: the other one may be taken (again) next
+            undone = _UNDOES.get(action)
+            again = undone is not None and undone in current.actions
+            if undone is not None:
+                await repo.forget_action(current.suggestion_id, undone)
             updated = replace(current, status=decision.status, updated_at=now,
-                              actions=current.actions | {action})
+                              actions=(current.actions - {undone}) | {action})
             await repo.save_suggestion(updated)
+            # a share after an unshare (and every unshare) is a new fact: a new event id
+            cycle = (now.isoformat(),) if again or action is ActionName.unshare else ()
             for media_id in current.media_ids:
                 await repo.add_outbox(USER_ACTIONS, UserAction(
-                    event_id=derived_id("user-action", current.suggestion_id, action, media_id),
+                    event_id=derived_id("user-action", current.suggestion_id, action, media_id,
+                                        *cycle),
                     producer="suggester",
                     data=UserActionData(
                         user_key=user_key, media_id=media_id, action=ACTION_KIND[action],
@@ -230,3 +246,21 @@ async def _commit_action(deps: Deps, user_key: str, seen: SuggestionRecord, acti
                  suggestion_id=str(current.suggestion_id))
     return ActionResult(updated, action, applied,
                         derived.derived_media_id if derived is not None else None)
+
+
+async def sweep_orphan_renditions(deps: Deps, older_than: datetime, limit: int = 500) -> int:
+    """Delete rendition objects whose action never committed (recorded, written, but no
+    derived_media row refers to them after the grace period); returns how many."""
+    async with deps.uow() as repo:
+        orphans = await repo.orphan_rendition_objects(older_than, limit)
+    if not orphans:
+        return 0
+    await deps.storage.delete([o.object_key for o in orphans])
+    async with deps.uow() as repo:
+        # only what is still an orphan: a commit may have adopted one meanwhile (then the
+        # object is written again on the next action; the record stays for erasure)
+        still = {o.object_key for o in await repo.orphan_rendition_objects(older_than, limit)}
+        await repo.forget_rendition_objects([o.object_key for o in orphans
+                                             if o.object_key in still])
+    log.info("orphan_renditions_swept", count=len(orphans))
+    return len(orphans)

@@ -21,7 +21,7 @@ from ..domain import (
     SuggestionRecord,
     SuggestionStatus,
 )
-from ..ports import Intake, Neighbourhood, PageCursor, Repository
+from ..ports import Intake, Neighbourhood, PageCursor, RenditionObject, Repository
 
 _MEDIA_COLUMNS = (
     "media_id, user_key, event_id, bucket, object_key, width, height, taken_at, coarse_location, "
@@ -94,6 +94,13 @@ def _derived(row: asyncpg.Record) -> DerivedMedia:
         original_media_id=row["original_media_id"], suggestion_id=row["suggestion_id"],
         bucket=row["bucket"], object_key=row["object_key"],
         recipe=EditRecipe.model_validate(row["recipe"]), created_at=row["created_at"],
+    )
+
+
+def _rendition_object(row: asyncpg.Record) -> RenditionObject:
+    return RenditionObject(
+        object_key=row["object_key"], bucket=row["bucket"], user_key=row["user_key"],
+        original_media_id=row["original_media_id"], derived_media_id=row["derived_media_id"],
     )
 
 
@@ -347,7 +354,40 @@ class PostgresRepository(Repository):
             "ON CONFLICT DO NOTHING", suggestion_id, action.value, at)
         return status.endswith(" 1")
 
+    async def forget_action(self, suggestion_id: UUID, action: ActionName) -> None:
+        await self._conn.execute(
+            "DELETE FROM suggestion_actions WHERE suggestion_id = $1 AND action = $2",
+            suggestion_id, action.value)
+
     # renditions
+
+    async def record_rendition_object(self, obj: RenditionObject) -> None:
+        await self._conn.execute(
+            "INSERT INTO rendition_objects (object_key, bucket, user_key, original_media_id, "
+            "derived_media_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (object_key) "
+            "DO UPDATE SET recorded_at = now()",
+            obj.object_key, obj.bucket, obj.user_key, obj.original_media_id,
+            obj.derived_media_id)
+
+    async def rendition_objects_of(self, user_key: str,
+                                   original_media_ids: Sequence[UUID]) -> list[RenditionObject]:
+        rows = await self._conn.fetch(
+            "SELECT * FROM rendition_objects WHERE user_key = $1 "
+            "AND original_media_id = ANY($2::uuid[]) ORDER BY object_key",
+            user_key, list(original_media_ids))
+        return [_rendition_object(r) for r in rows]
+
+    async def orphan_rendition_objects(self, older_than: datetime,
+                                       limit: int) -> list[RenditionObject]:
+        rows = await self._conn.fetch(
+            "SELECT r.* FROM rendition_objects r WHERE r.recorded_at < $1 AND NOT EXISTS "
+            "(SELECT 1 FROM derived_media d WHERE d.object_key = r.object_key) "
+            "ORDER BY r.recorded_at LIMIT $2", older_than, limit)
+        return [_rendition_object(r) for r in rows]
+
+    async def forget_rendition_objects(self, object_keys: Sequence[str]) -> None:
+        await self._conn.execute("DELETE FROM rendition_objects WHERE object_key = ANY($1::text[])",
+                                 list(object_keys))
 
     async def get_derived(self, derived_media_id: UUID) -> DerivedMedia | None:
         row = await self._conn.fetchrow(

@@ -1,6 +1,6 @@
 """Pure rules of the suggester: grouping, planning, titles, actions. No I/O here."""
 
-from .actions import ACTION_KIND, ActionRefused, Decision, decide
+from .actions import ACTION_KIND, ActionRefused, Decision, decide, status_without_share
 from .grouping import (
     GroupingRules,
     collapse_bursts,
@@ -35,5 +35,5 @@ __all__ = [
     "Draft", "EventPlan", "EventRecord", "GroupingRules", "MediaItem", "Moment", "PlanRules",
     "SuggestionRecord", "SuggestionStatus", "collapse_bursts", "decide", "edit_draft",
     "group_into_events", "linked", "place", "plan_event", "reconcile", "refresh_edits",
-    "select_diverse",
+    "select_diverse", "status_without_share",
 ]

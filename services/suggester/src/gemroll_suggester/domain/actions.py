@@ -4,11 +4,15 @@
        │  ╲──share──────────────────────▲
        │   ╲─edit──▶ edited ──save/share─┘   (edit: `edit` suggestions only)
        └──dismiss──▶ dismissed               (only while proposed)
+    shared ──unshare──▶ saved / edited / proposed (the furthest step left; share again later)
 
 * The status is the furthest step taken: proposed < edited < saved < shared; a later `save`
   of a shared suggestion is recorded (and published) but the status stays `shared`.
 * Repeating an action already taken changes nothing and publishes nothing (idempotent).
 * `dismissed` and `withdrawn` are final; `share` needs every photo to be shareable (NSFW).
+* `unshare` needs an earlier `share` (409 `not_shared`); it is allowed in every status,
+  withdrawn too and also after opting out, because it takes something back. It removes
+  `share` from the actions taken, so sharing again is a new action (and vice versa).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ ACTION_KIND = {
     ActionName.share: ActionKind.shared,
     ActionName.edit: ActionKind.edited_with_ai,
     ActionName.dismiss: ActionKind.dismissed,
+    ActionName.unshare: ActionKind.unshared,
 }
 _TARGET = {
     ActionName.save: SuggestionStatus.saved,
@@ -57,8 +62,26 @@ class Decision:
     """A positive action on an `edit` suggestion materialises the AI-edited rendition."""
 
 
+def status_without_share(suggestion: SuggestionRecord) -> SuggestionStatus:
+    """The status once a share is taken back: the furthest step still taken."""
+    if suggestion.status in (SuggestionStatus.withdrawn, SuggestionStatus.dismissed):
+        return suggestion.status
+    if ActionName.save in suggestion.actions:
+        return SuggestionStatus.saved
+    if ActionName.edit in suggestion.actions:
+        return SuggestionStatus.edited
+    return SuggestionStatus.proposed
+
+
 def decide(suggestion: SuggestionRecord, action: ActionName) -> Decision:
     status = suggestion.status
+    if action is ActionName.unshare:
+        if ActionName.share in suggestion.actions:
+            return Decision(status_without_share(suggestion), applied=True,
+                            needs_rendition=False)
+        if ActionName.unshare in suggestion.actions:
+            return Decision(status, applied=False, needs_rendition=False)
+        raise ActionRefused("not_shared", "this suggestion was never shared")
     if status is SuggestionStatus.withdrawn:
         raise ActionRefused("suggestion_withdrawn", "this suggestion was withdrawn")
     if action is ActionName.edit and suggestion.kind is not SuggestionKind.edit:

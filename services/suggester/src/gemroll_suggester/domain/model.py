@@ -52,6 +52,8 @@ class ActionName(StrEnum):
     share = "share"
     edit = "edit"
     dismiss = "dismiss"
+    unshare = "unshare"
+    """Take a share back (only after `share`); `share` may follow again."""
 
 
 @dataclass(frozen=True)

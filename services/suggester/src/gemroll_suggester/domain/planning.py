@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
-from gemroll_contracts import EditRecipe, SuggestionKind
+from gemroll_contracts import EditRecipe, SuggestionKind, WithdrawalReason
 
 from . import titles
 from .grouping import collapse_bursts, select_diverse
@@ -178,6 +178,8 @@ class Change:
     drop_preview: str | None = None
     """A preview object that is no longer used (delete after commit)."""
     is_new: bool = False
+    withdraw: WithdrawalReason | None = None
+    """Publish SuggestionWithdrawn for this (already bumped) revision, with this reason."""
 
 
 def _new_record(draft: Draft, user_key: str, event_id: UUID, now: datetime) -> SuggestionRecord:
@@ -244,9 +246,9 @@ def refresh_edits(existing: Sequence[SuggestionRecord], media: dict[UUID, MediaI
         if s.kind is not SuggestionKind.edit or s.status is SuggestionStatus.withdrawn or not item:
             continue
         if s.status is SuggestionStatus.proposed and not eligible(item):
-            changes.append(Change(replace(s, status=SuggestionStatus.withdrawn,
-                                          preview_object_key=None, updated_at=now),
-                                  render=False, publish=False, drop_preview=s.preview_object_key))
+            changes.append(Change(withdrawn(s, now), render=False, publish=False,
+                                  drop_preview=s.preview_object_key,
+                                  withdraw=WithdrawalReason.no_longer_suggested))
         elif shareable(item, rules) != s.shareable:
             share = shareable(item, rules)
             changes.append(Change(replace(
@@ -256,12 +258,21 @@ def refresh_edits(existing: Sequence[SuggestionRecord], media: dict[UUID, MediaI
     return changes
 
 
+def withdrawn(record: SuggestionRecord, at: datetime,
+              status: SuggestionStatus = SuggestionStatus.withdrawn) -> SuggestionRecord:
+    """The record taken back: the next revision (published as `suggestion.withdrawn`), no
+    preview, nothing left to plan."""
+    return replace(record, revision=record.revision + 1, status=status,
+                   preview_object_key=None, stale=False, updated_at=at)
+
+
 def _settle(old: SuggestionRecord, event: EventRecord, now: datetime) -> Change | None:
     """A suggestion the plan does not (or may not) rewrite."""
     if old.status is SuggestionStatus.proposed and old.kind is not SuggestionKind.edit:
-        withdrawn = replace(old, status=SuggestionStatus.withdrawn, preview_object_key=None,
-                            stale=False, updated_at=now)
-        return Change(withdrawn, render=False, publish=False, drop_preview=old.preview_object_key)
+        reason = (WithdrawalReason.media_removed if old.stale
+                  else WithdrawalReason.no_longer_suggested)
+        return Change(withdrawn(old, now), render=False, publish=False,
+                      drop_preview=old.preview_object_key, withdraw=reason)
     if not old.stale:
         return None
     if old.status in ACTED and len(old.media_ids) >= MIN_MEDIA[old.kind]:
@@ -272,5 +283,5 @@ def _settle(old: SuggestionRecord, event: EventRecord, now: datetime) -> Change 
                                                   old.shareable))
         return Change(revised, render=True, publish=True)
     status = old.status if old.status is SuggestionStatus.dismissed else SuggestionStatus.withdrawn
-    return Change(replace(old, status=status, stale=False, preview_object_key=None, updated_at=now),
-                  render=False, publish=False, drop_preview=old.preview_object_key)
+    return Change(withdrawn(old, now, status), render=False, publish=False,
+                  drop_preview=old.preview_object_key, withdraw=WithdrawalReason.media_removed)

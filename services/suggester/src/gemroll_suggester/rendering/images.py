@@ -44,7 +44,21 @@ def downscale(image: Image.Image, max_side: int) -> Image.Image:
     return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
 
 
-def encode_jpeg(image: Image.Image, quality: int = 88) -> bytes:
+def rgb_icc_profile(data: bytes) -> bytes | None:
+    """The original's ICC colour profile, when it describes RGB (a CMYK or grey profile would
+    be wrong for the RGB rendition); None when there is none or the bytes are unreadable."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            icc = image.info.get("icc_profile")
+            return icc if icc and image.mode == "RGB" else None
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+        return None
+
+
+def encode_jpeg(image: Image.Image, quality: int = 88, icc_profile: bytes | None = None) -> bytes:
+    """A JPEG with no metadata but the colour profile: no EXIF (so no GPS, serial numbers,
+    maker notes), no XMP, no comment, whatever the source image carried."""
     out = io.BytesIO()
-    image.convert("RGB").save(out, "JPEG", quality=quality)
+    extra = {"icc_profile": icc_profile} if icc_profile else {}
+    image.convert("RGB").save(out, "JPEG", quality=quality, comment="", **extra)
     return out.getvalue()

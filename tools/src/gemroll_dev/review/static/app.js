@@ -128,6 +128,8 @@ const FINAL = new Set(["dismissed", "withdrawn"]);
 
 // Mirrors the suggester's rules (domain/actions.py); the service has the last word (409).
 function allowed(s, action) {
+  // Taking a share back is always possible once shared (also when withdrawn).
+  if (action === "unshare") return s.actions.includes("share");
   if (FINAL.has(s.status) || s.actions.includes(action)) return false;
   if (action === "dismiss") return s.status === "proposed";
   if (action === "share") return s.shareable;
@@ -153,7 +155,8 @@ function renderCard(s) {
   card.querySelector(".detail").textContent = describe(s);
   for (const button of card.querySelectorAll("[data-action]")) {
     const action = button.dataset.action;
-    button.hidden = action === "edit" && s.kind !== "edit";
+    button.hidden = (action === "edit" && s.kind !== "edit")
+      || (action === "unshare" && !s.actions.includes("share"));
     button.disabled = !allowed(s, action);
     if (s.actions.includes(action)) button.classList.add("taken");
     button.addEventListener("click", () => act(s, action, card));
