@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import pytest
@@ -18,6 +19,7 @@ from gemroll_common.storage import ObjectStore
 from gemroll_contracts import Event, Topic, TrainingCandidate
 from gemroll_dev.testkit import Isolated, gps_tagged_jpeg, isolate, read_topic
 from gemroll_policy.app import create_app
+from gemroll_policy.domain import Pseudonymizer
 from gemroll_policy.settings import PolicySettings
 
 
@@ -35,6 +37,18 @@ class PolicyHarness:
         settings = kwargs.pop("settings", self.settings)
         return create_app(settings, kafka=self.env.kafka, database=database or self.env.database,
                           s3=self.env.s3, auth=self.auth, identity=self.identity, **kwargs)
+
+    @property
+    def pseudonyms(self) -> Pseudonymizer:
+        return Pseudonymizer(self.settings.pseudonym_secret.get_secret_value())
+
+    def media(self, media_id: UUID) -> str:
+        """A media id as the training topics carry it (opaque)."""
+        return str(self.pseudonyms.opaque("media", media_id))
+
+    def training_id(self, candidate_id: UUID) -> str:
+        """A candidate id as the training topics carry it (opaque)."""
+        return str(self.pseudonyms.training_id(candidate_id))
 
     def user_key(self, account: str) -> str:
         return user_key(account, self.identity.user_key_secret.get_secret_value())

@@ -52,7 +52,8 @@ def workload(policy, n: int, tag: str) -> tuple[list, list[TrainingCandidate], s
         else:
             user = opted_out[i % 10]
         candidates.append(candidate(user, media))
-    return actions, candidates, {c.data.candidate_id for c in candidates}
+    return actions, candidates, {uuid.UUID(policy.training_id(c.data.candidate_id))
+                                 for c in candidates}
 
 
 async def set_consents(client: httpx.AsyncClient, policy, tag: str) -> None:

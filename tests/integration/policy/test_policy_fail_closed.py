@@ -113,7 +113,7 @@ async def test_nothing_is_admitted_while_the_database_is_unreachable(policy, wai
         await proxy.open()
         admitted = await policy.read(TRAINING_MEDIA, count=len(candidates), timeout_s=60)
         assert sorted(json.loads(v)["data"]["candidate_id"] for v in admitted) == sorted(
-            str(c.data.candidate_id) for c in candidates)
+            policy.training_id(c.data.candidate_id) for c in candidates)
         await wait_until(lambda: asyncio.sleep(0, metrics.CONSENT_STORE_UP._value.get() == 1))
         assert (await client.get("/v1/consent", headers=policy.headers("dora"))).json()[
             "camera_roll"] is True

@@ -68,17 +68,17 @@ async def test_consent_gate_revocation_and_report(policy, wait_until):
         await policy.produce(TRAINING_CANDIDATES, proposed)
         training = by_type(await policy.read(TRAINING_MEDIA, count=1))
         [admitted] = training["training.admitted"]
-        assert admitted["media_id"] == str(shared_media)
+        assert admitted["media_id"] == policy.media(shared_media)
         # the event names the pseudonymous training copy, which the gate made before deciding
         assert admitted["object_key"] == training_key(subject, UUID(admitted["candidate_id"]))
         store = ObjectStore(policy.env.s3)
         copy = await store.get_bytes(admitted["object_key"])
         assert find_metadata(await store.get_bytes(proposed[1].data.object_key))
         assert find_metadata(copy) == []  # no GPS, serial, owner, XMP: the picture only
-        assert admitted["evidence"] == [str(share.event_id)]
+        assert admitted["evidence"] == [str(policy.pseudonyms.opaque("action", share.event_id))]
         assert admitted["basis"] == "shared" and admitted["subject"] == subject
         [rejected] = [TrainingRejected.from_json(v) for v in await policy.read(TRAINING_DECISIONS)]
-        assert rejected.data.media_id == bobs_media
+        assert str(rejected.data.media_id) == policy.media(bobs_media)
         assert rejected.data.reason.value == "not_opted_in"
         [pending] = await policy.query("SELECT media_id FROM candidates WHERE status='pending'")
         assert pending["media_id"] == held_media
@@ -87,13 +87,14 @@ async def test_consent_gate_revocation_and_report(policy, wait_until):
         await policy.produce(USER_ACTIONS, [edit])
         training = by_type(await policy.read(TRAINING_MEDIA, count=2))
         assert {a["media_id"] for a in training["training.admitted"]} == {
-            str(held_media), str(shared_media)}
+            policy.media(held_media), policy.media(shared_media)}
 
         # revocation: unshare, then training opt-out through the API
         await policy.produce(USER_ACTIONS, [action(alice, shared_media, ActionKind.unshared)])
         training = by_type(await policy.read(TRAINING_MEDIA, count=3))
         [retracted] = training["training.retracted"]
-        assert (retracted["media_id"], retracted["reason"]) == (str(shared_media), "unshared")
+        assert (retracted["media_id"], retracted["reason"]) == (policy.media(shared_media),
+                                                                "unshared")
         response = await client.put("/v1/consent", json={"training_opt_out": True},
                                     headers=policy.headers("alice"))
         assert response.json()["training_opt_out"] is True
@@ -101,7 +102,8 @@ async def test_consent_gate_revocation_and_report(policy, wait_until):
         values = await policy.read(TRAINING_MEDIA, count=4)
         training = by_type(values)
         assert {(r["media_id"], r["reason"]) for r in training["training.retracted"]} == {
-            (str(shared_media), "unshared"), (str(held_media), "training_opt_out")}
+            (policy.media(shared_media), "unshared"),
+            (policy.media(held_media), "training_opt_out")}
         assert_no_user_key(values + await policy.read(TRAINING_DECISIONS), alice, bob)
 
         async def copies_deleted() -> bool:  # retracted: the training copies go too

@@ -47,7 +47,8 @@ async def opt_in(client: httpx.AsyncClient, policy, account: str, **change) -> N
 
 async def test_training_copies_carry_no_location_serial_owner_or_xmp(policy):
     app = policy.app()
-    alice, media = policy.user_key("gps"), uuid.uuid4()
+    account = f"gps-{uuid.uuid4().hex[:8]}"  # the bucket outlives test runs: a fresh user
+    alice, media = policy.user_key(account), uuid.uuid4()
     store = ObjectStore(policy.env.s3)
     proposed = candidate(alice, media)
     original = gps_tagged_jpeg()
@@ -55,7 +56,7 @@ async def test_training_copies_carry_no_location_serial_owner_or_xmp(policy):
     assert {"gps", "serial_owner_or_makernote", "xmp"} <= set(find_metadata(original))
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-        await opt_in(client, policy, "gps")
+        await opt_in(client, policy, account)
         await policy.produce(USER_ACTIONS, [action(alice, media, ActionKind.shared)])
         await policy.produce(TRAINING_CANDIDATES, [proposed])
         [admitted] = events(await policy.read(TRAINING_MEDIA), "training.admitted")
@@ -97,7 +98,7 @@ async def test_opting_out_and_straight_back_in_retracts_within_seconds(policy):
         values = await policy.read(TRAINING_MEDIA, count=2, timeout_s=5)
         assert time.monotonic() - started < 5
         [retracted] = events(values, "training.retracted")
-        assert retracted["candidate_id"] == str(proposed.data.candidate_id)
+        assert retracted["candidate_id"] == policy.training_id(proposed.data.candidate_id)
         assert retracted["reason"] in ("training_opt_out", "consent_withdrawn")
         await asyncio.sleep(1.0)  # nothing is admitted again on the old evidence
         assert len(events(await policy.read(TRAINING_MEDIA, count=2), "training.admitted")) == 1
@@ -151,9 +152,11 @@ async def test_a_poison_admission_does_not_hold_back_a_retraction(policy):
         await policy.produce(USER_ACTIONS, [action(alice, admitted_media, ActionKind.unshared)])
         values = await policy.read(TRAINING_MEDIA, count=2, timeout_s=10)
         [retracted] = events(values, "training.retracted")
-        assert (retracted["media_id"], retracted["reason"]) == (str(admitted_media), "unshared")
+        assert (retracted["media_id"], retracted["reason"]) == (policy.media(admitted_media),
+                                                                "unshared")
         [rejected] = events(await policy.read(TRAINING_DECISIONS), "training.rejected")
-        assert (rejected["media_id"], rejected["reason"]) == (str(poison), "source_unusable")
+        assert (rejected["media_id"], rejected["reason"]) == (policy.media(poison),
+                                                              "source_unusable")
 
 
 async def test_a_share_made_while_opted_out_admits_nothing_after_opting_in(policy, wait_until):
@@ -184,7 +187,7 @@ async def test_a_share_made_while_opted_out_admits_nothing_after_opting_in(polic
         # a share under the current consent is evidence
         await policy.produce(USER_ACTIONS, [action(alice, media, ActionKind.shared)])
         [admitted] = events(await policy.read(TRAINING_MEDIA), "training.admitted")
-        assert admitted["media_id"] == str(media)
+        assert admitted["media_id"] == policy.media(media)
 
 
 async def test_account_erasure_reaches_media_the_gate_only_knows_from_its_upload(

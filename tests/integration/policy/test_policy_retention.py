@@ -55,7 +55,7 @@ async def test_media_never_saved_or_shared_is_erased_after_the_retention_period(
         await policy.produce(TRAINING_CANDIDATES, [
             candidate(user, m, proposed_at=clock.now) for m in (forgotten, saved, shared)])
         [admitted] = await policy.read(TRAINING_MEDIA)
-        assert json.loads(admitted)["data"]["media_id"] == str(shared)
+        assert json.loads(admitted)["data"]["media_id"] == policy.media(shared)
 
         async def pending() -> int:
             rows = await policy.query("SELECT 1 FROM candidates WHERE status = 'pending'")
@@ -71,8 +71,8 @@ async def test_media_never_saved_or_shared_is_erased_after_the_retention_period(
         assert erased.data.reason.value == "retention_expired"
         rejected = {json.loads(v)["data"]["media_id"]: json.loads(v)["data"]["reason"]
                     for v in await policy.read(TRAINING_DECISIONS, count=2)}
-        assert rejected == {str(forgotten): "retention_expired",
-                            str(saved): "no_qualifying_action"}
+        assert rejected == {policy.media(forgotten): "retention_expired",
+                            policy.media(saved): "no_qualifying_action"}
 
         async def objects_gone() -> bool:
             return not await store.exists(f"users/{user}/media/{forgotten}")

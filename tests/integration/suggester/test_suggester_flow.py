@@ -161,8 +161,9 @@ async def test_erased_media_leave_every_suggestion_and_preview(suggester):
     assert old_keys
     await suggester.erase(user, [victim])
     items = await suggester.wait_for(
-        user, lambda its: any(s["revision"] == 2 for s in by_kind(its, "highlight")),
-        "the highlight without the erased photo")
+        user, lambda its: any(s["revision"] >= 2 and s["preview_url"]
+                              for s in by_kind(its, "highlight")),
+        "the highlight without the erased photo, with a new preview")
     assert str(victim) not in {m for s in items for m in s["media_ids"]}
     assert (await suggester.client.get(f"/v1/suggestions/{edit['id']}",
                                        headers=user.auth)).status_code == 404
