@@ -7,14 +7,24 @@ session (faults, hostile input, fuzzing, isolation) as well as its own GPS-tagge
 
 from __future__ import annotations
 
+import json
 import re
+from uuid import UUID
 
 import asyncpg
 import pytest
-from gemroll_contracts import ALL_TOPICS, TRAINING_DECISIONS, TRAINING_MEDIA, Visibility
+from gemroll_contracts import (
+    ALL_TOPICS,
+    TRAINING_CANDIDATES,
+    TRAINING_DECISIONS,
+    TRAINING_MEDIA,
+    USER_ACTIONS,
+    Visibility,
+)
 from gemroll_dev.bench.ingest_samples import exif
 from gemroll_dev.reliability.photos import shot
 from gemroll_dev.reliability.topics import read_all
+from gemroll_policy.domain import Pseudonymizer
 
 from .conftest import eventually, log_text, opted_in
 
@@ -45,9 +55,12 @@ async def gps_flow(pipeline, driver):
             await driver.act(user, s["id"], action)
     topic = pipeline.config.topic(TRAINING_MEDIA)
 
-    async def admitted() -> bool:
+    pseudonyms = Pseudonymizer(pipeline.config.secrets.pseudonym)
+    opaque = [str(pseudonyms.opaque("media", UUID(m))) for m in media]
+
+    async def admitted() -> bool:  # training records name media by opaque ids only
         values = await read_all(pipeline.config.endpoints.kafka_bootstrap, topic)
-        return any(m.encode() in r.value for r in values for m in media)
+        return any(m.encode() in r.value for r in values for m in opaque)
 
     await eventually(admitted, "the user's media admitted for training", timeout_s=120)
     return user, media
@@ -110,9 +123,21 @@ async def test_no_topic_holds_an_account_id_gps_token_or_secret(pipeline, gps_fl
 
 
 async def test_training_topics_carry_pseudonyms_only(pipeline, gps_flow, accounts) -> None:
-    """Neither the record key nor the value of a training event holds a user key."""
+    """Neither the record key nor the value of a training event holds a user key, nor an id
+    that another topic links to a user (media ids, candidate ids, action event ids)."""
     cfg = pipeline.config
     user_keys = {cfg.user_key(a) for a in accounts}
+    _, media = gps_flow
+    linkable = set(media)
+    for other in (TRAINING_CANDIDATES, USER_ACTIONS):
+        for r in await read_all(cfg.endpoints.kafka_bootstrap, cfg.topic(other),
+                                read_committed=False):
+            event = json.loads(r.value)
+            if event["data"].get("media_id") in linkable:
+                linkable |= {event["event_id"], event["data"].get("candidate_id") or ""}
+    linkable.discard("")
+    assert len(linkable) > len(media)
+    user_keys |= linkable
     training = [t for t in ALL_TOPICS if t.visibility is Visibility.training]
     assert {t.name for t in training} == {TRAINING_MEDIA.name, TRAINING_DECISIONS.name}
     leaks: dict[str, set[str]] = {}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,11 +61,12 @@ class Snapshot:
     def of(self, topic_name: str, kind: type) -> list[Any]:
         return [e for e in self.events[topic_name] if isinstance(e, kind)]
 
-    def only(self, user_keys: set[str]) -> Snapshot:
+    def only(self, user_keys: set[str], training_id: Callable[[str], str]) -> Snapshot:
         """The records of these users (a run sharing its topics with earlier runs). Training
-        decisions follow their candidates; dead letters and unparsable records all stay."""
-        candidates = {str(e.data.candidate_id) for e in self.of(TRAINING_CANDIDATES.name,
-                                                                 TrainingCandidate)
+        decisions follow their candidates (`training_id`: a candidate id as the opaque id the
+        training topics carry); dead letters and unparsable records all stay."""
+        candidates = {training_id(str(e.data.candidate_id))
+                      for e in self.of(TRAINING_CANDIDATES.name, TrainingCandidate)
                       if e.data.user_key in user_keys}
 
         def mine(event: Any) -> bool:
@@ -137,6 +139,8 @@ class Expectations:
     """suggestion id -> the suggester API's view (GET /v1/suggestions, every status)."""
     classifier_rows: int | None = None
     """Rows of the classifier's store for the accepted media (None: not checked)."""
+    training_id: Callable[[str], str] | None = None
+    """A candidate id as the training topics carry it (opaque; needs the pseudonym secret)."""
     highlight_min: int = 3
     collage_min: int = 2
     edits_per_event: int = 2
@@ -284,6 +288,8 @@ def check_training(audit: Audit, snap: Snapshot, exp: Expectations) -> dict[str,
         if any(k in QUALIFYING for k in kinds[last_unshare + 1:]):
             admit.add(cid)
 
+    assert exp.training_id is not None, "training ids are opaque: give Expectations.training_id"
+    admit, reject = {exp.training_id(c) for c in admit}, {exp.training_id(c) for c in reject}
     admitted = snap.of(TRAINING_MEDIA.name, TrainingAdmitted)
     retracted = snap.of(TRAINING_MEDIA.name, TrainingRetracted)
     rejected = snap.of(TRAINING_DECISIONS.name, TrainingRejected)

@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import httpx
@@ -28,6 +29,7 @@ from gemroll_contracts import (
     USER_ACTIONS,
     Topic,
 )
+from gemroll_policy.domain import Pseudonymizer
 
 from .audit import Audit, Expectations, Snapshot, audit_pipeline, snapshot
 from .driver import Driver, User, eventually
@@ -281,6 +283,11 @@ class Scenario:
         finally:
             await conn.close()
 
+    def _training_id(self, candidate_id: str) -> str:
+        """A candidate id as the training topics carry it (the policy's opaque id)."""
+        return str(Pseudonymizer(self.pipeline.config.secrets.pseudonym)
+                   .training_id(UUID(candidate_id)))
+
     async def _classifier_rows(self, media_ids: list[str]) -> int | None:
         cfg = self.pipeline.config
         conn = await asyncpg.connect(cfg.endpoints.database_url)
@@ -334,8 +341,10 @@ class Scenario:
             accepted=accepted, day_of=day_of,
             training_opt_out={u.key for u in self.users[:cfg.opt_out_users]},
             api_suggestions=api,
-            classifier_rows=await self._classifier_rows(list(accepted)))
-        snap = (await snapshot(self.pipeline.config)).only({u.key for u in self.users})
+            classifier_rows=await self._classifier_rows(list(accepted)),
+            training_id=self._training_id)
+        snap = (await snapshot(self.pipeline.config)).only({u.key for u in self.users},
+                                                           self._training_id)
         audit = audit_pipeline(snap, exp)
         answered = {r.media_id for r in self.driver.uploads if r.media_id}
         refused = [f"photo {r.index} of {r.user.key[:8]}: {r.answers[-6:]}"
