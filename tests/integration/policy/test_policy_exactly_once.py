@@ -129,6 +129,7 @@ class ServiceProcess:
             "GEMROLL_POLICY_DB_SCHEMA": policy.schema,
             "GEMROLL_POLICY_BATCH_MAX_RECORDS": "100",  # many transactions: many kill points
             "PYTHONUNBUFFERED": "1",
+            "GEMROLL_ENV": "development",  # the built-in development token secret
         })
         self.env = env
         self.log = log

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
-from gemroll_common.auth import TokenVerifier
+from gemroll_common.auth import TokenVerifier, require_configured_auth
 from gemroll_common.db import create_pool, migrate, ping
 from gemroll_common.http import add_operational_routes, subscribers_assigned
 from gemroll_common.logging import configure_logging, get_logger
@@ -66,7 +66,7 @@ def create_app(
     kafka = kafka or KafkaSettings()
     database = database or DatabaseSettings()
     s3 = s3 or S3Settings()
-    auth = auth or AuthSettings()
+    auth = auth or require_configured_auth(AuthSettings())
     identity = identity or IdentitySettings()
     now = clock or (lambda: datetime.now(UTC))
     secret = settings.pseudonym_secret.get_secret_value()

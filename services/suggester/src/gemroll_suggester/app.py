@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from gemroll_common.auth import TokenVerifier
+from gemroll_common.auth import TokenVerifier, require_configured_auth
 from gemroll_common.db import create_pool, migrate
 from gemroll_common.db import ping as db_ping
 from gemroll_common.http import add_operational_routes, subscribers_assigned
@@ -59,7 +59,7 @@ def create_app(
     database = database or DatabaseSettings()
     s3 = s3 or S3Settings()
     identity = identity or IdentitySettings()
-    auth = auth or AuthSettings()
+    auth = auth or require_configured_auth(AuthSettings())
     configure_logging(SERVICE, settings.log_level)
 
     @asynccontextmanager

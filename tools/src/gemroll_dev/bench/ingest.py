@@ -138,7 +138,7 @@ def reset_peak_rss(pid: int) -> bool:
 def ingest_process(stack: StackEndpoints, schema: str, suffix: str, log_path: Path) -> Iterator[
         tuple[subprocess.Popen[bytes], str]]:
     port = free_port()
-    env = {**os.environ, **stack.as_env(), "PYTHONUNBUFFERED": "1",
+    env = {**os.environ, **stack.as_env(), "PYTHONUNBUFFERED": "1", "GEMROLL_ENV": "development",
            "KAFKA_TOPIC_SUFFIX": suffix, "GEMROLL_INGEST_DB_SCHEMA": schema}
     argv = [sys.executable, "-m", "uvicorn", "--factory", "gemroll_ingest.app:create_app",
             "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level",
