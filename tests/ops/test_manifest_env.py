@@ -21,6 +21,7 @@ from gemroll_common.kafka import broker_security
 from gemroll_common.settings import (
     AuthSettings,
     DatabaseSettings,
+    DeploymentSettings,
     IdentitySettings,
     KafkaSettings,
     S3Settings,
@@ -33,7 +34,8 @@ from pydantic_settings import BaseSettings
 # On a fresh machine the first test also builds kustomize and kubeconform and the schemas
 # (`python -m gemroll_dev.ops_tools ensure` does it ahead).
 pytestmark = pytest.mark.timeout(900)
-COMMON = (KafkaSettings, DatabaseSettings, S3Settings, IdentitySettings, AuthSettings)
+COMMON = (KafkaSettings, DatabaseSettings, S3Settings, IdentitySettings, AuthSettings,
+          DeploymentSettings)
 PROCESS_ENV = {"PYTHONUNBUFFERED"}
 SERVICE_SETTINGS = {
     Service.ingest: "IngestSettings", Service.classifier: "ClassifierSettings",

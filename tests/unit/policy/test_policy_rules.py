@@ -75,9 +75,14 @@ def test_no_action_holds_then_rejects_after_the_retention_period():
     assert verdict(m, proposed_at=stale) == Reject(RejectionReason.no_qualifying_action)
 
 
-def test_unshare_after_the_last_qualifying_action_rejects():
-    m = media(ActionKind.edited_with_ai, ActionKind.shared, ActionKind.unshared)
+def test_unshare_after_the_last_share_rejects():
+    m = media(ActionKind.shared, ActionKind.saved, ActionKind.unshared)
     assert verdict(m) == Reject(RejectionReason.unshared, (m.actions[2].event_id,))
+
+
+def test_unshare_takes_back_shares_but_not_an_ai_edit():
+    m = media(ActionKind.edited_with_ai, ActionKind.shared, ActionKind.unshared)
+    assert verdict(m) == Admit(AdmissionBasis.edited_with_ai, (m.actions[0].event_id,))
 
 
 def test_sharing_again_after_unsharing_admits_on_the_new_share_only():

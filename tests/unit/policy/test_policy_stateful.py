@@ -81,10 +81,13 @@ class Model:
             return "refused"
         last_unshare = max((i for i, k in enumerate(kinds) if k == "unshared"), default=-1)
         since = self.allowed_since[OWNER[media]]
-        recent = list(zip(kinds, self.times[media], strict=True))[last_unshare + 1:]
-        if any(k in QUALIFYING and at >= since for k, at in recent):
+        # evidence: AI edits whenever they were made, shares not unshared since
+        evidence = [(k, at) for i, (k, at) in enumerate(zip(kinds, self.times[media],
+                                                             strict=True))
+                    if k == "edited_with_ai" or (k == "shared" and i > last_unshare)]
+        if any(at >= since for _, at in evidence):
             return "allowed"
-        if any(k in QUALIFYING for k, _ in recent):
+        if evidence:
             return "waiting"  # evidence from before an opt-out: no evidence
         if any(k in QUALIFYING for k in kinds):
             return "refused"  # unshared since

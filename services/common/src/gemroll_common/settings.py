@@ -109,9 +109,19 @@ DEV_HS256_SECRET = "dev-jwt-secret-change-me-please-32b"
 DEVELOPMENT_ENVIRONMENTS = frozenset({"development", "dev", "test"})
 
 
+class DeploymentSettings(BaseSettings):
+    """What kind of deployment this is: `GEMROLL_ENV` (development, dev, test: the local stack
+    and the tests; anything else, the default included, is production)."""
+
+    model_config = SettingsConfigDict(env_prefix="GEMROLL_", extra="ignore")
+
+    env: str = "production"
+
+
 def development_mode(environ: Mapping[str, str] | None = None) -> bool:
     """`GEMROLL_ENV` names a development or test environment (the local stack, the tests)."""
-    value = (os.environ if environ is None else environ).get("GEMROLL_ENV", "")
+    value = (DeploymentSettings().env if environ is None
+             else environ.get("GEMROLL_ENV", "production"))
     return value.strip().lower() in DEVELOPMENT_ENVIRONMENTS
 
 

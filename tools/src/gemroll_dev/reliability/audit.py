@@ -48,7 +48,6 @@ from pydantic import ValidationError
 from .services import PipelineConfig
 from .topics import Record, read_all
 
-QUALIFYING = {ActionKind.shared, ActionKind.edited_with_ai}
 
 
 @dataclass
@@ -285,8 +284,8 @@ def check_training(audit: Audit, snap: Snapshot, exp: Expectations) -> dict[str,
             continue
         last_unshare = max((i for i, k in enumerate(kinds) if k is ActionKind.unshared),
                            default=-1)
-        if any(k in QUALIFYING for k in kinds[last_unshare + 1:]):
-            admit.add(cid)
+        if ActionKind.edited_with_ai in kinds or ActionKind.shared in kinds[last_unshare + 1:]:
+            admit.add(cid)  # an unshare takes back shares, not AI edits
 
     assert exp.training_id is not None, "training ids are opaque: give Expectations.training_id"
     admit, reject = {exp.training_id(c) for c in admit}, {exp.training_id(c) for c in reject}

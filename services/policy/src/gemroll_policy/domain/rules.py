@@ -8,7 +8,8 @@ the rejection reason:
 2. the user has not opted out of training;
 3. the media has not been deleted;
 4. the media is within retention: younger than the retention period, or saved or shared;
-5. the media has an `edited_with_ai` or `shared` action with no `unshared` after it, taken
+5. the media has an `edited_with_ai` action, or a `shared` action with no `unshared` after it
+   (an unshare takes back shares, not edits), taken
    while the consent in force now was already in force (`Consent.allowed_since`): a share made
    while opted out, or before an opt-out, is no evidence after an opt-in.
    The evidence is those actions' event ids; the basis is the first of them.
@@ -93,7 +94,10 @@ def decide(
         return Reject(RejectionReason.retention_expired)
 
     since_unshare, last_unshare = _after_last_unshare(media.actions)
-    qualifying = [a for a in since_unshare if a.kind in QUALIFYING]
+    # an unshare takes back the shares before it; an AI edit stays evidence
+    standing = {id(a) for a in since_unshare}
+    qualifying = [a for a in media.actions if a.kind is ActionKind.edited_with_ai
+                  or (a.kind is ActionKind.shared and id(a) in standing)]
     valid = [a for a in qualifying if given_under(consent, a)]
     if valid:
         return Admit(AdmissionBasis(valid[0].kind.value), _ids(valid))
