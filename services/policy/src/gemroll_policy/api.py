@@ -11,11 +11,11 @@ from fastapi import APIRouter, Body, FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from gemroll_common.auth import CurrentPrincipal
+from gemroll_common.errors import is_transient
 from gemroll_common.logging import get_logger
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import metrics
-from .adapters.postgres import is_transient_db_error
 from .domain import Consent
 from .handlers import ConsentError, ConsentHandler, ReportHandler
 
@@ -79,7 +79,7 @@ async def _guarded(call: Callable[[], Awaitable[T]]) -> T:
     try:
         return await call()
     except Exception as exc:
-        if is_transient_db_error(exc):
+        if is_transient(exc):
             metrics.CONSENT_STORE_UP.set(0)
             log.warning("consent_store_unavailable", error_type=type(exc).__name__)
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail={

@@ -34,6 +34,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
+from gemroll_common.errors import is_transient as is_dependency_down
 from gemroll_common.kafka import dead_letter_for, topic_name
 from gemroll_common.logging import get_logger
 from gemroll_common.metrics import EVENTS_CONSUMED, PROCESSING_SECONDS
@@ -60,7 +61,6 @@ from ..handlers import GateHandler, GateInput
 from ..ports import Outbox, OutboxRow, StorageUnavailable
 from ..settings import PolicySettings
 from .kafka_clients import CachedKeyPartitioner, client_kwargs
-from .postgres import is_transient_db_error
 
 log = get_logger(__name__)
 
@@ -72,7 +72,7 @@ COPY_RETRY_EVERY_S = 1.0
 
 def is_transient(exc: BaseException) -> bool:
     """A dependency is down: retry the same work later, never skip or dead-letter it."""
-    return is_transient_db_error(exc) or isinstance(exc, StorageUnavailable)
+    return is_dependency_down(exc) or isinstance(exc, StorageUnavailable)
 
 
 Checkpoint = Callable[[str], None]
@@ -196,7 +196,7 @@ class GateLoop:
         try:
             rows = await self.outbox.pending(self.watermark, self.settings.relay_max_rows)
         except Exception as exc:
-            if not is_transient_db_error(exc):
+            if not is_dependency_down(exc):
                 raise
             self._db_failed("relay", exc)
         if not (rows or offsets or heartbeat):
@@ -328,7 +328,7 @@ class GateLoop:
                 self._db_ok()
                 return result
             except Exception as exc:
-                if not is_transient_db_error(exc):
+                if not is_dependency_down(exc):
                     raise
                 self._db_failed("start", exc)
                 await asyncio.sleep(delay)

@@ -482,19 +482,3 @@ class PostgresErasureQueue:
 async def pending_candidates(pool: asyncpg.Pool) -> int:
     async with pool.acquire(timeout=2) as conn:
         return int(await conn.fetchval("SELECT count(*) FROM candidates WHERE status = 'pending'"))
-
-
-_TRANSIENT_DB_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.InterfaceError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.InsufficientResourcesError,
-    asyncpg.exceptions.TransactionRollbackError,
-)
-
-
-def is_transient_db_error(exc: BaseException) -> bool:
-    """PostgreSQL unreachable or busy: wait and retry the same work (fail closed)."""
-    return isinstance(exc, _TRANSIENT_DB_ERRORS)

@@ -10,14 +10,13 @@ import asyncio
 import io
 from concurrent.futures import ThreadPoolExecutor
 
+from gemroll_common.errors import is_transient
 from gemroll_common.media_privacy import UnreadableImage, strip_metadata
 from gemroll_common.storage import ObjectStore, S3Error
 
 from ..ports import StorageUnavailable, UnusableSource
 
 MISSING = frozenset({"NoSuchKey", "NoSuchObject", "ResourceNotFound"})
-TRANSIENT = frozenset({"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout",
-                       "RequestTimeTooSkewed", "OperationAborted", "XMinioServerNotInitialized"})
 MAX_SOURCE_BYTES = 256 * 1024 * 1024
 """Larger sources are refused (ingest's own limit is far below)."""
 
@@ -54,7 +53,7 @@ class S3TrainingObjects:
         except S3Error as exc:
             if exc.code in MISSING:
                 return False
-            if exc.code in TRANSIENT or (exc.response and exc.response.status >= 500):
+            if is_transient(exc):
                 raise StorageUnavailable(f"copy failed: {exc.code}") from exc
             raise UnusableSource(f"copy refused: {exc.code}") from exc
         except UnreadableImage as exc:

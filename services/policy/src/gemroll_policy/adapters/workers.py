@@ -6,11 +6,12 @@ import asyncio
 
 import asyncpg
 from gemroll_common.db import ping
+from gemroll_common.errors import is_transient
 from gemroll_common.logging import get_logger
 
 from .. import metrics
 from ..ports import ErasureQueue, ObjectEraser
-from .postgres import is_transient_db_error, pending_candidates
+from .postgres import pending_candidates
 
 log = get_logger(__name__)
 
@@ -31,7 +32,7 @@ class ErasureWorker:
             try:
                 await self.run_once()
             except Exception as exc:  # noqa: BLE001 - retried on the next round
-                if not is_transient_db_error(exc):
+                if not is_transient(exc):
                     log.error("erasure_round_failed", error_type=type(exc).__name__,
                               error=str(exc)[:300])
             try:
