@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from gemroll_common.errors import is_transient
 from gemroll_common.logging import get_logger
 from gemroll_contracts import (
     CONSENT,
@@ -137,9 +138,9 @@ class GateHandler:
                 if not (due.media_keys or due.candidate_ids):
                     break
                 ws = await uow.load(due)
-                gate = Gate(ws, now, self.retention)
                 copies = Changes()
-                outcomes = await self.copy_admitted(refuse_unbacked(gate.sweep()), copies)
+                outcomes = await self.copy_admitted(
+                    refuse_unbacked(Gate(ws, now, self.retention).sweep()), copies)
                 await uow.save(ws, self.render(outcomes, now).merge(copies))
             count(outcomes)
             done += outcomes
@@ -192,23 +193,24 @@ class GateHandler:
 
         results = await asyncio.gather(*(copy(c) for c in admitted), return_exceptions=True)
         instead: dict[UUID, RejectionReason | None] = {}
+        results_by_kind: Counter[str] = Counter()
         for c, result in zip(admitted, results, strict=True):
             if result is True:
-                continue
-            if isinstance(result, BaseException) and not isinstance(result, UnusableSource):
-                if not isinstance(result, StorageUnavailable | OSError | TimeoutError):
+                results_by_kind["copied"] += 1
+            elif result is False:
+                results_by_kind["source_missing"] += 1
+                instead[c.candidate_id] = RejectionReason.media_deleted
+            elif isinstance(result, UnusableSource):
+                results_by_kind["source_unusable"] += 1
+                instead[c.candidate_id] = RejectionReason.source_unusable
+            else:  # held: tried again
+                if not (isinstance(result, StorageUnavailable) or is_transient(result)):
                     log.error("training_copy_error", candidate_id=str(c.candidate_id),
                               error_type=type(result).__name__)
-                instead[c.candidate_id] = None  # held: tried again
-            else:
-                instead[c.candidate_id] = (RejectionReason.media_deleted if result is False
-                                           else RejectionReason.source_unusable)
-        reasons = Counter("held" if r is None else r.value for r in instead.values())
-        metrics.TRAINING_COPIES.labels("copied").inc(len(admitted) - len(instead))
-        for label, metric in (("held", "failed"), ("media_deleted", "source_missing"),
-                              ("source_unusable", "source_unusable")):
-            if reasons[label]:
-                metrics.TRAINING_COPIES.labels(metric).inc(reasons[label])
+                results_by_kind["failed"] += 1
+                instead[c.candidate_id] = None
+        for kind, n in results_by_kind.items():
+            metrics.TRAINING_COPIES.labels(kind).inc(n)
         if not instead:
             return outcomes
         changes.copy_retries += [cid for cid, r in instead.items() if r is None]
@@ -234,24 +236,26 @@ class GateHandler:
         return training_key(self.pseudonyms.subject(user_key),
                             self.pseudonyms.training_id(candidate_id))
 
-    def _opaque(self, c: Candidate, evidence: Sequence[UUID] = ()) -> dict[str, object]:
+    def _opaque_ids(self, c: Candidate) -> dict[str, UUID]:
         """The ids a training record carries: none can be looked up on another topic."""
-        p = self.pseudonyms
-        return {"candidate_id": p.training_id(c.candidate_id),
-                "media_id": p.opaque("media", c.media_id),
-                "evidence": [p.opaque("action", e) for e in evidence]}
+        return {"candidate_id": self.pseudonyms.training_id(c.candidate_id),
+                "media_id": self.pseudonyms.opaque("media", c.media_id)}
+
+    def _opaque_evidence(self, evidence: Sequence[UUID]) -> list[UUID]:
+        return [self.pseudonyms.opaque("action", e) for e in evidence]
 
     def _render_decision(self, d: Decided, now: datetime, changes: Changes) -> None:
         c, verdict = d.candidate, d.verdict
         subject = self.pseudonyms.subject(c.user_key)
-        ids = self._opaque(c, verdict.evidence)
+        ids = self._opaque_ids(c)
+        evidence = self._opaque_evidence(verdict.evidence)
         common = {"candidate_id": str(c.candidate_id), "media_id": str(c.media_id),
                   "source": c.source, "policy_version": self.policy_version,
                   "evidence": [str(e) for e in verdict.evidence]}
         if isinstance(verdict, Admit):
             event: Event = TrainingAdmitted(producer=PRODUCER, trace_id=trace(d.trace_id),
                                             data=TrainingAdmittedData(
-                **ids, subject=subject, bucket=self.objects.bucket,
+                **ids, evidence=evidence, subject=subject, bucket=self.objects.bucket,
                 object_key=self.training_key(c.user_key, c.candidate_id), basis=verdict.basis,
                 policy_version=self.policy_version, decided_at=now))
             changes.messages.append(message(TRAINING_MEDIA.name, event, subject.encode()))
@@ -261,7 +265,7 @@ class GateHandler:
         else:
             event = TrainingRejected(producer=PRODUCER, trace_id=trace(d.trace_id),
                                      data=TrainingRejectedData(
-                **ids, subject=subject, reason=verdict.reason,
+                **ids, evidence=evidence, subject=subject, reason=verdict.reason,
                 policy_version=self.policy_version, decided_at=now))
             changes.messages.append(message(TRAINING_DECISIONS.name, event, subject.encode()))
             changes.audit.append(AuditEntry("rejected", subject, {
@@ -272,8 +276,7 @@ class GateHandler:
         subject = self.pseudonyms.subject(c.user_key)
         event = TrainingRetracted(producer=PRODUCER, trace_id=trace(r.trace_id),
                                   data=TrainingRetractedData(
-            candidate_id=self.pseudonyms.training_id(c.candidate_id), subject=subject,
-            media_id=self.pseudonyms.opaque("media", c.media_id), reason=r.reason,
+            **self._opaque_ids(c), subject=subject, reason=r.reason,
             policy_version=self.policy_version, retracted_at=now))
         changes.messages.append(message(TRAINING_MEDIA.name, event, subject.encode()))
         # the training copy goes too (queued with the decision, retried until it is gone)
