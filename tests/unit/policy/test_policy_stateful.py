@@ -24,6 +24,7 @@ from gemroll_contracts import (
     ConsentChanged,
     Event,
     MediaErased,
+    TrainingCandidate,
 )
 from gemroll_policy.adapters.memory import InMemoryObjects, InMemoryPolicyStore
 from gemroll_policy.adapters.workers import ErasureWorker
@@ -65,6 +66,7 @@ class Model:
         self.erased: set[uuid.UUID] = set()
         self.proposed: dict[tuple[uuid.UUID, str], datetime] = {}
         self.ever_refused: set[tuple[uuid.UUID, str]] = set()
+        self.ever_allowed: set[tuple[uuid.UUID, str]] = set()
 
     def status(self, media: uuid.UUID, source: str, now: datetime) -> str:
         """'allowed', 'waiting' (held) or 'refused'."""
@@ -127,15 +129,35 @@ class GateMachine(RuleBasedStateMachine):
         self.seq = dict.fromkeys(USERS, 0)
         self.sent: list[Event] = []
         self.in_flight: list[Event] = []
-        self.touched: set[str] = set()
+        self.touched: set[tuple[object, object]] = set()
+        self.handled: dict[uuid.UUID, Event] = {}
         """Consent events written by the API, not yet delivered to the gate."""
+
+    def touch(self, event: Event) -> None:
+        """What the gate re-judges when it handles `event`: all of a user's candidates on a
+        consent change, those of the event's media on a new action, a new candidate itself,
+        nothing on a repeated action or candidate (it is ignored)."""
+        if isinstance(event, ConsentChanged):
+            self.touched.add((event.data.user_key, None))
+            return
+        first_time = event.event_id not in self.handled
+        known = isinstance(event, TrainingCandidate) and any(
+            e.data.candidate_id == event.data.candidate_id for e in self.handled.values()
+            if isinstance(e, TrainingCandidate) and e.event_id != event.event_id)
+        self.handled[event.event_id] = event
+        if not first_time or known:
+            return
+        if isinstance(event, TrainingCandidate):  # a new candidate: only it is judged
+            self.touched.add((event.data.media_id, event.data.source.value))
+        else:
+            self.touched.add((event.data.user_key, event.data.media_id))
 
     def tick(self) -> None:
         self.now += timedelta(seconds=1)  # every step happens at its own instant
 
     def send(self, event: Event) -> None:
         self.sent.append(event)
-        self.touched.add(event.data.user_key)
+        self.touch(event)
         run(self.gate.handle([event]))
 
     def after(self) -> None:
@@ -143,8 +165,16 @@ class GateMachine(RuleBasedStateMachine):
         for key in self.model.proposed:
             # While consent changes are in flight, the gate judges a user's candidates only
             # when it handles an event of that user (it then reads the ledger, as the model).
-            seen = not self.in_flight or OWNER[key[0]] in self.touched
-            if seen and self.model.status(*key, self.now) == "refused":
+            owner = OWNER[key[0]]
+            seen = (not self.in_flight or (owner, None) in self.touched
+                    or (owner, key[0]) in self.touched or key in self.touched)
+            if not seen:
+                continue
+            status = self.model.status(*key, self.now)
+            if status == "allowed":
+                self.model.ever_allowed.add(key)
+            # an admission whose evidence an opt-out voided is retracted, for good
+            if status == "refused" or (status == "waiting" and key in self.model.ever_allowed):
                 self.model.ever_refused.add(key)
         self.touched = set()
 
@@ -224,7 +254,7 @@ class GateMachine(RuleBasedStateMachine):
     def redeliver(self, data):
         """At-least-once delivery upstream: an event arrives again, unchanged."""
         event = data.draw(st.sampled_from(self.sent))
-        self.touched.add(event.data.user_key)
+        self.touch(event)
         run(self.gate.handle([event]))
         self.after()
 
