@@ -134,6 +134,46 @@ ALL_TOPICS: tuple[Topic, ...] = (
 TOPICS_BY_NAME: dict[str, Topic] = {t.name: t for t in ALL_TOPICS}
 
 
+@dataclass(frozen=True)
+class Subscription:
+    """A service reading a topic in a consumer group (the group name is part of the
+    deployment: renaming it rewinds or skips the topic)."""
+
+    service: Service
+    topic: Topic
+    group: str
+
+
+SUBSCRIPTIONS: tuple[Subscription, ...] = (
+    Subscription(Service.ingest, CONSENT, "ingest.consent"),
+    Subscription(Service.ingest, MEDIA_ERASED, "ingest.erasure"),
+    Subscription(Service.ingest, MEDIA_CLASSIFIED, "ingest.pipeline-status"),
+    Subscription(Service.classifier, MEDIA_UPLOADED, "classifier"),
+    Subscription(Service.classifier, MEDIA_ERASED, "classifier.erasure"),
+    Subscription(Service.suggester, MEDIA_CLASSIFIED, "suggester.media-classified"),
+    Subscription(Service.suggester, CONSENT, "suggester.consent"),
+    Subscription(Service.suggester, USER_ACTIONS, "suggester.user-actions"),
+    Subscription(Service.suggester, MEDIA_ERASED, "suggester.media-erased"),
+    # The training-data gate reads all four in one transactional group.
+    Subscription(Service.policy, TRAINING_CANDIDATES, "policy.gate"),
+    Subscription(Service.policy, USER_ACTIONS, "policy.gate"),
+    Subscription(Service.policy, CONSENT, "policy.gate"),
+    Subscription(Service.policy, MEDIA_UPLOADED, "policy.gate"),
+)
+
+
+def subscription(service: Service, topic: Topic) -> Subscription:
+    """The registered subscription of `service` to `topic`."""
+    for sub in SUBSCRIPTIONS:
+        if sub.service is service and sub.topic is topic:
+            return sub
+    raise KeyError(f"{service} does not subscribe to {topic.name}")
+
+
+def subscriptions_of(service: Service) -> tuple[Subscription, ...]:
+    return tuple(s for s in SUBSCRIPTIONS if s.service is service)
+
+
 def topic_named(name: str) -> Topic:
     try:
         return TOPICS_BY_NAME[name]

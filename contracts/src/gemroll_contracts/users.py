@@ -50,6 +50,11 @@ class ConsentChangedData(StrictModel):
     ledger_seq: int = Field(ge=1, description="Position in the user's append-only consent ledger.")
     changed_at: UtcDatetime
 
+    def supersedes(self, ledger_seq: int | None) -> bool:
+        """This state replaces a stored one at `ledger_seq` (None: nothing stored): the
+        highest ledger position wins, whatever order the events arrive in."""
+        return ledger_seq is None or self.ledger_seq > ledger_seq
+
 
 class ConsentChanged(Event):
     """The user's consent as it stands after a change (the full state, not a delta)."""

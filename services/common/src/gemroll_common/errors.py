@@ -11,7 +11,29 @@ import urllib3
 from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 from minio.error import S3Error, ServerError
 
-from .kafka import PoisonMessage, TransientError
+
+class PoisonMessage(Exception):
+    """The record can never be processed (bad shape, bad content): dead-letter it at once."""
+
+
+class TransientError(Exception):
+    """A dependency is down: retry the same work until it works (never dead-letter)."""
+
+
+class ObjectStoreError(Exception):
+    """A failure of the object store, typed by what the caller should do about it."""
+
+
+class ObjectMissing(ObjectStoreError):
+    """The object (or its bucket) does not exist."""
+
+
+class StoreUnavailable(ObjectStoreError, TransientError):
+    """The store is down, busy or throttling: retry later."""
+
+
+class StoreRefused(ObjectStoreError):
+    """The store refused the request for good (access denied, invalid name, ...)."""
 
 TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
     TransientError,
@@ -73,4 +95,7 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
-__all__ = ["TRANSIENT_S3_CODES", "TRANSIENT_TYPES", "is_transient"]
+__all__ = [
+    "TRANSIENT_S3_CODES", "TRANSIENT_TYPES", "ObjectMissing", "ObjectStoreError", "PoisonMessage",
+    "StoreRefused", "StoreUnavailable", "TransientError", "is_transient",
+]

@@ -7,12 +7,12 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-import asyncpg
-import urllib3
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from .errors import is_transient
 from .logging import get_logger
 from .metrics import HTTP_REQUESTS, HTTP_SECONDS
 
@@ -42,36 +42,36 @@ async def _run_check(check: ReadinessCheck, timeout_s: float) -> bool:
         return False
 
 
-DEPENDENCY_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,  # connection refused / reset: database or object store unreachable
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, cannot connect now
-    asyncpg.exceptions.InsufficientResourcesError,  # too many connections
-    asyncpg.exceptions.InternalClientError,  # a connection cut mid-operation
-    urllib3.exceptions.HTTPError,  # object store unreachable (minio's transport)
-)
+def error_response(status_code: int, code: str, message: str,
+                   headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    """The one error shape of every API: `{"detail": {"code", "message", ...}}`."""
+    return JSONResponse({"detail": {"code": code, "message": message, **extra}},
+                        status_code=status_code, headers=headers)
 
 
-async def _dependency_unavailable(request: Request, exc: Exception) -> JSONResponse:
+def _dependency_unavailable(request: Request, exc: BaseException) -> JSONResponse:
     log.warning("dependency_unavailable", path=request.url.path, error_type=type(exc).__name__)
-    return JSONResponse(
-        {"detail": {"code": "service_unavailable",
-                    "message": "a backing service (database or object store) is unreachable; "
-                               "retry shortly"}},
-        status_code=503,
-        headers={"Retry-After": "5"},
-    )
+    return error_response(
+        503, "service_unavailable",
+        "a backing service (database, object store or Kafka) is unavailable; retry shortly",
+        headers={"Retry-After": "5"})
+
+
+async def _invalid_request(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+                for e in exc.errors()]
+    message = "; ".join(f"{'.'.join(p['loc'])}: {p['msg']}" for p in problems)
+    return error_response(422, "invalid_request", message or "invalid request", errors=problems)
 
 
 def add_operational_routes(
     app: FastAPI, service: str, checks: dict[str, ReadinessCheck], timeout_s: float = 2.0
 ) -> None:
     """Adds /healthz (alive), /readyz (every check passes) and /metrics, plus HTTP metrics;
-    an unreachable database or object store answers 503 with Retry-After, never 500."""
-    for error in DEPENDENCY_ERRORS:
-        app.add_exception_handler(error, _dependency_unavailable)
+    a transient failure (`errors.is_transient`: a dependency down or busy) answers 503 with
+    Retry-After, never 500; an invalid request answers 422 in the common error shape."""
+    app.add_exception_handler(RequestValidationError, _invalid_request)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -90,11 +90,17 @@ def add_operational_routes(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.middleware("http")
-    async def record(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def record(request: Request,
+                     call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
         status = 500
         try:
-            response = await call_next(request)
+            try:
+                response = await call_next(request)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                response = _dependency_unavailable(request, exc)
             status = response.status_code
             return response
         finally:

@@ -1,22 +1,21 @@
-"""Kafka wiring: the FastStream broker, typed publishing, and dead-lettering of bad records."""
+"""Kafka wiring: the FastStream broker, typed publishing and dead-letter records."""
 
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import ssl
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka.helpers import create_ssl_context
-from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker
-from faststream.security import SASLPlaintext, SASLScram256, SASLScram512, BaseSecurity
-from gemroll_contracts import DEAD_LETTERS, DeadLetter, DeadLetterData, Event, Service, Topic, utcnow
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
+from gemroll_contracts import DeadLetter, DeadLetterData, Event, Service, Topic, utcnow
 from prometheus_client import Counter
-from pydantic import ValidationError
 
+from .errors import PoisonMessage, TransientError
 from .logging import get_logger
+from .retry import Backoff
 from .settings import KafkaSettings
 
 log = get_logger(__name__)
@@ -29,14 +28,6 @@ DEAD_LETTERS_TOTAL = Counter(
 EVENTS_PUBLISHED_TOTAL = Counter(
     "gemroll_events_published_total", "Events published.", ["service", "topic", "event_type"]
 )
-
-
-class PoisonMessage(Exception):
-    """The record can never be processed (bad shape, bad content): dead-letter it at once."""
-
-
-class TransientError(Exception):
-    """A dependency is down: retry the same record until it works (never dead-letter)."""
 
 
 def topic_name(topic: Topic, settings: KafkaSettings) -> str:
@@ -131,65 +122,30 @@ def dead_letter_for(
     )
 
 
-def dead_letter_middleware(
-    *,
-    service: Service,
-    group: str,
-    settings: KafkaSettings,
-    max_attempts: int = 5,
-    base_backoff_s: float = 0.2,
-    max_backoff_s: float = 10.0,
-) -> type[BaseMiddleware]:
-    """A consumer never stops on one bad message.
+CONNECT_BACKOFF = Backoff(0.5, 30.0)
 
-    * invalid JSON / contract violations / `PoisonMessage`: dead-lettered at once, then committed;
-    * `TransientError`: retried with capped backoff until it succeeds (fail closed, keep order);
-    * anything else: retried `max_attempts` times with backoff, then dead-lettered.
-    """
 
-    async def send_dead_letter(broker: KafkaBroker, record: Any, exc: BaseException, n: int) -> None:
-        letter = dead_letter_for(record, group=group, error=exc, attempts=n)
-        await broker.publish(
-            letter.to_json(),
-            topic=topic_name(DEAD_LETTERS, settings),
-            key=record.key,
-            headers={"event_type": letter.event_type},
-        )
-        DEAD_LETTERS_TOTAL.labels(service, record.topic.removesuffix(settings.topic_suffix) or
-                                  record.topic, type(exc).__name__).inc()
-        log.warning("dead_lettered", topic=record.topic, partition=record.partition,
-                    offset=record.offset, error_type=type(exc).__name__, error=str(exc)[:500])
+async def start_when_reachable(broker: KafkaBroker, backoff: Backoff = CONNECT_BACKOFF) -> None:
+    """Start the broker, retrying with backoff while Kafka is unreachable (a service that can
+    work without Kafka, e.g. ingest whose events wait in the outbox, starts meanwhile)."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            await broker.start()
+        except Exception as exc:  # noqa: BLE001 - unreachable, refused, timed out
+            with contextlib.suppress(Exception):  # a half-started broker may not stop cleanly
+                await broker.stop()
+            delay = backoff.delay(attempt)
+            log.warning("kafka_unavailable", error_type=type(exc).__name__,
+                        error=str(exc)[:300], retry_in_s=delay, attempt=attempt)
+            await asyncio.sleep(delay)
+            continue
+        if attempt > 1:
+            log.info("kafka_connected", after_attempts=attempt)
+        return
 
-    class DeadLetterMiddleware(BaseMiddleware):
-        async def consume_scope(
-            self, call_next: Callable[[Any], Awaitable[Any]], msg: Any
-        ) -> Any:
-            record = msg.raw_message
-            broker = self.context.get("broker")
-            attempt = 0
-            while True:
-                attempt += 1
-                try:
-                    return await call_next(msg)
-                except (ValidationError, json.JSONDecodeError, UnicodeDecodeError,
-                        PoisonMessage) as exc:
-                    await send_dead_letter(broker, record, exc, attempt)
-                    return None
-                except TransientError as exc:
-                    delay = min(max_backoff_s, base_backoff_s * 2 ** min(attempt, 10))
-                    log.warning("transient_failure_retrying", topic=record.topic,
-                                offset=record.offset, error=str(exc)[:300], retry_in_s=delay)
-                    await asyncio.sleep(delay)
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - bounded retries, then dead letter
-                    if attempt >= max_attempts:
-                        await send_dead_letter(broker, record, exc, attempt)
-                        return None
-                    delay = min(max_backoff_s, base_backoff_s * 2 ** attempt)
-                    log.warning("processing_failed_retrying", topic=record.topic,
-                                offset=record.offset, attempt=attempt, error_type=type(exc).__name__,
-                                retry_in_s=delay)
-                    await asyncio.sleep(delay)
 
-    return DeadLetterMiddleware
+__all__ = ["DEAD_LETTERS_TOTAL", "EventPublisher", "PoisonMessage", "TransientError",
+           "broker_security", "dead_letter_for", "make_broker", "start_when_reachable",
+           "topic_name"]

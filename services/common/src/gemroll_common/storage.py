@@ -1,24 +1,39 @@
 """S3-compatible object storage (MinIO in production, SeaweedFS in development).
 
-The minio client is synchronous; every call runs in a worker thread.
+`ObjectStore` is the one adapter every service uses. Failures come out typed (see
+`gemroll_common.errors`): `ObjectMissing`, `StoreUnavailable` (transient: retry) and
+`StoreRefused` (final). The minio client is synchronous: every call runs in a worker thread
+(the store's own pool when `threads` is given, else the default executor); the `*_sync`
+methods are for callers already on a worker thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import io
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import BinaryIO
+from typing import Any, BinaryIO, TypeVar
 from urllib.parse import urlparse
 
 import certifi
 import urllib3
 from minio import Minio
+from minio.commonconfig import REPLACE, CopySource
 from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
 from minio.sse import SseS3
 
+from .errors import ObjectMissing, StoreRefused, StoreUnavailable, is_transient
 from .settings import S3Settings
+
+T = TypeVar("T")
+MISSING_CODES = frozenset({"NoSuchKey", "NoSuchObject", "ResourceNotFound", "NoSuchBucket"})
+MULTIPART_PART_BYTES = 16 * 1024 * 1024
 
 
 def http_client(settings: S3Settings) -> urllib3.PoolManager:
@@ -39,103 +54,208 @@ def make_minio(settings: S3Settings) -> Minio:
     url = urlparse(settings.endpoint)
     if url.scheme not in ("http", "https") or not url.netloc:
         raise ValueError(f"S3_ENDPOINT must be http(s)://host[:port], got {settings.endpoint!r}")
-    secure = url.scheme == "https"
-    http = http_client(settings)
     return Minio(
         url.netloc,
         access_key=settings.access_key.get_secret_value(),
         secret_key=settings.secret_key.get_secret_value(),
-        secure=secure,
+        secure=url.scheme == "https",
         region=settings.region,
-        http_client=http,
+        http_client=http_client(settings),
     )
 
 
-class ObjectStore:
-    """The media bucket: put, get, stat, delete, list and presign objects."""
+def store_error(exc: BaseException, action: str) -> BaseException:
+    """The typed error for a failure of the store while doing `action`."""
+    if isinstance(exc, ObjectMissing | StoreUnavailable | StoreRefused):
+        return exc
+    if isinstance(exc, S3Error) and exc.code in MISSING_CODES:
+        return ObjectMissing(f"{action}: {exc.code}")
+    if is_transient(exc):
+        return StoreUnavailable(f"object store failed to {action}: {type(exc).__name__}: {exc}")
+    if isinstance(exc, S3Error):
+        return StoreRefused(f"object store refused to {action}: {exc.code}")
+    return exc
 
-    def __init__(self, settings: S3Settings, bucket: str | None = None) -> None:
-        self.client = make_minio(settings)
+
+@contextlib.contextmanager
+def typed_errors(action: str) -> Iterator[None]:
+    try:
+        yield
+    except (ObjectMissing, StoreUnavailable, StoreRefused):
+        raise
+    except Exception as exc:
+        typed = store_error(exc, action)
+        if typed is exc:
+            raise
+        raise typed from exc
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    size: int
+    content_type: str | None
+    metadata: dict[str, str]
+
+
+class ObjectReader:
+    """An open object: its size, then its bytes in chunks (a blocking read)."""
+
+    def __init__(self, response: Any) -> None:
+        self._response = response
+        self.size = int(response.headers.get("Content-Length") or 0)
+
+    def chunks(self, size: int = 1024 * 1024) -> Iterator[bytes]:
+        with typed_errors("read an object"):
+            yield from self._response.stream(size)
+
+    def read(self) -> bytes:
+        with typed_errors("read an object"):
+            return bytes(self._response.read())
+
+
+class ObjectStore:
+    """A bucket: put, get, stat, copy, delete, list and presign objects."""
+
+    def __init__(self, settings: S3Settings, bucket: str | None = None, *,
+                 threads: int | None = None) -> None:
+        self._client = make_minio(settings)
         self.bucket = bucket or settings.bucket
         self._sse = SseS3() if settings.server_side_encryption else None
+        self._executor = (ThreadPoolExecutor(threads, thread_name_prefix="gemroll-s3")
+                          if threads else None)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def _run(self, action: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        def call() -> T:
+            with typed_errors(action):
+                return fn(*args, **kwargs)
+
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, functools.partial(call))
 
     async def ensure_bucket(self) -> None:
         def create() -> None:
-            if not self.client.bucket_exists(self.bucket):
+            if not self._client.bucket_exists(self.bucket):
                 try:
-                    self.client.make_bucket(self.bucket)
+                    self._client.make_bucket(self.bucket)
                 except S3Error as exc:
                     if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
                         raise
 
-        await asyncio.to_thread(create)
+        await self._run("create the bucket", create)
 
-    async def put_stream(
-        self, key: str, stream: BinaryIO, length: int, content_type: str,
-        metadata: dict[str, str] | None = None,
-    ) -> None:
-        await asyncio.to_thread(self.put_sync, key, stream, length, content_type, metadata)
+    async def ping(self) -> bool:
+        return await self._run("reach the bucket", self._client.bucket_exists, self.bucket)
 
-    def put_sync(
-        self, key: str, stream: BinaryIO, length: int, content_type: str,
-        metadata: dict[str, str] | None = None,
-    ) -> None:
-        """`put_stream` for callers already on a worker thread."""
-        self.client.put_object(
-            self.bucket, key, stream, length, content_type=content_type, metadata=metadata,
-            sse=self._sse, part_size=16 * 1024 * 1024 if length < 0 else 0,
-        )
+    # -- writing --------------------------------------------------------------------------
+    def put_sync(self, key: str, stream: BinaryIO, length: int, content_type: str,
+                 metadata: dict[str, str] | None = None) -> None:
+        with typed_errors("write an object"):
+            self._client.put_object(
+                self.bucket, key, stream, length, content_type=content_type, metadata=metadata,
+                sse=self._sse, part_size=MULTIPART_PART_BYTES if length < 0 else 0,
+            )
 
-    async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
-        await self.put_stream(key, io.BytesIO(data), len(data), content_type)
+    async def put_stream(self, key: str, stream: BinaryIO, length: int, content_type: str,
+                         metadata: dict[str, str] | None = None) -> None:
+        await self._run("write an object", self.put_sync, key, stream, length, content_type,
+                        metadata)
 
-    async def get_bytes(self, key: str) -> bytes:
-        def read() -> bytes:
-            response = self.client.get_object(self.bucket, key)
-            try:
-                return response.read()
-            finally:
-                response.close()
-                response.release_conn()
+    async def put_bytes(self, key: str, data: bytes, content_type: str,
+                        metadata: dict[str, str] | None = None) -> None:
+        await self.put_stream(key, io.BytesIO(data), len(data), content_type, metadata)
 
-        return await asyncio.to_thread(read)
+    async def put_file(self, key: str, path: str, size: int, content_type: str,
+                       metadata: dict[str, str] | None = None) -> None:
+        def put() -> None:
+            with open(path, "rb") as stream:
+                self.put_sync(key, stream, size, content_type, metadata)
+
+        await self._run("write an object", put)
+
+    async def copy(self, source: str, target: str, content_type: str,
+                   metadata: dict[str, str] | None = None) -> None:
+        """Server-side copy within the bucket, replacing the content type and metadata."""
+        headers = {"Content-Type": content_type,
+                   **{f"x-amz-meta-{k}": v for k, v in (metadata or {}).items()}}
+        await self._run("copy an object", self._client.copy_object, self.bucket, target,
+                        CopySource(self.bucket, source), metadata=headers,
+                        metadata_directive=REPLACE, sse=self._sse)
+
+    # -- reading --------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def open_sync(self, key: str, bucket: str | None = None) -> Iterator[ObjectReader]:
+        with typed_errors("read an object"):
+            response = self._client.get_object(bucket or self.bucket, key)
+        try:
+            yield ObjectReader(response)
+        finally:
+            response.close()
+            response.release_conn()
+
+    def get_bytes_sync(self, key: str, bucket: str | None = None) -> bytes:
+        with self.open_sync(key, bucket) as reader:
+            return reader.read()
+
+    async def get_bytes(self, key: str, bucket: str | None = None) -> bytes:
+        return await self._run("read an object", self.get_bytes_sync, key, bucket)
+
+    async def stat(self, key: str) -> ObjectInfo | None:
+        """The object's size and metadata; None when it does not exist."""
+        try:
+            found = await self._run("stat an object", self._client.stat_object, self.bucket, key)
+        except ObjectMissing:
+            return None
+        metadata = {k.lower().removeprefix("x-amz-meta-"): v
+                    for k, v in (found.metadata or {}).items()
+                    if k.lower().startswith("x-amz-meta-")}
+        return ObjectInfo(size=found.size or 0, content_type=found.content_type,
+                          metadata=metadata)
 
     async def exists(self, key: str) -> bool:
-        try:
-            await asyncio.to_thread(self.client.stat_object, self.bucket, key)
-        except S3Error as exc:
-            if exc.code in ("NoSuchKey", "NoSuchObject", "ResourceNotFound"):
-                return False
-            raise
-        return True
-
-    async def delete(self, key: str) -> None:
-        await asyncio.to_thread(self.client.remove_object, self.bucket, key)
-
-    async def delete_prefix(self, prefix: str) -> int:
-        def remove() -> int:
-            names = [o.object_name for o in
-                     self.client.list_objects(self.bucket, prefix=prefix, recursive=True)]
-            errors = list(self.client.remove_objects(
-                self.bucket, (DeleteObject(n) for n in names if n)))
-            if errors:
-                raise RuntimeError(f"failed to delete {len(errors)} objects under {prefix}")
-            return len(names)
-
-        return await asyncio.to_thread(remove)
+        return await self.stat(key) is not None
 
     async def list_keys(self, prefix: str) -> list[str]:
         def listing() -> list[str]:
-            return [o.object_name or "" for o in
-                    self.client.list_objects(self.bucket, prefix=prefix, recursive=True)]
+            return [o.object_name for o in
+                    self._client.list_objects(self.bucket, prefix=prefix, recursive=True)
+                    if o.object_name]
 
-        return await asyncio.to_thread(listing)
+        return await self._run("list objects", listing)
+
+    # -- deleting -------------------------------------------------------------------------
+    async def delete(self, key: str) -> None:
+        """Deletes one object; a missing one is fine."""
+        await self.delete_many([key])
+
+    async def delete_many(self, keys: Iterable[str]) -> int:
+        """Deletes objects (missing ones are fine); raises StoreUnavailable when some could
+        not be deleted this time, so the caller retries the whole removal."""
+        names = [k for k in keys if k]
+        if not names:
+            return 0
+
+        def remove() -> int:
+            errors = [e for e in self._client.remove_objects(
+                self.bucket, (DeleteObject(n) for n in names)) if e.code not in MISSING_CODES]
+            if errors:
+                first = errors[0]
+                raise StoreUnavailable(f"failed to delete {len(errors)} objects (first: "
+                                       f"{first.name}: {first.code} {first.message})")
+            return len(names)
+
+        return await self._run("delete objects", remove)
+
+    async def delete_prefix(self, prefix: str) -> int:
+        return await self.delete_many(await self.list_keys(prefix))
 
     async def presigned_put(self, key: str, expires: timedelta = timedelta(hours=1)) -> str:
-        return await asyncio.to_thread(self.client.presigned_put_object, self.bucket, key, expires)
-
-    async def ping(self) -> bool:
-        return await asyncio.to_thread(self.client.bucket_exists, self.bucket)
+        return await self._run("presign a URL", self._client.presigned_put_object, self.bucket,
+                               key, expires)
 
 
-__all__ = ["ObjectStore", "S3Error", "make_minio"]
+__all__ = ["MISSING_CODES", "ObjectInfo", "ObjectMissing", "ObjectReader", "ObjectStore",
+           "StoreRefused", "StoreUnavailable", "make_minio", "store_error", "typed_errors"]

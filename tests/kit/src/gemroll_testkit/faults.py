@@ -1,0 +1,62 @@
+"""Every kind of transient failure a service meets, as exceptions to inject: a consumer must
+retry each (never dead-letter it), an API must answer 503 with Retry-After."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import asyncpg
+import urllib3
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NotLeaderForPartitionError
+from gemroll_common.errors import StoreUnavailable, TransientError
+from minio.error import S3Error
+
+
+def _s3(code: str, status: int) -> S3Error:
+    response = urllib3.HTTPResponse(status=status)
+    return S3Error(response, code, f"{code} (injected)", "key", "request-id", "host-id")
+
+
+TRANSIENT_ERRORS: dict[str, Callable[[], BaseException]] = {
+    # PostgreSQL restarting, failing over, overloaded, or a connection cut mid-query
+    "pg_admin_shutdown": lambda: asyncpg.exceptions.AdminShutdownError("terminating connection"),
+    "pg_cannot_connect_now": lambda: asyncpg.exceptions.CannotConnectNowError("starting up"),
+    "pg_connection_lost": lambda: asyncpg.exceptions.ConnectionDoesNotExistError("lost"),
+    "pg_too_many_connections": lambda: asyncpg.exceptions.TooManyConnectionsError("too many"),
+    "pg_serialization_failure": lambda: asyncpg.exceptions.SerializationError("retry"),
+    "pg_deadlock": lambda: asyncpg.exceptions.DeadlockDetectedError("deadlock"),
+    "pg_interface_closed": lambda: asyncpg.InterfaceError("connection is closed"),
+    # The network
+    "connection_refused": lambda: ConnectionRefusedError(111, "Connection refused"),
+    "timeout": lambda: TimeoutError("timed out"),
+    # Kafka
+    "kafka_connection": lambda: KafkaConnectionError("broker unreachable"),
+    "kafka_timeout": lambda: KafkaTimeoutError(),
+    "kafka_not_leader": lambda: NotLeaderForPartitionError(),
+    # S3
+    "s3_slow_down": lambda: _s3("SlowDown", 503),
+    "s3_internal_error": lambda: _s3("InternalError", 500),
+    "s3_transport": lambda: urllib3.exceptions.ProtocolError("connection aborted"),
+    "store_unavailable": lambda: StoreUnavailable("object store failed (injected)"),
+    # Raised explicitly by a use case
+    "transient_error": lambda: TransientError("dependency down (injected)"),
+}
+"""A factory per kind: each injection gets a fresh exception."""
+
+
+class FailingTimes:
+    """Raises `error()` the first `times` calls, then lets them through; counts the calls."""
+
+    def __init__(self, error: Callable[[], BaseException], times: int = 2) -> None:
+        self._error = error
+        self._left = times
+        self.calls = 0
+
+    def __call__(self) -> None:
+        self.calls += 1
+        if self._left > 0:
+            self._left -= 1
+            raise self._error()
+
+
+__all__ = ["TRANSIENT_ERRORS", "FailingTimes"]
