@@ -29,15 +29,14 @@ from typing import Any
 import yaml
 from gemroll_contracts import (
     ALL_TOPICS,
-    CONSENT,
     MEDIA_CLASSIFIED,
-    MEDIA_ERASED,
     MEDIA_UPLOADED,
     TRAINING_CANDIDATES,
     TRAINING_DECISIONS,
-    USER_ACTIONS,
     Service,
     Topic,
+    subscription,
+    subscriptions_of,
 )
 
 from .stack.config import find_project_root
@@ -70,11 +69,8 @@ class Workload:
     """One Deployment of a service (a service may run as more than one, see policy)."""
 
     service: Service
-    consumes: tuple[Topic, ...]
-    """Topics this workload reads (the service's KafkaUser gets Read on all of them)."""
     scale_on: Topic | None
-    scale_group: str | None
-    """Consumer group the lag scaler watches (the main subscriber); None: CPU only."""
+    """The topic whose consumer lag (in the registry's group) scales it; None: CPU only."""
     api: bool
     """Serves users over HTTP (reachable from the ingress controller, verifies tokens)."""
     identity: bool
@@ -92,6 +88,22 @@ class Workload:
     """Distinguishes a second Deployment of the same service (`gemroll-<svc>-<role>`)."""
     extra_env: dict[str, str] = field(default_factory=dict)
     extra_secrets: tuple[SecretFile, ...] = ()
+    subscribes: bool = True
+    """Runs the service's subscriptions (`gemroll_contracts.SUBSCRIPTIONS`)."""
+    extra_reads: tuple[Topic, ...] = ()
+    """Topics read outside a subscription (the gate's watermark offsets)."""
+
+    @property
+    def consumes(self) -> tuple[Topic, ...]:
+        """Topics this workload reads (the service's KafkaUser gets Read on all of them)."""
+        subscribed = tuple(dict.fromkeys(
+            s.topic for s in subscriptions_of(self.service))) if self.subscribes else ()
+        return subscribed + self.extra_reads
+
+    @property
+    def scale_group(self) -> str | None:
+        """Consumer group the lag scaler watches (the main subscriber)."""
+        return subscription(self.service, self.scale_on).group if self.scale_on else None
 
     @property
     def app(self) -> str:
@@ -115,13 +127,11 @@ POLICY_PSEUDONYM = SecretFile("pseudonym", "gemroll-policy-pseudonym",
 
 WORKLOADS: tuple[Workload, ...] = (
     Workload(
-        Service.ingest, consumes=(CONSENT, MEDIA_ERASED, MEDIA_CLASSIFIED),
-        scale_on=MEDIA_CLASSIFIED, scale_group="ingest.pipeline-status", api=True, identity=True,
+        Service.ingest, scale_on=MEDIA_CLASSIFIED, api=True, identity=True,
         cpu=("250m", "2"), memory=("384Mi", "1536Mi"), max_replicas=10,
     ),
     Workload(
-        Service.classifier, consumes=(MEDIA_UPLOADED, MEDIA_ERASED), scale_on=MEDIA_UPLOADED,
-        scale_group="classifier", api=False, identity=False,
+        Service.classifier, scale_on=MEDIA_UPLOADED, api=False, identity=False,
         cpu=("1", "4"), memory=("2Gi", "6Gi"), min_replicas=1, lag_threshold=256,
         startup_seconds=300,
         extra_env={"GEMROLL_CLASSIFIER_DEVICE": "auto",
@@ -130,14 +140,12 @@ WORKLOADS: tuple[Workload, ...] = (
                    "GEMROLL_CLASSIFIER_THREADS": "4"},
     ),
     Workload(
-        Service.suggester, consumes=(MEDIA_CLASSIFIED, CONSENT, USER_ACTIONS, MEDIA_ERASED),
-        scale_on=MEDIA_CLASSIFIED, scale_group="suggester.media-classified", api=True,
-        identity=True,
+        Service.suggester, scale_on=MEDIA_CLASSIFIED, api=True, identity=True,
         cpu=("250m", "2"), memory=("512Mi", "2Gi"),
     ),
     # The consent API (and the erasure worker), scaled on CPU; the gate runs apart.
     Workload(
-        Service.policy, consumes=(), scale_on=None, scale_group=None, api=True, identity=True,
+        Service.policy, scale_on=None, api=True, identity=True, subscribes=False,
         cpu=("100m", "1"), memory=("256Mi", "768Mi"),
         extra_env={"GEMROLL_POLICY_GATE_ENABLED": "false"},
         extra_secrets=(POLICY_PSEUDONYM,),
@@ -147,8 +155,8 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload(
         Service.policy, role="gate",
         # TRAINING_DECISIONS: the gate commits its outbox watermark as a group offset there
-        consumes=(TRAINING_CANDIDATES, USER_ACTIONS, CONSENT, MEDIA_UPLOADED, TRAINING_DECISIONS),
-        scale_on=TRAINING_CANDIDATES, scale_group="policy.gate", api=False, identity=True,
+        extra_reads=(TRAINING_DECISIONS,),
+        scale_on=TRAINING_CANDIDATES, api=False, identity=True,
         cpu=("250m", "1"), memory=("256Mi", "768Mi"), transactional=True, singleton=True,
         min_replicas=1, max_replicas=1,
         extra_env={"GEMROLL_POLICY_GATE_ENABLED": "true"},
