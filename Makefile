@@ -12,7 +12,7 @@ help: ## list the targets
 uv:
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 
-.venv/.synced: pyproject.toml uv.lock contracts/pyproject.toml services/*/pyproject.toml tools/pyproject.toml
+.venv/.synced: pyproject.toml uv.lock contracts/pyproject.toml services/*/pyproject.toml tools/pyproject.toml clients/cli/pyproject.toml tests/kit/pyproject.toml
 	@$(MAKE) --no-print-directory uv
 	$(UV) sync --all-packages --python 3.11
 	@touch $@
@@ -46,9 +46,13 @@ contracts: venv ## regenerate JSON Schemas and the AsyncAPI document from the co
 	$(PY) -m gemroll_dev.contracts_docs write
 
 .PHONY: test
-test: venv setup ## run the whole suite (starts the local stack when needed)
-	$(PY) -m gemroll_dev.contracts_docs check
-	$(PY) -m pytest
+MAKE_STARTED := $(shell date +%s)
+
+test: venv setup ## run the whole suite (starts the local stack when needed); prints the wall time
+	@status=0; $(PY) -m gemroll_dev.contracts_docs check && $(PY) -m pytest || status=$$?; \
+	s=$$(( $$(date +%s) - $(MAKE_STARTED) )); \
+	echo "make test: $$(( s / 60 )) min $$(( s % 60 )) s wall time, setup included (exit $$status)"; \
+	exit $$status
 
 .PHONY: bench-ingest
 bench-ingest: venv setup ## ingest throughput vs raw S3, and peak RSS with 50 MB files

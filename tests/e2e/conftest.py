@@ -9,20 +9,15 @@ events) themselves, so they stay fast on two cores.
 from __future__ import annotations
 
 import asyncio
-import io
 import os
-import signal
-import socket
-import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import httpx
 import pytest
+from gemroll_cli.tokens import user_key_of
 from gemroll_common.kafka import EventPublisher, make_broker
 from gemroll_common.storage import ObjectStore
 from gemroll_contracts import (
@@ -38,9 +33,9 @@ from gemroll_contracts import (
     TrainingCandidate,
     TrainingCandidateData,
 )
-from gemroll_dev.client import user_key_of
-from gemroll_dev.testkit import Isolated, isolate
-from PIL import Image, ImageDraw
+from gemroll_testkit import photos
+from gemroll_testkit.isolation import Isolated, isolate
+from gemroll_testkit.processes import ServiceProcess, free_port, stop_all
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -52,30 +47,12 @@ CHROMIUM_FLAGS = (
 START_TIMEOUT_S = 180.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Proc:
-    name: str
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def tail(self, lines: int = 30) -> str:
-        text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
-
-
 @dataclass
 class Services:
     """The running services and what a client needs to reach them."""
 
     iso: Isolated
-    procs: dict[str, Proc]
+    procs: dict[str, ServiceProcess]
     client_env: dict[str, str] = field(default_factory=dict)
     """Environment for the `gemroll` CLI: service URLs, Kafka, topic suffix."""
 
@@ -83,48 +60,12 @@ class Services:
         return self.procs[name].url
 
 
-async def _wait_healthy(procs: list[Proc]) -> None:
-    deadline = asyncio.get_running_loop().time() + START_TIMEOUT_S
-    async with httpx.AsyncClient(timeout=2.0) as client:
-        for proc in procs:
-            while True:
-                if proc.process.poll() is not None:
-                    raise RuntimeError(f"{proc.name} exited ({proc.process.returncode}):\n"
-                                       f"{proc.tail()}")
-                try:
-                    if (await client.get(f"{proc.url}/readyz")).is_success:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if asyncio.get_running_loop().time() > deadline:
-                    raise RuntimeError(f"{proc.name} not ready in {START_TIMEOUT_S:.0f}s:\n"
-                                       f"{proc.tail()}")
-                await asyncio.sleep(0.3)
-
-
-def _stop(procs: list[Proc]) -> None:
-    for proc in procs:
-        if proc.process.poll() is None:
-            os.killpg(proc.process.pid, signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.process.pid, signal.SIGKILL)
-            proc.process.wait(timeout=10)
-
-
 @pytest.fixture(scope="session")
 async def services(stack, tmp_path_factory) -> AsyncIterator[Services]:
     unique = uuid.uuid4().hex[:8]
     iso = await isolate(stack, unique)
     logs = tmp_path_factory.mktemp(f"e2e-{unique}")
-    base = {
-        **os.environ,
-        **stack.as_env(),
-        "KAFKA_TOPIC_SUFFIX": iso.suffix,
-        "PYTHONUNBUFFERED": "1",
-    }
+    base = {**iso.as_env(), "PYTHONUNBUFFERED": "1"}
     per_service = {
         "ingest": {"GEMROLL_INGEST_DB_SCHEMA": f"ingest{iso.schema_suffix}"},
         "suggester": {
@@ -134,72 +75,30 @@ async def services(stack, tmp_path_factory) -> AsyncIterator[Services]:
         },
         "policy": {"GEMROLL_POLICY_DB_SCHEMA": f"policy{iso.schema_suffix}"},
     }
-    procs: dict[str, Proc] = {}
-
-    def spawn(name: str, argv: list[str], env: dict[str, str], port: int) -> None:
-        log = logs / f"{name}.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, start_new_session=True)
-        procs[name] = Proc(name, f"http://127.0.0.1:{port}", process, log)
-
+    procs = {name: ServiceProcess(name, free_port(), {**base, **extra}, logs / f"{name}.log")
+             for name, extra in per_service.items()}
+    review_port = free_port()
+    procs["review"] = ServiceProcess(
+        "review", review_port,
+        {**base, **{f"GEMROLL_REVIEW_{n.upper()}_URL": p.url for n, p in procs.items()}},
+        logs / "review.log", argv=[sys.executable, "-m", "gemroll_dev.review", "--port",
+                                   str(review_port)],
+        ready_path="/healthz")  # the review server has no /readyz; its /healthz says it serves
     try:
-        for name, extra in per_service.items():
-            port = free_port()
-            spawn(name, [sys.executable, "-m", "uvicorn", "--factory",
-                         f"gemroll_{name}.app:create_app", "--host", "127.0.0.1",
-                         "--port", str(port), "--no-access-log"], {**base, **extra}, port)
-        review_port = free_port()
-        review_env = {**base, **{f"GEMROLL_REVIEW_{n.upper()}_URL": p.url
-                                 for n, p in procs.items()}}
-        spawn("review", [sys.executable, "-m", "gemroll_dev.review", "--port",
-                         str(review_port)], review_env, review_port)
-        # The review server has no /readyz; its /healthz says it serves.
-        await _wait_healthy([p for n, p in procs.items() if n != "review"])
-        await _wait_review(procs["review"])
+        for proc in procs.values():
+            proc.start()
+        await asyncio.gather(*(p.wait_ready(START_TIMEOUT_S) for p in procs.values()))
         client_env = {
+            **os.environ,
             **base,
             **{f"{n.upper()}_URL": p.url for n, p in procs.items() if n != "review"},
         }
         yield Services(iso, procs, client_env)
     finally:
-        _stop(list(procs.values()))
-
-
-async def _wait_review(proc: Proc) -> None:
-    async with httpx.AsyncClient(timeout=2.0) as client:
-        for _ in range(200):
-            if proc.process.poll() is not None:
-                raise RuntimeError(f"review exited:\n{proc.tail()}")
-            try:
-                if (await client.get(f"{proc.url}/healthz")).is_success:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"review not up:\n{proc.tail()}")
+        stop_all(procs.values())
 
 
 # -- seeding what the classifier would publish --------------------------------------------------
-def photo_jpeg(seed: int, size: tuple[int, int] = (960, 720)) -> bytes:
-    """A colourful, sharp test photo (gradient sky, sun, hills), different per seed."""
-    w, h = size
-    image = Image.new("RGB", size)
-    draw = ImageDraw.Draw(image)
-    hue = (seed * 67) % 255
-    for y in range(h):
-        t = y / h
-        draw.line([(0, y), (w, y)], fill=(int(60 + 150 * t), int(120 + 60 * t), 255 - hue // 3))
-    draw.ellipse([w * 0.65, h * 0.1, w * 0.8, h * 0.3], fill=(255, 220, 90))
-    for i in range(4):
-        top = int(h * (0.55 + 0.08 * i))
-        draw.polygon([(0, h), (0, top), (w * (0.3 + 0.2 * i), top - 60 - 20 * seed % 50),
-                      (w, top + 30), (w, h)], fill=(30 + 20 * i, 110 + hue // 4 - 15 * i, 50))
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=90)
-    return buffer.getvalue()
-
-
 async def seed_gems(services: Services, user: str, count: int = 4) -> list[uuid.UUID]:
     """Store `count` photos of one day for `user` and publish what the classifier would:
     a MediaClassified (a gem) and a TrainingCandidate per photo."""
@@ -215,7 +114,7 @@ async def seed_gems(services: Services, user: str, count: int = 4) -> list[uuid.
         for i in range(count):
             media_id = uuid.uuid4()
             key = f"users/{ukey}/media/{media_id}"
-            await store.put_bytes(key, photo_jpeg(i), "image/jpeg")
+            await store.put_bytes(key, photos.jpeg(photos.hills(i)), "image/jpeg")
             classified = MediaClassified(producer="classifier", data=MediaClassifiedData(
                 media_id=media_id, user_key=ukey, bucket=iso.s3.bucket, object_key=key,
                 width=960, height=720, captured_at=start + timedelta(minutes=17 * i),

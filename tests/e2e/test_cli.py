@@ -1,5 +1,6 @@
 """The `gemroll` command line against running services: consent, a resumable upload that
-skips duplicates, suggestions and actions, live topic tailing, and tokens."""
+skips duplicates, suggestions and actions, and tokens; and the developer's `gemroll-dev tail`
+following the topics live."""
 
 from __future__ import annotations
 
@@ -13,19 +14,25 @@ from pathlib import Path
 
 import httpx
 import pytest
+from gemroll_cli.tokens import dev_token, user_key_of
 from gemroll_common.auth import TokenVerifier
 from gemroll_common.settings import AuthSettings, IdentitySettings
-from gemroll_dev.client import dev_token, user_key_of
 from PIL import Image
 
 pytestmark = pytest.mark.integration
 
-GEMROLL = [sys.executable, "-m", "gemroll_dev.cli"]
+GEMROLL = [sys.executable, "-m", "gemroll_cli"]
+GEMROLL_DEV = [sys.executable, "-m", "gemroll_dev.cli"]
 
 
-def gemroll(services, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*GEMROLL, *args], env={**services.client_env, "COLUMNS": "200"},
+def gemroll(services, *args: str, timeout: float = 60,
+            command: list[str] = GEMROLL) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*command, *args], env={**services.client_env, "COLUMNS": "200"},
                           capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def gemroll_dev(services, *args: str) -> subprocess.CompletedProcess[str]:
+    return gemroll(services, *args, command=GEMROLL_DEV)
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> str:
@@ -111,7 +118,7 @@ def test_suggestions_act_and_tail(services, seed):
     ok(gemroll(services, "consent", user, "on"))
     # Follow the user's actions live while acting on a suggestion.
     tail = subprocess.Popen(
-        [*GEMROLL, "tail", "user-actions", "--user", user, "--limit", "1"],
+        [*GEMROLL_DEV, "tail", "user-actions", "--user", user, "--limit", "1"],
         env={**services.client_env, "COLUMNS": "200"}, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
     try:
@@ -147,13 +154,13 @@ def test_suggestions_act_and_tail(services, seed):
 def test_tail_replays_a_topic_and_knows_its_names(services):
     user = f"cli-{uuid.uuid4().hex[:8]}"
     ok(gemroll(services, "consent", user, "off"))
-    replay = ok(gemroll(services, "tail", "consent", "--from-beginning", "--user", user,
-                        "--limit", "1"))
+    replay = ok(gemroll_dev(services, "tail", "consent", "--from-beginning", "--user", user,
+                            "--limit", "1"))
     assert "consent.changed" in replay and "camera_roll=False" in replay
-    as_json = ok(gemroll(services, "tail", "gemroll.consent.v1", "--from-beginning",
-                         "--user", user, "--limit", "1", "--json"))
+    as_json = ok(gemroll_dev(services, "tail", "gemroll.consent.v1", "--from-beginning",
+                             "--user", user, "--limit", "1", "--json"))
     assert json.loads(as_json)["data"]["user_key"] == user_key_of(user)
 
-    unknown = gemroll(services, "tail", "no-such-topic")
+    unknown = gemroll_dev(services, "tail", "no-such-topic")
     assert unknown.returncode == 2
     assert "media.classified" in unknown.stderr  # it lists the known names

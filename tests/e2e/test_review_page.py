@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from gemroll_dev.client import dev_token
+from gemroll_cli.tokens import dev_token
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec

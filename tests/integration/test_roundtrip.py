@@ -1,5 +1,5 @@
-"""First round trip through real Kafka: FastStream publisher app -> FastStream consumer app,
-with a malformed record dead-lettered and the consumer going on."""
+"""First round trip through real Kafka: a publisher -> the consumer runner, with a malformed
+record dead-lettered and the consumer going on."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import asyncio
 import uuid
 
 import pytest
-from faststream import AckPolicy
-from gemroll_common.kafka import EventPublisher, dead_letter_middleware, make_broker, topic_name
+from gemroll_common.consumer import Consumers
+from gemroll_common.kafka import EventPublisher, make_broker
 from gemroll_contracts import (
     DEAD_LETTERS,
     MEDIA_UPLOADED,
@@ -17,7 +17,9 @@ from gemroll_contracts import (
     MediaUploadedData,
     Service,
 )
-from gemroll_dev.testkit import committed_offsets, isolate, produce_raw, read_topic
+from gemroll_testkit.isolation import isolate
+from gemroll_testkit.topics import committed_offsets, produce, read_topic
+from gemroll_testkit.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -33,24 +35,27 @@ def uploaded(n: int) -> MediaUploaded:
     )
 
 
+async def all_committed(env, group: str, count: int) -> bool:
+    offsets = await committed_offsets(env.kafka.bootstrap_servers, group,
+                                      env.topic(MEDIA_UPLOADED))
+    return sum(o or 0 for o in offsets.values()) == count
+
+
 async def test_event_round_trip_and_dead_letter(stack, unique):
     env = await isolate(stack, unique)
-    group = f"roundtrip-{unique}"
     received: list[MediaUploaded] = []
     got_valid = asyncio.Event()
 
-    consumer_broker = make_broker(env.kafka, "roundtrip", middlewares=(
-        dead_letter_middleware(service=Service.classifier, group=group, settings=env.kafka),
-    ))
+    consumer_broker = make_broker(env.kafka, Service.classifier)
+    consumers = Consumers(consumer_broker, env.kafka, Service.classifier)
+    group = consumers.group(MEDIA_UPLOADED)
 
-    @consumer_broker.subscriber(
-        topic_name(MEDIA_UPLOADED, env.kafka), group_id=group,
-        auto_offset_reset="earliest", ack_policy=AckPolicy.ACK,
-    )
     async def on_uploaded(event: MediaUploaded) -> None:
         received.append(event)
         if len(received) == 2:
             got_valid.set()
+
+    consumers.subscribe(MEDIA_UPLOADED, on_uploaded)
 
     producer_broker = make_broker(env.kafka, Service.ingest)
     publisher = EventPublisher(producer_broker, env.kafka, Service.ingest)
@@ -60,11 +65,11 @@ async def test_event_round_trip_and_dead_letter(stack, unique):
     async with producer_broker, consumer_broker:
         await consumer_broker.start()
         await publisher.publish(MEDIA_UPLOADED, first, key=first.data.user_key)
-        await produce_raw(env.kafka.bootstrap_servers, env.topic(MEDIA_UPLOADED), malformed,
-                          key=first.data.user_key.encode())
+        await produce(env.kafka.bootstrap_servers, env.topic(MEDIA_UPLOADED), malformed,
+                      key=first.data.user_key.encode())
         await publisher.publish(MEDIA_UPLOADED, second, key=second.data.user_key)
         await asyncio.wait_for(got_valid.wait(), 30)
-        await asyncio.sleep(0.5)  # let the last commit land
+        await eventually(lambda: all_committed(env, group, 3), "the last commit to land")
 
     assert [e.event_id for e in received] == [first.event_id, second.event_id]
     assert received[0] == first

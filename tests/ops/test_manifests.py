@@ -180,7 +180,7 @@ def test_gpu_component_only_in_prod(objects):
     assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} \
         in pod["tolerations"]
     assert _env(objects["prod"], prod)["GEMROLL_CLASSIFIER_DEVICE"] == "cuda"
-    assert "nvidia/cuda" in (ROOT / "services/classifier/Dockerfile").read_text()
+    assert "nvidia/cuda" in (ROOT / "deploy/docker/classifier-cuda.Dockerfile").read_text()
     for name, dep in of_kind(objects["prod"], "Deployment").items():
         if name != "gemroll-classifier":
             limits = dep["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]

@@ -8,14 +8,8 @@ recording rules are checked against the services' real label sets.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +20,9 @@ from gemroll_contracts import Service
 from gemroll_dev import k8s
 from gemroll_dev.ops_tools import prometheus
 from gemroll_dev.stack.config import StackConfig, read_env_file
-from gemroll_dev.testkit import isolate
+from gemroll_testkit import eventually
+from gemroll_testkit.isolation import isolate
+from gemroll_testkit.processes import ServiceProcess, free_port, stop_all
 
 # Starting four services and a Prometheus on two cores takes minutes.
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -49,33 +45,12 @@ SHARED_SERIES = (
     'process_resident_memory_bytes{{job="gemroll-{svc}"}}',
 )
 SERVICE_SERIES = {
-    "ingest": ("gemroll_ingest_outbox_pending", "gemroll_ingest_upload_bytes_total"),
+    "ingest": ('gemroll_outbox_pending{service="ingest"}', "gemroll_ingest_upload_bytes_total"),
     "classifier": ("gemroll_classifier_device_info == 1",),
     "suggester": (),
     "policy": ("gemroll_policy_pending_candidates", "gemroll_policy_consent_store_up",
                "gemroll_policy_admissions_without_evidence_total == 0"),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-async def wait_for(check: Callable[[], Awaitable[bool]], timeout_s: float, what: str,
-                   diagnostics: Callable[[], str] = lambda: "") -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            if await check():
-                return
-        except (httpx.HTTPError, OSError):
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}\n"
-                                 f"{diagnostics()}")
-        await asyncio.sleep(0.5)
 
 
 async def healthy(url: str) -> bool:
@@ -87,13 +62,13 @@ async def healthy(url: str) -> bool:
 class Target:
     service: str
     url: str
-    process: asyncio.subprocess.Process | None = None
-    log: Path | None = None
+    process: ServiceProcess | None = None
+    """Started here (None: the stack's)."""
 
     def log_tail(self) -> str:
-        if self.log is None or not self.log.exists():
+        if self.process is None:
             return ""
-        return f"--- {self.service} log ---\n" + self.log.read_text()[-4000:]
+        return f"--- {self.service} log ---\n" + self.process.tail(60)
 
 
 def stack_urls() -> dict[str, str]:
@@ -103,52 +78,31 @@ def stack_urls() -> dict[str, str]:
             if recorded.get(f"{svc.upper()}_URL")}
 
 
-async def stop(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is None:
-        process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), 20)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
-
-
 @pytest.fixture
 async def targets(stack, unique, tmp_path) -> AsyncIterator[list[Target]]:
     """One running instance of every service (the stack's, or started here)."""
     found: list[Target] = []
     recorded = stack_urls()
-    env = None
+    isolated = None
     try:
         for svc in SERVICES:
             url = recorded.get(svc)
             if url and await healthy(url):
                 found.append(Target(svc, url))
                 continue
-            if env is None:
-                isolated = await isolate(stack, unique)
-                env = {**os.environ, **stack.as_env(), "PYTHONUNBUFFERED": "1",
-                       "KAFKA_TOPIC_SUFFIX": isolated.suffix}
-            port = free_port()
-            log = tmp_path / f"{svc}.log"
-            service_env = {**env,
-                           f"GEMROLL_{svc.upper()}_DB_SCHEMA": f"{svc}{isolated.schema_suffix}"}
-            with log.open("wb") as out:
-                process = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "uvicorn", "--factory",
-                    f"gemroll_{svc}.app:create_app", "--host", "127.0.0.1",
-                    "--port", str(port), "--no-access-log",
-                    cwd=ROOT, env=service_env, stdout=out, stderr=subprocess.STDOUT)
-            found.append(Target(svc, f"http://127.0.0.1:{port}", process, log))
+            isolated = isolated or await isolate(stack, unique)
+            env = {**isolated.as_env(), "PYTHONUNBUFFERED": "1",
+                   f"GEMROLL_{svc.upper()}_DB_SCHEMA": f"{svc}{isolated.schema_suffix}"}
+            process = ServiceProcess(svc, free_port(), env, tmp_path / f"{svc}.log", cwd=ROOT,
+                                     ready_path="/healthz")
+            process.start()
+            found.append(Target(svc, process.url, process))
         for target in found:
             if target.process is not None:
-                await wait_for(lambda t=target: healthy(t.url), STARTUP_S,
-                               f"{target.service} /healthz", target.log_tail)
+                await target.process.wait_ready(STARTUP_S)
         yield found
     finally:
-        for target in found:
-            if target.process is not None:
-                await stop(target.process)
+        stop_all(t.process for t in found if t.process is not None)
 
 
 @pytest.fixture
@@ -166,24 +120,18 @@ async def prometheus_url(targets: list[Target], tmp_path) -> AsyncIterator[str]:
     }
     config_file = tmp_path / "prometheus.yml"
     config_file.write_text(yaml.safe_dump(config))
-    log = tmp_path / "prometheus.log"
-    with log.open("wb") as out:
-        process = await asyncio.create_subprocess_exec(
-            str(prometheus()), f"--config.file={config_file}",
-            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-            f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=1h",
-            stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-
-    async def ready() -> bool:
-        async with httpx.AsyncClient(timeout=2.0) as client:
-            return (await client.get(f"{url}/-/ready")).status_code == 200
-
+    server = ServiceProcess(
+        "prometheus", port, {}, tmp_path / "prometheus.log",
+        argv=[str(prometheus()), f"--config.file={config_file}",
+              f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+              f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=1h"],
+        ready_path="/-/ready")
+    server.start()
     try:
-        await wait_for(ready, 60, "Prometheus to be ready", lambda: log.read_text()[-3000:])
-        yield url
+        await server.wait_ready(60)
+        yield server.url
     finally:
-        await stop(process)
+        server.terminate(20)
 
 
 async def query(url: str, promql: str) -> list[dict]:
@@ -221,7 +169,8 @@ async def test_prometheus_scrapes_every_service(targets, prometheus_url):
         return "missing series:\n" + "\n".join(f"  {svc}: {q}" for q, svc in pending.items()) \
             + "\n" + "\n".join(t.log_tail() for t in targets)
 
-    await wait_for(everything, SERIES_S, "the key series in Prometheus", report)
+    await eventually(everything, "the key series in Prometheus", timeout_s=SERIES_S, every_s=0.5,
+                     ignoring=(httpx.HTTPError, OSError), diagnostics=report)
 
     # The manifests' KafkaUsers may read every topic the services really consume.
     for svc in SERVICES:

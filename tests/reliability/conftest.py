@@ -13,19 +13,16 @@ run's size; `python -m gemroll_dev.soak` runs the full-size variants.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from gemroll_dev.reliability.driver import Driver, User
-from gemroll_dev.reliability.photos import shot
-from gemroll_dev.reliability.private_stack import PrivateStack, private_stack
-from gemroll_dev.reliability.services import Pipeline, PipelineConfig, running_pipeline
+from gemroll_testkit.photos import shot
+from gemroll_testkit.reliability.driver import Driver, User
+from gemroll_testkit.reliability.private_stack import PrivateStack, private_stack
+from gemroll_testkit.reliability.services import Pipeline, PipelineConfig, running_pipeline
 
 PHOTOS = int(os.environ.get("GEMROLL_RELIABILITY_PHOTOS", "200"))
 
@@ -93,18 +90,6 @@ async def upload_roll(driver: Driver, user: User, count: int, *, seed: int = 7,
         assert record.media_id, f"upload {i} answered {record.answers}"
         ids.append(record.media_id)
     return ids
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, *,
-                     timeout_s: float = 120.0, every_s: float = 0.5) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
-        await asyncio.sleep(every_s)
 
 
 def log_text(pipeline: Pipeline) -> dict[str, str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from gemroll_dev.reliability.scenario import (
+from gemroll_testkit.reliability.scenario import (
     ALL_FAULTS,
     ScenarioConfig,
     ScenarioResult,

@@ -14,11 +14,12 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from gemroll_dev.reliability.fuzz import fuzz_service
+from gemroll_testkit import eventually
+from gemroll_testkit.reliability.fuzz import fuzz_service
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from .conftest import eventually, opted_in, report_dir, upload_roll
+from .conftest import opted_in, report_dir, upload_roll
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

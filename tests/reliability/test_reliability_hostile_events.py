@@ -19,13 +19,12 @@ from gemroll_contracts import (
     Topic,
     parse_event,
 )
-from gemroll_dev.hostile import bad_records
-from gemroll_dev.hostile.events import CONSUMED, Media, valid_event
-from gemroll_dev.reliability.photos import shot
-from gemroll_dev.reliability.services import Pipeline
-from gemroll_dev.reliability.topics import produce, read_all
-
-from .conftest import eventually
+from gemroll_testkit import eventually
+from gemroll_testkit.hostile import bad_records
+from gemroll_testkit.hostile.events import CONSUMED, Media, valid_event
+from gemroll_testkit.photos import shot
+from gemroll_testkit.reliability.services import Pipeline
+from gemroll_testkit.topics import produce, read_records
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -36,16 +35,16 @@ def group_of(pipeline: Pipeline, topic: Topic, service: str) -> str:
     return {
         (MEDIA_UPLOADED, "classifier"): f"classifier{s}",
         (MEDIA_CLASSIFIED, "ingest"): f"ingest.pipeline-status{s}",
-        (MEDIA_CLASSIFIED, "suggester"): f"suggester{s}.media-classified",
-        (USER_ACTIONS, "suggester"): f"suggester{s}.user-actions",
+        (MEDIA_CLASSIFIED, "suggester"): f"suggester.media-classified{s}",
+        (USER_ACTIONS, "suggester"): f"suggester.user-actions{s}",
         (USER_ACTIONS, "policy"): f"policy.gate{s}",
         (CONSENT, "ingest"): f"ingest.consent{s}",
-        (CONSENT, "suggester"): f"suggester{s}.consent",
+        (CONSENT, "suggester"): f"suggester.consent{s}",
         (CONSENT, "policy"): f"policy.gate{s}",
         (TRAINING_CANDIDATES, "policy"): f"policy.gate{s}",
         (MEDIA_ERASED, "ingest"): f"ingest.erasure{s}",
-        (MEDIA_ERASED, "classifier"): f"classifier{s}.erasure",
-        (MEDIA_ERASED, "suggester"): f"suggester{s}.media-erased",
+        (MEDIA_ERASED, "classifier"): f"classifier.erasure{s}",
+        (MEDIA_ERASED, "suggester"): f"suggester.media-erased{s}",
     }[(topic, service)]
 
 
@@ -77,10 +76,10 @@ async def test_malformed_records_are_dead_lettered_and_the_consumer_goes_on(
     key = media.user_key.encode()  # one key: one partition, in this order
     bad = bad_records(topic, media)
     valid = valid_event(topic, media)
-    before = {r.partition: r.offset for r in await read_all(bootstrap, name)}
-    await produce(bootstrap, name, [(key, b.value) for b in bad] + [(key, valid.to_json())])
+    before = {r.partition: r.offset for r in await read_records(bootstrap, name)}
+    await produce(bootstrap, name, *(b.value for b in bad), valid.to_json(), key=key)
 
-    ours = [r for r in await read_all(bootstrap, name) if r.key == key]
+    ours = [r for r in await read_records(bootstrap, name) if r.key == key]
     assert len(ours) == len(bad) + 1 and len({r.partition for r in ours}) == 1
     partition = ours[0].partition
     assert ours[0].offset > before.get(partition, -1)
@@ -98,7 +97,7 @@ async def test_malformed_records_are_dead_lettered_and_the_consumer_goes_on(
         await eventually(past_valid, f"{group} past offset {valid_offset}", timeout_s=90)
 
     # ... after dead-lettering every bad record, with a reason; the valid one is not there.
-    letters = [DeadLetter.from_json(r.value) for r in await read_all(
+    letters = [DeadLetter.from_json(r.value) for r in await read_records(
         bootstrap, cfg.topic(DEAD_LETTERS))]
     mine = [d for d in letters if d.data.source_topic == name and d.data.source_partition ==
             partition and d.data.source_offset in (*bad_offsets, valid_offset)]
@@ -118,7 +117,7 @@ async def test_malformed_records_are_dead_lettered_and_the_consumer_goes_on(
         async def classified() -> bool:
             wanted = str(media.media_id).encode()
             return any(wanted in r.value and parse_event(r.value).producer == "classifier"
-                       for r in await read_all(bootstrap, cfg.topic(MEDIA_CLASSIFIED)))
+                       for r in await read_records(bootstrap, cfg.topic(MEDIA_CLASSIFIED)))
 
         await eventually(classified, "the valid MediaUploaded classified", timeout_s=90)
 

@@ -10,12 +10,13 @@ from collections import Counter
 import httpx
 import pytest
 from gemroll_contracts import MEDIA_CLASSIFIED
-from gemroll_dev.hostile import HostileFile, corpus
-from gemroll_dev.reliability.photos import shot
-from gemroll_dev.reliability.scenario import media_id_of
-from gemroll_dev.reliability.topics import read_all
+from gemroll_testkit import eventually
+from gemroll_testkit.hostile import HostileFile, corpus
+from gemroll_testkit.photos import shot
+from gemroll_testkit.reliability.scenario import media_id_of
+from gemroll_testkit.topics import read_records
 
-from .conftest import eventually, opted_in, report_dir
+from .conftest import opted_in, report_dir
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -80,7 +81,7 @@ async def test_every_hostile_file_gets_a_clear_answer(pipeline, driver, client, 
     topic = pipeline.config.topic(MEDIA_CLASSIFIED)
 
     async def all_classified() -> bool:
-        records = await read_all(pipeline.config.endpoints.kafka_bootstrap, topic)
+        records = await read_records(pipeline.config.endpoints.kafka_bootstrap, topic)
         return wanted <= {media_id_of(r.value) for r in records}  # hostile records: None
 
     await eventually(all_classified, f"{len(wanted)} accepted files classified", timeout_s=180)

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 import jwt
 import pytest
 from fastapi.routing import APIRoute
-from gemroll_dev.reliability.photos import shot
-from gemroll_dev.reliability.services import ServiceProcess, free_port
-from gemroll_dev.reliability.tokens import (
+from gemroll_testkit import eventually
+from gemroll_testkit.photos import shot
+from gemroll_testkit.processes import ServiceProcess, free_port
+from gemroll_testkit.reliability.tokens import (
     claims_for,
     forged_tokens,
     hs256_with_raw_key,
@@ -28,7 +29,7 @@ from gemroll_dev.reliability.tokens import (
 )
 from starlette.routing import Route
 
-from .conftest import eventually, opted_in, upload_roll
+from .conftest import opted_in, upload_roll
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

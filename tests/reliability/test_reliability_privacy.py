@@ -21,12 +21,12 @@ from gemroll_contracts import (
     USER_ACTIONS,
     Visibility,
 )
-from gemroll_dev.bench.ingest_samples import exif
-from gemroll_dev.reliability.photos import shot
-from gemroll_dev.reliability.topics import read_all
 from gemroll_policy.domain import Pseudonymizer
+from gemroll_testkit import eventually
+from gemroll_testkit.photos import shot
+from gemroll_testkit.topics import read_records
 
-from .conftest import eventually, log_text, opted_in
+from .conftest import log_text, opted_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -59,7 +59,7 @@ async def gps_flow(pipeline, driver):
     opaque = [str(pseudonyms.opaque("media", UUID(m))) for m in media]
 
     async def admitted() -> bool:  # training records name media by opaque ids only
-        values = await read_all(pipeline.config.endpoints.kafka_bootstrap, topic)
+        values = await read_records(pipeline.config.endpoints.kafka_bootstrap, topic)
         return any(m.encode() in r.value for r in values for m in opaque)
 
     await eventually(admitted, "the user's media admitted for training", timeout_s=120)
@@ -112,8 +112,8 @@ async def test_no_topic_holds_an_account_id_gps_token_or_secret(pipeline, gps_fl
     bad = forbidden(pipeline, accounts, tokens)
     leaks, scanned = set(), 0
     for topic in ALL_TOPICS:
-        for r in await read_all(cfg.endpoints.kafka_bootstrap, cfg.topic(topic),
-                                read_committed=False):
+        for r in await read_records(cfg.endpoints.kafka_bootstrap, cfg.topic(topic),
+                                    read_committed=False):
             scanned += 1
             blob = (r.key or b"") + b"\n" + r.value
             leaks |= {(topic.name, label) for label, value in bad.items()
@@ -130,8 +130,8 @@ async def test_training_topics_carry_pseudonyms_only(pipeline, gps_flow, account
     _, media = gps_flow
     linkable = set(media)
     for other in (TRAINING_CANDIDATES, USER_ACTIONS):
-        for r in await read_all(cfg.endpoints.kafka_bootstrap, cfg.topic(other),
-                                read_committed=False):
+        for r in await read_records(cfg.endpoints.kafka_bootstrap, cfg.topic(other),
+                                    read_committed=False):
             try:
                 event = json.loads(r.value)
             except (ValueError, RecursionError):
@@ -148,8 +148,8 @@ async def test_training_topics_carry_pseudonyms_only(pipeline, gps_flow, account
     leaks: dict[str, set[str]] = {}
     count = 0
     for topic in training:
-        for r in await read_all(cfg.endpoints.kafka_bootstrap, cfg.topic(topic),
-                                read_committed=False):
+        for r in await read_records(cfg.endpoints.kafka_bootstrap, cfg.topic(topic),
+                                    read_committed=False):
             count += 1
             blob = (r.key or b"") + b"\n" + r.value
             for key in user_keys:
@@ -188,7 +188,6 @@ async def test_the_gps_photo_carries_only_a_coarse_location(pipeline, gps_flow) 
     cfg = pipeline.config
     from gemroll_contracts import MEDIA_UPLOADED, MediaUploaded
 
-    records = await read_all(cfg.endpoints.kafka_bootstrap, cfg.topic(MEDIA_UPLOADED))
+    records = await read_records(cfg.endpoints.kafka_bootstrap, cfg.topic(MEDIA_UPLOADED))
     [event] = [MediaUploaded.from_json(r.value) for r in records if media[0].encode() in r.value]
     assert event.data.coarse_location and len(event.data.coarse_location) <= 5
-    assert exif  # the sample builder wrote real EXIF GPS (see the private column test)

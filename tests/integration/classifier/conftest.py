@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from gemroll_classifier.app import Models, build_models
+from gemroll_classifier.models import Models, build_models
 from gemroll_classifier.settings import ClassifierSettings
 
 
@@ -11,7 +11,5 @@ from gemroll_classifier.settings import ClassifierSettings
 def classifier_models() -> Models:
     """MobileNetV2 + open_nsfw on the CPU, loaded once (seeding the hub cache if needed)."""
     models = build_models(ClassifierSettings(device="cpu", threads=2))
-    models.image.load()
-    if models.nsfw is not None:
-        models.nsfw.load()
+    models.load()
     return models

@@ -7,7 +7,6 @@ import uuid
 
 import asyncpg
 import pytest
-from gemroll_classifier import synthetic as syn
 from gemroll_classifier.app import create_app
 from gemroll_classifier.settings import ClassifierSettings
 from gemroll_common.kafka import EventPublisher, make_broker
@@ -22,9 +21,11 @@ from gemroll_contracts import (
     MediaErasedData,
     Service,
 )
-from gemroll_dev.testkit import isolate, read_topic
+from gemroll_testkit import eventually, photos
+from gemroll_testkit.isolation import isolate
+from gemroll_testkit.topics import read_topic
 
-from .test_classifier_service import T0, eventually, real_photo, uploaded
+from .test_classifier_service import T0, real_photo, uploaded
 
 pytestmark = pytest.mark.integration
 
@@ -33,12 +34,12 @@ async def test_late_classification_after_erasure_and_account_erasure(
         stack, unique, classifier_models):
     env = await isolate(stack, unique)
     schema = f"classifier{env.schema_suffix}"
-    settings = ClassifierSettings(db_schema=schema, group_id=f"classifier-{unique}",
-                                  device="cpu", threads=2, batch_timeout_ms=100)
+    settings = ClassifierSettings(db_schema=schema, device="cpu", threads=2,
+                                  batch_timeout_ms=100)
     store = ObjectStore(env.s3)
     user = uuid.uuid4().hex
     prefix = f"test-classifier/{unique}"
-    photo = syn.jpeg(real_photo("coffee"), exif=syn.camera_exif())
+    photo = photos.jpeg(real_photo("coffee"), exif=photos.camera_exif())
     for name in ("late", "control", "a", "b"):
         await store.put_bytes(f"{prefix}/{name}.jpg", photo, "image/jpeg")
     late, control, a, b = (uploaded(user, n, "jpg", photo, prefix, i)
@@ -69,13 +70,13 @@ async def test_late_classification_after_erasure_and_account_erasure(
 
             async def tombstoned() -> bool:
                 return late.data.media_id in await ids("erased_media")
-            await eventually(tombstoned)
+            await eventually(tombstoned, timeout_s=60)
             await ingest.publish(MEDIA_UPLOADED, late, key=user)
             await ingest.publish(MEDIA_UPLOADED, control, key=user)
 
             async def control_stored() -> bool:
                 return control.data.media_id in await ids("media_results")
-            await eventually(control_stored)
+            await eventually(control_stored, timeout_s=60)
             assert late.data.media_id not in await ids("media_results")
             published = [MediaClassified.from_json(v) for v in await read_topic(
                 env.kafka.bootstrap_servers, env.topic(MEDIA_CLASSIFIED),
@@ -88,7 +89,7 @@ async def test_late_classification_after_erasure_and_account_erasure(
 
             async def both() -> bool:
                 return {a.data.media_id, b.data.media_id} <= await ids("media_results")
-            await eventually(both)
+            await eventually(both, timeout_s=60)
             await policy.publish(MEDIA_ERASED, erase([a.data.media_id],
                                                      ErasureReason.account_erasure), key=user)
 
@@ -96,7 +97,7 @@ async def test_late_classification_after_erasure_and_account_erasure(
                 return await conn.fetchval(
                     f"SELECT count(*) FROM {schema}.media_results WHERE user_key = $1",
                     user) == 0
-            await eventually(none_left)
+            await eventually(none_left, timeout_s=60)
             assert {a.data.media_id, b.data.media_id, control.data.media_id} <= \
                 await ids("erased_media")
             columns = {r["column_name"] for r in await conn.fetch(

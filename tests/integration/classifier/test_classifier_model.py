@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from gemroll_classifier import synthetic as syn
 from gemroll_classifier.adapters.decode import decode
 from gemroll_classifier.weights import WEIGHTS_SHA256, checkpoint_path, sha256_of
+from gemroll_testkit import photos
 from skimage import data as skdata
 
 pytestmark = pytest.mark.integration
@@ -19,8 +19,8 @@ def test_real_weights_and_sensible_labels(classifier_models):
     model = classifier_models.image
     path = checkpoint_path(model._torch_home)  # noqa: SLF001
     assert sha256_of(path) == WEIGHTS_SHA256
-    cat = decode(syn.jpeg(skdata.chelsea())).model_input
-    coffee = decode(syn.jpeg(skdata.coffee())).model_input
+    cat = decode(photos.jpeg(skdata.chelsea())).model_input
+    coffee = decode(photos.jpeg(skdata.coffee())).model_input
     emb, probs = model.infer([cat, coffee])
     labels = [model.categories[i] for i in probs.argmax(axis=1)]
     assert "cat" in labels[0].lower()  # tabby / tiger cat / Egyptian cat
@@ -31,7 +31,7 @@ def test_real_weights_and_sensible_labels(classifier_models):
 
 def test_tensor_and_array_inputs_agree(classifier_models):
     model = classifier_models.image
-    arr = decode(syn.jpeg(skdata.astronaut())).model_input
+    arr = decode(photos.jpeg(skdata.astronaut())).model_input
     tensor = torch.from_numpy(np.array(arr)).permute(2, 0, 1)
     emb_a, _ = model.infer([arr])
     emb_t, _ = model.infer([tensor, arr])

@@ -3,20 +3,15 @@ Kafka in; MediaClassified, TrainingCandidate, dead letters and PostgreSQL rows o
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import asyncpg
 import httpx
 import numpy as np
 import pytest
-from gemroll_classifier import synthetic as syn
 from gemroll_classifier.app import create_app
-from gemroll_classifier.handlers import candidate_id
+from gemroll_classifier.domain.candidates import candidate_id
 from gemroll_classifier.settings import ClassifierSettings
 from gemroll_common.kafka import EventPublisher, make_broker
 from gemroll_common.storage import ObjectStore
@@ -35,24 +30,15 @@ from gemroll_contracts import (
     MediaUploadedData,
     Service,
     TrainingCandidate,
+    subscription,
 )
-from gemroll_dev.testkit import committed_offsets, isolate, produce_raw, read_topic
+from gemroll_testkit import eventually, photos
+from gemroll_testkit.isolation import isolate
+from gemroll_testkit.topics import committed_offsets, produce, read_topic
 from skimage import data as skdata
 
 pytestmark = pytest.mark.integration
 
-
-async def eventually(check: Callable[[], Awaitable[Any]], *, timeout_s: float = 60.0,
-                     every_s: float = 0.1) -> Any:
-    """Await `check()` until it returns something truthy; fail after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout_s}s")
-        await asyncio.sleep(every_s)
 
 T0 = datetime(2024, 6, 1, 12, tzinfo=UTC)
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "heic": "image/heic"}
@@ -67,15 +53,16 @@ def camera_roll() -> dict[str, tuple[str, bytes]]:
     """name -> (extension, bytes)."""
     coffee, chelsea = real_photo("coffee"), real_photo("chelsea")
     burst_base = real_photo("astronaut")
-    exif = syn.camera_exif()
+    exif = photos.camera_exif()
     return {
-        "photo": ("jpg", syn.jpeg(coffee, exif=exif)),
-        "screenshot": ("png", syn.screenshot_png(1)),
-        "burst_blurry": ("jpg", syn.jpeg(syn.blurred(burst_base, 2.5), exif=exif)),
-        "burst_sharp": ("jpg", syn.jpeg(burst_base, exif=exif)),
-        "burst_shifted": ("jpg", syn.jpeg(syn.blurred(syn.shifted(burst_base), 1.2), exif=exif)),
-        "bad": ("jpg", syn.broken_jpeg()),
-        "heic": ("heic", syn.heic(chelsea, exif=exif)),
+        "photo": ("jpg", photos.jpeg(coffee, exif=exif)),
+        "screenshot": ("png", photos.screenshot_png(1)),
+        "burst_blurry": ("jpg", photos.jpeg(photos.blurred(burst_base, 2.5), exif=exif)),
+        "burst_sharp": ("jpg", photos.jpeg(burst_base, exif=exif)),
+        "burst_shifted": ("jpg", photos.jpeg(photos.blurred(photos.shifted(burst_base), 1.2),
+                                             exif=exif)),
+        "bad": ("jpg", photos.broken_jpeg()),
+        "heic": ("heic", photos.heic(chelsea, exif=exif)),
     }
 
 
@@ -90,9 +77,9 @@ def uploaded(user: str, name: str, ext: str, blob: bytes, prefix: str, i: int) -
 async def test_classifier_end_to_end(stack, unique, classifier_models):
     env = await isolate(stack, unique)
     schema = f"classifier{env.schema_suffix}"
-    settings = ClassifierSettings(db_schema=schema, group_id=f"classifier-{unique}",
-                                  device="cpu", threads=2, fetch_attempts=2,
+    settings = ClassifierSettings(db_schema=schema, device="cpu", threads=2, fetch_attempts=2,
                                   fetch_backoff_s=0.05, batch_max=16, batch_timeout_ms=300)
+    group = subscription(Service.classifier, MEDIA_UPLOADED).group + env.kafka.topic_suffix
     store = ObjectStore(env.s3)
     user = uuid.uuid4().hex
     prefix = f"test-classifier/{unique}"
@@ -111,8 +98,8 @@ async def test_classifier_end_to_end(stack, unique, classifier_models):
         await ingest_broker.connect()
         for event in events.values():
             await ingest.publish(MEDIA_UPLOADED, event, key=user)
-    await produce_raw(env.kafka.bootstrap_servers, env.topic(MEDIA_UPLOADED), malformed,
-                      key=user.encode())
+    await produce(env.kafka.bootstrap_servers, env.topic(MEDIA_UPLOADED), malformed,
+                  key=user.encode())
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         classified = [MediaClassified.from_json(v) for v in await read_topic(
@@ -125,14 +112,14 @@ async def test_classifier_end_to_end(stack, unique, classifier_models):
             env.kafka.bootstrap_servers, env.topic(TRAINING_CANDIDATES),
             until=lambda v: len(v) >= len(roll))]
 
-        ready = await eventually(lambda: _ready(client))
+        ready = await eventually(lambda: _ready(client), timeout_s=60)
         metrics = (await client.get("/metrics")).text
 
         async def all_committed():
-            offsets = await committed_offsets(env.kafka.bootstrap_servers, settings.group_id,
+            offsets = await committed_offsets(env.kafka.bootstrap_servers, group,
                                               env.topic(MEDIA_UPLOADED))
             return sum(o or 0 for o in offsets.values()) == len(events) + 1
-        await eventually(all_committed)
+        await eventually(all_committed, timeout_s=60)
 
     by_name = {name: next(c.data for c in classified if c.data.media_id == e.data.media_id)
                for name, e in events.items() if name != "missing"}
@@ -180,7 +167,8 @@ async def test_classifier_end_to_end(stack, unique, classifier_models):
         {e.data.media_id for n, e in events.items() if n != "missing"}
     assert all(c.data.candidate_id == candidate_id(c.data.media_id) for c in candidates)
 
-    assert ready["checks"] == {"db": True, "s3": True, "subscribers": True, "model": True}
+    assert ready["checks"] == {"database": True, "object_store": True, "kafka": True,
+                               "model": True}
     assert 'gemroll_classifier_images_total{device="cpu",outcome="gem"}' in metrics
     assert "gemroll_classifier_device_info" in metrics
 
@@ -207,12 +195,12 @@ async def _ready(client: httpx.AsyncClient) -> dict | None:
 async def test_erasure_drops_results(stack, unique, classifier_models):
     env = await isolate(stack, unique)
     schema = f"classifier{env.schema_suffix}"
-    settings = ClassifierSettings(db_schema=schema, group_id=f"classifier-{unique}",
-                                  device="cpu", threads=2, batch_timeout_ms=100)
+    settings = ClassifierSettings(db_schema=schema, device="cpu", threads=2,
+                                  batch_timeout_ms=100)
     store = ObjectStore(env.s3)
     user = uuid.uuid4().hex
     key = f"test-classifier/{unique}/photo.jpg"
-    await store.put_bytes(key, syn.jpeg(real_photo("coffee"), exif=syn.camera_exif()),
+    await store.put_bytes(key, photos.jpeg(real_photo("coffee"), exif=photos.camera_exif()),
                           "image/jpeg")
     upload = uploaded(user, "photo", "jpg", b"x", f"test-classifier/{unique}", 0)
     app = create_app(settings, env.kafka, env.database, env.s3, models=classifier_models)
@@ -232,17 +220,17 @@ async def test_erasure_drops_results(stack, unique, classifier_models):
         async with broker, app.router.lifespan_context(app):
             await broker.connect()
             await ingest.publish(MEDIA_UPLOADED, upload, key=user)
-            await eventually(rows)
+            await eventually(rows, timeout_s=60)
             erased = MediaErased(producer="policy", data=MediaErasedData(
                 user_key=user, media_ids=[upload.data.media_id],
                 reason=ErasureReason.account_erasure, erased_at=T0))
             await policy.publish(MEDIA_ERASED, erased, key=user)
-            await produce_raw(env.kafka.bootstrap_servers, env.topic(MEDIA_ERASED), b"{oops",
-                              key=user.encode())
+            await produce(env.kafka.bootstrap_servers, env.topic(MEDIA_ERASED), b"{oops",
+                          key=user.encode())
 
             async def gone() -> bool:
                 return await rows() == 0
-            await eventually(gone)
+            await eventually(gone, timeout_s=60)
             letters = [DeadLetter.from_json(v) for v in await read_topic(
                 env.kafka.bootstrap_servers, env.topic(DEAD_LETTERS),
                 until=lambda v: len(v) >= 1)]

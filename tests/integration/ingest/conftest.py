@@ -3,10 +3,8 @@ schema), a client, tokens, and consent published the way the policy service publ
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +12,6 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
 from gemroll_common.auth import issue_dev_token
 from gemroll_common.identity import user_key
@@ -30,25 +27,15 @@ from gemroll_contracts import (
     parse_event,
     utcnow,
 )
-from gemroll_dev.testkit import Isolated, committed_offsets, isolate, read_topic
+from gemroll_ingest.adapters.postgres import PgConsentRepository
 from gemroll_ingest.app import create_app
+from gemroll_ingest.domain.consent import ConsentState
 from gemroll_ingest.settings import IngestSettings
+from gemroll_testkit import eventually
+from gemroll_testkit.isolation import Isolated, isolate
+from gemroll_testkit.topics import caught_up, end_offsets, read_topic
 
 MB = 1024 * 1024
-
-
-async def eventually(
-    check: Callable[[], Awaitable[Any]], *, timeout_s: float = 30.0, every_s: float = 0.05
-) -> Any:
-    """Await `check()` until it returns something truthy; fail after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout_s}s")
-        await asyncio.sleep(every_s)
 
 
 @dataclass
@@ -67,6 +54,14 @@ class Harness:
     @property
     def schema(self) -> str:
         return self.settings.db_schema
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.app.state.runtime.pool
+
+    async def consent_state(self, key: str) -> ConsentState | None:
+        """The projected consent of this user key."""
+        return await PgConsentRepository(self.pool).get(key)
 
     def token(self, account: str) -> str:
         return issue_dev_token(account, self.auth)
@@ -92,29 +87,17 @@ class Harness:
             return
 
         async def projected() -> bool:
-            state = await self.app.state.ingest.consent.get(key)
+            state = await self.consent_state(key)
             return state is not None and state.ledger_seq >= seq
 
-        await eventually(projected)
+        await eventually(projected, "the consent projected")
 
     async def consumed(self, topic: Topic, group_name: str) -> None:
         """Wait until the ingest's consumer group has committed everything on `topic` so far."""
         bootstrap, name = self.env.kafka.bootstrap_servers, self.env.topic(topic)
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-        await consumer.start()
-        try:
-            await consumer._client.add_topic(name)  # noqa: SLF001 - waits for its metadata
-            parts = [TopicPartition(name, p) for p in consumer.partitions_for_topic(name) or ()]
-            ends = await consumer.end_offsets(parts)
-        finally:
-            await consumer.stop()
+        ends = await end_offsets(bootstrap, name)
         group = f"{group_name}{self.env.suffix}"
-
-        async def caught_up() -> bool:
-            committed = await committed_offsets(bootstrap, group, name)
-            return all((committed.get(tp.partition) or 0) >= end for tp, end in ends.items())
-
-        await eventually(caught_up)
+        await eventually(lambda: caught_up(bootstrap, group, name, ends), f"{group} to catch up")
 
     async def opted_in_user(self) -> str:
         account = f"acct-{uuid.uuid4().hex[:12]}"
@@ -131,7 +114,7 @@ class Harness:
                                       headers=self.headers(account))
 
     async def sql(self, query: str, *args: Any) -> list[asyncpg.Record]:
-        async with self.app.state.pool.acquire() as conn:
+        async with self.pool.acquire() as conn:
             return list(await conn.fetch(query, *args))
 
     async def objects(self, account: str, kind: str = "media") -> list[str]:
@@ -203,7 +186,7 @@ async def ingest_env(stack) -> Isolated:
 async def ingest(ingest_env) -> AsyncIterator[Harness]:
     """One running ingest per test module; tests use their own accounts."""
     async with running_ingest(ingest_env, max_upload_bytes=4 * MB) as harness:
-        await eventually(lambda: ready(harness.client))
+        await eventually(lambda: ready(harness.client), "the ingest to be ready")
         yield harness
     await drop_schema(ingest_env, harness.schema)
 

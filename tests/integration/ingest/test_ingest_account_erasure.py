@@ -18,9 +18,8 @@ from gemroll_contracts import (
     Service,
     utcnow,
 )
-from gemroll_dev.bench import ingest_samples as samples
+from gemroll_testkit import eventually, photos
 
-from .conftest import eventually
 from .test_ingest_consumers import publish_as
 
 pytestmark = pytest.mark.integration
@@ -59,7 +58,7 @@ async def assert_only_tombstones(ingest, account: str) -> None:
         assert all(row[c] is None for c in CONTENT_COLUMNS), dict(row)
     ids = [r["media_id"] for r in rows]
     assert await ingest.sql(
-        "SELECT 1 FROM outbox WHERE message_key = $1 OR media_id = ANY($2::uuid[])",
+        "SELECT 1 FROM outbox WHERE message_key = $1 OR subject_id = ANY($2::uuid[])",
         key, ids) == []
     assert await ingest.sql("SELECT 1 FROM uploads WHERE user_key = $1", key) == []
     assert await ingest.store.list_keys(f"users/{key}/") == []
@@ -67,9 +66,9 @@ async def assert_only_tombstones(ingest, account: str) -> None:
 
 async def test_opt_out_with_erase_right_after_15_uploads_leaves_nothing(ingest):
     account = await ingest.opted_in_user()
-    gps = samples.exif(make="Canon", gps=(48.8584, 2.2945))
+    gps = photos.exif(make="Canon", gps=(48.8584, 2.2945))
     for _ in range(15):
-        response = await ingest.upload(account, samples.jpeg(exif_data=gps))
+        response = await ingest.upload(account, photos.jpeg(exif=gps))
         assert response.status_code == 201, response.text
 
     await publish_erase_opt_out(ingest, account, seq=2)
@@ -78,17 +77,17 @@ async def test_opt_out_with_erase_right_after_15_uploads_leaves_nothing(ingest):
     await assert_only_tombstones(ingest, account)
     assert len(await ingest.sql("SELECT 1 FROM media WHERE user_key = $1",
                                 ingest.user_key(account))) == 15
-    refused = await ingest.upload(account, samples.jpeg())
+    refused = await ingest.upload(account, photos.jpeg())
     assert refused.status_code == 403
 
 
 async def test_uploads_racing_the_erase_opt_out_do_not_survive(ingest):
     account = await ingest.opted_in_user()
-    photos = [samples.jpeg(exif_data=samples.exif(gps=(1.0 + i, 2.0))) for i in range(15)]
+    files = [photos.jpeg(exif=photos.exif(gps=(1.0 + i, 2.0))) for i in range(15)]
 
     async def uploads() -> list[int]:
         return [r.status_code for r in
-                await asyncio.gather(*(ingest.upload(account, p) for p in photos))]
+                await asyncio.gather(*(ingest.upload(account, p) for p in files))]
 
     async def opt_out() -> None:
         await asyncio.sleep(0.05)
@@ -98,7 +97,7 @@ async def test_uploads_racing_the_erase_opt_out_do_not_survive(ingest):
     assert set(statuses) <= {201, 403, 503}, statuses
 
     await eventually(lambda: nothing_left(ingest, account), timeout_s=30)
-    await asyncio.sleep(1.0)  # anything still in flight has settled: still nothing
+    await ingest.consumed(CONSENT, "ingest.consent")  # the opt-out is handled: still nothing
     assert await nothing_left(ingest, account)
     await assert_only_tombstones(ingest, account)
 
@@ -106,7 +105,7 @@ async def test_uploads_racing_the_erase_opt_out_do_not_survive(ingest):
 async def test_account_erasure_event_erases_media_the_policy_did_not_list(ingest):
     account = await ingest.opted_in_user()
     key = ingest.user_key(account)
-    ids = [(await ingest.upload(account, samples.jpeg())).json()["media_id"] for _ in range(3)]
+    ids = [(await ingest.upload(account, photos.jpeg())).json()["media_id"] for _ in range(3)]
     await ingest.set_consent(account, camera_roll=False, seq=2)  # opt-out, no erase flag
     event = MediaErased(producer="policy", data=MediaErasedData(
         user_key=key, media_ids=[uuid.UUID(ids[0])], reason=ErasureReason.account_erasure,
@@ -121,6 +120,7 @@ async def test_account_erasure_event_erases_media_the_policy_did_not_list(ingest
 async def test_acceptance_holds_the_projection_and_is_refused_after_the_flip(ingest):
     """The lock protocol itself: an acceptance in flight delays the opt-out's projection (so
     the erasure that follows finds the photo); after the flip, acceptance is refused."""
+    from gemroll_ingest.adapters.postgres import PgConsentRepository, PgMediaRepository
     from gemroll_ingest.domain.consent import ConsentState
     from gemroll_ingest.domain.errors import ConsentRequired
 
@@ -132,20 +132,26 @@ async def test_acceptance_holds_the_projection_and_is_refused_after_the_flip(ing
         " size_bytes, sha256, width, height) VALUES ($1, $2, 'storing', 'direct', $3,"
         " 'image/jpeg', 10, $4, 1, 1)", media_id, key, f"users/{key}/media/{media_id}",
         uuid.uuid4().hex * 2)
-    consent = ingest.app.state.ingest.consent
-    async with ingest.app.state.pool.acquire() as conn:
+    consent = PgConsentRepository(ingest.pool)
+    async with ingest.pool.acquire() as conn:
         tx = conn.transaction()
         await tx.start()
         await conn.fetchval("SELECT camera_roll FROM consent WHERE user_key = $1 FOR SHARE", key)
         flip = asyncio.create_task(consent.apply(ConsentState(
             user_key=key, camera_roll=False, training_opt_out=False, ledger_seq=5,
             changed_at=utcnow())))
-        await asyncio.sleep(0.5)
+        holder = conn.get_server_pid()
+
+        async def flip_blocked_or_done() -> bool:
+            return flip.done() or bool(await ingest.sql(
+                "SELECT 1 FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", holder))
+
+        await eventually(flip_blocked_or_done, "the flip to wait for the row (or finish)")
         assert not flip.done()  # waits for the acceptance holding the row
         await tx.commit()
     assert await asyncio.wait_for(flip, 10)
     with pytest.raises(ConsentRequired):
-        await ingest.app.state.ingest.media.accept(media_id, [])
+        await PgMediaRepository(ingest.pool).accept(media_id, [])
     assert (await ingest.sql("SELECT state FROM media WHERE media_id = $1",
                              media_id))[0]["state"] == "storing"
     await ingest.sql("DELETE FROM media WHERE media_id = $1", media_id)

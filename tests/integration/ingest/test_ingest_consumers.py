@@ -12,6 +12,7 @@ from gemroll_contracts import (
     DEAD_LETTERS,
     MEDIA_CLASSIFIED,
     MEDIA_ERASED,
+    USER_ACTIONS,
     Category,
     DeadLetter,
     ErasureReason,
@@ -23,10 +24,8 @@ from gemroll_contracts import (
     Service,
     utcnow,
 )
-from gemroll_dev.bench import ingest_samples as samples
-from gemroll_dev.testkit import produce_raw, read_topic
-
-from .conftest import eventually
+from gemroll_testkit import eventually, photos
+from gemroll_testkit.topics import produce, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -47,9 +46,9 @@ def erased(user_key: str, media_ids: list[str], reason=ErasureReason.media_delet
 async def test_erasure_deletes_objects_and_keeps_only_tombstones(ingest):
     account = await ingest.opted_in_user()
     key = ingest.user_key(account)
-    photo = samples.jpeg(exif_data=samples.exif(make="Canon", gps=(48.8584, 2.2945)))
+    photo = photos.jpeg(exif=photos.exif(make="Canon", gps=(48.8584, 2.2945)))
     gone = (await ingest.upload(account, photo)).json()["media_id"]
-    kept = (await ingest.upload(account, samples.jpeg())).json()["media_id"]
+    kept = (await ingest.upload(account, photos.jpeg())).json()["media_id"]
     await ingest.client.delete(f"/v1/media/{gone}", headers=ingest.headers(account))
 
     await publish_as(ingest, Service.policy, MEDIA_ERASED, erased(key, [gone]), key)
@@ -63,13 +62,14 @@ async def test_erasure_deletes_objects_and_keeps_only_tombstones(ingest):
                if k not in ("media_id", "user_key", "state", "created_at", "erased_at")}
     assert all(v is None for v in content.values()), content
     assert await ingest.objects(account) == [f"users/{key}/media/{kept}"]
-    assert await ingest.sql("SELECT 1 FROM outbox WHERE media_id = $1 AND"
+    assert await ingest.sql("SELECT 1 FROM outbox WHERE subject_id = $1 AND"
                             " event_type = 'media.uploaded'", uuid.UUID(gone)) == []
-    # The user's pending media_deleted action still leaves; once sent, the janitor drops it.
+    # The user's pending media_deleted action still leaves; once Kafka has it, the relay
+    # deletes its row.
+    [action] = await ingest.events(USER_ACTIONS, account, media_id=gone)
+    assert action.data.action.value == "media_deleted"
     await eventually(lambda: _none(ingest.sql(
-        "SELECT 1 FROM outbox WHERE media_id = $1 AND published_at IS NULL", uuid.UUID(gone))))
-    await ingest.app.state.janitor.sweep()
-    assert await ingest.sql("SELECT 1 FROM outbox WHERE media_id = $1", uuid.UUID(gone)) == []
+        "SELECT 1 FROM outbox WHERE subject_id = $1", uuid.UUID(gone))))
     headers = ingest.headers(account)
     assert (await ingest.client.get(f"/v1/media/{gone}", headers=headers)).status_code == 404
     assert (await ingest.client.get(f"/v1/media/{kept}", headers=headers)).status_code == 200
@@ -84,7 +84,7 @@ async def _none(rows) -> bool:
 async def test_account_erasure_also_removes_pending_uploads(ingest):
     account = await ingest.opted_in_user()
     key = ingest.user_key(account)
-    media_id = (await ingest.upload(account, samples.jpeg())).json()["media_id"]
+    media_id = (await ingest.upload(account, photos.jpeg())).json()["media_id"]
     upload = (await ingest.client.post("/v1/uploads", headers=ingest.headers(account))).json()
     await ingest.store.put_bytes(f"users/{key}/uploads/{upload['upload_id']}", b"x", "image/jpeg")
 
@@ -101,7 +101,7 @@ async def test_account_erasure_also_removes_pending_uploads(ingest):
 
 async def test_erasure_ignores_other_users_media(ingest):
     owner, other = await ingest.opted_in_user(), await ingest.opted_in_user()
-    media_id = (await ingest.upload(owner, samples.jpeg())).json()["media_id"]
+    media_id = (await ingest.upload(owner, photos.jpeg())).json()["media_id"]
     other_key = ingest.user_key(other)
     await publish_as(ingest, Service.policy, MEDIA_ERASED, erased(other_key, [media_id]),
                      other_key)
@@ -113,7 +113,7 @@ async def test_erasure_ignores_other_users_media(ingest):
 async def test_classification_shows_in_the_pipeline_status(ingest):
     account = await ingest.opted_in_user()
     key = ingest.user_key(account)
-    media_id = (await ingest.upload(account, samples.jpeg())).json()["media_id"]
+    media_id = (await ingest.upload(account, photos.jpeg())).json()["media_id"]
     verdict = MediaClassified(producer="classifier", data=MediaClassifiedData(
         media_id=uuid.UUID(media_id), user_key=key, bucket=ingest.store.bucket,
         object_key=f"users/{key}/media/{media_id}", width=96, height=64,
@@ -137,8 +137,8 @@ async def test_malformed_consent_record_is_dead_lettered_and_projection_goes_on(
     account = f"acct-{uuid.uuid4().hex[:12]}"
     key = ingest.user_key(account)
     bad = b'{"event_type": "consent.changed", "data": {"user_key": "nope"}}'
-    await produce_raw(ingest.env.kafka.bootstrap_servers, ingest.env.topic(CONSENT), bad,
-                      key=key.encode())
+    await produce(ingest.env.kafka.bootstrap_servers, ingest.env.topic(CONSENT), bad,
+                  key=key.encode())
     await ingest.set_consent(account)
     letters = [DeadLetter.from_json(v) for v in await read_topic(
         ingest.env.kafka.bootstrap_servers, ingest.env.topic(DEAD_LETTERS),
@@ -146,7 +146,7 @@ async def test_malformed_consent_record_is_dead_lettered_and_projection_goes_on(
                                  for v in values))]
     [letter] = [x for x in letters if x.data.original_value == bad]
     assert letter.data.consumer_group == f"ingest.consent{ingest.env.suffix}"
-    assert (await ingest.upload(account, samples.jpeg())).status_code == 201
+    assert (await ingest.upload(account, photos.jpeg())).status_code == 201
 
 
 async def test_janitor_removes_what_crashed_uploads_left_behind(ingest):
@@ -155,7 +155,7 @@ async def test_janitor_removes_what_crashed_uploads_left_behind(ingest):
     # A reservation whose process died after storing the object.
     crashed = uuid.uuid4()
     crashed_key = f"users/{key}/media/{crashed}"
-    await ingest.store.put_bytes(crashed_key, samples.jpeg(), "image/jpeg")
+    await ingest.store.put_bytes(crashed_key, photos.jpeg(), "image/jpeg")
     await ingest.sql(
         "INSERT INTO media (media_id, user_key, state, source, object_key, content_type,"
         " size_bytes, sha256, width, height, created_at) VALUES ($1, $2, 'storing', 'direct',"

@@ -4,25 +4,20 @@ exactly once when it is back; a failed write leaves no orphan object or row."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from contextlib import asynccontextmanager
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from gemroll_common.outbox import OUTBOX_FAILURES
 from gemroll_contracts import MEDIA_UPLOADED, MediaUploaded, utcnow
-from gemroll_dev.bench import ingest_samples as samples
-from gemroll_ingest import metrics
+from gemroll_testkit import eventually, photos
+from gemroll_testkit.isolation import isolate
+from gemroll_testkit.processes import free_port
+from gemroll_testkit.topics import end_offsets
 
-from .conftest import drop_schema, eventually, ready, running_ingest
+from .conftest import drop_schema, ready, running_ingest
 
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def seed_consent(harness, account: str) -> None:
@@ -32,21 +27,8 @@ async def seed_consent(harness, account: str) -> None:
         " VALUES ($1, true, false, 1, $2)", harness.user_key(account), utcnow())
 
 
-async def end_offsets(bootstrap: str, topic: str) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await consumer.start()
-    try:
-        await consumer._client.add_topic(topic)  # noqa: SLF001 - waits for its metadata
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        return sum((await consumer.end_offsets(parts)).values())
-    finally:
-        await consumer.stop()
-
-
 @pytest.fixture
 async def env(stack, unique):
-    from gemroll_dev.testkit import isolate
-
     isolated = await isolate(stack, unique)
     yield isolated
     await drop_schema(isolated, f"ingest{isolated.schema_suffix}")
@@ -55,39 +37,47 @@ async def env(stack, unique):
 async def test_upload_while_kafka_is_unreachable_is_announced_once_it_is_back(env):
     unreachable = env.kafka.model_copy(update={"bootstrap_servers": f"127.0.0.1:{free_port()}"})
     account = f"acct-{uuid.uuid4().hex[:12]}"
-    failures_before = metrics.RELAY_FAILURES._value.get()
+    failures_before = relay_failures()
 
     async with running_ingest(env, kafka=unreachable) as down:
         await seed_consent(down, account)
-        response = await down.upload(account, samples.jpeg())
+        response = await down.upload(account, photos.jpeg())
         assert response.status_code == 201, response.text
         media_id = response.json()["media_id"]
-        [row] = await down.sql("SELECT event_type, published_at FROM outbox")
-        assert (row["event_type"], row["published_at"]) == ("media.uploaded", None)
-        await eventually(lambda: _async(metrics.RELAY_FAILURES._value.get() > failures_before))
+        [row] = await down.sql("SELECT event_type, subject_id FROM outbox")
+        assert (row["event_type"], str(row["subject_id"])) == ("media.uploaded", media_id)
+        await eventually(lambda: _async(relay_failures() > failures_before))
         assert (await down.client.get("/readyz")).json()["checks"]["kafka"] is False
-        assert await end_offsets(env.kafka.bootstrap_servers, env.topic(MEDIA_UPLOADED)) == 0
+        ends = await end_offsets(env.kafka.bootstrap_servers, env.topic(MEDIA_UPLOADED))
+        assert sum(ends.values()) == 0
         metrics_text = (await down.client.get("/metrics")).text
-        assert "gemroll_ingest_outbox_pending 1.0" in metrics_text
+        assert 'gemroll_outbox_pending{service="ingest"} 1.0' in metrics_text
 
     async with running_ingest(env) as back:  # same schema, reachable Kafka
         events = await back.events(MEDIA_UPLOADED, account)
         assert [str(e.data.media_id) for e in events] == [media_id]
-        await eventually(lambda: back.sql(
-            "SELECT 1 FROM outbox WHERE published_at IS NOT NULL"))
-        assert await back.sql("SELECT 1 FROM outbox WHERE published_at IS NULL") == []
+        # Deleted once Kafka has it; the same transaction marks the media announced.
+        await eventually(lambda: _async_none(back.sql("SELECT 1 FROM outbox")))
         item = (await back.client.get(f"/v1/media/{media_id}",
                                       headers=back.headers(account))).json()
         assert item["pipeline"]["stage"] == "announced"
         # A restart republishes nothing.
-        later = await back.upload(account, samples.jpeg())
+        later = await back.upload(account, photos.jpeg())
         values = await back.raw_events(MEDIA_UPLOADED, account, count=2)
         assert [str(MediaUploaded.from_json(v).data.media_id) for v in values] == [
             media_id, later.json()["media_id"]]
 
 
+def relay_failures() -> float:
+    return OUTBOX_FAILURES.labels("ingest")._value.get()
+
+
 async def _async(value):
     return value
+
+
+async def _async_none(rows) -> bool:
+    return await rows == []
 
 
 @asynccontextmanager
@@ -120,11 +110,11 @@ async def test_one_instance_keeps_retrying_until_kafka_answers(env):
     port = free_port()
     later = env.kafka.model_copy(update={"bootstrap_servers": f"127.0.0.1:{port}"})
     account = f"acct-{uuid.uuid4().hex[:12]}"
-    failures_before = metrics.RELAY_FAILURES._value.get()
+    failures_before = relay_failures()
     async with running_ingest(env, kafka=later) as harness:
         await seed_consent(harness, account)
-        media_id = (await harness.upload(account, samples.jpeg())).json()["media_id"]
-        await eventually(lambda: _async(metrics.RELAY_FAILURES._value.get() > failures_before))
+        media_id = (await harness.upload(account, photos.jpeg())).json()["media_id"]
+        await eventually(lambda: _async(relay_failures() > failures_before))
         target = int(env.kafka.bootstrap_servers.rsplit(":", 1)[1])
         async with tcp_proxy(port, target):
             events = await harness.events(MEDIA_UPLOADED, account, count=1)
@@ -140,7 +130,7 @@ async def test_failed_record_write_leaves_no_object_and_no_row(env):
         await harness.sql("CREATE TRIGGER refuse BEFORE INSERT ON outbox"
                           " FOR EACH ROW EXECUTE FUNCTION refuse()")
 
-        response = await harness.upload(account, samples.jpeg())
+        response = await harness.upload(account, photos.jpeg())
 
         assert response.status_code == 503
         assert response.json()["detail"]["code"] == "storage_unavailable"
@@ -149,4 +139,4 @@ async def test_failed_record_write_leaves_no_object_and_no_row(env):
         assert await harness.sql("SELECT 1 FROM outbox") == []
 
         await harness.sql("DROP TRIGGER refuse ON outbox")
-        assert (await harness.upload(account, samples.jpeg())).status_code == 201
+        assert (await harness.upload(account, photos.jpeg())).status_code == 201

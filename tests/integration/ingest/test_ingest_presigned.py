@@ -7,7 +7,7 @@ import uuid
 import httpx
 import pytest
 from gemroll_contracts import MEDIA_UPLOADED
-from gemroll_dev.bench import ingest_samples as samples
+from gemroll_testkit import photos
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,7 @@ async def complete(ingest, account: str, upload_id: str) -> httpx.Response:
 async def test_presigned_upload_is_validated_moved_and_announced(ingest):
     account = await ingest.opted_in_user()
     key = ingest.user_key(account)
-    photo = samples.heic(exif_data=samples.exif(make="Apple", model="iPhone 15"))
+    photo = photos.heic(exif=photos.exif(make="Apple", model="iPhone 15"))
     upload = await start(ingest, account, {"album": "Trip", "device": "iPhone"})
     assert set(upload) == {"upload_id", "url", "method", "expires_at"}
     assert upload["method"] == "PUT"
@@ -47,7 +47,7 @@ async def test_presigned_upload_is_validated_moved_and_announced(ingest):
     assert response.json()["status"] == "accepted"
     assert await ingest.objects(account) == [f"users/{key}/media/{media_id}"]
     assert await ingest.objects(account, "uploads") == []
-    stat = ingest.store.client.stat_object(ingest.store.bucket, f"users/{key}/media/{media_id}")
+    stat = await ingest.store.stat(f"users/{key}/media/{media_id}")
     assert stat.content_type == "image/heic"
     [event] = await ingest.events(MEDIA_UPLOADED, account)
     assert str(event.data.media_id) == media_id
@@ -64,13 +64,13 @@ async def test_complete_before_the_put_is_a_conflict(ingest):
     response = await complete(ingest, account, upload["upload_id"])
     assert response.status_code == 409
     assert response.json()["detail"]["code"] == "upload_incomplete"
-    await put(upload["url"], samples.jpeg())  # still possible afterwards
+    await put(upload["url"], photos.jpeg())  # still possible afterwards
     assert (await complete(ingest, account, upload["upload_id"])).status_code == 201
 
 
 async def test_presigned_duplicate_returns_the_existing_id_and_drops_the_staging_copy(ingest):
     account = await ingest.opted_in_user()
-    photo = samples.jpeg()
+    photo = photos.jpeg()
     direct = (await ingest.upload(account, photo)).json()
     upload = await start(ingest, account)
     await put(upload["url"], photo)
@@ -85,7 +85,7 @@ async def test_presigned_duplicate_returns_the_existing_id_and_drops_the_staging
 
 @pytest.mark.parametrize(("data", "status", "code"), [
     (b"definitely not a photo", 415, "unsupported_media_type"),
-    (samples.truncated(samples.jpeg(), 0.5), 422, "invalid_image"),
+    (photos.truncated(photos.jpeg(), 0.5), 422, "invalid_image"),
     (b"\xff\xd8\xff" + bytes(4 * 1024 * 1024), 413, "too_large"),
 ])
 async def test_invalid_presigned_object_is_refused_and_removed(ingest, data, status, code):
@@ -106,7 +106,7 @@ async def test_invalid_presigned_object_is_refused_and_removed(ingest, data, sta
 async def test_uploads_are_private_and_need_consent(ingest):
     owner, other = await ingest.opted_in_user(), await ingest.opted_in_user()
     upload = await start(ingest, owner)
-    await put(upload["url"], samples.jpeg())
+    await put(upload["url"], photos.jpeg())
     for upload_id in (upload["upload_id"], str(uuid.uuid4())):
         response = await complete(ingest, other, upload_id)
         assert response.status_code == 404
@@ -125,7 +125,7 @@ async def test_uploads_are_private_and_need_consent(ingest):
 async def test_expired_upload_is_gone(ingest):
     account = await ingest.opted_in_user()
     upload = await start(ingest, account)
-    await put(upload["url"], samples.jpeg())
+    await put(upload["url"], photos.jpeg())
     await ingest.sql("UPDATE uploads SET expires_at = now() - make_interval(secs => $2)"
                      " WHERE upload_id = $1", uuid.UUID(upload["upload_id"]),
                      float(ingest.settings.complete_grace_s + 60))
@@ -136,10 +136,13 @@ async def test_expired_upload_is_gone(ingest):
     assert await ingest.objects(account, "uploads") == []
 
 
-async def test_metadata_of_an_upload_is_validated(ingest):
+@pytest.mark.parametrize("body", ['{"captured_at": "yesterday"}',
+                                  '{"device": "\\u0000"}', '{"album": "\\udacc"}'])
+async def test_metadata_of_an_upload_is_validated(ingest, body):
     account = await ingest.opted_in_user()
-    response = await ingest.client.post("/v1/uploads", json={"captured_at": "yesterday"},
-                                        headers=ingest.headers(account))
+    response = await ingest.client.post(
+        "/v1/uploads", content=body,
+        headers={**ingest.headers(account), "Content-Type": "application/json"})
     assert response.status_code == 422
     assert response.json()["detail"]["code"] == "invalid_request"
 
@@ -147,9 +150,9 @@ async def test_metadata_of_an_upload_is_validated(ingest):
 async def test_a_late_put_after_completion_is_swept_once_the_url_expires(ingest):
     account = await ingest.opted_in_user()
     upload = await start(ingest, account)
-    await put(upload["url"], samples.jpeg())
+    await put(upload["url"], photos.jpeg())
     assert (await complete(ingest, account, upload["upload_id"])).status_code == 201
-    await put(upload["url"], samples.jpeg())  # the URL is still valid: the key comes back
+    await put(upload["url"], photos.jpeg())  # the URL is still valid: the key comes back
     assert len(await ingest.objects(account, "uploads")) == 1
     await ingest.sql("UPDATE uploads SET expires_at = now() - interval '1 minute'"
                      " WHERE upload_id = $1", uuid.UUID(upload["upload_id"]))

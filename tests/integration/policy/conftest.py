@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
@@ -16,11 +17,20 @@ from gemroll_common.auth import issue_dev_token
 from gemroll_common.identity import user_key
 from gemroll_common.settings import AuthSettings, DatabaseSettings, IdentitySettings
 from gemroll_common.storage import ObjectStore
-from gemroll_contracts import Event, Topic, TrainingCandidate
-from gemroll_dev.testkit import Isolated, gps_tagged_jpeg, isolate, read_topic
+from gemroll_contracts import (
+    TRAINING_CANDIDATES,
+    Event,
+    Service,
+    Topic,
+    TrainingCandidate,
+    subscription,
+)
 from gemroll_policy.app import create_app
 from gemroll_policy.domain import Pseudonymizer
 from gemroll_policy.settings import PolicySettings
+from gemroll_testkit import photos
+from gemroll_testkit.isolation import Isolated, isolate
+from gemroll_testkit.topics import read_topic
 
 
 class PolicyHarness:
@@ -37,6 +47,11 @@ class PolicyHarness:
         settings = kwargs.pop("settings", self.settings)
         return create_app(settings, kafka=self.env.kafka, database=database or self.env.database,
                           s3=self.env.s3, auth=self.auth, identity=self.identity, **kwargs)
+
+    @property
+    def gate_group(self) -> str:
+        """The gate's consumer group on this test's topics (the registry's name)."""
+        return subscription(Service.policy, TRAINING_CANDIDATES).group + self.env.suffix
 
     @property
     def pseudonyms(self) -> Pseudonymizer:
@@ -80,7 +95,7 @@ class PolicyHarness:
         store = ObjectStore(self.env.s3)
         limit = asyncio.Semaphore(16)
 
-        photo = gps_tagged_jpeg()
+        photo = photos.phone_jpeg()
 
         async def put(key: str) -> None:
             async with limit:
@@ -101,32 +116,29 @@ class PolicyHarness:
             await conn.close()
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], timeout_s: float = 30.0,
-                     every_s: float = 0.1) -> Any:
-    """Await `check()` until it returns something truthy; fail with its last value."""
-    deadline = time.monotonic() + timeout_s
-    value = None
-    while time.monotonic() < deadline:
-        value = await check()
-        if value:
-            return value
-        await asyncio.sleep(every_s)
-    raise AssertionError(f"condition not met in {timeout_s}s (last value: {value!r})")
-
-
-@pytest.fixture
-def wait_until():
-    return eventually
+@contextlib.asynccontextmanager
+async def harness(stack, unique: str) -> AsyncIterator[PolicyHarness]:
+    """Topics and a schema of their own; the schema is dropped afterwards."""
+    env = await isolate(stack, unique)
+    policy = PolicyHarness(env, stack.database_url)
+    try:
+        yield policy
+    finally:
+        conn = await asyncpg.connect(stack.database_url)
+        try:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {policy.schema} CASCADE")
+        finally:
+            await conn.close()
 
 
 @pytest.fixture
 async def policy(stack, unique) -> AsyncIterator[PolicyHarness]:
-    env = await isolate(stack, unique)
-    harness = PolicyHarness(env, stack.database_url)
-    yield harness
-    conn = await asyncpg.connect(stack.database_url)
-    try:
-        await conn.execute(f"DROP SCHEMA IF EXISTS {harness.schema} CASCADE")
-    finally:
-        await conn.close()
+    async with harness(stack, unique) as policy:
+        yield policy
 
+
+@pytest.fixture(scope="module")
+async def module_policy(stack) -> AsyncIterator[PolicyHarness]:
+    """One harness shared by the tests of a module."""
+    async with harness(stack, uuid.uuid4().hex[:8]) as policy:
+        yield policy

@@ -21,9 +21,9 @@ from gemroll_contracts import (
     ActionKind,
     MediaErased,
 )
-from gemroll_dev.testkit import gps_tagged_jpeg
 from gemroll_policy.domain import Pseudonymizer
-from gemroll_policy.testing import action, assert_no_user_key, candidate
+from gemroll_testkit import eventually, photos
+from gemroll_testkit.events import action, assert_no_user_key, candidate
 
 pytestmark = pytest.mark.integration
 
@@ -54,7 +54,7 @@ async def drained(policy) -> bool:
     return not jobs and not outbox
 
 
-async def test_media_deletion_and_opt_out_with_delete_leave_nothing_behind(policy, wait_until):
+async def test_media_deletion_and_opt_out_with_delete_leave_nothing_behind(policy):
     app = policy.app()
     store = ObjectStore(policy.env.s3)
     alice, bob = policy.user_key("erin"), policy.user_key("frank")
@@ -67,7 +67,7 @@ async def test_media_deletion_and_opt_out_with_delete_leave_nothing_behind(polic
     kept_keys = [f"users/{alice}/media/{kept}", f"users/{alice}/media/{kept}/preview.jpg"]
     bobs_keys = [f"users/{bob}/media/{bobs}"]
     for key in doomed_keys + kept_keys + bobs_keys:
-        await store.put_bytes(key, gps_tagged_jpeg(), "image/jpeg")
+        await store.put_bytes(key, photos.phone_jpeg(), "image/jpeg")
 
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
@@ -96,7 +96,7 @@ async def test_media_deletion_and_opt_out_with_delete_leave_nothing_behind(polic
         assert sorted((t["data"]["media_id"], t["data"]["reason"]) for t in training
                       if t["event_type"] == "training.retracted") == [
             (policy.media(doomed), "media_deleted")] * 2
-        await wait_until(lambda: drained(policy))
+        await eventually(lambda: drained(policy))
 
         for key in doomed_keys:
             assert not await store.exists(key), key
@@ -124,7 +124,7 @@ async def test_media_deletion_and_opt_out_with_delete_leave_nothing_behind(polic
         erasures = [MediaErased.from_json(v) for v in await policy.read(MEDIA_ERASED, count=2)]
         assert (erasures[-1].data.media_ids, erasures[-1].data.reason.value) == (
             [kept], "account_erasure")
-        await wait_until(lambda: drained(policy))
+        await eventually(lambda: drained(policy))
         assert await store.list_keys(f"users/{alice}/") == []
         assert await store.list_keys(f"training/{subject}/") == []
         assert await store.exists(copies[policy.media(bobs)])

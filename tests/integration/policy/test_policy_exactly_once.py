@@ -6,11 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -26,8 +21,10 @@ from gemroll_contracts import (
     ActionKind,
     TrainingCandidate,
 )
-from gemroll_dev.testkit import committed_offsets
-from gemroll_policy.testing import action, candidate
+from gemroll_testkit import eventually
+from gemroll_testkit.events import action, candidate
+from gemroll_testkit.processes import ServiceProcess, free_port
+from gemroll_testkit.topics import caught_up
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -74,107 +71,43 @@ async def decisions_by_candidate(policy, expected: int) -> Counter:
     return Counter(uuid.UUID(json.loads(v)["data"]["candidate_id"]) for v in values)
 
 
-async def quiescent(policy, wait_until) -> None:
+async def quiescent(policy) -> None:
     """The gate has consumed everything and published its whole outbox."""
     async def done() -> bool:
         [row] = await policy.query("SELECT count(*) AS n FROM outbox")
         if row["n"]:
             return False
-        group = f"{policy.settings.consumer_group}{policy.env.suffix}"
+        group = policy.gate_group
         for topic in (TRAINING_CANDIDATES, USER_ACTIONS):
-            committed = await committed_offsets(policy.env.kafka.bootstrap_servers, group,
-                                                policy.env.topic(topic))
-            ends = await end_offsets(policy, policy.env.topic(topic))
-            if any((committed.get(p) or 0) < end for p, end in ends.items()):
+            if not await caught_up(policy.env.kafka.bootstrap_servers, group,
+                                   policy.env.topic(topic)):
                 return False
         return True
 
-    await wait_until(done, timeout_s=60, every_s=0.5)
+    await eventually(done, timeout_s=60, every_s=0.5)
 
 
-async def end_offsets(policy, topic: str) -> dict[int, int]:
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
-    consumer = AIOKafkaConsumer(bootstrap_servers=policy.env.kafka.bootstrap_servers)
-    await consumer.start()
-    try:
-        await consumer._client.add_topic(topic)  # noqa: SLF001 - waits for its metadata
-        tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        return {tp.partition: end for tp, end in (await consumer.end_offsets(tps)).items()}
-    finally:
-        await consumer.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def policy_process(policy, log: Path) -> ServiceProcess:
+    """The policy service in its own process, on the harness's topics and schema (nothing of
+    this process's own GEMROLL_*/KAFKA_* configuration leaks in)."""
+    return ServiceProcess("policy", free_port(), {
+        **policy.env.as_env(),
+        "GEMROLL_POLICY_DB_SCHEMA": policy.schema,
+        "GEMROLL_POLICY_BATCH_MAX_RECORDS": "100",  # many transactions: many kill points
+        "PYTHONUNBUFFERED": "1",
+        "GEMROLL_ENV": "development",  # the built-in development token secret
+    }, log, cwd=ROOT, inherit_config=False)
 
 
-class ServiceProcess:
-    """`uvicorn --factory gemroll_policy.app:create_app` in its own process."""
-
-    def __init__(self, policy, log: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GEMROLL_", "KAFKA_"))}
-        env.update({
-            "KAFKA_BOOTSTRAP_SERVERS": policy.env.kafka.bootstrap_servers,
-            "KAFKA_TOPIC_SUFFIX": policy.env.suffix,
-            "DATABASE_URL": policy.env.database.url.get_secret_value(),
-            "S3_ENDPOINT": policy.env.s3.endpoint,
-            "S3_ACCESS_KEY": policy.env.s3.access_key.get_secret_value(),
-            "S3_SECRET_KEY": policy.env.s3.secret_key.get_secret_value(),
-            "S3_BUCKET": policy.env.s3.bucket,
-            "GEMROLL_POLICY_DB_SCHEMA": policy.schema,
-            "GEMROLL_POLICY_BATCH_MAX_RECORDS": "100",  # many transactions: many kill points
-            "PYTHONUNBUFFERED": "1",
-            "GEMROLL_ENV": "development",  # the built-in development token secret
-        })
-        self.env = env
-        self.log = log
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "gemroll_policy.app:create_app",
-             "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"],
-            cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
-
-    async def ready(self, wait_until) -> None:
-        async def answers() -> bool:
-            assert self.process and self.process.poll() is None, self.log.read_text()[-3000:]
-            try:
-                async with httpx.AsyncClient(timeout=2) as client:
-                    return (await client.get(f"{self.url}/readyz")).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        await wait_until(answers, timeout_s=90, every_s=0.3)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
-
-async def test_sigkill_mid_stream_decides_every_candidate_exactly_once(policy, wait_until,
+async def test_sigkill_mid_stream_decides_every_candidate_exactly_once(policy,
                                                                        tmp_path):
     n = 3000
     actions, candidates, ids = workload(policy, n, "kill")
     await policy.put_sources(candidates[::2])  # the admitted half (even: sharers)
-    service = ServiceProcess(policy, tmp_path / "policy.log")
+    service = policy_process(policy, tmp_path / "policy.log")
     service.start()
     try:
-        await service.ready(wait_until)
+        await service.wait_ready(90)
         async with httpx.AsyncClient(base_url=service.url, timeout=10) as client:
             await set_consents(client, policy, "kill")
         await policy.produce(USER_ACTIONS, actions)
@@ -188,16 +121,16 @@ async def test_sigkill_mid_stream_decides_every_candidate_exactly_once(policy, w
                 "SELECT count(*) AS n FROM candidates WHERE status <> 'pending'")
             return row["n"] >= 300 and row["n"]
 
-        decided_at_kill = await wait_until(some_decided, timeout_s=60, every_s=0.02)
+        decided_at_kill = await eventually(some_decided, timeout_s=60, every_s=0.02)
         service.kill()
         assert decided_at_kill < n  # killed in the middle of the stream
 
         await policy.produce(TRAINING_CANDIDATES, rest + rest[-150:])
         service.start()
-        await service.ready(wait_until)
-        await quiescent(policy, wait_until)
+        await service.wait_ready(90)
+        await quiescent(policy)
     finally:
-        service.stop()
+        service.terminate(20)
 
     counts = await decisions_by_candidate(policy, n)
     assert set(counts) == ids
@@ -211,7 +144,7 @@ class SimulatedCrash(BaseException):
 
 
 @pytest.mark.parametrize("window", ["after_db_commit", "after_kafka_commit"])
-async def test_crash_windows_neither_lose_nor_repeat_decisions(policy, wait_until, window):
+async def test_crash_windows_neither_lose_nor_repeat_decisions(policy, window):
     n = 600
     actions, candidates, ids = workload(policy, n, window)
     await policy.put_sources(candidates[::2])  # the admitted half (even: sharers)
@@ -237,7 +170,7 @@ async def test_crash_windows_neither_lose_nor_repeat_decisions(policy, wait_unti
             [row] = await policy.query("SELECT count(*) AS n FROM actions")
             return row["n"] == len(actions)
 
-        await wait_until(actions_stored)
+        await eventually(actions_stored)
     await policy.produce(TRAINING_CANDIDATES, candidates)  # every batch below decides
 
     app = policy.app(settings=settings, checkpoint=checkpoint)
@@ -251,7 +184,7 @@ async def test_crash_windows_neither_lose_nor_repeat_decisions(policy, wait_unti
 
     app = policy.app(settings=settings)
     async with app.router.lifespan_context(app):
-        await quiescent(policy, wait_until)
+        await quiescent(policy)
 
     counts = await decisions_by_candidate(policy, n)
     assert set(counts) == ids

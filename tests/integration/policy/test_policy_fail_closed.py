@@ -17,7 +17,8 @@ import pytest
 from gemroll_common.settings import DatabaseSettings
 from gemroll_contracts import TRAINING_CANDIDATES, TRAINING_MEDIA, USER_ACTIONS, ActionKind
 from gemroll_policy import metrics
-from gemroll_policy.testing import action, candidate
+from gemroll_testkit import eventually
+from gemroll_testkit.events import action, candidate
 from pydantic import SecretStr
 
 pytestmark = pytest.mark.integration
@@ -69,7 +70,7 @@ def through(proxy: TcpProxy, url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host))
 
 
-async def test_nothing_is_admitted_while_the_database_is_unreachable(policy, wait_until):
+async def test_nothing_is_admitted_while_the_database_is_unreachable(policy):
     target = urlsplit(policy.database_url)
     proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5432)
     await proxy.open()
@@ -90,7 +91,7 @@ async def test_nothing_is_admitted_while_the_database_is_unreachable(policy, wai
         async def share_stored() -> bool:
             return bool(await policy.query("SELECT 1 FROM actions WHERE media_id = $1", media))
 
-        await wait_until(share_stored)
+        await eventually(share_stored)
 
         await proxy.cut()
         failures = metrics.GATE_FAILURES.labels("decide")
@@ -100,7 +101,7 @@ async def test_nothing_is_admitted_while_the_database_is_unreachable(policy, wai
         async def gate_is_waiting() -> bool:
             return failures._value.get() >= before + 3
 
-        await wait_until(gate_is_waiting)
+        await eventually(gate_is_waiting)
         assert metrics.CONSENT_STORE_UP._value.get() == 0
         response = await client.get("/v1/consent", headers=policy.headers("dora"))
         assert response.status_code == 503
@@ -114,7 +115,7 @@ async def test_nothing_is_admitted_while_the_database_is_unreachable(policy, wai
         admitted = await policy.read(TRAINING_MEDIA, count=len(candidates), timeout_s=60)
         assert sorted(json.loads(v)["data"]["candidate_id"] for v in admitted) == sorted(
             policy.training_id(c.data.candidate_id) for c in candidates)
-        await wait_until(lambda: asyncio.sleep(0, metrics.CONSENT_STORE_UP._value.get() == 1))
+        await eventually(lambda: asyncio.sleep(0, metrics.CONSENT_STORE_UP._value.get() == 1))
         assert (await client.get("/v1/consent", headers=policy.headers("dora"))).json()[
             "camera_roll"] is True
     await proxy.cut()

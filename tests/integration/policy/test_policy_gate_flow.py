@@ -25,7 +25,8 @@ from gemroll_contracts import (
 )
 from gemroll_policy.adapters.postgres import PostgresAuditReader
 from gemroll_policy.domain import Pseudonymizer, training_key, verify
-from gemroll_policy.testing import action, assert_no_user_key, candidate
+from gemroll_testkit import eventually
+from gemroll_testkit.events import action, assert_no_user_key, candidate
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +39,7 @@ def by_type(values: list[bytes]) -> dict[str, list[dict]]:
     return out
 
 
-async def test_consent_gate_revocation_and_report(policy, wait_until):
+async def test_consent_gate_revocation_and_report(policy):
     app = policy.app()
     alice, bob = policy.user_key("alice"), policy.user_key("bob")
     held_media, shared_media, bobs_media = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -110,7 +111,7 @@ async def test_consent_gate_revocation_and_report(policy, wait_until):
             return not any([await store.exists(a["object_key"])
                             for a in training["training.admitted"]])
 
-        await wait_until(copies_deleted)
+        await eventually(copies_deleted)
 
         # transparency
         report = (await client.get("/v1/me/training-report",
@@ -127,7 +128,7 @@ async def test_consent_gate_revocation_and_report(policy, wait_until):
         ledger = await policy.query("SELECT ledger_seq FROM consent_ledger WHERE user_key=$1 "
                                     "ORDER BY ledger_seq", alice)
         assert [r["ledger_seq"] for r in ledger] == [1, 2]
-        records = await PostgresAuditReader(app.state.pool).records()
+        records = await PostgresAuditReader(app.state.runtime.pool).records()
         assert verify(records).ok
         kinds = [e["kind"] for r in records for e in r.entries]
         assert kinds.count("admitted") == 2 and kinds.count("consent_changed") == 2
@@ -138,10 +139,10 @@ async def test_invalid_candidates_are_dead_lettered_and_the_gate_goes_on(policy)
     app = policy.app()
     alice = policy.user_key("alice")
     async with app.router.lifespan_context(app):
-        from gemroll_dev.testkit import produce_raw
+        from gemroll_testkit.topics import produce
 
-        await produce_raw(policy.env.kafka.bootstrap_servers,
-                          policy.env.topic(TRAINING_CANDIDATES), b'{"event_type": "nope"}')
+        await produce(policy.env.kafka.bootstrap_servers,
+                      policy.env.topic(TRAINING_CANDIDATES), b'{"event_type": "nope"}')
         await policy.produce(TRAINING_CANDIDATES, [candidate(alice, uuid.uuid4())])
         [letter] = [DeadLetter.from_json(v) for v in await policy.read(DEAD_LETTERS)]
         assert letter.data.original_value == b'{"event_type": "nope"}'
@@ -159,7 +160,7 @@ async def test_audit_tampering_is_detected(policy):
             response = await client.put("/v1/consent", json=change,
                                         headers=policy.headers("carol"))
             assert response.status_code == 200
-        reader = PostgresAuditReader(app.state.pool)
+        reader = PostgresAuditReader(app.state.runtime.pool)
         assert verify(await reader.records()).ok
 
         conn = await policy.connect()

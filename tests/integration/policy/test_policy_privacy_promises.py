@@ -16,6 +16,7 @@ import pytest
 from gemroll_common.media_privacy import find_metadata
 from gemroll_common.storage import ObjectStore
 from gemroll_contracts import (
+    CONSENT,
     DEAD_LETTERS,
     MEDIA_ERASED,
     MEDIA_UPLOADED,
@@ -27,9 +28,10 @@ from gemroll_contracts import (
     DeadLetter,
     MediaErased,
 )
-from gemroll_dev.testkit import gps_tagged_jpeg
 from gemroll_policy.domain import Pseudonymizer
-from gemroll_policy.testing import action, candidate, uploaded
+from gemroll_testkit import eventually, photos
+from gemroll_testkit.events import action, candidate, uploaded
+from gemroll_testkit.topics import group_lags
 from PIL import Image
 
 pytestmark = pytest.mark.integration
@@ -51,7 +53,7 @@ async def test_training_copies_carry_no_location_serial_owner_or_xmp(policy):
     alice, media = policy.user_key(account), uuid.uuid4()
     store = ObjectStore(policy.env.s3)
     proposed = candidate(alice, media)
-    original = gps_tagged_jpeg()
+    original = photos.phone_jpeg()
     await store.put_bytes(proposed.data.object_key, original, "image/jpeg")
     assert {"gps", "serial_owner_or_makernote", "xmp"} <= set(find_metadata(original))
     async with app.router.lifespan_context(app), httpx.AsyncClient(
@@ -71,6 +73,17 @@ async def test_training_copies_carry_no_location_serial_owner_or_xmp(policy):
         with Image.open(io.BytesIO(copy)) as image:
             assert image.size == (240, 320)  # the EXIF rotation is applied to the pixels
             assert image.info.get("icc_profile")
+
+
+async def gate_idle(policy) -> bool:
+    """All written so far is decided and out: the outbox is published and the gate's group
+    has committed everything it consumes (its outputs go in the same transactions)."""
+    [row] = await policy.query("SELECT count(*) AS n FROM outbox")
+    group = policy.gate_group
+    inputs = [policy.env.topic(t)
+              for t in (CONSENT, MEDIA_UPLOADED, USER_ACTIONS, TRAINING_CANDIDATES)]
+    return row["n"] == 0 and (await group_lags(policy.env.kafka.bootstrap_servers,
+                                               {group: inputs}))[group] == 0
 
 
 async def test_opting_out_and_straight_back_in_retracts_within_seconds(policy):
@@ -100,7 +113,8 @@ async def test_opting_out_and_straight_back_in_retracts_within_seconds(policy):
         [retracted] = events(values, "training.retracted")
         assert retracted["candidate_id"] == policy.training_id(proposed.data.candidate_id)
         assert retracted["reason"] in ("training_opt_out", "consent_withdrawn")
-        await asyncio.sleep(1.0)  # nothing is admitted again on the old evidence
+        await eventually(lambda: gate_idle(policy), "the gate to decide both changes")
+        # nothing is admitted again on the old evidence
         assert len(events(await policy.read(TRAINING_MEDIA, count=2), "training.admitted")) == 1
 
 
@@ -110,7 +124,7 @@ async def test_forged_candidates_and_actions_are_dead_lettered_and_copy_nothing(
     alices, bobs = uuid.uuid4(), uuid.uuid4()
     store = ObjectStore(policy.env.s3)
     bobs_photo = f"users/{bob}/media/{bobs}"
-    await store.put_bytes(bobs_photo, gps_tagged_jpeg(), "image/jpeg")
+    await store.put_bytes(bobs_photo, photos.phone_jpeg(), "image/jpeg")
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         await opt_in(client, policy, "mallory-target")
@@ -159,7 +173,7 @@ async def test_a_poison_admission_does_not_hold_back_a_retraction(policy):
                                                               "source_unusable")
 
 
-async def test_a_share_made_while_opted_out_admits_nothing_after_opting_in(policy, wait_until):
+async def test_a_share_made_while_opted_out_admits_nothing_after_opting_in(policy):
     app = policy.app()
     alice, media = policy.user_key("early-share"), uuid.uuid4()
     proposed = candidate(alice, media)
@@ -174,7 +188,7 @@ async def test_a_share_made_while_opted_out_admits_nothing_after_opting_in(polic
             return bool(await policy.query("SELECT 1 FROM actions WHERE event_id = $1",
                                            share.event_id))
 
-        await wait_until(recorded, timeout_s=15)
+        await eventually(recorded, timeout_s=15)
         await opt_in(client, policy, "early-share", training_opt_out=False)
         await policy.produce(TRAINING_CANDIDATES, [proposed])
 
@@ -182,7 +196,7 @@ async def test_a_share_made_while_opted_out_admits_nothing_after_opting_in(polic
             rows = await policy.query("SELECT status FROM candidates")
             return [r["status"] for r in rows] == ["pending"]
 
-        await wait_until(held, timeout_s=15)
+        await eventually(held, timeout_s=15)
         assert await policy.read(TRAINING_MEDIA, count=1, timeout_s=1) == []
         # a share under the current consent is evidence
         await policy.produce(USER_ACTIONS, [action(alice, media, ActionKind.shared)])
@@ -191,7 +205,7 @@ async def test_a_share_made_while_opted_out_admits_nothing_after_opting_in(polic
 
 
 async def test_account_erasure_reaches_media_the_gate_only_knows_from_its_upload(
-        policy, wait_until):
+        policy):
     app = policy.app()
     alice = policy.user_key("unclassified")
     media = [uuid.uuid4() for _ in range(15)]
@@ -204,7 +218,7 @@ async def test_account_erasure_reaches_media_the_gate_only_knows_from_its_upload
             rows = await policy.query("SELECT count(*) AS n FROM media")
             return rows[0]["n"] == len(media)
 
-        await wait_until(registered, timeout_s=15)
+        await eventually(registered, timeout_s=15)
         response = await client.put("/v1/consent", json={"camera_roll": False,
                                                          "erase_data": True},
                                     headers=policy.headers("unclassified"))
@@ -223,8 +237,8 @@ async def test_a_training_copy_whose_commit_rolled_back_is_found_and_erased(poli
     from gemroll_policy.adapters.postgres import PostgresErasureQueue, PostgresGateStore
     from gemroll_policy.adapters.storage import S3TrainingObjects
     from gemroll_policy.adapters.workers import ErasureWorker
-    from gemroll_policy.handlers import GateHandler
-    from gemroll_policy.testing import consent
+    from gemroll_policy.usecases import GateHandler
+    from gemroll_testkit.events import consent
 
     class CommitFailsOnce(PostgresGateStore):
         fail = True
@@ -281,6 +295,5 @@ async def test_a_training_copy_whose_commit_rolled_back_is_found_and_erased(poli
         await ErasureWorker(PostgresErasureQueue(pool), objects, interval_s=1).run_once(100)
         assert await objects.list_keys(f"training/{subject}/") == []
         assert await policy.query("SELECT 1 FROM copy_intents") == []
-        copies.close()
     finally:
         await pool.close()

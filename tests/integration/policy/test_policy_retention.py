@@ -19,8 +19,8 @@ from gemroll_contracts import (
     ActionKind,
     MediaErased,
 )
-from gemroll_dev.testkit import gps_tagged_jpeg
-from gemroll_policy.testing import action, candidate
+from gemroll_testkit import eventually, photos
+from gemroll_testkit.events import action, candidate
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +34,7 @@ class Clock:
 
 
 async def test_media_never_saved_or_shared_is_erased_after_the_retention_period(
-        policy, wait_until):
+        policy):
     clock = Clock()
     settings = policy.settings.model_copy(update={"retention_interval_s": 0.2})
     assert settings.retention_days == 30
@@ -43,7 +43,7 @@ async def test_media_never_saved_or_shared_is_erased_after_the_retention_period(
     user = policy.user_key("hana")
     forgotten, saved, shared = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     for media in (forgotten, saved, shared):
-        await store.put_bytes(f"users/{user}/media/{media}", gps_tagged_jpeg(), "image/jpeg")
+        await store.put_bytes(f"users/{user}/media/{media}", photos.phone_jpeg(), "image/jpeg")
 
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
@@ -61,7 +61,7 @@ async def test_media_never_saved_or_shared_is_erased_after_the_retention_period(
             rows = await policy.query("SELECT 1 FROM candidates WHERE status = 'pending'")
             return len(rows) == 2
 
-        await wait_until(pending)
+        await eventually(pending)
         clock.now += timedelta(days=29)
         assert await app.state.gate_handler.sweep() == []  # not yet
         clock.now += timedelta(days=1, seconds=1)  # the scheduled job takes it from here
@@ -77,7 +77,7 @@ async def test_media_never_saved_or_shared_is_erased_after_the_retention_period(
         async def objects_gone() -> bool:
             return not await store.exists(f"users/{user}/media/{forgotten}")
 
-        await wait_until(objects_gone)
+        await eventually(objects_gone)
         assert await store.exists(f"users/{user}/media/{saved}")
         assert await store.exists(f"users/{user}/media/{shared}")
         media = {r["media_id"] for r in await policy.query("SELECT media_id FROM media")}

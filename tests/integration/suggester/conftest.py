@@ -6,14 +6,12 @@ own users, so tests do not see each other's suggestions.
 
 from __future__ import annotations
 
-import asyncio
 import io
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import asyncpg
 import httpx
@@ -46,29 +44,19 @@ from gemroll_contracts import (
     UserAction,
     UserActionData,
     parse_event,
+    subscription,
 )
 from gemroll_contracts.users import ActionKind
-from gemroll_dev.testkit import Isolated, committed_offsets, isolate, read_topic
 from gemroll_suggester.app import create_app
-from gemroll_suggester.rendering import synthetic
 from gemroll_suggester.settings import SuggesterSettings
+from gemroll_testkit import eventually, photos
+from gemroll_testkit.isolation import Isolated, isolate
+from gemroll_testkit.topics import caught_up, read_topic
 
 T0 = datetime(2026, 3, 14, 13, 0, tzinfo=UTC)  # a Saturday afternoon
 LISBON = "eycs2"
-T = TypeVar("T")
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], what: str,
-                     timeout_s: float = 40.0) -> T:
-    """Await a condition: `probe()` until it returns something truthy (or fail, saying what)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
+WAIT_S = 40.0
+"""How long the in-process suggester may take to plan, render and publish."""
 
 
 @dataclass
@@ -105,8 +93,9 @@ class Suggester:
         """Put a photo-like original into S3 and describe it as the classifier would."""
         media_id = uuid.uuid4()
         key = f"users/{user.key}/media/{media_id}.jpg"
-        data = synthetic.jpeg(synthetic.Scene(width=size[0], height=size[1], seed=seed,
-                                              exposure_stops=exposure, **scene))
+        scene = photos.Scene(width=size[0], height=size[1], seed=seed, exposure_stops=exposure,
+                             **scene)
+        data = photos.jpeg(photos.render(scene))
         await self.store.put_bytes(key, data, "image/jpeg")
         return MediaClassified(producer="classifier", data=MediaClassifiedData(
             media_id=media_id, user_key=user.key, bucket=self.store.bucket, object_key=key,
@@ -149,7 +138,7 @@ class Suggester:
             items = await self.suggestions(user, **params)
             return (items,) if check(items) else None  # a tuple: an empty list is a result
 
-        return (await eventually(probe, what))[0]
+        return (await eventually(probe, what, timeout_s=WAIT_S))[0]
 
     async def topic(self, topic: Topic, user: User, *, until: Callable[[list[Event]], bool]
                     = lambda _: False, timeout_s: float = 20.0) -> list[Any]:
@@ -164,18 +153,17 @@ class Suggester:
     async def created(self, user: User, **kw: Any) -> list[SuggestionCreated]:
         return await self.topic(SUGGESTIONS, user, **kw)
 
+    def group(self, topic: Topic) -> str:
+        """The suggester's consumer group for `topic` (the registry's, plus the suffix)."""
+        return subscription(Service.suggester, topic).group + self.env.suffix
+
     async def quiescent(self) -> None:
         """Everything published so far is consumed, planned and relayed."""
         bootstrap = self.env.kafka.bootstrap_servers
-        group = self.settings.consumer_group
 
         async def consumed() -> bool:
-            for topic, name in ((MEDIA_CLASSIFIED, "media-classified"), (CONSENT, "consent"),
-                                (USER_ACTIONS, "user-actions"), (MEDIA_ERASED, "media-erased")):
-                ends = await end_offsets(bootstrap, self.env.topic(topic))
-                done = await committed_offsets(bootstrap, f"{group}.{name}",
-                                               self.env.topic(topic))
-                if any((done.get(p) or 0) < end for p, end in ends.items()):
+            for topic in (MEDIA_CLASSIFIED, CONSENT, USER_ACTIONS, MEDIA_ERASED):
+                if not await caught_up(bootstrap, self.group(topic), self.env.topic(topic)):
                     return False
             return True
 
@@ -192,7 +180,7 @@ class Suggester:
                 await conn.close()
             return pending == 0
 
-        await eventually(idle, "the suggester to go quiet")
+        await eventually(idle, "the suggester to go quiet", timeout_s=WAIT_S)
 
 
 def unit_vector(seed: int, dims: int = 16) -> list[float]:
@@ -202,19 +190,6 @@ def unit_vector(seed: int, dims: int = 16) -> list[float]:
     v = [rng.gauss(0, 1) for _ in range(dims)]
     norm = sum(x * x for x in v) ** 0.5
     return [x / norm for x in v]
-
-
-async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        await consumer._client.add_topic(topic)  # noqa: SLF001 - waits for its metadata
-        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
-        return {tp.partition: o for tp, o in (await consumer.end_offsets(parts)).items()}
-    finally:
-        await consumer.stop()
 
 
 def jpeg_size(data: bytes) -> tuple[int, int]:
@@ -230,7 +205,7 @@ async def suggester(stack) -> AsyncIterator[Suggester]:
     unique = uuid.uuid4().hex[:8]
     env = await isolate(stack, unique)
     settings = SuggesterSettings(
-        db_schema=f"suggester{env.schema_suffix}", consumer_group=f"suggester-{unique}",
+        db_schema=f"suggester{env.schema_suffix}",
         quiet_seconds=1.0, planner_interval_seconds=0.1, outbox_interval_seconds=0.1,
         preview_max_side=480, collage_width=640, cover_width=480, highlight_min=3,
     )
@@ -245,7 +220,8 @@ async def suggester(stack) -> AsyncIterator[Suggester]:
                                 EventPublisher(broker, env.kafka, Service.classifier),
                                 EventPublisher(broker, env.kafka, Service.ingest),
                                 EventPublisher(broker, env.kafka, Service.policy))
-            await eventually(lambda: _ready(client), "the suggester to be ready")
+            await eventually(lambda: _ready(client), "the suggester to be ready",
+                             timeout_s=WAIT_S)
             yield fixture
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 from gemroll_contracts import SuggestionCreated
+from gemroll_testkit import eventually
 
-from .conftest import LISBON, eventually, jpeg_size
+from .conftest import LISBON, WAIT_S, jpeg_size
 
 pytestmark = pytest.mark.integration
 
@@ -177,7 +178,8 @@ async def test_erased_media_leave_every_suggestion_and_preview(suggester):
     elsewhere = [await suggester.photo(user, minutes=1440 + 5 * i, seed=90 + i,
                                        where=LISBON[:4] + "z") for i in range(3)]
     await suggester.classified(*elsewhere)
-    await eventually(lambda: _highlights(suggester, user, 2), "a second highlight")
+    await eventually(lambda: _highlights(suggester, user, 2), "a second highlight",
+                     timeout_s=WAIT_S)
 
 
 async def _highlights(suggester, user, n):
@@ -186,12 +188,12 @@ async def _highlights(suggester, user, n):
 
 async def test_a_malformed_record_is_dead_lettered_and_the_consumer_goes_on(suggester):
     from gemroll_contracts import DEAD_LETTERS, MEDIA_CLASSIFIED, DeadLetter
-    from gemroll_dev.testkit import produce_raw, read_topic
+    from gemroll_testkit.topics import produce, read_topic
 
     user = suggester.new_user()
     bad = b'{"event_type": "media.classified", "data": {"media_id": "nope"}}'
-    await produce_raw(suggester.env.kafka.bootstrap_servers,
-                      suggester.env.topic(MEDIA_CLASSIFIED), bad, key=user.key.encode())
+    await produce(suggester.env.kafka.bootstrap_servers,
+                  suggester.env.topic(MEDIA_CLASSIFIED), bad, key=user.key.encode())
     await suggester.classified(*[await suggester.photo(user, minutes=i, seed=130 + i)
                                  for i in range(3)])
     await suggester.wait_for(user, kinds("highlight"), "suggestions after the bad record")
@@ -200,5 +202,5 @@ async def test_a_malformed_record_is_dead_lettered_and_the_consumer_goes_on(sugg
         until=lambda vs: any(DeadLetter.from_json(v).data.original_value == bad for v in vs))]
     mine = [x for x in letters if x.data.original_value == bad]
     assert len(mine) == 1
-    assert mine[0].data.consumer_group == f"{suggester.settings.consumer_group}"
+    assert mine[0].data.consumer_group == suggester.group(MEDIA_CLASSIFIED)
     assert mine[0].data.source_topic == suggester.env.topic(MEDIA_CLASSIFIED)

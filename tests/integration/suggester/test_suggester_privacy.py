@@ -17,10 +17,12 @@ from gemroll_contracts import (
     UserAction,
     WithdrawalReason,
 )
-from gemroll_suggester import user_actions
+from gemroll_suggester.usecases import renditions, user_actions
+from gemroll_testkit import eventually
+from gemroll_testkit.photos import PHONE_SERIAL, phone_jpeg
 from PIL import Image
 
-from .conftest import eventually
+from .conftest import WAIT_S
 
 pytestmark = pytest.mark.integration
 
@@ -127,24 +129,6 @@ async def test_an_erased_photo_withdraws_a_collage_left_with_one(suggester):
                              "the collage to leave the listing")
 
 
-def _metadata_jpeg(data: bytes) -> tuple[bytes, bytes]:
-    from PIL import ImageCms
-
-    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    image = Image.open(io.BytesIO(data)).convert("RGB")
-    exif = Image.Exif()
-    exif[0x010F] = "PhoneMaker"
-    exif.get_ifd(0x8769)[0xA431] = "SERIAL-987654"
-    exif.get_ifd(0x8769)[0x927C] = b"maker-note-secret"
-    gps = exif.get_ifd(0x8825)
-    gps[1], gps[2], gps[3], gps[4] = "N", (38.0, 42.0, 36.0), "E", (9.0, 8.0, 24.0)
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=92, exif=exif, icc_profile=icc,
-               xmp=b'<x:xmpmeta xmlns:x="adobe:ns:meta/">GPSLatitude</x:xmpmeta>',
-               comment=b"SERIAL-987654")
-    return out.getvalue(), icc
-
-
 async def _schema_rows(suggester, sql: str, *args):
     conn = await asyncpg.connect(suggester.env.database.url.get_secret_value())
     try:
@@ -157,9 +141,12 @@ async def test_renditions_are_clean_and_never_orphaned(suggester, monkeypatch):
     user = suggester.new_user()
     photos = [await suggester.photo(user, minutes=10 * i, seed=360 + i, exposure=-1.6,
                                     gem_score=0.9 - 0.05 * i) for i in range(2)]
+    icc = {}  # each original's own profile (a new sRGB profile has a new creation time)
     for p in photos:  # the originals carry what phones write: GPS, serials, XMP, ICC
-        data, icc = _metadata_jpeg(await suggester.store.get_bytes(p.data.object_key))
+        data = phone_jpeg(await suggester.store.get_bytes(p.data.object_key), orientation=1,
+                          quality=92)
         await suggester.store.put_bytes(p.data.object_key, data, "image/jpeg")
+        icc[str(p.data.media_id)] = Image.open(io.BytesIO(data)).info["icc_profile"]
     await suggester.classified(*photos)
     items = await suggester.wait_for(user, lambda its: len(by_kind(its, "edit")) == 2,
                                      "two edit suggestions")
@@ -174,8 +161,8 @@ async def test_renditions_are_clean_and_never_orphaned(suggester, monkeypatch):
         image = Image.open(io.BytesIO(data))
         assert len(image.getexif()) == 0 and not image.getexif().get_ifd(0x8825)
         assert "xmp" not in image.info and not image.info.get("comment")
-        assert b"SERIAL-987654" not in data and b"GPSLatitude" not in data
-        assert image.info.get("icc_profile") == icc
+        assert PHONE_SERIAL.encode() not in data and b"GPSLatitude" not in data
+        assert image.info.get("icc_profile") == icc[kept["media_ids"][0]]
 
     # a rendition written to S3 whose action's transaction never commits
     async def crash(*args, **kwargs):
@@ -198,7 +185,7 @@ async def test_renditions_are_clean_and_never_orphaned(suggester, monkeypatch):
     deps = suggester.client._transport.app.state.deps  # noqa: SLF001 - the in-process app
     now = datetime.now(UTC)
     assert orphans[0] in await suggester.store.list_keys(f"users/{user.key}/derived/")
-    await user_actions.sweep_orphan_renditions(deps, now - timedelta(hours=1))
+    await renditions.sweep_orphan_renditions(deps, now - timedelta(hours=1))
     assert orphans[0] in await suggester.store.list_keys(f"users/{user.key}/derived/")
 
     # erasing the photo deletes its orphaned rendition too (by the record), and the kept
@@ -209,7 +196,7 @@ async def test_renditions_are_clean_and_never_orphaned(suggester, monkeypatch):
     async def erased() -> bool:
         return orphans[0] not in await suggester.store.list_keys(f"users/{user.key}/derived/")
 
-    await eventually(erased, "the orphaned rendition to be erased")
+    await eventually(erased, "the orphaned rendition to be erased", timeout_s=WAIT_S)
     assert await suggester.store.exists(key)
     left = await _schema_rows(
         suggester, "SELECT object_key FROM {schema}.rendition_objects WHERE user_key = $1",
@@ -234,7 +221,7 @@ async def test_the_sweep_deletes_orphans_on_the_real_stack(suggester, monkeypatc
     prefix = f"users/{user.key}/derived/"
     assert len(await suggester.store.list_keys(prefix)) == 1
     deps = suggester.client._transport.app.state.deps  # noqa: SLF001 - the in-process app
-    swept = await user_actions.sweep_orphan_renditions(
+    swept = await renditions.sweep_orphan_renditions(
         deps, datetime.now(UTC) + timedelta(seconds=5))
     assert swept >= 1
     assert await suggester.store.list_keys(prefix) == []

@@ -44,3 +44,49 @@ class FakeNsfw:
     def scores(self, images):  # noqa: ANN001, ANN201
         self.seen += len(images)
         return [self.score] * len(images)
+
+
+class FakePublisher:
+    """Collects what the runner publishes (dead letters)."""
+
+    def __init__(self) -> None:
+        self.sent: list = []
+
+    async def publish(self, topic, event, *, key):  # noqa: ANN001, ANN201
+        self.sent.append((topic, event, key))
+
+    def letters(self) -> dict:
+        """Dead letters by source offset."""
+        from gemroll_contracts import DEAD_LETTERS
+
+        return {e.data.source_offset: e.data for t, e, _ in self.sent if t is DEAD_LETTERS}
+
+
+class FakeBroker:
+    """Stands in for the FastStream broker: keeps each subscription's options and handler,
+    so a test can feed records to the kit's runner as Kafka would."""
+
+    def __init__(self) -> None:
+        self.subscriptions: dict[str, dict] = {}
+
+    def subscriber(self, topic: str, **options):  # noqa: ANN003, ANN201
+        def register(handler):  # noqa: ANN001, ANN202
+            self.subscriptions[topic] = {**options, "handler": handler}
+            return handler
+
+        return register
+
+    async def deliver(self, topic: str, records: list) -> None:
+        """Hand `records` (a batch, or a list of one for a plain subscription) to the runner."""
+        from types import SimpleNamespace
+
+        sub = self.subscriptions[topic]
+        raw = records if sub.get("batch") else records[0]
+        await sub["handler"](None, SimpleNamespace(raw_message=raw))
+
+
+def record(value: bytes, offset: int, topic: str = "gemroll.media.uploaded.v1",
+           key: bytes = b"user") -> object:
+    from types import SimpleNamespace
+
+    return SimpleNamespace(value=value, key=key, topic=topic, partition=0, offset=offset)

@@ -1,4 +1,5 @@
-"""The use case with in-memory fakes: events out, results stored, redelivery, erasure."""
+"""The classify-batch use case with in-memory fakes: events out, results stored, redelivery,
+erasure."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from gemroll_classifier import synthetic as syn
 from gemroll_classifier.adapters.preparers import CpuPreparer
-from gemroll_classifier.handlers import Classified, ClassifyMedia, Failed, Options, candidate_id
-from gemroll_classifier.ports import ObjectMissing
+from gemroll_classifier.domain.candidates import candidate_id
+from gemroll_classifier.usecases.classify_batch import ClassifyBatch, Options
+from gemroll_classifier.usecases.erasure import EraseMedia
+from gemroll_classifier.usecases.outcomes import Classified, Failure
+from gemroll_common.errors import ObjectMissing
+from gemroll_common.retry import Backoff
 from gemroll_contracts import (
     CandidateSource,
     ErasureReason,
@@ -21,6 +25,7 @@ from gemroll_contracts import (
     MediaUploaded,
     MediaUploadedData,
 )
+from gemroll_testkit import photos
 
 sys.path.insert(0, str(Path(__file__).parent))
 from classifier_fakes import FakeModel, FakeNsfw, FakeReader, FakeSink, FakeStore  # noqa: E402
@@ -39,17 +44,17 @@ def upload(key: str, seconds: int = 0, **extra) -> MediaUploaded:
 
 def make(objects: dict[str, bytes], nsfw: FakeNsfw | None = None, **opts):
     sink, store, model = FakeSink(), FakeStore(), FakeModel()
-    classify = ClassifyMedia(
+    classify = ClassifyBatch(
         reader=FakeReader(objects), preparer=CpuPreparer(POOL, analysis_long_side=320,
                                                          max_pixels=10**8),
         model=model, nsfw=nsfw or FakeNsfw(), store=store, sink=sink,
         model_pool=ThreadPoolExecutor(1),
-        options=Options(fetch_attempts=3, fetch_backoff_s=0.001, **opts))
+        options=Options(fetch_attempts=3, fetch_backoff=Backoff(0.001, 0.001), **opts))
     return classify, sink, store, model
 
 
 async def test_each_media_gets_one_classified_event_and_a_candidate():
-    objects = {"p": syn.photo_jpeg(1), "s": syn.screenshot_png()}
+    objects = {"p": photos.photo_jpeg(1), "s": photos.screenshot_png()}
     classify, sink, store, model = make(objects)
     ups = [upload("p", 0, coarse_location="u0yj"), upload("s", 5)]
     out = await classify.classify(ups)
@@ -68,7 +73,7 @@ async def test_each_media_gets_one_classified_event_and_a_candidate():
 
 
 async def test_unreadable_file_is_category_other_and_still_a_candidate():
-    classify, sink, store, _ = make({"bad": syn.broken_jpeg()})
+    classify, sink, store, _ = make({"bad": photos.broken_jpeg()})
     u = upload("bad")
     out = await classify.classify([u])
     event = out[u.event_id].event
@@ -79,18 +84,18 @@ async def test_unreadable_file_is_category_other_and_still_a_candidate():
 
 
 async def test_missing_object_is_retried_then_reported_failed():
-    classify, sink, store, _ = make({"p": syn.photo_jpeg(1)})
+    classify, sink, store, _ = make({"p": photos.photo_jpeg(1)})
     gone, ok = upload("gone"), upload("p")
     out = await classify.classify([gone, ok])
-    assert isinstance(out[gone.event_id], Failed)
+    assert isinstance(out[gone.event_id], Failure)
     assert isinstance(out[gone.event_id].error, ObjectMissing)
-    assert classify._reader.reads.count("gone") == 3
+    assert classify.reader.reads.count("gone") == 3
     assert isinstance(out[ok.event_id], Classified)
     assert [e.data.object_key for e in sink.events] == ["p"]
 
 
 async def test_redelivered_batch_republishes_the_stored_events():
-    classify, sink, store, model = make({"p": syn.photo_jpeg(1)})
+    classify, sink, store, model = make({"p": photos.photo_jpeg(1)})
     u = upload("p")
     await classify.classify([u])
     await classify.classify([u])
@@ -100,10 +105,10 @@ async def test_redelivered_batch_republishes_the_stored_events():
 
 
 async def test_burst_in_one_batch_keeps_one_best_shot():
-    base = syn.photo_array(3)
-    objects = {"b1": syn.jpeg(syn.blurred(base, 1.5), exif=syn.camera_exif()),
-               "b2": syn.jpeg(base, exif=syn.camera_exif()),
-               "b3": syn.jpeg(syn.blurred(base, 3), exif=syn.camera_exif())}
+    base = photos.scene(3)
+    objects = {"b1": photos.jpeg(photos.blurred(base, 1.5), exif=photos.camera_exif()),
+               "b2": photos.jpeg(base, exif=photos.camera_exif()),
+               "b3": photos.jpeg(photos.blurred(base, 3), exif=photos.camera_exif())}
     classify, sink, _, _ = make(objects)
     await classify.classify([upload(k, i) for i, k in enumerate(objects)])
     data = {e.data.object_key: e.data for e in sink.events}
@@ -115,8 +120,8 @@ async def test_burst_in_one_batch_keeps_one_best_shot():
 
 
 async def test_nsfw_runs_only_on_would_be_gems_and_blocks_them():
-    objects = {"p": syn.photo_jpeg(1), "s": syn.screenshot_png(),
-               "d": syn.jpeg(syn.darkened(syn.photo_array(4)), exif=syn.camera_exif())}
+    objects = {"p": photos.photo_jpeg(1), "s": photos.screenshot_png(),
+               "d": photos.jpeg(photos.darkened(photos.scene(4)), exif=photos.camera_exif())}
     nsfw = FakeNsfw(score=0.97)
     classify, sink, _, _ = make(objects, nsfw=nsfw, nsfw_min_skin_fraction=0.0)
     await classify.classify([upload(k, i) for i, k in enumerate(objects)])
@@ -129,7 +134,7 @@ async def test_nsfw_runs_only_on_would_be_gems_and_blocks_them():
 
 async def test_nsfw_is_skipped_without_skin_tones_and_scored_safe():
     nsfw = FakeNsfw(score=0.97)
-    classify, sink, _, _ = make({"p": syn.photo_jpeg(1)}, nsfw=nsfw, nsfw_min_skin_fraction=1.0)
+    classify, sink, _, _ = make({"p": photos.photo_jpeg(1)}, nsfw=nsfw, nsfw_min_skin_fraction=1.0)
     await classify.classify([upload("p")])
     data = sink.events[0].data
     assert nsfw.seen == 0 and data.is_gem
@@ -137,19 +142,19 @@ async def test_nsfw_is_skipped_without_skin_tones_and_scored_safe():
 
 
 async def test_erasure_drops_the_rows():
-    classify, _, store, _ = make({"p": syn.photo_jpeg(1)})
+    classify, _, store, _ = make({"p": photos.photo_jpeg(1)})
     u = upload("p")
     await classify.classify([u])
     erased = MediaErased(producer="policy", data=MediaErasedData(
         user_key=USER, media_ids=[u.data.media_id, uuid.uuid4()],
         reason=ErasureReason.media_deleted, erased_at=T0))
-    assert await classify.erase(erased) == 1
+    assert await EraseMedia(store).erase(erased) == 1
     assert store.rows == {}
 
 
 @pytest.mark.parametrize("publish", [True, False])
 async def test_embedding_publication_is_optional(publish):
-    classify, sink, _, _ = make({"p": syn.photo_jpeg(1)}, publish_embedding=publish)
+    classify, sink, _, _ = make({"p": photos.photo_jpeg(1)}, publish_embedding=publish)
     await classify.classify([upload("p")])
     assert (sink.events[0].data.embedding is not None) is publish
 
@@ -158,7 +163,7 @@ async def test_result_stored_first_by_another_consumer_wins():
     """After a rebalance two consumers may classify the same media: only the stored result
     is ever published, so the media still has exactly one MediaClassified event id."""
     u = upload("p")
-    first, first_sink, first_store, _ = make({"p": syn.photo_jpeg(1)})
+    first, first_sink, first_store, _ = make({"p": photos.photo_jpeg(1)})
     await first.classify([u])
     theirs = first_sink.events[0]
 
@@ -171,10 +176,10 @@ async def test_result_stored_first_by_another_consumer_wins():
                 return {}
             return await super().stored(media_ids)
 
-    classify, sink, _, _ = make({"p": syn.photo_jpeg(1)})
+    classify, sink, _, _ = make({"p": photos.photo_jpeg(1)})
     racing = RacingStore()
     racing.rows, racing.current_best = first_store.rows, first_store.current_best
-    classify._store = racing
+    classify.store = racing
     out = await classify.classify([u])
     assert [e.event_id for e in sink.events] == [theirs.event_id]
     assert out[u.event_id].event.event_id == theirs.event_id

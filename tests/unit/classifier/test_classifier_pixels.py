@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gemroll_classifier import synthetic as syn
 from gemroll_classifier.domain.pixels import noise_sigma, pixel_stats
+from gemroll_testkit import photos
 
 
 def test_flat_image_is_flat_and_has_few_colours():
@@ -16,12 +16,13 @@ def test_flat_image_is_flat_and_has_few_colours():
 
 
 def test_blur_lowers_laplacian_variance():
-    photo = syn.photo_array(1, (448, 336))
-    assert pixel_stats(syn.blurred(photo, 4)).laplacian_var < pixel_stats(photo).laplacian_var / 4
+    photo = photos.scene(1, (448, 336))
+    blurred = photos.blurred(photo, 4)
+    assert pixel_stats(blurred).laplacian_var < pixel_stats(photo).laplacian_var / 4
 
 
 def test_darkness_shows_in_brightness_and_dark_fraction():
-    stats = pixel_stats(syn.darkened(syn.photo_array(2, (448, 336))))
+    stats = pixel_stats(photos.darkened(photos.scene(2, (448, 336))))
     assert stats.brightness < 0.1
     assert stats.dark_fraction > 0.9
 
@@ -46,7 +47,7 @@ def test_rejects_wrong_shapes():
 def test_directional_sharpness_catches_motion_blur():
     from PIL import Image, ImageFilter
 
-    photo = syn.photo_array(3, (448, 336))
+    photo = photos.scene(3, (448, 336))
     kernel = ImageFilter.Kernel((5, 5), [0] * 10 + [1] * 5 + [0] * 10)  # horizontal streak
     streaked = np.asarray(Image.fromarray(photo).filter(kernel))
     sharp, blurred = pixel_stats(photo), pixel_stats(streaked)

@@ -8,7 +8,13 @@ import uuid
 from datetime import datetime
 
 import pytest
-from gemroll_contracts import ALL_EVENTS, Event, MediaErasedData, parse_event
+from gemroll_contracts import (
+    ALL_EVENTS,
+    Event,
+    MediaClassifiedData,
+    MediaErasedData,
+    parse_event,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polyfactory import Use
@@ -25,6 +31,16 @@ class _ErasureData(ModelFactory[MediaErasedData]):
     __set_as_default_factory_for_type__ = True
     media_ids = Use(lambda: [uuid.UUID(int=_ErasureData.__random__.getrandbits(128), version=4)
                              for _ in range(_ErasureData.__random__.randint(1, 5))])
+
+
+
+class _ClassifiedData(ModelFactory[MediaClassifiedData]):
+    """Keeps embeddings short: the contract allows 2,048 floats, which only slows tests."""
+
+    __set_as_default_factory_for_type__ = True
+    embedding = Use(lambda: None if _ClassifiedData.__random__.random() < 0.2 else [
+        _ClassifiedData.__random__.uniform(-1, 1)
+        for _ in range(_ClassifiedData.__random__.randint(0, 8))])
 
 
 def valid_events(event: type[Event]) -> st.SearchStrategy[Event]:

@@ -1,5 +1,6 @@
-"""The API client (service discovery, errors, pagination, uploads) and `gemroll tail`'s
-topic names and one-line summaries."""
+"""The API client (service discovery, errors, pagination, uploads), its development tokens
+and user keys (as the services make and verify them), and `gemroll-dev tail`'s topic names
+and one-line summaries."""
 
 from __future__ import annotations
 
@@ -9,6 +10,12 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from fastapi import HTTPException
+from gemroll_cli.client import DEFAULT_URLS, ApiError, GemrollClient, ServiceUrls
+from gemroll_cli.tokens import dev_token, user_key_of
+from gemroll_common.auth import TokenVerifier
+from gemroll_common.identity import user_key
+from gemroll_common.settings import AuthSettings, IdentitySettings
 from gemroll_contracts import (
     ActionKind,
     Category,
@@ -20,21 +27,54 @@ from gemroll_contracts import (
     UserAction,
     UserActionData,
 )
-from gemroll_dev.client import ApiError, GemrollClient, ServiceUrls
+from gemroll_dev.review.__main__ import upstreams_from_env
 from gemroll_dev.stack import StackConfig
-from gemroll_dev.stack.services import service_port
+from gemroll_dev.stack.services import service_port, service_url
 from gemroll_dev.tail import resolve_topic, summarize
 
 KEY = "ab" * 16
 URLS = ServiceUrls("http://ingest", "http://suggester", "http://policy")
 
 
-def test_urls_come_from_the_environment_then_stack_env_then_the_ports(tmp_path):
+def test_urls_come_from_the_environment_then_stack_env_then_the_default_ports(tmp_path):
     (tmp_path / "stack.env").write_text("INGEST_URL=http://i:1\nPOLICY_URL=http://p:2/\n")
-    env = {"GEMROLL_STACK_RUN_DIR": str(tmp_path), "GEMROLL_STACK_KAFKA_PORT": "29092",
-           "POLICY_URL": "http://override:3"}
+    env = {"GEMROLL_STACK_RUN_DIR": str(tmp_path), "POLICY_URL": "http://override:3"}
     urls = ServiceUrls.discover(env=env)
-    assert urls == ServiceUrls("http://i:1", "http://127.0.0.1:28083", "http://override:3")
+    assert urls == ServiceUrls("http://i:1", "http://127.0.0.1:18083", "http://override:3")
+
+
+def test_the_clis_default_urls_are_the_default_stacks():
+    cfg = StackConfig.load(env={})
+    assert DEFAULT_URLS == {f"{name.upper()}_URL": service_url(cfg, name)
+                            for name in ("ingest", "suggester", "policy")}
+
+
+def test_the_review_page_falls_back_to_an_isolated_stacks_ports(tmp_path):
+    (tmp_path / "stack.env").write_text("INGEST_URL=http://i:1\n")
+    env = {"GEMROLL_STACK_RUN_DIR": str(tmp_path), "GEMROLL_STACK_KAFKA_PORT": "29092",
+           "GEMROLL_REVIEW_POLICY_URL": "http://p:2"}
+    assert upstreams_from_env(env) == {"ingest": "http://i:1",
+                                       "suggester": "http://127.0.0.1:28083",
+                                       "policy": "http://p:2"}
+
+
+def test_dev_tokens_verify_as_the_services_verify_them(tmp_path):
+    token = dev_token("alice", env={})
+    principal = TokenVerifier(AuthSettings(), IdentitySettings()).verify(token)
+    assert principal.account_id == "alice" and principal.user_key == user_key_of("alice", env={})
+    assert user_key_of("alice", env={}) == user_key(
+        "alice", IdentitySettings().user_key_secret.get_secret_value())
+
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("s" * 40 + "\n")
+    env = {"GEMROLL_AUTH_HS256_SECRET_FILE": str(secret_file), "GEMROLL_AUTH_ISSUER": "me",
+           "GEMROLL_USER_KEY_SECRET": "k" * 32}
+    auth = AuthSettings(hs256_secret="s" * 40, issuer="me")
+    identity = IdentitySettings(user_key_secret="k" * 32)
+    principal = TokenVerifier(auth, identity).verify(dev_token("bob", env=env))
+    assert principal.user_key == user_key_of("bob", env=env) == user_key("bob", "k" * 32)
+    with pytest.raises(HTTPException, match="401"):
+        TokenVerifier(AuthSettings(), identity).verify(dev_token("bob", env=env))
 
 
 def test_an_isolated_stack_gets_its_own_service_ports():
@@ -66,7 +106,7 @@ async def test_unreachable_services_are_api_errors_too():
         raise httpx.ConnectError("refused", request=request)
 
     async with client(handler) as api:
-        with pytest.raises(ApiError, match="gemroll up") as caught:
+        with pytest.raises(ApiError, match="make up") as caught:
             await api.consent()
     assert caught.value.code == "unreachable"
 

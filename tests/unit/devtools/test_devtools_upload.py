@@ -1,4 +1,5 @@
-"""The folder upload: which files, the resume state, and how each service answer is handled."""
+"""The folder upload (gemroll_cli.upload): which files, the resume state, how each service
+answer is handled, and a sample roll's manifest as upload metadata."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
-from gemroll_dev.client import ApiError, UploadAnswer
-from gemroll_dev.upload import (
+from gemroll_cli.client import ApiError, UploadAnswer
+from gemroll_cli.upload import (
     UploadAborted,
     UploadState,
     camera_roll_files,
@@ -143,3 +144,23 @@ async def test_missing_consent_stops_the_whole_upload(tmp_path):
 def test_a_plain_folder_has_no_metadata(tmp_path):
     folder = roll(tmp_path)
     assert manifest_metadata(folder)(folder / "a.jpg") is None
+
+
+def test_a_sample_rolls_manifest_gives_capture_times_and_albums(tmp_path):
+    from gemroll_dev.samples import catalog
+    from gemroll_dev.samples.build import _manifest_item, _Written
+    from gemroll_dev.samples.manifest import Manifest
+    from gemroll_dev.samples.plan import plan_camera_roll
+
+    planned = plan_camera_roll("demo", 0)
+    items = [_manifest_item(i, _Written(i.file_name, (640, 480), 100, "0" * 64)) for i in planned]
+    Manifest(size="demo", seed=0, events=list(catalog.EVENTS), items=items).write(tmp_path)
+    titles = {e.key: e.title for e in catalog.EVENTS}
+    metadata = manifest_metadata(tmp_path)
+    for item in items:
+        expected = {"captured_at": item.captured_at.isoformat()}
+        if item.event in titles:
+            expected["album"] = titles[item.event][:200]
+        assert metadata(tmp_path / item.file_name) == expected
+    assert any("album" in metadata(tmp_path / i.file_name) for i in items)
+    assert metadata(tmp_path / "not-in-the-manifest.jpg") is None

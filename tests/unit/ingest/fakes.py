@@ -9,14 +9,17 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from gemroll_common.outbox import OutboxMessage
 from gemroll_ingest.domain import errors
-from gemroll_ingest.domain.consent import ConsentState, allows_uploads, supersedes
+from gemroll_ingest.domain.consent import ConsentState, allows_uploads
 from gemroll_ingest.domain.errors import TooLarge, UnsupportedMediaType
 from gemroll_ingest.domain.media import ImageFacts, MediaRecord, StagedFile
 from gemroll_ingest.domain.paging import Cursor
 from gemroll_ingest.domain.sniff import sniff_content_type
-from gemroll_ingest.handlers import Ingest, Limits
-from gemroll_ingest.ports import DuplicateMedia, ErasedMedia, OutboxMessage, Upload
+from gemroll_ingest.domain.uploads import Upload
+from gemroll_ingest.ports import DuplicateMedia, ErasedMedia
+from gemroll_ingest.usecases import Deps, Limits, UseCases
+from gemroll_ingest.usecases.janitor import Janitor
 
 
 def staged(data: bytes, path: str = "/nonexistent") -> StagedFile:
@@ -113,12 +116,12 @@ class FakeMedia:
                 camera_model=None, orientation=None, coarse_location=None, device=None,
                 album=None, gps=None, source="", state="erased", created_at=row.created_at)
             n += 1
-        self.outbox = [m for m in self.outbox if m.media_id not in media_ids]
+        self.outbox = [m for m in self.outbox if m.subject_id not in media_ids]
         return n
 
     async def mark_classified(self, media_id: UUID, at: datetime) -> bool:
         row = self.rows.get(media_id)
-        if row is None or row.state != "accepted":
+        if row is None or row.state != "accepted" or row.classified_at is not None:
             return False
         self.rows[media_id] = replace(row, classified_at=at)
         return True
@@ -173,7 +176,8 @@ class FakeConsent:
         return self.states.get(user_key)
 
     async def apply(self, state: ConsentState) -> bool:
-        if not supersedes(state, self.states.get(state.user_key)):
+        current = self.states.get(state.user_key)
+        if current is not None and state.ledger_seq <= current.ledger_seq:  # the highest wins
             return False
         self.states[state.user_key] = state
         return True
@@ -242,7 +246,8 @@ class FakeInspector:
 
 @dataclass
 class World:
-    ingest: Ingest
+    ingest: UseCases
+    janitor: Janitor
     media: FakeMedia
     uploads: FakeUploads
     consent: FakeConsent
@@ -260,9 +265,9 @@ def world(max_upload_bytes: int = 1000) -> World:
     uploads = FakeUploads()
     media, consent = FakeMedia(uploads), FakeConsent()
     blobs, inspector, wakes = FakeBlobs(), FakeInspector(), []
-    ingest = Ingest(media=media, uploads=uploads, consent=consent, blobs=blobs,
-                    inspector=inspector,
-                    limits=Limits(max_upload_bytes=max_upload_bytes, presign_ttl_s=3600,
-                                  complete_grace_s=60),
-                    outbox_written=lambda: wakes.append(1))
-    return World(ingest, media, uploads, consent, blobs, inspector, wakes)
+    deps = Deps(media=media, uploads=uploads, consent=consent, blobs=blobs, inspector=inspector,
+                limits=Limits(max_upload_bytes=max_upload_bytes, presign_ttl_s=3600,
+                              complete_grace_s=60),
+                outbox_written=lambda: wakes.append(1))
+    return World(UseCases.build(deps), Janitor(deps, stale_storing_s=60), media, uploads,
+                 consent, blobs, inspector, wakes)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from fractions import Fraction
 
 import pytest
+from gemroll_contracts import ConsentChangedData
 from gemroll_ingest.domain import exif, geohash
-from gemroll_ingest.domain.consent import ConsentState, allows_uploads, supersedes
+from gemroll_ingest.domain.consent import ConsentState, allows_uploads
 from gemroll_ingest.domain.errors import InvalidCursor
 from gemroll_ingest.domain.media import (
     ClientMetadata,
@@ -109,10 +111,12 @@ def test_cursor_round_trip_and_refusal():
 
 
 def test_consent_rules():
-    state = ConsentState("a" * 32, True, False, 5, datetime.now(UTC))
+    data = ConsentChangedData(user_key="a" * 32, camera_roll=True, training_opt_out=True,
+                              ledger_seq=5, changed_at=datetime.now(UTC))
+    state = ConsentState.of(data)
+    assert (state.camera_roll, state.training_opt_out, state.ledger_seq) == (True, True, 5)
     assert allows_uploads(state) and not allows_uploads(None)
-    assert supersedes(state, None)
-    assert not supersedes(state, ConsentState("a" * 32, False, False, 5, state.changed_at))
+    assert not allows_uploads(ConsentState("a" * 32, False, False, 6, data.changed_at))
 
 
 def test_event_carries_the_coarse_location_only():
@@ -131,3 +135,12 @@ def test_event_carries_the_coarse_location_only():
     assert event.data.coarse_location == "u4pru"
     raw = event.to_json()
     assert b"57.6" not in raw and b"10.4" not in raw
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "\udacc", "ok\ud83d"])
+def test_client_metadata_refuses_text_that_cannot_be_stored(text):
+    with pytest.raises(ValueError):
+        ClientMetadata(device=text)
+    with pytest.raises(ValueError):
+        ClientMetadata.model_validate_json(json.dumps({"album": text}))
+    assert ClientMetadata(device="Pixel 8 \u00e9\U0001f4f7").device == "Pixel 8 é📷"

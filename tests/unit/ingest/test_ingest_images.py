@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from gemroll_dev.bench import ingest_samples as samples
 from gemroll_ingest.adapters.images import PillowInspector
 from gemroll_ingest.domain import errors
 from gemroll_ingest.domain.media import StagedFile
+from gemroll_testkit import photos
 from PIL import Image
 
 
@@ -26,7 +26,7 @@ def staged(tmp_path: Path, data: bytes) -> StagedFile:
 
 
 async def test_jpeg_exif_is_read(inspector, tmp_path):
-    data = samples.jpeg(320, 200, exif_data=samples.exif(
+    data = photos.jpeg(size=(320, 200), exif=photos.exif(
         make="Canon\x00", model="EOS R5", orientation=8, taken="2024:05:06 07:08:09",
         offset="+02:00", gps=(-33.8688, 151.2093)))
     facts = await inspector.inspect(staged(tmp_path, data))
@@ -38,9 +38,9 @@ async def test_jpeg_exif_is_read(inspector, tmp_path):
 
 
 @pytest.mark.parametrize(("make", "content_type"), [
-    (lambda: samples.heic(exif_data=samples.exif(make="Apple", gps=(1.5, 2.5))), "image/heic"),
-    (samples.png, "image/png"),
-    (samples.webp, "image/webp"),
+    (lambda: photos.heic(exif=photos.exif(make="Apple", gps=(1.5, 2.5))), "image/heic"),
+    (photos.png, "image/png"),
+    (photos.webp, "image/webp"),
 ])
 async def test_other_formats(inspector, tmp_path, make, content_type):
     facts = await inspector.inspect(staged(tmp_path, make()))
@@ -49,15 +49,15 @@ async def test_other_formats(inspector, tmp_path, make, content_type):
         assert facts.camera_make == "Apple" and facts.gps.latitude == pytest.approx(1.5)
 
 
-@pytest.mark.parametrize("make", [samples.jpeg, samples.png, samples.webp, samples.heic])
+@pytest.mark.parametrize("make", [photos.jpeg, photos.png, photos.webp, photos.heic])
 @pytest.mark.parametrize("keep", [0.3, 0.9])
 async def test_truncated_images_are_invalid(inspector, tmp_path, make, keep):
     with pytest.raises(errors.InvalidImage):
-        await inspector.inspect(staged(tmp_path, samples.truncated(make(), keep)))
+        await inspector.inspect(staged(tmp_path, photos.truncated(make(), keep)))
 
 
 async def test_corrupted_png_is_invalid(inspector, tmp_path):
-    data = bytearray(samples.png())
+    data = bytearray(photos.png())
     data[len(data) // 2] ^= 0xFF
     with pytest.raises(errors.InvalidImage):
         await inspector.inspect(staged(tmp_path, bytes(data)))
@@ -65,8 +65,8 @@ async def test_corrupted_png_is_invalid(inspector, tmp_path):
 
 async def test_large_png_is_checked_by_crc_without_full_decode(tmp_path):
     inspector = PillowInspector(max_pixels=50_000_000, full_decode_max_pixels=100)
-    assert (await inspector.inspect(staged(tmp_path, samples.png()))).width == 96
-    data = bytearray(samples.png())
+    assert (await inspector.inspect(staged(tmp_path, photos.png()))).width == 96
+    data = bytearray(photos.png())
     data[len(data) // 2] ^= 0xFF
     with pytest.raises(errors.InvalidImage):
         await inspector.inspect(staged(tmp_path, bytes(data)))
@@ -76,12 +76,12 @@ async def test_large_png_is_checked_by_crc_without_full_decode(tmp_path):
 async def test_bombs_are_refused_before_decoding(tmp_path, monkeypatch):
     inspector = PillowInspector(max_pixels=2_000_000, full_decode_max_pixels=1_000_000)
     with pytest.raises(errors.TooManyPixels):
-        await inspector.inspect(staged(tmp_path, samples.bomb_png(2_000_001)))
+        await inspector.inspect(staged(tmp_path, photos.bomb_png(2_000_001)))
     # Pillow's own guard (an error above twice its process-wide limit) is a refusal too.
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1_000_000)
     lenient = PillowInspector(max_pixels=10_000_000, full_decode_max_pixels=1_000_000)
     with pytest.raises(errors.TooManyPixels):
-        await lenient.inspect(staged(tmp_path, samples.bomb_png(2_100_000)))
+        await lenient.inspect(staged(tmp_path, photos.bomb_png(2_100_000)))
 
 
 async def test_unsupported_and_empty(inspector, tmp_path):
@@ -93,7 +93,7 @@ async def test_unsupported_and_empty(inspector, tmp_path):
 
 async def test_a_jpeg_header_on_other_data_is_invalid(inspector, tmp_path):
     with pytest.raises(errors.InvalidImage):
-        await inspector.inspect(staged(tmp_path, b"\xff\xd8\xff" + samples.png()))
+        await inspector.inspect(staged(tmp_path, b"\xff\xd8\xff" + photos.png()))
 
 
 async def test_webp_too_large_to_verify_is_refused(tmp_path):

@@ -8,13 +8,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from gemroll_common.auth import TokenVerifier, issue_dev_token
+from gemroll_common.http import add_operational_routes
 from gemroll_common.identity import user_key
 from gemroll_common.settings import AuthSettings, IdentitySettings
 from gemroll_contracts import CONSENT, ConsentChanged
+from gemroll_policy import api
 from gemroll_policy.adapters.memory import InMemoryPolicyStore
-from gemroll_policy.api import install_error_handlers, router
 from gemroll_policy.domain import Pseudonymizer
-from gemroll_policy.handlers import ConsentHandler, ReportHandler
+from gemroll_policy.usecases import ConsentHandler, ReportHandler
 
 AUTH, IDENTITY = AuthSettings(), IdentitySettings()
 
@@ -27,8 +28,8 @@ def store() -> InMemoryPolicyStore:
 @pytest.fixture
 async def client(store):
     app = FastAPI()
-    app.include_router(router)
-    install_error_handlers(app)
+    api.install(app)
+    add_operational_routes(app, "policy", {})  # the common 422 answer
     app.state.token_verifier = TokenVerifier(AUTH, IDENTITY)
     app.state.consent_handler = ConsentHandler(store, store.pseudonyms,
                                                lambda: datetime.now(UTC))
@@ -61,10 +62,10 @@ async def test_consent_changes_are_appended_and_published(client, store):
         "camera_roll": True, "training_opt_out": True, "ledger_seq": 2, "changed_at": None}
     assert [(u, c.ledger_seq, erase) for u, c, erase, _ in store.ledger] == [
         (key, 1, False), (key, 2, False)]
-    published = [ConsentChanged.from_json(m.value) for m in store.messages(CONSENT.name)]
+    published = [ConsentChanged.from_json(m.payload) for m in store.messages(CONSENT.name)]
     assert [(e.data.user_key, e.data.ledger_seq, e.data.training_opt_out)
             for e in published] == [(key, 1, False), (key, 2, True)]
-    assert all(m.key == key.encode() for m in store.messages(CONSENT.name))
+    assert all(m.key == key for m in store.messages(CONSENT.name))
 
 
 @pytest.mark.parametrize(("body", "code"), [
@@ -86,7 +87,7 @@ async def test_opt_out_with_delete_is_recorded(client, store):
     response = await client.put("/v1/consent", json={"camera_roll": False, "erase_data": True},
                                 headers=auth())
     assert response.status_code == 200
-    [event] = [ConsentChanged.from_json(m.value) for m in store.messages(CONSENT.name)]
+    [event] = [ConsentChanged.from_json(m.payload) for m in store.messages(CONSENT.name)]
     assert event.data.erase_data is True and event.data.camera_roll is False
 
 

@@ -29,9 +29,9 @@ from gemroll_policy.domain import (
     training_key,
     verify,
 )
-from gemroll_policy.handlers import GateHandler, ReportHandler, refuse_unbacked
 from gemroll_policy.ports import StorageUnavailable
-from gemroll_policy.testing import action, candidate, consent, user_key
+from gemroll_policy.usecases import GateHandler, ReportHandler, refuse_unbacked
+from gemroll_testkit.events import action, candidate, consent, user_key
 
 
 class Clock:
@@ -95,7 +95,7 @@ def published(store: InMemoryPolicyStore, topic: str) -> list:
                                              else TrainingRetracted).from_json(v),
              TRAINING_DECISIONS.name: TrainingRejected.from_json,
              MEDIA_ERASED.name: MediaErased.from_json}[topic]
-    return [parse(m.value) for m in store.messages(topic)]
+    return [parse(m.payload) for m in store.messages(topic)]
 
 
 async def test_candidate_is_held_until_a_qualifying_action_then_admitted(gate, store, clock):
@@ -122,8 +122,8 @@ def assert_no_user_key_in_training_events(store: InMemoryPolicyStore, user: str)
     messages = store.messages(TRAINING_MEDIA.name) + store.messages(TRAINING_DECISIONS.name)
     assert messages
     for m in messages:
-        assert user not in m.value.decode()  # the whole event JSON, envelope included
-        assert user.encode() not in m.key
+        assert user not in m.payload.decode()  # the whole event JSON, envelope included
+        assert user not in m.key
 
 
 async def test_training_events_carry_the_pseudonym_never_the_user_key(gate, store, pseudonyms,
@@ -137,8 +137,7 @@ async def test_training_events_carry_the_pseudonym_never_the_user_key(gate, stor
                        candidate(rejected_user, uuid.uuid4())])
     for topic in (TRAINING_MEDIA.name, TRAINING_DECISIONS.name):
         for m in store.messages(topic):
-            assert m.key in {pseudonyms.subject(user).encode(),
-                             pseudonyms.subject(rejected_user).encode()}
+            assert m.key in {pseudonyms.subject(user), pseudonyms.subject(rejected_user)}
     assert_no_user_key_in_training_events(store, user)
     assert_no_user_key_in_training_events(store, rejected_user)
     admitted = published(store, TRAINING_MEDIA.name)
@@ -464,13 +463,13 @@ async def test_a_quick_opt_out_and_back_in_retracts_before_the_gate_sees_either(
     the latest state is opted in again. The opt-out still retracts, and the old share admits
     nothing after the opt-in."""
     from gemroll_contracts import ConsentChanged
-    from gemroll_policy.handlers import ConsentHandler
+    from gemroll_policy.usecases import ConsentHandler
 
     user, media, later = user_key(20), uuid.uuid4(), uuid.uuid4()
     api = ConsentHandler(store, pseudonyms, clock)
     await api.change(user, camera_roll=True)
     clock.advance(seconds=1)
-    await gate.handle([ConsentChanged.from_json(store.messages("gemroll.consent.v1")[0].value),
+    await gate.handle([ConsentChanged.from_json(store.messages("gemroll.consent.v1")[0].payload),
                        action(user, media, ActionKind.shared, acted_at=clock.now),
                        candidate(user, media), candidate(user, later)])
     [admitted] = published(store, TRAINING_MEDIA.name)
@@ -479,7 +478,7 @@ async def test_a_quick_opt_out_and_back_in_retracts_before_the_gate_sees_either(
     await api.change(user, training_opt_out=True)
     clock.advance(seconds=1)
     await api.change(user, training_opt_out=False)
-    events = [ConsentChanged.from_json(m.value)
+    events = [ConsentChanged.from_json(m.payload)
               for m in store.messages("gemroll.consent.v1")[1:]]
     assert [e.data.training_opt_out for e in events] == [True, False]
     await gate.handle(events)
@@ -515,7 +514,7 @@ async def test_a_share_made_while_opted_out_never_admits_after_an_opt_in(gate, s
 async def test_retention_and_account_erasure_reach_media_never_classified(gate, store, clock):
     """The gate learns of every upload: media whose classification never came is erased by
     retention and by an account erasure like any other."""
-    from gemroll_policy.testing import uploaded
+    from gemroll_testkit.events import uploaded
 
     user = user_key(22)
     never_classified, erased_with_account = uuid.uuid4(), uuid.uuid4()

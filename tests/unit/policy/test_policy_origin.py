@@ -7,7 +7,7 @@ import uuid
 import pytest
 from gemroll_contracts import ActionKind
 from gemroll_policy.domain.origin import ForgedEvent, check_origin
-from gemroll_policy.testing import action, candidate, user_key
+from gemroll_testkit.events import action, candidate, user_key
 
 BUCKET = "gemroll-media"
 ALICE, BOB = user_key("origin-a"), user_key("origin-b")

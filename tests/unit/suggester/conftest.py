@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from gemroll_common.errors import ObjectMissing
 from gemroll_contracts import (
     Category,
     Event,
@@ -33,16 +34,10 @@ from gemroll_suggester.domain import (
     SuggestionRecord,
     SuggestionStatus,
 )
-from gemroll_suggester.handlers import Deps
-from gemroll_suggester.ports import (
-    Intake,
-    MissingObject,
-    Neighbourhood,
-    PageCursor,
-    RenditionObject,
-)
-from gemroll_suggester.rendering import synthetic
+from gemroll_suggester.ports import Intake, Neighbourhood, PageCursor, RenditionObject
 from gemroll_suggester.settings import SuggesterSettings
+from gemroll_suggester.usecases import Deps
+from gemroll_testkit import photos
 
 USER = "a" * 32
 OTHER = "b" * 32
@@ -63,36 +58,37 @@ class State:
     outbox: list[tuple[str, Event, str]] = field(default_factory=list)
 
 
-class FakeRepository:
-    """Same behaviour as the PostgreSQL repository, on a State (one transaction)."""
+class _Fake:
+    """One repository of the fake transaction, on the shared State."""
 
     def __init__(self, state: State) -> None:
         self.s = state
 
-    async def lock_user(self, user_key: str) -> None:
-        return None
 
-    async def consent(self, user_key: str) -> Consent | None:
+class FakeConsent(_Fake):
+    async def get(self, user_key: str) -> Consent | None:
         return self.s.consent.get(user_key)
 
-    async def save_consent(self, consent: Consent) -> None:
+    async def save(self, consent: Consent) -> None:
         self.s.consent[consent.user_key] = consent
+
+
+class FakeMedia(_Fake):
+    async def intake(self, user_key: str, media_id: UUID) -> Intake:
+        return Intake(self.s.consent.get(user_key), self.s.removed.get(media_id) == user_key,
+                      self.s.media.get(media_id))
 
     async def add_removed(self, user_key: str, media_ids: Sequence[UUID]) -> None:
         for m in media_ids:
             self.s.removed.setdefault(m, user_key)
 
-    async def intake(self, user_key: str, media_id: UUID) -> Intake:
-        return Intake(self.s.consent.get(user_key), self.s.removed.get(media_id) == user_key,
-                      self.s.media.get(media_id))
-
-    async def get_media(self, media_ids: Sequence[UUID]) -> list[MediaItem]:
+    async def get(self, media_ids: Sequence[UUID]) -> list[MediaItem]:
         return [self.s.media[m] for m in media_ids if m in self.s.media]
 
-    async def save_media(self, item: MediaItem) -> None:
+    async def save(self, item: MediaItem) -> None:
         self.s.media[item.media_id] = item
 
-    async def delete_media(self, media_ids: Sequence[UUID]) -> None:
+    async def delete(self, media_ids: Sequence[UUID]) -> None:
         for m in media_ids:
             self.s.media.pop(m, None)
 
@@ -110,12 +106,12 @@ class FakeRepository:
         self.s.events[event.event_id] = event
         self.s.media[item.media_id] = item
 
-    async def media_of_event(self, event_id: UUID) -> list[MediaItem]:
+    async def of_event(self, event_id: UUID) -> list[MediaItem]:
         found = [m for m in self.s.media.values() if m.event_id == event_id]
         return sorted(found, key=lambda m: (m.taken_at, str(m.media_id)))
 
-    async def move_media(self, media_ids: Sequence[UUID] | None, from_events: Sequence[UUID],
-                         to_event: UUID) -> None:
+    async def move(self, media_ids: Sequence[UUID] | None, from_events: Sequence[UUID],
+                   to_event: UUID) -> None:
         for m in list(self.s.media.values()):
             if m.event_id in from_events and (media_ids is None or m.media_id in media_ids):
                 self.s.media[m.media_id] = replace(m, event_id=to_event)
@@ -131,21 +127,23 @@ class FakeRepository:
         for e in [e for e in self.s.events.values() if e.user_key == user_key]:
             del self.s.events[e.event_id]
 
-    async def get_events(self, event_ids: Sequence[UUID]) -> list[EventRecord]:
+
+class FakeEvents(_Fake):
+    async def get(self, event_ids: Sequence[UUID]) -> list[EventRecord]:
         return [self.s.events[e] for e in event_ids if e in self.s.events]
 
-    async def save_event(self, event: EventRecord) -> None:
+    async def save(self, event: EventRecord) -> None:
         self.s.events[event.event_id] = event
 
-    async def delete_events(self, event_ids: Sequence[UUID]) -> None:
+    async def delete(self, event_ids: Sequence[UUID]) -> None:
         for e in event_ids:
             self.s.events.pop(e, None)
             for m in list(self.s.media.values()):
                 if m.event_id == e:
                     self.s.media[m.media_id] = replace(m, event_id=None)
 
-    async def claim_due_events(self, now: datetime, limit: int,
-                               lease_until: datetime) -> list[EventRecord]:
+    async def claim_due(self, now: datetime, limit: int,
+                        lease_until: datetime) -> list[EventRecord]:
         due = [e for e in self.s.events.values() if e.dirty and e.due_at and e.due_at <= now
                and (e.event_id not in self.s.leases or self.s.leases[e.event_id] < now)]
         due.sort(key=lambda e: (e.due_at, str(e.event_id)))
@@ -153,7 +151,7 @@ class FakeRepository:
             self.s.leases[e.event_id] = lease_until
         return due[:limit]
 
-    async def finish_event(self, event_id: UUID, version: int) -> bool:
+    async def finish(self, event_id: UUID, version: int) -> bool:
         e = self.s.events.get(event_id)
         if e is None or e.version != version:
             return False
@@ -161,51 +159,53 @@ class FakeRepository:
         self.s.leases.pop(event_id, None)
         return True
 
-    async def release_event(self, event_id: UUID, retry_at: datetime | None = None) -> None:
+    async def release(self, event_id: UUID, retry_at: datetime | None = None) -> None:
         self.s.leases.pop(event_id, None)
         e = self.s.events.get(event_id)
         if e is not None and retry_at is not None:
             self.s.events[event_id] = replace(e, attempts=e.attempts + 1,
                                               due_at=max(e.due_at or retry_at, retry_at))
 
-    async def count_open_events(self) -> int:
+    async def count_open(self) -> int:
         return sum(e.dirty for e in self.s.events.values())
 
+
+class FakeSuggestions(_Fake):
     def _with_actions(self, s: SuggestionRecord) -> SuggestionRecord:
         done = frozenset(a for (sid, a) in self.s.actions if sid == s.suggestion_id)
         return replace(s, actions=done)
 
-    async def get_suggestion(self, suggestion_id: UUID) -> SuggestionRecord | None:
+    def _sorted(self) -> list[SuggestionRecord]:
+        return sorted(self.s.suggestions.values(), key=lambda s: str(s.suggestion_id))
+
+    async def get(self, suggestion_id: UUID) -> SuggestionRecord | None:
         s = self.s.suggestions.get(suggestion_id)
         return self._with_actions(s) if s else None
 
-    async def suggestions_of_events(self, event_ids: Sequence[UUID]) -> list[SuggestionRecord]:
-        return [self._with_actions(s) for s in sorted(
-            self.s.suggestions.values(), key=lambda s: str(s.suggestion_id))
-            if s.event_id in event_ids]
+    async def of_events(self, event_ids: Sequence[UUID]) -> list[SuggestionRecord]:
+        return [self._with_actions(s) for s in self._sorted() if s.event_id in event_ids]
 
-    async def suggestions_with_media(self, user_key: str,
-                                     media_ids: Sequence[UUID]) -> list[SuggestionRecord]:
-        return [self._with_actions(s) for s in sorted(
-            self.s.suggestions.values(), key=lambda s: str(s.suggestion_id))
-            if s.user_key == user_key and set(s.media_ids) & set(media_ids)]
+    async def with_media(self, user_key: str,
+                         media_ids: Sequence[UUID]) -> list[SuggestionRecord]:
+        return [self._with_actions(s) for s in self._sorted()
+                if s.user_key == user_key and set(s.media_ids) & set(media_ids)]
 
-    async def suggestions_of_user(self, user_key: str,
-                                  statuses: Sequence[SuggestionStatus]) -> list[SuggestionRecord]:
+    async def of_user(self, user_key: str,
+                      statuses: Sequence[SuggestionStatus]) -> list[SuggestionRecord]:
         return [self._with_actions(s) for s in self.s.suggestions.values()
                 if s.user_key == user_key and s.status in statuses]
 
-    async def save_suggestion(self, suggestion: SuggestionRecord) -> None:
+    async def save(self, suggestion: SuggestionRecord) -> None:
         self.s.suggestions[suggestion.suggestion_id] = replace(suggestion, actions=frozenset())
 
-    async def delete_suggestion(self, suggestion_id: UUID) -> None:
+    async def delete(self, suggestion_id: UUID) -> None:
         self.s.suggestions.pop(suggestion_id, None)
         for key in [k for k in self.s.actions if k[0] == suggestion_id]:
             del self.s.actions[key]
 
-    async def list_suggestions(self, user_key: str, *, status: SuggestionStatus | None,
-                               kind: SuggestionKind | None, limit: int,
-                               after: PageCursor | None) -> list[SuggestionRecord]:
+    async def page(self, user_key: str, *, status: SuggestionStatus | None,
+                   kind: SuggestionKind | None, limit: int,
+                   after: PageCursor | None) -> list[SuggestionRecord]:
         rows = [s for s in self.s.suggestions.values() if s.user_key == user_key
                 and (s.status == status if status else s.status is not SuggestionStatus.withdrawn)
                 and (kind is None or s.kind == kind)]
@@ -225,40 +225,59 @@ class FakeRepository:
     async def forget_action(self, suggestion_id: UUID, action: ActionName) -> None:
         self.s.actions.pop((suggestion_id, action), None)
 
-    async def record_rendition_object(self, obj: RenditionObject) -> None:
+
+class FakeRenditions(_Fake):
+    async def get(self, derived_media_id: UUID) -> DerivedMedia | None:
+        return self.s.derived.get(derived_media_id)
+
+    async def save(self, derived: DerivedMedia) -> None:
+        self.s.derived.setdefault(derived.derived_media_id, derived)
+
+    async def of_originals(self, media_ids: Sequence[UUID]) -> list[DerivedMedia]:
+        return [d for d in self.s.derived.values() if d.original_media_id in media_ids]
+
+    async def delete(self, derived_media_ids: Sequence[UUID]) -> None:
+        for d in derived_media_ids:
+            self.s.derived.pop(d, None)
+
+    async def record_object(self, obj: RenditionObject) -> None:
         self.s.rendition_objects[obj.object_key] = (obj, datetime.now(UTC))
 
-    async def rendition_objects_of(self, user_key: str,
-                                   original_media_ids: Sequence[UUID]) -> list[RenditionObject]:
+    async def objects_of(self, user_key: str,
+                         original_media_ids: Sequence[UUID]) -> list[RenditionObject]:
         return [o for o, _ in self.s.rendition_objects.values()
                 if o.user_key == user_key and o.original_media_id in original_media_ids]
 
-    async def orphan_rendition_objects(self, older_than: datetime,
-                                       limit: int) -> list[RenditionObject]:
+    async def orphan_objects(self, older_than: datetime, limit: int) -> list[RenditionObject]:
         used = {d.object_key for d in self.s.derived.values()}
         return [o for o, at in self.s.rendition_objects.values()
                 if at < older_than and o.object_key not in used][:limit]
 
-    async def forget_rendition_objects(self, object_keys: Sequence[str]) -> None:
+    async def forget_objects(self, object_keys: Sequence[str]) -> None:
         for k in object_keys:
             self.s.rendition_objects.pop(k, None)
 
-    async def get_derived(self, derived_media_id: UUID) -> DerivedMedia | None:
-        return self.s.derived.get(derived_media_id)
 
-    async def save_derived(self, derived: DerivedMedia) -> None:
-        self.s.derived.setdefault(derived.derived_media_id, derived)
-
-    async def derived_of_originals(self, media_ids: Sequence[UUID]) -> list[DerivedMedia]:
-        return [d for d in self.s.derived.values() if d.original_media_id in media_ids]
-
-    async def delete_derived(self, derived_media_ids: Sequence[UUID]) -> None:
-        for d in derived_media_ids:
-            self.s.derived.pop(d, None)
-
-    async def add_outbox(self, topic: Topic, event: Event, key: str) -> None:
+class FakeOutbox(_Fake):
+    async def add(self, topic: Topic, event: Event, *, key: str,
+                  subject_id: UUID | None = None) -> None:
         assert topic.accepts(event)
         self.s.outbox.append((topic.name, event, key))
+
+
+class FakeTransaction:
+    """Same behaviour as the PostgreSQL transaction, on a State."""
+
+    def __init__(self, state: State) -> None:
+        self.consent = FakeConsent(state)
+        self.media = FakeMedia(state)
+        self.events = FakeEvents(state)
+        self.suggestions = FakeSuggestions(state)
+        self.renditions = FakeRenditions(state)
+        self.outbox = FakeOutbox(state)
+
+    async def lock_user(self, user_key: str) -> None:
+        return None
 
 
 class FakeUnitOfWork:
@@ -268,9 +287,9 @@ class FakeUnitOfWork:
         self.state = State()
 
     @asynccontextmanager
-    async def __call__(self) -> AsyncIterator[FakeRepository]:
+    async def __call__(self) -> AsyncIterator[FakeTransaction]:
         working = copy.deepcopy(self.state)
-        yield FakeRepository(working)
+        yield FakeTransaction(working)
         self.state = working
 
 
@@ -285,7 +304,7 @@ class FakeStorage:
         if self.fail:
             raise OSError("storage down")
         if key not in self.objects:
-            raise MissingObject(key)
+            raise ObjectMissing(key)
         return self.objects[key]
 
     async def put(self, key: str, data: bytes, content_type: str) -> None:
@@ -348,7 +367,8 @@ def world() -> World:
 
 
 def jpeg_bytes(seed: int, width: int = 240, height: int = 160, **scene: Any) -> bytes:
-    return synthetic.jpeg(synthetic.Scene(width=width, height=height, seed=seed, **scene))
+    return photos.jpeg(photos.render(photos.Scene(width=width, height=height, seed=seed,
+                                                  **scene)))
 
 
 def embedding(seed: int, dims: int = 8) -> list[float]:

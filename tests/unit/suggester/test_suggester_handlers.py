@@ -20,17 +20,16 @@ from gemroll_contracts import (
     UserActionData,
 )
 from gemroll_contracts.users import ActionKind
-from gemroll_suggester import handlers, user_actions
-from gemroll_suggester.domain import ActionName, ActionRefused, SuggestionStatus
-from gemroll_suggester.handlers import Outcome
-from gemroll_suggester.planner import Planner
+from gemroll_suggester.domain import ActionName, ActionRefused, Outcome, SuggestionStatus
+from gemroll_suggester.usecases import intake, user_actions
+from gemroll_suggester.usecases.planning import Planner
 
 
 async def arrive(world, kit, *events, seeds=None) -> list[Outcome]:
     outcomes = []
     for i, event in enumerate(events):
         kit.put_original(world, event, seed=(seeds or {}).get(i, i))
-        outcomes.append(await handlers.media_classified(world.deps, event))
+        outcomes.append(await intake.media_classified(world.deps, event))
     return outcomes
 
 
@@ -71,7 +70,7 @@ async def test_dark_photos_get_edit_suggestions_with_a_recipe_and_preview(world,
     events = afternoon(kit, 3)
     for i, e in enumerate(events):
         kit.put_original(world, e, seed=i, exposure_stops=-1.5)
-        await handlers.media_classified(world.deps, e)
+        await intake.media_classified(world.deps, e)
     await settle(world)
     edits = world.suggestions(SuggestionKind.edit)
     assert len(edits) == 2  # edits_per_event, the best gems first
@@ -110,7 +109,7 @@ async def test_redelivery_never_duplicates(world, kit):
     # a re-classification that changes nothing relevant does not re-plan either
     again = events[0].model_copy(update={"event_id": uuid.uuid4(),
                                          "occurred_at": events[0].occurred_at + timedelta(1)})
-    assert await handlers.media_classified(world.deps, again) == Outcome.unchanged
+    assert await intake.media_classified(world.deps, again) == Outcome.unchanged
     assert await settle(world) == 0
 
 
@@ -119,7 +118,7 @@ async def test_an_older_classification_arriving_late_is_ignored(world, kit):
     older = newer.model_copy(update={"event_id": uuid.uuid4(),
                                      "occurred_at": newer.occurred_at - timedelta(hours=1)})
     await arrive(world, kit, newer)
-    assert await handlers.media_classified(world.deps, older) == Outcome.stale
+    assert await intake.media_classified(world.deps, older) == Outcome.stale
 
 
 async def test_never_suggest_non_gems_nsfw_or_screenshots(world, kit):
@@ -161,7 +160,7 @@ async def test_deleted_photo_leaves_its_suggestions_and_never_comes_back(world, 
     events = afternoon(kit, 4)
     for i, e in enumerate(events):
         kit.put_original(world, e, seed=i, exposure_stops=-1.5)
-        await handlers.media_classified(world.deps, e)
+        await intake.media_classified(world.deps, e)
     await settle(world)
     victim = events[0].data.media_id
     highlight = world.suggestions(SuggestionKind.highlight)[0]
@@ -170,7 +169,7 @@ async def test_deleted_photo_leaves_its_suggestions_and_never_comes_back(world, 
     deleted = UserAction(producer="ingest", data=UserActionData(
         user_key=kit.USER, media_id=victim, action=ActionKind.media_deleted,
         acted_at=world.clock.now))
-    assert await handlers.user_action(world.deps, deleted) == Outcome.removed
+    assert await intake.user_action(world.deps, deleted) == Outcome.removed
     assert edit.suggestion_id not in world.state.suggestions
     assert highlight.preview_object_key not in world.storage.objects
     assert edit.preview_object_key not in world.storage.objects
@@ -179,7 +178,7 @@ async def test_deleted_photo_leaves_its_suggestions_and_never_comes_back(world, 
     # r2 was published at once without the photo (and without a preview), r3 has a new one
     assert revised.revision == 3 and victim not in revised.media_ids
     assert revised.preview_object_key is not None
-    assert await handlers.media_classified(world.deps, events[0].model_copy(
+    assert await intake.media_classified(world.deps, events[0].model_copy(
         update={"event_id": uuid.uuid4()})) == Outcome.removed
 
 
@@ -187,7 +186,7 @@ async def test_erasure_removes_renditions_and_empty_suggestions(world, kit):
     events = afternoon(kit, 2)
     for i, e in enumerate(events):
         kit.put_original(world, e, seed=i, exposure_stops=-1.5)
-        await handlers.media_classified(world.deps, e)
+        await intake.media_classified(world.deps, e)
     await settle(world)
     edit = world.suggestions(SuggestionKind.edit)[0]
     result = await user_actions.act(world.deps, kit.USER, edit.suggestion_id, ActionName.edit)
@@ -196,7 +195,7 @@ async def test_erasure_removes_renditions_and_empty_suggestions(world, kit):
     erased = MediaErased(producer="policy", data=MediaErasedData(
         user_key=kit.USER, media_ids=[e.data.media_id for e in events],
         reason=ErasureReason.account_erasure, erased_at=world.clock.now))
-    await handlers.media_erased(world.deps, erased)
+    await intake.media_erased(world.deps, erased)
     assert world.suggestions() == []
     assert world.state.derived == {} and world.state.media == {} and world.state.events == {}
     leftover = [k for k in world.storage.objects if "/suggestions/" in k or "/derived/" in k]
@@ -208,7 +207,7 @@ async def test_removal_is_atomic_when_storage_fails(world, kit):
     await settle(world)
     world.storage.fail = True
     with pytest.raises(OSError):
-        await handlers.media_removed(world.deps, kit.USER, [next(iter(world.state.media))])
+        await intake.media_removed(world.deps, kit.USER, [next(iter(world.state.media))])
     assert len(world.state.media) == 3 and world.state.removed == {}
 
 
@@ -223,13 +222,13 @@ async def test_opting_out_withdraws_open_suggestions_and_stops_new_ones(world, k
             user_key=kit.USER, camera_roll=on, training_opt_out=False, ledger_seq=seq,
             changed_at=world.clock.now))
 
-    assert await handlers.consent_changed(world.deps, consent(2, False)) == Outcome.opted_out
+    assert await intake.consent_changed(world.deps, consent(2, False)) == Outcome.opted_out
     statuses = {s.kind: s.status for s in world.suggestions()}
     assert statuses[SuggestionKind.highlight] is SuggestionStatus.withdrawn
     assert statuses[SuggestionKind.collage] is SuggestionStatus.saved  # the user's own
     assert world.state.media == {}
     assert await arrive(world, kit, kit.classified(minutes=30)) == [Outcome.opted_out]
-    assert await handlers.consent_changed(world.deps, consent(1, True)) == Outcome.stale
+    assert await intake.consent_changed(world.deps, consent(1, True)) == Outcome.stale
     with pytest.raises(ActionRefused, match="switched off"):
         await user_actions.act(world.deps, kit.USER, saved.suggestion_id, ActionName.share)
 
@@ -263,7 +262,7 @@ async def planned_world(world, kit, n=3, dark=True):
     events = afternoon(kit, n)
     for i, e in enumerate(events):
         kit.put_original(world, e, seed=i, exposure_stops=-1.5 if dark else 0)
-        await handlers.media_classified(world.deps, e)
+        await intake.media_classified(world.deps, e)
     await settle(world)
     return events
 
@@ -323,7 +322,7 @@ async def test_dismiss_is_final(world, kit):
 async def test_nsfw_edits_cannot_be_shared(world, kit):
     e = kit.classified(nsfw=0.9)
     kit.put_original(world, e, exposure_stops=-1.5)
-    await handlers.media_classified(world.deps, e)
+    await intake.media_classified(world.deps, e)
     await settle(world)
     edit = world.suggestions(SuggestionKind.edit)[0]
     assert not edit.shareable
@@ -351,7 +350,7 @@ async def test_listing_pages_through_everything_once(world, kit):
             e = e.model_copy(update={"data": e.data.model_copy(update={
                 "captured_at": e.data.captured_at + timedelta(days=day)})})
             kit.put_original(world, e, seed=day, exposure_stops=-1.5)
-            await handlers.media_classified(world.deps, e)
+            await intake.media_classified(world.deps, e)
         await settle(world)
         world.clock.advance(5)
     everything = world.suggestions()
@@ -376,7 +375,7 @@ async def test_listing_pages_through_everything_once(world, kit):
 async def test_edits_follow_a_reclassification(world, kit):
     first = kit.classified(nsfw=0.01)
     kit.put_original(world, first, exposure_stops=-1.5)
-    await handlers.media_classified(world.deps, first)
+    await intake.media_classified(world.deps, first)
     await settle(world)
     edit = world.suggestions(SuggestionKind.edit)[0]
     assert edit.shareable
@@ -386,11 +385,11 @@ async def test_edits_follow_a_reclassification(world, kit):
             "event_id": uuid.uuid4(), "occurred_at": first.occurred_at + timedelta(minutes=5),
             "data": first.data.model_copy(update=data)})
 
-    assert await handlers.media_classified(world.deps, again(nsfw_score=0.9)) == Outcome.updated
+    assert await intake.media_classified(world.deps, again(nsfw_score=0.9)) == Outcome.updated
     await settle(world)
     assert not world.state.suggestions[edit.suggestion_id].shareable
     with pytest.raises(ActionRefused, match="may not be shared"):
         await user_actions.act(world.deps, kit.USER, edit.suggestion_id, ActionName.share)
-    await handlers.media_classified(world.deps, again(is_gem=False))
+    await intake.media_classified(world.deps, again(is_gem=False))
     await settle(world)
     assert world.state.suggestions[edit.suggestion_id].status is SuggestionStatus.withdrawn

@@ -1,6 +1,6 @@
 """Privacy promises of the suggester, with in-memory fakes: unsharing, the public topic
 forgetting deleted photos (revisions and withdrawals), erasure never dropped on a partial S3
-failure, no orphaned AI renditions, and renditions without metadata."""
+failure (a refused one is final), no orphaned AI renditions, and renditions without metadata."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from gemroll_common.kafka import TransientError
+from gemroll_common.consumer import FailurePolicy
+from gemroll_common.errors import StoreRefused, StoreUnavailable, is_transient
 from gemroll_contracts import (
     ErasureReason,
     MediaErased,
@@ -22,11 +23,18 @@ from gemroll_contracts import (
     WithdrawalReason,
 )
 from gemroll_contracts.users import ActionKind
-from gemroll_suggester import handlers, user_actions
-from gemroll_suggester.consumers import retry_while_down
 from gemroll_suggester.domain import ActionName, ActionRefused, SuggestionStatus
-from gemroll_suggester.planner import Planner
+from gemroll_suggester.usecases import intake, renditions, user_actions
+from gemroll_suggester.usecases.planning import Planner
+from gemroll_testkit.photos import (
+    PHONE_MAKE,
+    PHONE_MAKER_NOTE,
+    PHONE_SERIAL,
+    phone_jpeg,
+    srgb_icc,
+)
 from minio.deleteobjects import DeleteError
+from minio.error import S3Error
 from PIL import Image
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -43,7 +51,7 @@ async def planned(world, kit, n=3, dark=True):
     events = [kit.classified(minutes=20 * i, seed=i, gem_score=0.9 - i * 0.05) for i in range(n)]
     for i, e in enumerate(events):
         kit.put_original(world, e, seed=i, exposure_stops=-1.5 if dark else 0)
-        await handlers.media_classified(world.deps, e)
+        await intake.media_classified(world.deps, e)
     await settle(world)
     return events
 
@@ -134,7 +142,7 @@ async def test_unshare_works_after_opting_out(world, kit):
     await planned(world, kit)
     highlight = one(world, SuggestionKind.highlight)
     await user_actions.act(world.deps, kit.USER, highlight.suggestion_id, ActionName.share)
-    await handlers.consent_changed(world.deps, ConsentChanged(
+    await intake.consent_changed(world.deps, ConsentChanged(
         producer="policy", data=ConsentChangedData(
             user_key=kit.USER, camera_roll=False, training_opt_out=False, ledger_seq=2,
             changed_at=world.clock.now)))
@@ -154,7 +162,7 @@ async def test_deleting_a_photo_republishes_every_suggestion_showing_it(world, k
     assert {SuggestionKind.highlight, SuggestionKind.collage, SuggestionKind.edit} <= kinds
     before = len(public(world))
 
-    await handlers.user_action(world.deps, delete_action(kit, world, victim))
+    await intake.user_action(world.deps, delete_action(kit, world, victim))
 
     # at once, in the removal's transaction: a revision or a withdrawal of each
     fresh = public(world)[before:]
@@ -180,7 +188,7 @@ async def test_a_collage_left_with_one_photo_is_withdrawn_publicly(world, kit):
     events = await planned(world, kit, n=2, dark=False)
     collage = one(world, SuggestionKind.collage)
     assert len(collage.media_ids) == 2
-    await handlers.media_erased(world.deps, MediaErased(producer="policy", data=MediaErasedData(
+    await intake.media_erased(world.deps, MediaErased(producer="policy", data=MediaErasedData(
         user_key=kit.USER, media_ids=[events[0].data.media_id],
         reason=ErasureReason.media_deleted, erased_at=world.clock.now)))
     await settle(world, 1)
@@ -196,7 +204,7 @@ async def test_planner_withdrawals_are_published(world, kit):
     subscribers learn it."""
     events = await planned(world, kit, n=3, dark=False)  # highlight_min is 3
     highlight = one(world, SuggestionKind.highlight)
-    await handlers.user_action(world.deps, delete_action(kit, world, events[1].data.media_id))
+    await intake.user_action(world.deps, delete_action(kit, world, events[1].data.media_id))
     await settle(world, 1)
     current = latest_public(world)[highlight.suggestion_id]
     assert isinstance(current, SuggestionWithdrawn)
@@ -210,7 +218,7 @@ async def test_opting_out_publishes_withdrawals(world, kit):
     await planned(world, kit)
     open_ = {s.suggestion_id for s in world.suggestions()
              if s.status is SuggestionStatus.proposed}
-    await handlers.consent_changed(world.deps, ConsentChanged(
+    await intake.consent_changed(world.deps, ConsentChanged(
         producer="policy", data=ConsentChangedData(
             user_key=kit.USER, camera_roll=False, training_opt_out=False, ledger_seq=2,
             changed_at=world.clock.now)))
@@ -222,8 +230,11 @@ async def test_opting_out_publishes_withdrawals(world, kit):
 
 
 class _Client:
-    def __init__(self, fail_keys: set[str]) -> None:
+    """The part of a minio client a deletion uses; `fail_keys` fail with `code`."""
+
+    def __init__(self, fail_keys: set[str], code: str = "InternalError") -> None:
         self.fail_keys = fail_keys
+        self.code = code
         self.objects = {"users/u/derived/a.jpg", "users/u/derived/b.jpg",
                         "users/u/suggestions/s/r1.jpg"}
 
@@ -231,7 +242,7 @@ class _Client:
         errors = []
         for d in delete_objects:
             if d.name in self.fail_keys:
-                errors.append(DeleteError("InternalError", "try again", d.name, None))
+                errors.append(DeleteError(self.code, "try again", d.name, None))
             else:
                 self.objects.discard(d.name)
         return iter(errors)
@@ -241,41 +252,65 @@ class _Client:
                 if k.startswith(prefix)]
 
 
-def _storage(client):
+@pytest.fixture
+def s3(monkeypatch):
+    """The suggester's storage adapter on the common ObjectStore over a stub client."""
+    from gemroll_common import storage
+    from gemroll_common.settings import S3Settings
     from gemroll_suggester.adapters.storage import S3Storage
 
-    return S3Storage(SimpleNamespace(client=client, bucket="gemroll-media"))
+    def on(client):
+        monkeypatch.setattr(storage, "make_minio", lambda settings: client)
+        return S3Storage(storage.ObjectStore(S3Settings()))
+
+    return on
 
 
-async def test_partial_multi_delete_failure_is_transient_until_all_are_gone():
+async def test_partial_multi_delete_failure_is_transient_until_all_are_gone(s3):
     client = _Client({"users/u/derived/b.jpg"})
-    storage = _storage(client)
-    with pytest.raises(TransientError, match="failed to delete 1 objects"):
+    storage = s3(client)
+    with pytest.raises(StoreUnavailable, match="failed to delete 1 objects") as failed:
         await storage.delete(["users/u/derived/a.jpg", "users/u/derived/b.jpg"])
-    # the consumer's wrapper keeps it transient (retried in order, never dead-lettered)
-    with pytest.raises(TransientError):
-        await retry_while_down(storage.delete(["users/u/derived/b.jpg"]), s3_too=True)
+    # the consumer runner retries it, in order, for as long as it takes (never dead-letters)
+    assert is_transient(failed.value)
+    assert not FailurePolicy().gives_up(failed.value, attempt=1000)
     client.fail_keys.clear()  # S3 recovered: the retry deletes the rest
     await storage.delete(["users/u/derived/a.jpg", "users/u/derived/b.jpg"])
     assert client.objects == {"users/u/suggestions/s/r1.jpg"}
 
 
-async def test_partial_prefix_delete_failure_is_transient():
+async def test_partial_prefix_delete_failure_is_transient(s3):
     client = _Client({"users/u/suggestions/s/r1.jpg"})
-    with pytest.raises(TransientError):
-        await _storage(client).delete_prefix("users/u/suggestions/s/")
+    with pytest.raises(StoreUnavailable):
+        await s3(client).delete_prefix("users/u/suggestions/s/")
     client.fail_keys.clear()
-    await _storage(client).delete_prefix("users/u/suggestions/s/")
+    await s3(client).delete_prefix("users/u/suggestions/s/")
     assert "users/u/suggestions/s/r1.jpg" not in client.objects
 
 
-async def test_missing_keys_are_not_a_failure():
-    class Missing(_Client):
-        def remove_objects(self, bucket, delete_objects):
-            return iter([DeleteError("NoSuchKey", "gone", d.name, None)
-                         for d in delete_objects])
+async def test_missing_keys_are_not_a_failure(s3):
+    client = _Client({"users/u/derived/x.jpg"}, code="NoSuchKey")
+    await s3(client).delete(["users/u/derived/x.jpg"])
 
-    await _storage(Missing(set())).delete(["users/u/derived/x.jpg"])
+
+async def test_a_refused_deletion_is_final(s3):
+    """The store refusing the whole request (access denied) is not waited out: the runner
+    gives up after its attempts and dead-letters the removal, with the reason."""
+
+    class Refusing(_Client):
+        def remove_objects(self, bucket, delete_objects):
+            raise _s3_error("AccessDenied", 403)
+
+    with pytest.raises(StoreRefused) as refused:
+        await s3(Refusing(set())).delete(["users/u/derived/a.jpg"])
+    assert not is_transient(refused.value)
+    assert FailurePolicy().gives_up(refused.value, attempt=FailurePolicy().max_attempts)
+
+
+def _s3_error(code: str, status: int) -> S3Error:
+    import urllib3
+
+    return S3Error(urllib3.HTTPResponse(status=status), code, code, "key", "request", "host")
 
 
 # --- 4. no orphaned renditions, and renditions without metadata -----------------------------
@@ -294,7 +329,7 @@ async def test_a_rendition_whose_action_never_committed_is_erased_with_its_photo
         await user_actions.act(world.deps, kit.USER, edit.suggestion_id, ActionName.edit)
     orphans = [k for k in world.storage.objects if "/derived/" in k]
     assert len(orphans) == 1 and world.state.derived == {}
-    await handlers.user_action(world.deps, delete_action(kit, world, edit.media_ids[0]))
+    await intake.user_action(world.deps, delete_action(kit, world, edit.media_ids[0]))
     assert [k for k in world.storage.objects if "/derived/" in k] == []
     assert world.state.rendition_objects == {}
 
@@ -313,45 +348,22 @@ async def test_the_sweep_deletes_orphans_and_keeps_committed_renditions(
     from datetime import UTC, datetime
 
     recent = datetime.now(UTC) - timedelta(hours=1)
-    assert await user_actions.sweep_orphan_renditions(world.deps, recent) == 0  # grace period
+    assert await renditions.sweep_orphan_renditions(world.deps, recent) == 0  # grace period
     assert orphan in world.storage.objects
     later = datetime.now(UTC) + timedelta(seconds=1)
-    assert await user_actions.sweep_orphan_renditions(world.deps, later) == 1
+    assert await renditions.sweep_orphan_renditions(world.deps, later) == 1
     assert orphan not in world.storage.objects and kept_key in world.storage.objects
     assert set(world.state.rendition_objects) == {kept_key}
 
 
-def _original_with_metadata(width=320, height=240, base: bytes | None = None
-                            ) -> tuple[bytes, bytes]:
-    """A JPEG carrying EXIF GPS, a body serial number, a maker note, XMP, a comment and an
-    sRGB ICC profile, as a phone would write it."""
-    from PIL import ImageCms
-
-    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    if base is not None:
-        image = Image.open(io.BytesIO(base)).convert("RGB")
-    else:
-        image = Image.new("RGB", (width, height), (40, 60, 90))
-        for x in range(0, width, 16):
-            image.paste((200, 120, 60), (x, 0, x + 8, height))
-    exif = Image.Exif()
-    exif[0x010F] = "PhoneMaker"  # Make
-    exif[0x0110] = "Phone 15"  # Model
-    exif.get_ifd(0x8769)[0xA431] = "SERIAL-123456"  # BodySerialNumber
-    exif.get_ifd(0x8769)[0x927C] = b"maker-note-secret"  # MakerNote
-    gps = exif.get_ifd(0x8825)
-    gps[1], gps[2] = "N", (38.0, 42.0, 36.0)
-    gps[3], gps[4] = "E", (9.0, 8.0, 24.0)
-    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/'
-           b'02/22-rdf-syntax-ns#"><rdf:Description exif:GPSLatitude="38,42.6N" xmlns:exif='
-           b'"http://ns.adobe.com/exif/1.0/"/></rdf:RDF></x:xmpmeta>')
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=90, exif=exif, icc_profile=icc, xmp=xmp,
-               comment=b"serial SERIAL-123456")
-    data = out.getvalue()
+def _original_with_metadata(base: bytes | None = None) -> tuple[bytes, bytes]:
+    """A JPEG with what a phone writes (EXIF GPS, serial, maker note, XMP, a comment, an sRGB
+    profile), and that profile."""
+    data = phone_jpeg(base, orientation=1)
     check = Image.open(io.BytesIO(data))
     assert check.getexif().get_ifd(0x8825) and check.info.get("comment")  # the test is real
-    return data, icc
+    assert check.info["icc_profile"][36:40] == srgb_icc()[36:40] == b"acsp"  # an ICC profile
+    return data, check.info["icc_profile"]  # its own: a new one has a new creation time
 
 
 def _assert_clean(data: bytes, icc: bytes) -> None:
@@ -362,7 +374,7 @@ def _assert_clean(data: bytes, icc: bytes) -> None:
     assert "exif" not in image.info and "xmp" not in image.info
     assert not image.info.get("comment")
     assert not any(marker == 0xE1 for marker, *_ in getattr(image, "applist", []))
-    for needle in (b"SERIAL-123456", b"maker-note-secret", b"PhoneMaker", b"GPSLatitude"):
+    for needle in (PHONE_SERIAL.encode(), PHONE_MAKER_NOTE, PHONE_MAKE.encode(), b"GPSLatitude"):
         assert needle not in data
     assert image.info.get("icc_profile") == icc  # colours stay right
 
@@ -372,7 +384,7 @@ async def test_renditions_and_previews_carry_no_exif_gps_or_xmp_but_keep_icc(wor
     dark = kit.jpeg_bytes(1, event.data.width, event.data.height, exposure_stops=-1.5)
     data, icc = _original_with_metadata(base=dark)
     world.storage.objects[event.data.object_key] = data
-    await handlers.media_classified(world.deps, event)
+    await intake.media_classified(world.deps, event)
     await settle(world)
     edits = world.suggestions(SuggestionKind.edit)
     assert edits, "a dark photo gets an edit suggestion"

@@ -19,12 +19,11 @@ from gemroll_suggester.rendering import (
     decode,
     edit_preview,
     encode_jpeg,
-    enhance,
     highlight_cover,
     layout,
-    synthetic,
+    recipes,
 )
-from gemroll_suggester.rendering.synthetic import Scene
+from gemroll_testkit.photos import Scene, render
 from PIL import Image, ImageDraw
 
 PREVIEWS = Path(__file__).resolve().parents[3] / "reports" / "test-previews" / "suggester"
@@ -64,21 +63,21 @@ def neutral_board(width: int = 600, height: int = 400) -> Image.Image:
 
 
 def with_cast(image: Image.Image, gains: tuple[float, float, float]) -> Image.Image:
-    lin = enhance.srgb_to_linear(pixels(image)) * np.asarray(gains)
-    return Image.fromarray((enhance.linear_to_srgb(lin) * 255 + 0.5).astype(np.uint8))
+    lin = recipes.srgb_to_linear(pixels(image)) * np.asarray(gains)
+    return Image.fromarray((recipes.linear_to_srgb(lin) * 255 + 0.5).astype(np.uint8))
 
 
 # --- auto-enhance ------------------------------------------------------------------------------
 
 def test_identity_recipe_returns_the_same_pixels():
-    image = synthetic.render(Scene(seed=1))
+    image = render(Scene(seed=1))
     out = apply_recipe(image, IDENTITY)
     assert out.size == image.size
     assert np.array_equal(np.asarray(out), np.asarray(image))
 
 
 def test_underexposed_photo_is_brightened_without_clipping():
-    image = synthetic.render(Scene(seed=2, exposure_stops=-1.5))
+    image = render(Scene(seed=2, exposure_stops=-1.5))
     recipe = auto_enhance(image)
     assert recipe.exposure >= 0.6
     out = apply_recipe(image, recipe)
@@ -90,7 +89,7 @@ def test_underexposed_photo_is_brightened_without_clipping():
 
 
 def test_overexposed_photo_is_darkened():
-    image = synthetic.render(Scene(seed=3, exposure_stops=1.2))
+    image = render(Scene(seed=3, exposure_stops=1.2))
     recipe = auto_enhance(image)
     assert recipe.exposure < -0.2
     assert luma(apply_recipe(image, recipe)).mean() < luma(image).mean() - 0.05
@@ -110,14 +109,14 @@ def test_white_balance_removes_most_of_a_colour_cast():
 
 
 def test_flat_photo_gets_more_contrast():
-    image = synthetic.render(Scene(seed=5, contrast=0.5))
+    image = render(Scene(seed=5, contrast=0.5))
     recipe = auto_enhance(image)
     assert recipe.contrast > 1.15
     assert luma(apply_recipe(image, recipe)).std() > 1.15 * luma(image).std()
 
 
 def test_dull_colours_get_more_saturation():
-    image = synthetic.render(Scene(seed=1))
+    image = render(Scene(seed=1))
     grey = np.asarray(image, dtype=np.float64)
     mean = grey.mean(-1, keepdims=True)
     dull = Image.fromarray((mean + 0.3 * (grey - mean)).astype(np.uint8))
@@ -127,7 +126,7 @@ def test_dull_colours_get_more_saturation():
 
 @pytest.mark.parametrize("tilt", [4.0, -3.0, 7.0])
 def test_tilted_horizon_is_straightened(tilt):
-    image = synthetic.render(Scene(seed=6, tilt_degrees=tilt, subject=None, hills=0))
+    image = render(Scene(seed=6, tilt_degrees=tilt, subject=None, hills=0))
     before = horizon_rows(image)
     assert abs(before[0] - before[-1]) > 20  # really tilted
     recipe = auto_enhance(image)
@@ -137,14 +136,14 @@ def test_tilted_horizon_is_straightened(tilt):
     assert max(after) - min(after) <= 4
     # the straightened photo keeps its aspect ratio and has no empty corners
     assert out.width / out.height == pytest.approx(image.width / image.height, rel=0.01)
-    scale = enhance.straighten_scale(image.width, image.height, recipe.rotate_degrees)
+    scale = recipes.straighten_scale(image.width, image.height, recipe.rotate_degrees)
     assert out.width == math.floor(image.width * scale)
     corners = pixels(out)[[0, 0, -1, -1], [0, -1, 0, -1]]
     assert (corners.sum(-1) > 0.05).all()
 
 
 def test_level_horizon_is_left_alone():
-    image = synthetic.render(Scene(seed=11, subject=None))
+    image = render(Scene(seed=11, subject=None))
     assert auto_enhance(image).rotate_degrees == 0
 
 
@@ -169,7 +168,7 @@ def test_no_crop_when_the_photo_has_faces():
 
 
 def test_recipe_is_reproducible_and_resolution_independent():
-    big = synthetic.render(Scene(seed=2, width=1600, height=1066, exposure_stops=-1))
+    big = render(Scene(seed=2, width=1600, height=1066, exposure_stops=-1))
     recipe = auto_enhance(big)
     assert auto_enhance(big) == recipe
     assert EditRecipe.model_validate_json(recipe.model_dump_json()) == recipe
@@ -185,7 +184,7 @@ def test_crop_box_outside_the_image_is_refused():
 
 
 def test_edit_preview_fits_the_preview_size():
-    image = synthetic.render(Scene(seed=2, width=1200, height=800, exposure_stops=-1))
+    image = render(Scene(seed=2, width=1200, height=800, exposure_stops=-1))
     out = edit_preview(image, auto_enhance(image), max_side=320)
     assert max(out.size) == 320
 
@@ -193,7 +192,7 @@ def test_edit_preview_fits_the_preview_size():
 # --- decoding ------------------------------------------------------------------------------------
 
 def test_decode_applies_exif_orientation_and_reduces_jpegs():
-    image = synthetic.render(Scene(seed=1, width=800, height=400))
+    image = render(Scene(seed=1, width=800, height=400))
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90° clockwise when shown
     out = io.BytesIO()
@@ -304,7 +303,7 @@ def test_write_previews_for_a_human_to_look_at():
     scenes = [Scene(seed=2, exposure_stops=-1.3), Scene(seed=6, tilt_degrees=4),
               Scene(seed=4, cast=(0.85, 1.0, 1.25), width=640, height=960),
               Scene(seed=5, contrast=0.6), Scene(seed=9, width=960, height=960)]
-    photos = [synthetic.render(s) for s in scenes]
+    photos = [render(s) for s in scenes]
     for i, photo in enumerate(photos[:3]):
         recipe = auto_enhance(photo)
         side_by_side = collage([photo, apply_recipe(photo, recipe)], width=1200)

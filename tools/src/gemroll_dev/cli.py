@@ -1,71 +1,22 @@
-"""`gemroll`: the project's command-line tool.
+"""`gemroll-dev`: the developer's command line: the local stack, live topics, the review page.
+The user's commands (token, consent, upload, suggestions, act) are `gemroll` (gemroll_cli).
 
-Service URLs come from the environment (INGEST_URL, SUGGESTER_URL, POLICY_URL,
-KAFKA_BOOTSTRAP_SERVERS), else from the running stack's `.run/stack.env`. Commands that act
-for a user take `--user USER` (a development token is made for them) or `--token JWT`.
+Service URLs and Kafka come from the environment (INGEST_URL, SUGGESTER_URL, POLICY_URL,
+KAFKA_BOOTSTRAP_SERVERS), else from the running stack's `.run/stack.env`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import Coroutine
-from datetime import datetime
-from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-app = typer.Typer(help="gemroll: hidden gems in your camera roll.", no_args_is_help=True)
+app = typer.Typer(help="gemroll-dev: the local stack, live topics and the review page.",
+                  no_args_is_help=True)
 out = Console()
 err = Console(stderr=True)
-T = TypeVar("T")
-
-UserOpt = Annotated[str | None, typer.Option("--user", "-u",
-                                            help="Act as this user (development token).")]
-TokenOpt = Annotated[str | None, typer.Option("--token", envvar="GEMROLL_TOKEN",
-                                              help="Bearer token to use instead of --user.")]
-
-
-def _token(user: str | None, token: str | None) -> str:
-    if token:
-        return token
-    if not user:
-        err.print("[red]error:[/] give --user USER (or --token / GEMROLL_TOKEN)")
-        raise typer.Exit(2)
-    from .client import dev_token
-
-    return dev_token(user)
-
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    """Run `coro`, turning API errors into a one-line message and exit code 1."""
-    from .client import ApiError
-
-    try:
-        return asyncio.run(coro)
-    except ApiError as exc:
-        hint = {"consent_required": " (opt in first: gemroll consent USER on)"}.get(exc.code, "")
-        err.print(f"[red]error:[/] {escape(str(exc))}{hint}")
-        raise typer.Exit(1) from None
-
-
-def _client(token: str):  # type: ignore[no-untyped-def]
-    from .client import GemrollClient, ServiceUrls
-
-    return GemrollClient(ServiceUrls.discover(), token)
-
-
-@app.command()
-def token(user: str,
-          ttl_hours: Annotated[int, typer.Option(help="Token lifetime.")] = 12) -> None:
-    """Print a development bearer token (HS256) for USER."""
-    from .client import dev_token
-
-    typer.echo(dev_token(user, ttl_seconds=ttl_hours * 3600))
 
 
 @app.command()
@@ -78,7 +29,7 @@ def up() -> None:
 
 @app.command()
 def down() -> None:
-    """Stop everything `gemroll up` started."""
+    """Stop everything `gemroll-dev up` started."""
     from .stack.__main__ import main
 
     raise typer.Exit(main(["down"]))
@@ -90,165 +41,6 @@ def status() -> None:
     from .stack.__main__ import main
 
     raise typer.Exit(main(["status"]))
-
-
-@app.command()
-def consent(
-    user: str,
-    state: Annotated[str, typer.Argument(
-        metavar="on|off", help="on: opt in to camera-roll suggestions; off: opt out.")],
-    training: Annotated[str | None, typer.Option(
-        metavar="ok|opt-out", help="Also set the training opt-out.")] = None,
-) -> None:
-    """Opt USER in to (or out of) camera-roll uploads and suggestions."""
-    if state not in ("on", "off") or training not in (None, "ok", "opt-out"):
-        err.print("[red]error:[/] STATE is on|off and --training is ok|opt-out")
-        raise typer.Exit(2)
-    opt_out = None if training is None else training == "opt-out"
-
-    async def go() -> dict[str, Any]:
-        async with _client(_token(user, None)) as api:
-            return await api.set_consent(camera_roll=state == "on", training_opt_out=opt_out)
-
-    result = _run(go())
-    out.print(f"{user}: camera_roll={result.get('camera_roll')} "
-              f"training_opt_out={result.get('training_opt_out')}")
-
-
-@app.command()
-def upload(
-    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, dir_okay=True,
-                                           help="Folder of photos (searched recursively).")],
-    user: UserOpt = None,
-    token_: TokenOpt = None,
-    concurrency: Annotated[int, typer.Option(min=1, max=32, help="Uploads in flight.")] = 4,
-    state_file: Annotated[Path | None, typer.Option(
-        "--state", help="Resume file (default: DIR/.gemroll-upload-<user>.json).")] = None,
-) -> None:
-    """Upload a folder of photos: with a progress bar, resumable, skipping duplicates."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    from .client import ServiceUrls
-    from .upload import (
-        UploadAborted,
-        UploadState,
-        UploadSummary,
-        camera_roll_files,
-        default_state_file,
-        file_size_total,
-        manifest_metadata,
-        upload_files,
-    )
-
-    bearer = _token(user, token_)
-    owner = user or "token"
-    files = camera_roll_files(folder)
-    if not files:
-        err.print(f"[yellow]no images in {escape(str(folder))}[/] (jpeg, png, heic, heif, webp)")
-        raise typer.Exit(1)
-    urls = ServiceUrls.discover()
-    state = UploadState.load(state_file or default_state_file(folder, owner),
-                             ingest_url=urls.ingest, user=owner)
-    total_mb = file_size_total(files) / 1e6
-    bar = Progress(TextColumn("[bold]uploading"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("files  {task.fields[mb]:.1f}/" f"{total_mb:.1f} MB"),
-                   TimeRemainingColumn(), console=err)
-
-    async def go() -> UploadSummary:
-        async with _client(bearer) as api:
-            with bar:
-                task = bar.add_task("upload", total=len(files), mb=0.0)
-
-                def done(_result: Any, path: Path) -> None:
-                    mb = bar.tasks[task].fields["mb"] + path.stat().st_size / 1e6
-                    bar.update(task, advance=1, mb=mb)
-
-                return await upload_files(api, folder, files, state, concurrency=concurrency,
-                                          metadata=manifest_metadata(folder), on_done=done)
-
-    try:
-        summary = _run(go())
-    except UploadAborted as exc:
-        hint = (" (opt in first: gemroll consent USER on)"
-                if exc.error.code == "consent_required" else "")
-        err.print(f"[red]stopped:[/] {escape(exc.error.message)} ({exc.error.code}){hint}; "
-                  f"{len(exc.summary.results)} files done before, a rerun resumes")
-        raise typer.Exit(1) from None
-    out.print(
-        f"{summary.count('accepted', resumed=False)} uploaded, "
-        f"{summary.count('duplicate', resumed=False)} duplicates skipped, "
-        f"{sum(r.resumed for r in summary.results)} already done earlier, "
-        f"{summary.count('rejected')} rejected, {len(summary.failed)} failed"
-    )
-    for result in summary.results:
-        if result.entry.status == "rejected" and not result.resumed:
-            reason = escape(result.entry.error or "")
-            out.print(f"  [yellow]rejected[/] {escape(result.name)}: {reason}")
-    for name, reason in summary.failed:
-        out.print(f"  [red]failed[/] {escape(name)}: {escape(reason)}")
-    out.print(f"state: {escape(str(state.path))}")
-    if summary.failed:
-        raise typer.Exit(1)
-
-
-@app.command()
-def suggestions(
-    user: UserOpt = None,
-    token_: TokenOpt = None,
-    status_: Annotated[str | None, typer.Option(
-        "--status", help="proposed, edited, saved, shared, dismissed, withdrawn.")] = None,
-    kind: Annotated[str | None, typer.Option(help="edit, highlight or collage.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON.")] = False,
-) -> None:
-    """List a user's suggestions."""
-    bearer = _token(user, token_)
-
-    async def go() -> list[dict[str, Any]]:
-        async with _client(bearer) as api:
-            return await api.suggestions(status=status_, kind=kind)
-
-    found = _run(go())
-    if as_json:
-        typer.echo(json.dumps(found, indent=1))
-        return
-    table = Table(title=f"{len(found)} suggestions", title_justify="left")
-    for column in ("id", "kind", "status", "title", "photos", "created"):
-        table.add_column(column)
-    for s in found:
-        created = datetime.fromisoformat(s["created_at"]).strftime("%Y-%m-%d %H:%M")
-        table.add_row(str(s["id"]), s["kind"], s["status"], s["title"],
-                      str(len(s["media_ids"])), created)
-    out.print(table)
-
-
-@app.command()
-def act(
-    suggestion_id: str,
-    action: Annotated[str, typer.Argument(metavar="save|share|edit|dismiss|unshare")],
-    user: UserOpt = None,
-    token_: TokenOpt = None,
-) -> None:
-    """Save, share, edit (apply the AI edit), dismiss or unshare (take a share back) a
-    suggestion."""
-    bearer = _token(user, token_)
-
-    async def go() -> dict[str, Any]:
-        async with _client(bearer) as api:
-            return await api.act(suggestion_id, action)
-
-    try:
-        result = _run(go())
-    except ValueError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}")
-        raise typer.Exit(2) from None
-    done = "" if result["applied"] else " (already done before)"
-    out.print(f"{suggestion_id}: {result['suggestion']['status']}{done}")
 
 
 @app.command()
@@ -266,7 +58,9 @@ def tail(
     as_json: Annotated[bool, typer.Option("--json", help="Print each event's JSON.")] = False,
 ) -> None:
     """Follow topics and pretty-print each event as it arrives (Ctrl-C stops)."""
-    from .client import stack_value, user_key_of
+    from gemroll_cli.discovery import stack_value
+    from gemroll_cli.tokens import user_key_of
+
     from .tail import resolve_topic, run_follow, summarize, user_of
 
     try:
@@ -309,13 +103,14 @@ def review(
         "--user", "-u", help="Print a sign-in link with a token for USER.")] = None,
 ) -> None:
     """Serve the review page (suggestions, actions, training report) on 127.0.0.1."""
-    from .client import stack_value
+    from gemroll_cli.discovery import stack_value
+
     from .review.__main__ import serve, upstreams_from_env
 
     running = stack_value("REVIEW_URL", "")
     url = f"http://127.0.0.1:{port}"
     if running and running.endswith(f":{port}") and _answers(f"{running}/healthz"):
-        err.print(f"the review page already runs at {running} (started by `gemroll up`)")
+        err.print(f"the review page already runs at {running} (started by `gemroll-dev up`)")
         if user:
             typer.echo(_sign_in_link(running, user))
         return
@@ -337,7 +132,7 @@ def _answers(url: str) -> bool:
 
 
 def _sign_in_link(base: str, user: str) -> str:
-    from .client import dev_token
+    from gemroll_cli.tokens import dev_token
 
     return f"{base}/#token={dev_token(user)}"
 

@@ -29,16 +29,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gemroll_cli.client import ApiError, GemrollClient, ServiceUrls
+from gemroll_cli.tokens import dev_token, user_key_of
+from gemroll_cli.upload import (
+    UploadAborted,
+    UploadState,
+    camera_roll_files,
+    manifest_metadata,
+    upload_files,
+)
 from gemroll_contracts import MEDIA_CLASSIFIED, MediaClassified
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .client import ApiError, GemrollClient, ServiceUrls, dev_token, user_key_of
 from .report import DemoReport, Item, Suggestion, Training, reason_label, render, write_jpeg
 from .samples import MANIFEST_NAME, Manifest, SampleItem, SamplesError, build_camera_roll
 from .stack import StackConfig, StackError, down, up
 from .tail import follow
-from .upload import UploadAborted, UploadState, camera_roll_files, manifest_metadata, upload_files
 
 log = logging.getLogger("gemroll_dev.demo")
 console = Console(stderr=True)
@@ -455,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
             run.timings[roll_phase(seconds)] = seconds
             console.print(f"[green]✓[/] stack up ({len(started_here)} started here), "
                           f"sample roll: {len(manifest.items)} items in {roll}")
-            urls = ServiceUrls.from_exports(result.exports, cfg)
+            urls = ServiceUrls.first_of(result.exports)  # every service is there (checked)
             suffix = os.environ.get("KAFKA_TOPIC_SUFFIX", "")
             with tempfile.TemporaryDirectory(prefix="gemroll-demo-") as state_dir:
                 asyncio.run(run_pipeline(urls, result.endpoints.kafka_bootstrap, suffix, roll,

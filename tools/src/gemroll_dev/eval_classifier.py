@@ -5,8 +5,8 @@
 Builds the roll with `gemroll_dev.samples.build_camera_roll` (real photos from Python and
 Debian packages, Chromium screenshots, rendered and photographed documents, blurred, dark and
 burst variants), runs every item through the full pipeline minus Kafka/S3/PostgreSQL
-(`gemroll_classifier.local.LocalPipeline`) in capture-time micro-batches, and prints per-class
-precision/recall, the confusion matrix, junk recall, gem precision and the burst check.
+(`gemroll_testkit.local_classifier.LocalPipeline`) in capture-time micro-batches, and prints
+per-class precision/recall, the confusion matrix, junk recall, gem precision and the burst check.
 
 The scorer's thresholds were tuned on seed 1; the reported numbers use seed 0 (held out).
 Gems are counted the way a consumer sees them: within a near-duplicate group only the latest
@@ -73,8 +73,8 @@ def uploads_for(manifest: Any) -> list[MediaUploaded]:
 async def classify_all(load: Any, uploads: list[MediaUploaded], batch: int,
                        settings: Any = None, models: Any = None,
                        ) -> tuple[list[MediaClassifiedData], float]:
-    from gemroll_classifier.local import LocalPipeline
     from gemroll_classifier.settings import ClassifierSettings
+    from gemroll_testkit.local_classifier import LocalPipeline
 
     settings = settings or ClassifierSettings(device="cpu", batch_max=batch)
     pipeline = LocalPipeline.create(settings, models=models, load=load)

@@ -94,7 +94,8 @@ def rows() -> list[tuple[str, list[Panel]]]:
                                 f"[$__rate_interval]))", "bytes/s"),), unit="Bps"),
         Panel("Uploads by outcome",
               ((_rate("gemroll_ingest_uploads_total", "outcome"), "{{outcome}}"),), unit="ops"),
-        Panel("Outbox pending", ((f"sum(gemroll_ingest_outbox_pending{{{SEL}}})", "pending"),),
+        Panel("Outbox pending",
+              ((f'sum(gemroll_outbox_pending{{service="ingest", {SEL}}})', "pending"),),
               description="Accepted uploads whose MediaUploaded event is not yet on Kafka."),
         *_service_common("ingest")[:2],
     ]

@@ -10,7 +10,8 @@ the four services as real processes:
    consumer lag of every group over time, RSS of every service over time (and its slope).
 2. Faults (unless `--fault-photos 0`): `--fault-photos` uploads while each service is
    SIGKILLed and restarted in turn, the broker restarts, PostgreSQL and S3 stop for 10 s
-   (the plan repeats until the uploads end); then the full audit (see reliability.audit).
+   (the plan repeats until the uploads end); then the full audit (see
+   gemroll_testkit.reliability.audit).
 
 Writes `reports/soak/index.html` (charts as PNG beside it) and `summary.json`; exits 1 when
 an audit check failed.
@@ -33,15 +34,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-
-from .reliability.private_stack import private_stack  # noqa: E402
-from .reliability.scenario import (  # noqa: E402
+from gemroll_testkit.reliability.private_stack import private_stack  # noqa: E402
+from gemroll_testkit.reliability.scenario import (  # noqa: E402
     ALL_FAULTS,
     ScenarioConfig,
     ScenarioResult,
     run_scenario,
 )
-from .reliability.services import PipelineConfig, running_pipeline  # noqa: E402
+from gemroll_testkit.reliability.services import PipelineConfig, running_pipeline  # noqa: E402
+
 from .stack.config import find_project_root  # noqa: E402
 
 MIB = 1024 * 1024

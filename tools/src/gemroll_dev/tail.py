@@ -1,4 +1,4 @@
-"""`gemroll tail`: follow topics and print each event as one readable line."""
+"""`gemroll-dev tail`: follow topics and print each event as one readable line."""
 
 from __future__ import annotations
 

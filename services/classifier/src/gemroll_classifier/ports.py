@@ -9,19 +9,17 @@ from typing import Any, Protocol
 from uuid import UUID
 
 import numpy as np
+from gemroll_common.errors import ObjectMissing
 from gemroll_contracts import MediaClassified, TrainingCandidate
 
 from .domain.duplicates import Shot
 from .domain.features import Prepared, Unreadable
 
 
-class ObjectMissing(Exception):
-    """The object named by the event is not in the bucket (yet, or any more)."""
-
-
 class ObjectReader(Protocol):
     async def read(self, bucket: str, key: str) -> bytes:
-        """The object's bytes; `ObjectMissing` when absent, `TransientError` when S3 is down."""
+        """The object's bytes; `ObjectMissing` when it is not in the bucket (yet, or any
+        more), `StoreUnavailable` (transient) when the store is down."""
         ...
 
 
@@ -107,3 +105,7 @@ class EventSink(Protocol):
     async def classified(self, event: MediaClassified) -> None: ...
 
     async def candidate(self, event: TrainingCandidate) -> None: ...
+
+
+__all__ = ["EventSink", "ImageModel", "NsfwModel", "ObjectMissing", "ObjectReader", "Preparer",
+           "ResultRow", "ResultStore", "StoredResult"]

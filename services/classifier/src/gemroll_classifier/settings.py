@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
+from gemroll_common.retry import Backoff
 from gemroll_common.settings import FileSecretsSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from .usecases.classify_batch import Options
+
+FETCH_MAX_BACKOFF_S = 30.0
 
 
 def repo_root(start: Path | None = None) -> Path:
@@ -29,7 +35,6 @@ class ClassifierSettings(FileSecretsSettings):
     model_config = SettingsConfigDict(env_prefix="GEMROLL_CLASSIFIER_", extra="ignore")
 
     db_schema: str = "classifier"
-    group_id: str = Field("classifier", description="Kafka consumer group.")
 
     # models
     device: Literal["auto", "cpu", "cuda"] = Field(
@@ -63,3 +68,13 @@ class ClassifierSettings(FileSecretsSettings):
     # near duplicates
     duplicate_window_hours: float = Field(72.0, gt=0)
     duplicate_window_items: int = Field(500, ge=1, description="Recent items compared per user.")
+
+    def classify_options(self) -> Options:
+        return Options(
+            fetch_attempts=self.fetch_attempts,
+            fetch_backoff=Backoff(self.fetch_backoff_s, FETCH_MAX_BACKOFF_S),
+            prefetch_concurrency=self.prefetch_concurrency,
+            duplicate_window=timedelta(hours=self.duplicate_window_hours),
+            duplicate_window_items=self.duplicate_window_items,
+            publish_embedding=self.publish_embedding,
+            nsfw_min_skin_fraction=self.nsfw_min_skin_fraction)

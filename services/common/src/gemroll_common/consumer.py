@@ -50,8 +50,17 @@ class Failure:
     attempts: int = 1
 
 
-BatchHandler = Callable[[list[Any]], Awaitable[Mapping[UUID, Failure]]]
-"""Handles a batch of events; returns the events that failed for good (to dead-letter)."""
+@dataclass(frozen=True)
+class Skipped:
+    """A batch handler's report that one event was done with without work (the classifier's
+    erased media): counted under `outcome` instead of "ok"."""
+
+    outcome: str
+
+
+BatchHandler = Callable[[list[Any]], Awaitable[Mapping[UUID, Failure | Skipped]]]
+"""Handles a batch of events; returns the events that failed for good (to dead-letter) and
+those it skipped."""
 
 
 def decode(topic: Topic, value: bytes | None) -> Event:
@@ -168,10 +177,11 @@ class Consumers:
                                     else single or {})
         for record, event in pairs:
             failure = (failures or {}).get(event.event_id)
-            if failure is not None:
+            if isinstance(failure, Failure):
                 await self.dead_letter(topic, group, record, failure.error, failure.attempts)
             else:
-                EVENTS_CONSUMED.labels(self.service, topic.name, "ok").inc()
+                outcome = failure.outcome if isinstance(failure, Skipped) else "ok"
+                EVENTS_CONSUMED.labels(self.service, topic.name, outcome).inc()
 
     async def _attempt(self, topic: Topic, events: Sequence[Event],
                        work: Callable[[], Awaitable[Any]]) -> Any:
@@ -214,4 +224,4 @@ async def _raw_values(msg: Any) -> list[bytes]:
 
 
 __all__ = ["BatchHandler", "Consumers", "DECODE_ERRORS", "Failure", "FailurePolicy", "Handler",
-           "decode"]
+           "Skipped", "decode"]

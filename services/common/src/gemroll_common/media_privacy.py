@@ -55,9 +55,10 @@ def strip_metadata(data: bytes) -> CleanImage:
             options: dict[str, object] = {"icc_profile": icc} if icc else {}
             if out_format == "JPEG":
                 upright = upright.convert("RGB") if upright.mode not in ("RGB", "L") else upright
-                # Unturned JPEGs keep their quantisation tables: no visible loss.
+                # Unturned JPEGs keep their quantisation tables: no visible loss. No comment
+                # (COM) either: Pillow would write the source's again.
                 options |= ({"quality": "keep"} if source_format == "JPEG" and not turned
-                            else {"quality": 95})
+                            else {"quality": 95}) | {"comment": b""}
                 if options.get("quality") == "keep":
                     upright = image
             elif out_format == "WEBP":
@@ -89,6 +90,8 @@ def find_metadata(data: bytes) -> list[str]:
             found.append("xmp")
         if "exif" in image.info:
             found.append("exif_block")
+        if image.info.get("comment"):
+            found.append("comment")
     found += [f"marker:{m.decode('latin-1')[:12]}" for m in _MARKERS if m in data]
     return list(dict.fromkeys(found))
 

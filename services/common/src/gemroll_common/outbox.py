@@ -186,6 +186,12 @@ class OutboxRelay:
             total += n
         return total
 
+    async def _count_pending(self) -> None:
+        """The backlog gauge also while publishing fails (Kafka down: the backlog grows)."""
+        with contextlib.suppress(Exception):  # the database may be what is down
+            async with self._pool.acquire(timeout=5) as conn:
+                OUTBOX_PENDING.labels(self._service).set(await pending_count(conn))
+
     async def run(self) -> None:
         failures = 0
         while True:
@@ -197,6 +203,7 @@ class OutboxRelay:
             except Exception as exc:  # noqa: BLE001 - Kafka or the database is down: retry
                 failures += 1
                 OUTBOX_FAILURES.labels(self._service).inc()
+                await self._count_pending()
                 delay = self._backoff.delay(failures)
                 log.warning("outbox_publish_failed", error_type=type(exc).__name__,
                             error=str(exc)[:300], retry_in_s=round(delay, 2), attempt=failures)

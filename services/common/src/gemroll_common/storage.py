@@ -136,6 +136,12 @@ class ObjectStore:
         return await asyncio.get_running_loop().run_in_executor(
             self._executor, functools.partial(call))
 
+    async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run blocking work built on the `*_sync` methods (say, streaming an object to a
+        file) on the store's threads."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, functools.partial(fn, *args))
+
     async def ensure_bucket(self) -> None:
         def create() -> None:
             if not self._client.bucket_exists(self.bucket):

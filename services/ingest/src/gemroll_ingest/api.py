@@ -1,23 +1,38 @@
-"""HTTP routes (FastAPI). Thin: authenticate, parse, call a use case, shape the answer."""
+"""HTTP routes (FastAPI). Thin: authenticate, parse, call a use case, shape the answer.
+
+Refusals answer in the common error shape (`gemroll_common.http.error_response`) with the
+status their domain error stands for; invalid requests get the common 422.
+"""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request, Response, status
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from gemroll_common.auth import CurrentPrincipal
-from pydantic import BaseModel, Field, ValidationError
+from gemroll_common.errors import StoreRefused
+from gemroll_common.http import error_response
+from gemroll_common.logging import get_logger
+from pydantic import ValidationError
 
 from .adapters.multipart import receive_upload
 from .domain import errors
-from .domain.media import ClientMetadata, MediaRecord
-from .handlers import Accepted, Ingest, counted_outcome
+from .domain.media import ClientMetadata
+from .schemas import (
+    MULTIPART_BODY,
+    MediaItem,
+    MediaPage,
+    UploadAccepted,
+    UploadCreated,
+    error_responses,
+)
 from .settings import IngestSettings
+from .usecases import UseCases
+from .usecases.upload import counted_outcome
+
+log = get_logger(__name__)
 
 MULTIPART_OVERHEAD = 64 * 1024
 """Room for boundaries and part headers when judging a declared Content-Length."""
@@ -41,108 +56,10 @@ STATUS: dict[type[errors.IngestError], int] = {
     errors.InvalidCursor: 400,
     errors.StorageUnavailable: 503,
 }
+RETRY_LATER = {"Retry-After": "5"}
 
 
-class ErrorBody(BaseModel):
-    code: str = Field(examples=["consent_required"])
-    message: str
-
-
-class ErrorResponse(BaseModel):
-    detail: ErrorBody
-
-
-class UploadAccepted(BaseModel):
-    media_id: UUID
-    sha256: str = Field(description="SHA-256 of the stored bytes (hex).")
-    status: Literal["accepted", "duplicate"] = Field(
-        description="`accepted`: stored now (201). `duplicate`: this user already uploaded these "
-        "bytes; the existing id is returned (200) and nothing is stored or announced again.")
-
-    @classmethod
-    def of(cls, result: Accepted) -> UploadAccepted:
-        return cls(media_id=result.media_id, sha256=result.sha256,
-                   status=result.status)  # type: ignore[arg-type]
-
-
-class PipelineStatus(BaseModel):
-    stage: Literal["stored", "announced", "classified"] = Field(
-        description="`stored`: accepted, event waiting in the outbox; `announced`: MediaUploaded "
-        "published; `classified`: the classifier's verdict arrived.")
-    stored_at: datetime | None
-    announced_at: datetime | None
-    classified_at: datetime | None
-
-
-class MediaItem(BaseModel):
-    media_id: UUID
-    sha256: str
-    content_type: str
-    size_bytes: int
-    width: int
-    height: int
-    captured_at: datetime | None
-    camera_make: str | None
-    camera_model: str | None
-    orientation: int | None
-    coarse_location: str | None = Field(description="Geohash of at most 5 characters.")
-    device: str | None
-    album: str | None
-    created_at: datetime | None
-    pipeline: PipelineStatus
-
-    @classmethod
-    def of(cls, r: MediaRecord) -> MediaItem:
-        stage = "classified" if r.classified_at else "announced" if r.announced_at else "stored"
-        return cls(
-            media_id=r.media_id, sha256=r.sha256, content_type=r.content_type,
-            size_bytes=r.size_bytes, width=r.width, height=r.height, captured_at=r.captured_at,
-            camera_make=r.camera_make, camera_model=r.camera_model, orientation=r.orientation,
-            coarse_location=r.coarse_location, device=r.device, album=r.album,
-            created_at=r.created_at,
-            pipeline=PipelineStatus(stage=stage, stored_at=r.created_at,  # type: ignore[arg-type]
-                                    announced_at=r.announced_at, classified_at=r.classified_at),
-        )
-
-
-class MediaPage(BaseModel):
-    items: list[MediaItem]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at "
-                                    "the end.")
-
-
-class UploadCreated(BaseModel):
-    upload_id: UUID
-    url: str = Field(description="Presigned URL: PUT the file's bytes here, then call "
-                     "`POST /v1/uploads/{upload_id}/complete`.")
-    method: Literal["PUT"] = "PUT"
-    expires_at: datetime
-
-
-MULTIPART_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {"multipart/form-data": {"schema": {
-            "type": "object",
-            "required": ["file"],
-            "properties": {
-                "file": {"type": "string", "format": "binary",
-                         "description": "The photo: JPEG, PNG, HEIC/HEIF or WebP (judged by "
-                         "its bytes)."},
-                "metadata": {"type": "string", "description": "Optional JSON: "
-                             '{"captured_at": "<ISO 8601 with zone>", "device": "...", '
-                             '"album": "..."}'},
-            },
-        }}},
-    }
-}
-
-
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {code: {"model": ErrorResponse} for code in (401, *codes)}
-
-
-def ingest_of(request: Request) -> Ingest:
+def ingest_of(request: Request) -> UseCases:
     return request.app.state.ingest  # type: ignore[no-any-return]
 
 
@@ -150,7 +67,7 @@ def settings_of(request: Request) -> IngestSettings:
     return request.app.state.ingest_settings  # type: ignore[no-any-return]
 
 
-IngestDep = Annotated[Ingest, Depends(ingest_of)]
+IngestDep = Annotated[UseCases, Depends(ingest_of)]
 SettingsDep = Annotated[IngestSettings, Depends(settings_of)]
 
 router = APIRouter(prefix="/v1", tags=["media"])
@@ -179,7 +96,7 @@ def _refuse_declared_oversize(request: Request, settings: IngestSettings) -> Non
     "/media", status_code=status.HTTP_201_CREATED, response_model=UploadAccepted,
     summary="Upload one photo (multipart, streamed)",
     responses={200: {"model": UploadAccepted, "description": "Duplicate of an earlier upload"},
-               **_errors(400, 403, 413, 415, 422, 409, 503)},
+               **error_responses(400, 403, 413, 415, 422, 409, 503)},
     openapi_extra=MULTIPART_BODY,
 )
 async def upload_media(
@@ -187,7 +104,7 @@ async def upload_media(
     settings: SettingsDep,
 ) -> UploadAccepted:
     with counted_outcome():
-        await ingest.require_consent(principal.user_key)
+        await ingest.uploads.require_consent(principal.user_key)
         _refuse_declared_oversize(request, settings)
         async with receive_upload(
             request.stream(), request.headers.get("content-type"),
@@ -195,7 +112,8 @@ async def upload_media(
             max_metadata_bytes=settings.max_metadata_bytes, spool_dir=settings.spool_dir,
         ) as received:
             client = parse_metadata(received.metadata)
-            result = await ingest.accept_direct(principal.user_key, received.staged, client)
+            result = await ingest.uploads.accept_direct(principal.user_key, received.staged,
+                                                        client)
     if result.status == "duplicate":
         response.status_code = status.HTTP_200_OK
     return UploadAccepted.of(result)
@@ -204,80 +122,75 @@ async def upload_media(
 @router.post(
     "/uploads", status_code=status.HTTP_201_CREATED, response_model=UploadCreated,
     summary="Start a direct-to-storage upload (presigned PUT URL)",
-    responses=_errors(403, 422, 503),
+    responses=error_responses(403, 422, 503),
 )
 async def create_upload(
     principal: CurrentPrincipal, ingest: IngestDep,
     metadata: Annotated[ClientMetadata | None, Body()] = None,
 ) -> UploadCreated:
     with counted_outcome():
-        created = await ingest.create_upload(principal.user_key, metadata or ClientMetadata())
-    return UploadCreated(upload_id=created.upload_id, url=created.url,
-                         expires_at=created.expires_at)
+        created = await ingest.presigned.create(principal.user_key,
+                                                metadata or ClientMetadata())
+    return UploadCreated.of(created)
 
 
 @router.post(
     "/uploads/{upload_id}/complete", status_code=status.HTTP_201_CREATED,
     response_model=UploadAccepted, summary="Validate and accept a presigned upload",
     responses={200: {"model": UploadAccepted, "description": "Duplicate of an earlier upload"},
-               **_errors(403, 404, 409, 410, 413, 415, 422, 503)},
+               **error_responses(403, 404, 409, 410, 413, 415, 422, 503)},
 )
 async def complete_upload(
     upload_id: UUID, response: Response, principal: CurrentPrincipal, ingest: IngestDep,
 ) -> UploadAccepted:
     with counted_outcome():
-        result = await ingest.complete_upload(principal.user_key, upload_id)
+        result = await ingest.presigned.complete(principal.user_key, upload_id)
     if result.status == "duplicate":
         response.status_code = status.HTTP_200_OK
     return UploadAccepted.of(result)
 
 
 @router.get("/media/{media_id}", response_model=MediaItem, summary="Metadata and pipeline "
-            "status of one photo", responses=_errors(404))
+            "status of one photo", responses=error_responses(404))
 async def get_media(media_id: UUID, principal: CurrentPrincipal, ingest: IngestDep) -> MediaItem:
-    return MediaItem.of(await ingest.get_media(principal.user_key, media_id))
+    return MediaItem.of(await ingest.listing.get(principal.user_key, media_id))
 
 
 @router.get("/media", response_model=MediaPage, summary="The user's photos, newest first",
-            responses=_errors(400))
+            responses=error_responses(400))
 async def list_media(
     principal: CurrentPrincipal, ingest: IngestDep, settings: SettingsDep,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int | None, Query(ge=1, le=100)] = None,
 ) -> MediaPage:
-    page = await ingest.list_media(principal.user_key, cursor,
-                                   limit or settings.list_default_limit)
+    page = await ingest.listing.page(principal.user_key, cursor,
+                                     limit or settings.list_default_limit)
     return MediaPage(items=[MediaItem.of(r) for r in page.items], next_cursor=page.next_cursor)
 
 
 @router.delete("/media/{media_id}", status_code=status.HTTP_204_NO_CONTENT,
                summary="Delete a photo (announced as UserAction media_deleted; idempotent)",
-               responses=_errors(404))
+               responses=error_responses(404))
 async def delete_media(media_id: UUID, principal: CurrentPrincipal, ingest: IngestDep) -> Response:
-    await ingest.delete_media(principal.user_key, media_id)
+    await ingest.deletion.delete(principal.user_key, media_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-def _error_response(status_code: int, code: str, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"detail": {"code": code, "message": message, **extra}},
-                        status_code=status_code)
 
 
 async def _ingest_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.IngestError)
     status_code = next((STATUS[c] for c in type(exc).__mro__ if c in STATUS), 400)
-    return _error_response(status_code, exc.code, exc.message)
+    return error_response(status_code, exc.code, exc.message,
+                          headers=RETRY_LATER if status_code == 503 else None)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    problems = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
-    message = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in problems)
-    return _error_response(422, "invalid_request", message or "invalid request",
-                           errors=json.loads(json.dumps(problems, default=str)))
+async def _store_refused(request: Request, exc: Exception) -> JSONResponse:
+    """The object store refuses for good (access denied, no such bucket): misconfigured."""
+    log.error("object_store_refused", path=request.url.path, error=str(exc)[:300])
+    return error_response(500, "storage_misconfigured",
+                          "the object store refused the request; this needs an operator")
 
 
 def install(app: FastAPI) -> None:
     app.include_router(router)
     app.add_exception_handler(errors.IngestError, _ingest_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StoreRefused, _store_refused)

@@ -1,4 +1,8 @@
-"""What the use cases need from the outside world, as Protocols (fakes live in the tests)."""
+"""What the use cases need from the outside world, as Protocols (fakes live in the tests).
+
+Outbox rows are the runtime kit's `OutboxMessage`s, written in the transaction of the data
+they announce (`accept`, `mark_deleted`); the kit's relay publishes them.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,12 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from gemroll_contracts import Event, Topic
+from gemroll_common.outbox import OutboxMessage
 
 from .domain.consent import ConsentState
-from .domain.media import ClientMetadata, ImageFacts, MediaRecord, StagedFile
+from .domain.media import ImageFacts, MediaRecord, StagedFile
 from .domain.paging import Cursor
+from .domain.uploads import Upload
 
 
 class DuplicateMedia(Exception):
@@ -22,43 +27,6 @@ class DuplicateMedia(Exception):
     def __init__(self, existing: MediaRecord) -> None:
         super().__init__(str(existing.media_id))
         self.existing = existing
-
-
-@dataclass(frozen=True)
-class OutboxMessage:
-    """An event waiting in the outbox, exactly as it will be published."""
-
-    topic: Topic
-    key: str
-    event: Event
-    media_id: UUID | None = None
-
-
-@dataclass(frozen=True)
-class PendingMessage:
-    """A stored outbox row the relay publishes."""
-
-    id: int
-    topic: str
-    key: str
-    event_type: str
-    payload: bytes
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A presigned (two-step) upload."""
-
-    upload_id: UUID
-    user_key: str
-    staging_key: str
-    state: str
-    """`pending`, `completed`, `failed` or `expired`."""
-    metadata: ClientMetadata
-    expires_at: datetime
-    media_id: UUID | None = None
-    outcome: str | None = None
-    """`accepted`, `duplicate`, or the error code it failed with."""
 
 
 @dataclass(frozen=True)
@@ -146,31 +114,15 @@ class ConsentRepository(Protocol):
     async def get(self, user_key: str) -> ConsentState | None: ...
 
     async def apply(self, state: ConsentState) -> bool:
-        """Store the state if its ledger_seq is newer; True when stored."""
-
-
-class OutboxStore(Protocol):
-    async def claim_and_publish(self, limit: int, publish: PublishBatch) -> int:
-        """Lock the oldest unpublished rows, hand them to `publish`, mark them published when it
-        returns, all in one transaction (a failure leaves them pending). Returns the count."""
-
-    async def pending_count(self) -> int: ...
-
-    async def purge_published(self, older_than_s: int) -> int:
-        """Drop published rows past retention, and published rows of erased media."""
-
-
-class PublishBatch(Protocol):
-    async def __call__(self, messages: Sequence[PendingMessage]) -> None: ...
-
-
-class RawPublisher(Protocol):
-    """Publishes an outbox row's stored bytes to its topic."""
-
-    async def publish(self, message: PendingMessage) -> None: ...
+        """Store the state if it supersedes the stored one (the contract's rule: the higher
+        ledger_seq wins); True when stored."""
 
 
 class BlobStore(Protocol):
+    """The media bucket. A store that is down or busy raises the domain's StorageUnavailable
+    (transient: 503, consumers retry); one that refuses for good (access denied, no such
+    bucket) the kit's StoreRefused."""
+
     bucket: str
 
     async def put_file(

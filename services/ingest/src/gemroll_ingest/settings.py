@@ -36,11 +36,11 @@ class IngestSettings(FileSecretsSettings):
     )
     relay_batch_size: int = Field(200, ge=1, le=5000)
     relay_idle_s: float = Field(0.5, gt=0, description="Poll interval when the outbox is empty.")
-    relay_max_backoff_s: float = Field(30.0, gt=0)
+    relay_max_backoff_s: float = Field(30.0, gt=0, description="Longest wait between relay "
+                                       "attempts while Kafka or the database is down.")
     publish_timeout_s: float = Field(15.0, gt=0)
     janitor_every_s: float = Field(60.0, gt=0)
     stale_storing_s: int = Field(
         900, ge=30, description="A reservation older than this is a crashed upload: cleaned up."
     )
-    outbox_retention_s: int = Field(7 * 24 * 3600, ge=0)
     list_default_limit: int = Field(50, ge=1, le=100)

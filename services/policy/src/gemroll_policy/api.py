@@ -7,17 +7,17 @@ from datetime import datetime
 from typing import Annotated, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Body, FastAPI, HTTPException, Request, status
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Body, FastAPI, Request
 from fastapi.responses import JSONResponse
 from gemroll_common.auth import CurrentPrincipal
 from gemroll_common.errors import is_transient
+from gemroll_common.http import error_response
 from gemroll_common.logging import get_logger
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import metrics
 from .domain import Consent
-from .handlers import ConsentError, ConsentHandler, ReportHandler
+from .usecases import ConsentError, ConsentHandler, ReportHandler
 
 log = get_logger(__name__)
 router = APIRouter(prefix="/v1", tags=["policy"])
@@ -74,19 +74,30 @@ class TrainingReportView(BaseModel):
     erased: list[ErasedEntry] = Field(description="Media erased for you, and why.")
 
 
+class ConsentStoreUnavailable(Exception):
+    """The consent store cannot be reached: the answer is 503, never a guess about consent."""
+
+
 async def _guarded(call: Callable[[], Awaitable[T]]) -> T:
-    """Database unreachable -> 503 (never a guess about consent)."""
     try:
         return await call()
     except Exception as exc:
         if is_transient(exc):
             metrics.CONSENT_STORE_UP.set(0)
             log.warning("consent_store_unavailable", error_type=type(exc).__name__)
-            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail={
-                "code": "consent_store_unavailable",
-                "message": "the consent store cannot be reached; try again shortly"},
-                headers={"Retry-After": "5"}) from None
+            raise ConsentStoreUnavailable from None
         raise
+
+
+async def _unavailable(_: Request, __: Exception) -> JSONResponse:
+    return error_response(503, "consent_store_unavailable",
+                          "the consent store cannot be reached; try again shortly",
+                          headers={"Retry-After": "5"})
+
+
+async def _refused(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ConsentError)
+    return error_response(422, exc.code, str(exc))
 
 
 def _consent(request: Request) -> ConsentHandler:
@@ -111,13 +122,9 @@ async def put_consent(
 ) -> ConsentView:
     """Change your consent. Every change is appended to your ledger and takes effect at once:
     opting out retracts what was admitted for training, and erase_data erases your media."""
-    try:
-        consent = await _guarded(lambda: _consent(request).change(
-            principal.user_key, camera_roll=update.camera_roll,
-            training_opt_out=update.training_opt_out, erase_data=update.erase_data))
-    except ConsentError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            detail={"code": exc.code, "message": str(exc)}) from None
+    consent = await _guarded(lambda: _consent(request).change(
+        principal.user_key, camera_roll=update.camera_roll,
+        training_opt_out=update.training_opt_out, erase_data=update.erase_data))
     return ConsentView.of(consent)
 
 
@@ -133,14 +140,9 @@ async def training_report(principal: CurrentPrincipal, request: Request) -> Trai
     )
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Request validation errors in the common shape `{"detail": {"code", "message"}}`."""
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
-        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
-        return JSONResponse(status_code=422, content={"detail": {
-            "code": "invalid_request",
-            "message": f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}",
-            "errors": errors}})
+def install(app: FastAPI) -> None:
+    """The routes and their errors, in the common shape (the 422 of an invalid request is
+    the kit's, see `gemroll_common.http`)."""
+    app.include_router(router)
+    app.add_exception_handler(ConsentError, _refused)
+    app.add_exception_handler(ConsentStoreUnavailable, _unavailable)

@@ -1,6 +1,6 @@
-"""Ports of the policy service: what the handlers need from storage and the outside world.
+"""Ports of the policy service: what the use cases need from storage and the outside world.
 
-Fakes live in tests/unit/policy/fakes.py; adapters in `adapters/`.
+In-memory fakes live in `adapters/memory.py`; the real adapters next to it.
 """
 
 from __future__ import annotations
@@ -12,8 +12,11 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import UUID
 
-from .domain import AuditRecord, Consent, MediaKey, Workspace
-from .domain.audit import AuditEntry
+from gemroll_common.errors import TransientError
+from gemroll_common.outbox import OutboxMessage
+from gemroll_common.retry import Backoff
+
+from .domain import AuditEntry, AuditRecord, Consent, MediaKey, Workspace
 
 
 @dataclass(frozen=True)
@@ -27,22 +30,6 @@ class LoadRequest:
 
 
 @dataclass(frozen=True)
-class OutboundMessage:
-    """An event to publish: `topic` is the registry name (the adapter adds any suffix)."""
-
-    topic: str
-    key: bytes
-    value: bytes
-    event_type: str
-
-
-@dataclass(frozen=True)
-class OutboxRow:
-    seq: int
-    message: OutboundMessage
-
-
-@dataclass(frozen=True)
 class ErasureJob:
     prefixes: tuple[str, ...]
     reason: str
@@ -53,7 +40,8 @@ class ErasureJob:
 class Changes:
     """Everything one unit of work writes besides the workspace's own changes."""
 
-    messages: list[OutboundMessage] = field(default_factory=list)
+    messages: list[OutboxMessage] = field(default_factory=list)
+    """Events to publish (the gate relays the outbox exactly once)."""
     audit: list[AuditEntry] = field(default_factory=list)
     erasure_jobs: list[ErasureJob] = field(default_factory=list)
     copy_retries: list[UUID] = field(default_factory=list)
@@ -70,14 +58,17 @@ class Changes:
         return self
 
 
+COPY_RETRY = Backoff(1.0, 60.0)
+"""Backoff of a held admission whose copy failed: 1 s, 2 s, 4 s ... at most a minute."""
+
+
 def copy_retry_delay(attempts: int) -> timedelta:
-    """Backoff of a held admission whose copy failed: 1 s, 2 s, 4 s ... at most a minute."""
-    return timedelta(seconds=min(2 ** max(attempts - 1, 0), 60))
+    return timedelta(seconds=COPY_RETRY.delay(attempts))
 
 
 class GateUnitOfWork(Protocol):
     """One database transaction, serialised with every other writer of the outbox and the
-    audit log (so outbox sequence numbers commit in order and the hash chain is linear)."""
+    audit log (so outbox ids commit in order and the hash chain is linear)."""
 
     async def load(self, request: LoadRequest) -> Workspace: ...
 
@@ -97,7 +88,7 @@ class GateUnitOfWork(Protocol):
         unit of work. Candidates that may still be admitted are never in the list."""
         ...
 
-    async def save(self, ws: Workspace, changes: Changes) -> list[OutboxRow]: ...
+    async def save(self, ws: Workspace, changes: Changes) -> None: ...
 
 
 class GateStore(Protocol):
@@ -124,16 +115,6 @@ class ConsentStore(Protocol):
         ...
 
 
-class Outbox(Protocol):
-    async def pending(self, from_seq: int, limit: int) -> list[OutboxRow]:
-        """Rows with seq >= from_seq, in order; rows below it (published) are deleted."""
-        ...
-
-    async def align(self, committed: int | None) -> int:
-        """The first unpublished seq, given the committed watermark (None: never committed)."""
-        ...
-
-
 class AuditReader(Protocol):
     async def records(self, subject: str | None = None) -> list[AuditRecord]:
         """Audit records in `seq` order (of one subject, or all)."""
@@ -152,7 +133,7 @@ class ObjectEraser(Protocol):
     async def delete_prefix(self, prefix: str) -> int: ...
 
 
-class StorageUnavailable(Exception):
+class StorageUnavailable(TransientError):
     """The object store failed transiently (down, slow, 5xx): the admission waits and is
     tried again; nothing else in the batch waits for it."""
 

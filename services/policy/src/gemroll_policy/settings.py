@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gemroll_common.settings import FileSecretsSettings
+from gemroll_common.settings import FileSecretsSettings, IdentitySettings
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
@@ -25,15 +25,23 @@ class PolicySettings(FileSecretsSettings):
     batch_max_records: int = Field(default=2000, ge=1, le=50_000)
     poll_timeout_ms: int = Field(default=100, ge=1, le=10_000)
     relay_max_rows: int = Field(default=5000, ge=1, le=50_000)
-    consumer_group: str = "policy.gate"
-    """Kafka consumer group of the gate (the topic suffix is appended)."""
     transactional_id: str = "policy-gate"
     """Kafka transactional id of the gate: fixed per deployment, so a restarted gate fences
     the old one (the topic suffix is appended)."""
     erasure_interval_s: float = Field(default=1.0, gt=0)
     monitor_interval_s: float = Field(default=5.0, gt=0)
     db_retry_max_s: float = Field(default=5.0, gt=0)
-    """Backoff cap while PostgreSQL is unreachable (the gate waits; it never skips)."""
+    """Backoff cap of the gate's retries, e.g. while PostgreSQL is unreachable (the gate
+    waits; it never skips)."""
     training_copy_concurrency: int = Field(default=16, ge=1, le=128)
     """Server-side copies of admitted images to `training/<subject>/<candidate_id>` run at
     most this many at a time per batch."""
+
+    def pseudonym_key(self, identity: IdentitySettings) -> str:
+        """The pseudonym secret; refused when it is the user-key secret."""
+        secret = self.pseudonym_secret.get_secret_value()
+        if secret == identity.user_key_secret.get_secret_value():
+            raise ValueError("GEMROLL_POLICY_PSEUDONYM_SECRET must differ from "
+                             "GEMROLL_USER_KEY_SECRET (training data must not join to user "
+                             "keys)")
+        return secret

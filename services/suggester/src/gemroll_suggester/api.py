@@ -10,21 +10,22 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, status
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 from gemroll_common.auth import CurrentPrincipal
+from gemroll_common.http import error_response
 from gemroll_contracts import EditRecipe, SuggestionKind
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import user_actions
 from .domain import ActionName, ActionRefused, SuggestionRecord, SuggestionStatus
-from .handlers import Deps
+from .usecases import Deps, user_actions
 
 router = APIRouter(prefix="/v1/suggestions", tags=["suggestions"])
 
 
 class ErrorDetail(BaseModel):
+    """The common error shape (`gemroll_common.http.error_response`)."""
+
     code: str
     message: str
 
@@ -84,15 +85,6 @@ def _deps(request: Request) -> Deps:
     return request.app.state.deps
 
 
-def _error(code: int, err: str, message: str) -> HTTPException:
-    return HTTPException(code, detail={"code": err, "message": message})
-
-
-def _not_found(suggestion_id: UUID) -> HTTPException:
-    return _error(status.HTTP_404_NOT_FOUND, "suggestion_not_found",
-                  f"no suggestion {suggestion_id}")
-
-
 _ERRORS = {
     401: {"model": ErrorBody, "description": "Missing or invalid bearer token."},
     404: {"model": ErrorBody, "description": "No such suggestion of yours."},
@@ -109,23 +101,16 @@ async def list_suggestions(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> SuggestionPage:
     """Your suggestions, newest first (withdrawn ones only when asked for by status)."""
-    try:
-        items, next_cursor = await user_actions.list_suggestions(
-            _deps(request), principal.user_key, status=status_, kind=kind, limit=limit,
-            cursor=cursor)
-    except user_actions.InvalidCursor as exc:
-        raise _error(status.HTTP_400_BAD_REQUEST, "invalid_cursor", str(exc)) from None
+    items, next_cursor = await user_actions.list_suggestions(
+        _deps(request), principal.user_key, status=status_, kind=kind, limit=limit,
+        cursor=cursor)
     return SuggestionPage(items=[SuggestionOut.of(s) for s in items], next_cursor=next_cursor)
 
 
 @router.get("/{suggestion_id}", response_model=SuggestionOut, responses=_ERRORS)
 async def get_suggestion(request: Request, principal: CurrentPrincipal,
                          suggestion_id: UUID) -> SuggestionOut:
-    try:
-        found = await user_actions.get_suggestion(_deps(request), principal.user_key,
-                                                  suggestion_id)
-    except user_actions.NotFound:
-        raise _not_found(suggestion_id) from None
+    found = await user_actions.get_suggestion(_deps(request), principal.user_key, suggestion_id)
     return SuggestionOut.of(found)
 
 
@@ -136,14 +121,8 @@ _JPEG = {200: {"content": {"image/jpeg": {}}, "description": "JPEG image."}, **_
 async def get_preview(request: Request, principal: CurrentPrincipal,
                       suggestion_id: UUID) -> Response:
     """The rendered preview: the enhanced photo, the highlight's cover, or the collage."""
-    try:
-        data, revision = await user_actions.preview(_deps(request), principal.user_key,
-                                                    suggestion_id)
-    except user_actions.NotFound:
-        raise _not_found(suggestion_id) from None
-    except user_actions.PreviewMissing:
-        raise _error(status.HTTP_404_NOT_FOUND, "preview_not_available",
-                     "this suggestion has no preview (yet)") from None
+    data, revision = await user_actions.preview(_deps(request), principal.user_key,
+                                                suggestion_id)
     return Response(data, media_type="image/jpeg", headers={
         "Cache-Control": "private, max-age=300", "ETag": f'"{suggestion_id}-r{revision}"'})
 
@@ -152,13 +131,7 @@ async def get_preview(request: Request, principal: CurrentPrincipal,
 async def get_rendition(request: Request, principal: CurrentPrincipal,
                         suggestion_id: UUID) -> Response:
     """The full-size AI edit, once the edit was applied, saved or shared."""
-    try:
-        data = await user_actions.rendition(_deps(request), principal.user_key, suggestion_id)
-    except user_actions.NotFound:
-        raise _not_found(suggestion_id) from None
-    except user_actions.PreviewMissing:
-        raise _error(status.HTTP_404_NOT_FOUND, "rendition_not_available",
-                     "no AI-edited rendition was made for this suggestion") from None
+    data = await user_actions.rendition(_deps(request), principal.user_key, suggestion_id)
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private"})
 
 
@@ -169,26 +142,27 @@ async def post_action(request: Request, principal: CurrentPrincipal, suggestion_
     """`save`, `share`, `edit` (apply the AI edit), `dismiss` or `unshare` (take a share
     back: one `unshared` user action per photo; 409 `not_shared` if it was never shared).
     Repeating an action is harmless: it answers `applied: false` and publishes nothing."""
-    try:
-        result = await user_actions.act(_deps(request), principal.user_key, suggestion_id,
-                                        body.action)
-    except user_actions.NotFound:
-        raise _not_found(suggestion_id) from None
-    except ActionRefused as exc:
-        raise _error(status.HTTP_409_CONFLICT, exc.code, exc.message) from None
+    result = await user_actions.act(_deps(request), principal.user_key, suggestion_id,
+                                    body.action)
     return ActionOut(action=result.action, applied=result.applied,
                      derived_media_id=result.derived_media_id,
                      suggestion=SuggestionOut.of(result.suggestion))
 
 
-def install(app: FastAPI) -> None:
-    app.include_router(router)
+async def _refused(request: Request, exc: Exception) -> JSONResponse:
+    """The use cases' refusals in the common error shape."""
+    if isinstance(exc, user_actions.NotFound):
+        return error_response(404, "suggestion_not_found", f"no suggestion {exc}")
+    if isinstance(exc, user_actions.ImageMissing):
+        return error_response(404, exc.code, exc.message)
+    if isinstance(exc, ActionRefused):
+        return error_response(409, exc.code, exc.message)
+    return error_response(400, "invalid_cursor", str(exc))
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        return JSONResponse(status_code=422, content={"detail": {
-            "code": "invalid_request",
-            "message": f"{where}: {first.get('msg', 'invalid')}" if where else "invalid request",
-        }})
+
+def install(app: FastAPI) -> None:
+    """The routes; invalid requests answer 422 through the common handler."""
+    app.include_router(router)
+    for refusal in (user_actions.NotFound, user_actions.ImageMissing, ActionRefused,
+                    user_actions.InvalidCursor):
+        app.add_exception_handler(refusal, _refused)

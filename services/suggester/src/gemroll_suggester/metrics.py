@@ -1,4 +1,5 @@
-"""The suggester's metrics (bounded labels: kind, action, outcome)."""
+"""The suggester's metrics (bounded labels: kind, action, outcome); the outbox's are the
+common `gemroll_outbox_*{service="suggester"}`."""
 
 from __future__ import annotations
 
@@ -31,4 +32,3 @@ CLASSIFIED = Counter(
 PLANNING_FAILURES = Counter(
     "gemroll_suggester_planning_failures_total", "Event plans that failed and were retried."
 )
-OUTBOX_PENDING = Gauge("gemroll_suggester_outbox_pending", "Events waiting in the outbox.")

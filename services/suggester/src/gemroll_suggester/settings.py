@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from gemroll_common.settings import FileSecretsSettings
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from .domain import GroupingRules, PlanRules
 
 
-class SuggesterSettings(BaseSettings):
+class SuggesterSettings(FileSecretsSettings):
     model_config = SettingsConfigDict(env_prefix="GEMROLL_SUGGESTER_", extra="ignore")
 
     db_schema: str = "suggester"
-    consumer_group: str = "suggester"
     log_level: str = "INFO"
 
     # grouping and the quiet period
@@ -24,7 +24,8 @@ class SuggesterSettings(BaseSettings):
     planner_interval_seconds: float = Field(1.0, gt=0)
     planner_batch: int = Field(8, ge=1, description="Events claimed per planner round.")
     planner_lease_seconds: float = Field(300.0, gt=0, description="A claimed event's lease.")
-    outbox_interval_seconds: float = Field(0.5, gt=0)
+    outbox_interval_seconds: float = Field(
+        0.5, gt=0, description="How often the outbox relay looks for rows nobody woke it for.")
     orphan_sweep_seconds: float = Field(
         600.0, gt=0, description="How often renditions whose action never committed are deleted.")
     orphan_grace_seconds: float = Field(

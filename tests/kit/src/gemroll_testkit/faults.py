@@ -26,6 +26,8 @@ TRANSIENT_ERRORS: dict[str, Callable[[], BaseException]] = {
     "pg_serialization_failure": lambda: asyncpg.exceptions.SerializationError("retry"),
     "pg_deadlock": lambda: asyncpg.exceptions.DeadlockDetectedError("deadlock"),
     "pg_interface_closed": lambda: asyncpg.InterfaceError("connection is closed"),
+    "pg_cut_mid_query": lambda: asyncpg.exceptions.InternalClientError(
+        "cannot switch to state 15"),
     # The network
     "connection_refused": lambda: ConnectionRefusedError(111, "Connection refused"),
     "timeout": lambda: TimeoutError("timed out"),
@@ -37,6 +39,8 @@ TRANSIENT_ERRORS: dict[str, Callable[[], BaseException]] = {
     "s3_slow_down": lambda: _s3("SlowDown", 503),
     "s3_internal_error": lambda: _s3("InternalError", 500),
     "s3_transport": lambda: urllib3.exceptions.ProtocolError("connection aborted"),
+    "s3_retries_exhausted": lambda: urllib3.exceptions.MaxRetryError(
+        None, "/gemroll-media/key", "connection refused"),  # type: ignore[arg-type]
     "store_unavailable": lambda: StoreUnavailable("object store failed (injected)"),
     # Raised explicitly by a use case
     "transient_error": lambda: TransientError("dependency down (injected)"),

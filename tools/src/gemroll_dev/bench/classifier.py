@@ -53,12 +53,11 @@ def bench_jpegs(folder: Path, count: int) -> list[Path]:
             return found[:count]
     except Exception as exc:  # noqa: BLE001 - fall back to synthetic 12 MP photos
         print(f"(gemroll_dev.samples unavailable for bench JPEGs: {exc}; using synthetic)")
-    from gemroll_classifier import synthetic
+    from gemroll_testkit import photos
 
     for i in range(len(existing), count):
-        arr = synthetic.photo_array(i, (4032, 3024))
         (folder / f"synthetic-{i:03d}.jpg").write_bytes(
-            synthetic.jpeg(arr, exif=synthetic.camera_exif(), quality=92))
+            photos.photo_jpeg(i, (4032, 3024), quality=92))
     return sorted(folder.glob("*.jpg"))[:count]
 
 
@@ -96,8 +95,8 @@ class NaivePreparer:
 
 
 async def _variant(kind: str, files: list[Path], repeats: int, device: str) -> dict[str, Any]:
-    from gemroll_classifier.local import LocalPipeline
     from gemroll_classifier.settings import ClassifierSettings
+    from gemroll_testkit.local_classifier import LocalPipeline
 
     threads = CPU_CORES if device == "cpu" else (os.cpu_count() or 4)
     settings = ClassifierSettings(device=device, threads=threads, batch_max=32)
@@ -105,7 +104,7 @@ async def _variant(kind: str, files: list[Path], repeats: int, device: str) -> d
     pipeline = LocalPipeline.create(settings)
     pipeline.reader.objects.update(blobs)
     if kind == "naive":
-        pipeline.classify._preparer = NaivePreparer(settings.analysis_long_side)  # noqa: SLF001
+        pipeline.classify.preparer = NaivePreparer(settings.analysis_long_side)
     names = list(blobs)
     # load the models and warm up with a full batch (oneDNN builds its kernels per shape)
     await pipeline.classify.classify(_uploads(names[:settings.batch_max], -1))

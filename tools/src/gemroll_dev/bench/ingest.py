@@ -19,10 +19,7 @@ import asyncio
 import contextlib
 import io
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -38,11 +35,13 @@ from gemroll_common.auth import issue_dev_token
 from gemroll_common.identity import user_key
 from gemroll_common.settings import AuthSettings, IdentitySettings
 from gemroll_contracts import ALL_TOPICS
+from gemroll_testkit import photos
+from gemroll_testkit.processes import ServiceProcess, free_port, uvicorn_argv
 
-from ..stack.config import StackConfig, StackEndpoints, read_env_file
+from ..stack.config import StackEndpoints
 from ..stack.kafka import ensure_topics
 from ..stack.s3 import client as s3_client
-from . import ingest_samples
+from . import endpoints
 
 MB = 1_000_000
 
@@ -69,25 +68,6 @@ class RunStats:
     def percentile(self, q: float) -> float:
         ordered = sorted(self.latencies_s)
         return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def endpoints() -> StackEndpoints:
-    external = StackEndpoints.from_env(os.environ)
-    if external is not None:
-        return external
-    env_file = StackConfig.load().env_file
-    if not env_file.exists():
-        raise SystemExit("the local stack is not running: run `make up` first")
-    found = StackEndpoints.from_env(read_env_file(env_file))
-    if found is None:
-        raise SystemExit(f"{env_file} lacks endpoints: run `make up` again")
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def proc_status(pid: int) -> dict[str, int]:
@@ -135,42 +115,18 @@ def reset_peak_rss(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def ingest_process(stack: StackEndpoints, schema: str, suffix: str, log_path: Path) -> Iterator[
-        tuple[subprocess.Popen[bytes], str]]:
+def ingest_process(stack: StackEndpoints, schema: str, suffix: str,
+                   log_path: Path) -> Iterator[ServiceProcess]:
     port = free_port()
-    env = {**os.environ, **stack.as_env(), "PYTHONUNBUFFERED": "1", "GEMROLL_ENV": "development",
+    env = {**stack.as_env(), "PYTHONUNBUFFERED": "1", "GEMROLL_ENV": "development",
            "KAFKA_TOPIC_SUFFIX": suffix, "GEMROLL_INGEST_DB_SCHEMA": schema}
-    argv = [sys.executable, "-m", "uvicorn", "--factory", "gemroll_ingest.app:create_app",
-            "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level",
-            "warning"]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = ServiceProcess("ingest", port, env, log_path,
+                             argv=uvicorn_argv("ingest", port, "--log-level", "warning"))
+    process.start()
     try:
-        yield process, f"http://127.0.0.1:{port}"
+        yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _tail(path: Path) -> str:
-    return path.read_text(errors="replace")[-3000:]
-
-
-async def wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + 90
-    async with httpx.AsyncClient(timeout=2) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise SystemExit(f"the ingest service exited:\n{_tail(log_path)}")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(f"{url}/readyz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.2)
-    raise SystemExit(f"the ingest service did not become ready:\n{_tail(log_path)}")
+        process.terminate(20)
 
 
 async def grant_consent(database_url: str, schema: str, keys: list[str]) -> None:
@@ -286,19 +242,21 @@ async def main(rounds: int, files_per_round: int, concurrency: int, large_files:
 
     print(f"generating {rounds} x {files_per_round} distinct ~3 MB JPEGs and {large_files} "
           f"x ~{large_mb} MB ...", flush=True)
-    rounds_files = [[ingest_samples.jpeg_of_size(3 * MB) for _ in range(files_per_round)]
+    rounds_files = [[photos.jpeg_of_size(3 * MB) for _ in range(files_per_round)]
                     for _ in range(rounds)]
-    large = [ingest_samples.jpeg_of_size(large_mb * MB) for _ in range(large_files)]
+    large = [photos.jpeg_of_size(large_mb * MB) for _ in range(large_files)]
 
     log_path = Path(tempfile.gettempdir()) / f"gemroll-bench-ingest-{run_id}.log"
     async with bench_topics(stack.kafka_bootstrap, suffix):
-        with ingest_process(stack, schema, suffix, log_path) as (process, url):
+        with ingest_process(stack, schema, suffix, log_path) as ingest:
+            process, url = ingest.process, ingest.url
+            assert process is not None
             try:
-                await wait_ready(url, process, log_path)
+                await ingest.wait_ready(90)
                 await grant_consent(stack.database_url, schema, keys)
                 # warm-up: connections, imports, JIT-free paths
                 await upload_all(url, issue_dev_token(accounts[-1], auth),
-                                 [ingest_samples.jpeg_of_size(3 * MB) for _ in range(4)],
+                                 [photos.jpeg_of_size(3 * MB) for _ in range(4)],
                                  concurrency)
                 raw_runs, service_runs = [], []
                 for i, files in enumerate(rounds_files):

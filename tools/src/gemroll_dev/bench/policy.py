@@ -30,6 +30,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from gemroll_common.db import create_pool, migrate
 from gemroll_common.kafka import topic_name
 from gemroll_common.logging import configure_logging
+from gemroll_common.storage import ObjectStore
 from gemroll_contracts import (
     ALL_TOPICS,
     TRAINING_CANDIDATES,
@@ -39,38 +40,21 @@ from gemroll_contracts import (
     Event,
     Topic,
 )
-from gemroll_common.storage import ObjectStore
 from gemroll_policy.adapters.gate_loop import GateLoop
-from gemroll_policy.adapters.storage import S3TrainingObjects
 from gemroll_policy.adapters.kafka_clients import CachedKeyPartitioner
-from gemroll_policy.adapters.postgres import (
-    PostgresConsentStore,
-    PostgresGateStore,
-    PostgresOutbox,
-)
-from gemroll_policy.app import tune_gc
+from gemroll_policy.adapters.postgres import PostgresConsentStore, PostgresGateStore
+from gemroll_policy.adapters.storage import S3TrainingObjects
 from gemroll_policy.domain import Pseudonymizer
-from gemroll_policy.handlers import ConsentHandler, GateHandler
+from gemroll_policy.gc_tuning import tune_gc
 from gemroll_policy.settings import PolicySettings
-from gemroll_policy.testing import action, candidate, user_key
+from gemroll_policy.usecases import ConsentHandler, GateHandler
+from gemroll_testkit.events import action, candidate, user_key
+from gemroll_testkit.isolation import Isolated, isolate
 
-from ..stack.config import StackConfig, StackEndpoints, read_env_file
-from ..testkit import Isolated, isolate
+from ..stack.config import StackEndpoints
+from . import endpoints
 
 USERS = 200
-
-
-def endpoints() -> StackEndpoints:
-    external = StackEndpoints.from_env(os.environ)
-    if external is not None:
-        return external
-    env_file = StackConfig.load().env_file
-    if not env_file.exists():
-        raise SystemExit("the local stack is not running: run `make up` first")
-    recorded = StackEndpoints.from_env(read_env_file(env_file))
-    if recorded is None:
-        raise SystemExit(f"{env_file} lacks the stack endpoints")
-    return recorded
 
 
 @dataclass(frozen=True)
@@ -146,7 +130,7 @@ async def gate_run(stack: StackEndpoints, n: int, batch: int) -> Run:
             else:
                 user = opted_out[i % len(opted_out)]
             candidates.append(candidate(user, media))
-        store = ObjectStore(env.s3)
+        store = ObjectStore(env.s3, threads=settings.training_copy_concurrency)
         sem = asyncio.Semaphore(16)
 
         async def put(key: str) -> None:
@@ -156,25 +140,24 @@ async def gate_run(stack: StackEndpoints, n: int, batch: int) -> Run:
         await asyncio.gather(*(put(c.data.object_key) for c in candidates[::2]))
         handler = GateHandler(PostgresGateStore(pool, schema, pseudonyms), pseudonyms,
                               retention_days=30, clock=_now,
-                              objects=S3TrainingObjects(store, settings.training_copy_concurrency),
+                              objects=S3TrainingObjects(store),
                               copy_concurrency=settings.training_copy_concurrency)
-        outbox = PostgresOutbox(pool, schema)
 
         # warm-up, not timed: the gate takes in consents and actions
         await produce(env, USER_ACTIONS, actions)
-        warm = TimedGate(handler, outbox, env.kafka, settings, expected=0)
+        warm = TimedGate(handler, pool, env.kafka, settings, expected=0)
         task = asyncio.create_task(warm.run())
         await _until(lambda: _count(pool, "SELECT count(*) FROM actions") , len(actions))
-        await _until(lambda: outbox.size(), 0)
+        await _until(lambda: _count(pool, "SELECT count(*) FROM outbox"), 0)
         warm.stop()
         await task
 
         await produce(env, TRAINING_CANDIDATES, candidates)
-        gate = TimedGate(handler, outbox, env.kafka, settings, expected=n)
+        gate = TimedGate(handler, pool, env.kafka, settings, expected=n)
         task = asyncio.create_task(gate.run())
         await _until(lambda: _count(pool, "SELECT count(*) FROM candidates "
                                           "WHERE status <> 'pending'"), n)
-        await _until(lambda: outbox.size(), 0)
+        await _until(lambda: _count(pool, "SELECT count(*) FROM outbox"), 0)
         gate.stop()
         await task
         assert gate.first is not None

@@ -44,9 +44,10 @@ from gemroll_contracts import (
     Quality,
     SuggestionCreated,
 )
+from gemroll_testkit import photos
+from gemroll_testkit.isolation import Isolated, isolate
 
 from gemroll_dev.stack.testing import session_stack
-from gemroll_dev.testkit import Isolated, isolate
 
 ORIGINALS = 12
 LISBON = "eycs2"
@@ -74,15 +75,13 @@ def unit_vector(rng: random.Random, dims: int = 64) -> list[float]:
 
 
 async def upload_originals(env: Isolated, size: tuple[int, int]) -> list[str]:
-    from gemroll_suggester.rendering import synthetic
-
     store = ObjectStore(env.s3)
     keys = []
     for i in range(ORIGINALS):
         key = f"bench/{env.suffix.strip('.')}/original-{i}.jpg"
-        scene = synthetic.Scene(width=size[0], height=size[1], seed=i,
-                                exposure_stops=-1.2 if i % 3 == 0 else 0.0)
-        await store.put_bytes(key, synthetic.jpeg(scene), "image/jpeg")
+        scene = photos.Scene(width=size[0], height=size[1], seed=i,
+                             exposure_stops=-1.2 if i % 3 == 0 else 0.0)
+        await store.put_bytes(key, photos.jpeg(photos.render(scene)), "image/jpeg")
         keys.append(key)
     return keys
 
@@ -171,7 +170,7 @@ def make_app(env: Isolated, unique: str, *, quiet_s: float):
     from gemroll_suggester.settings import SuggesterSettings
 
     settings = SuggesterSettings(
-        db_schema=f"suggester_bench_{unique}", consumer_group=f"suggester-bench-{unique}",
+        db_schema=f"suggester_bench_{unique}",
         quiet_seconds=quiet_s, planner_interval_seconds=0.05, outbox_interval_seconds=0.05,
         log_level=os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
     )

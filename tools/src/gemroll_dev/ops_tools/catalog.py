@@ -14,12 +14,15 @@ SHARED = {
     "gemroll_http_requests_total": ("counter", ("service", "method", "route", "status")),
     "gemroll_http_request_duration_seconds": ("histogram", ("service", "method", "route")),
     "gemroll_service_info": ("gauge", ("service", "version")),
+    # The transactional outbox (services that publish from a database transaction).
+    "gemroll_outbox_pending": ("gauge", ("service",)),
+    "gemroll_outbox_published_total": ("counter", ("service",)),
+    "gemroll_outbox_relay_failures_total": ("counter", ("service",)),
 }
 PER_SERVICE = {
     "ingest": {
         "gemroll_ingest_upload_bytes_total": ("counter", ()),
         "gemroll_ingest_uploads_total": ("counter", ("outcome",)),
-        "gemroll_ingest_outbox_pending": ("gauge", ()),
     },
     "classifier": {
         "gemroll_classifier_batch_size": ("histogram", ()),

@@ -14,10 +14,15 @@ DEFAULT_PORT = 18080
 
 
 def upstreams_from_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
-    from ..client import ServiceUrls
+    from gemroll_cli.client import ServiceUrls
+
+    from ..stack import StackConfig
+    from ..stack.services import service_url
 
     env = os.environ if env is None else env
-    discovered = ServiceUrls.discover(env=env)
+    cfg = StackConfig.load(env=env)
+    ports = {f"{name.upper()}_URL": service_url(cfg, name) for name in PROXIED}
+    discovered = ServiceUrls.discover(env, defaults=ports)
     return {name: env.get(f"GEMROLL_REVIEW_{name.upper()}_URL") or getattr(discovered, name)
             for name in PROXIED}
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from gemroll_cli.discovery import read_env_file as read_env_file  # the CLI reads it too
+
 ENV_PREFIX = "GEMROLL_STACK_"
 """Overrides: GEMROLL_STACK_RUN_DIR, _KAFKA_PORT, _POSTGRES_PORT, _S3_PORT, _READY_TIMEOUT."""
 
@@ -177,17 +179,6 @@ class StackEndpoints:
             s3_secret_key=env["S3_SECRET_KEY"],
             s3_bucket=env.get("S3_BUCKET") or DEFAULT_BUCKET,
         )
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """Parse `KEY=value` lines (no quoting, `#` comments)."""
-    values: dict[str, str] = {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            key, _, value = line.partition("=")
-            values[key.strip()] = value.strip()
-    return values
 
 
 def write_env_file(path: Path, values: Mapping[str, str]) -> None:

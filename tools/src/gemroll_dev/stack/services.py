@@ -81,7 +81,7 @@ def _service(name: str) -> ServiceFactory:
 
 
 def review(cfg: StackConfig, endpoints: StackEndpoints) -> ProcessSpec:
-    """The review page's dev server (`gemroll review`): static page + /api/<service>/ proxy."""
+    """The review page's dev server (`gemroll-dev review`): static page + /api/<service>/ proxy."""
     port = service_port(cfg, "review")
     url = service_url(cfg, "review")
     upstreams = {f"GEMROLL_REVIEW_{svc.upper()}_URL": service_url(cfg, svc)

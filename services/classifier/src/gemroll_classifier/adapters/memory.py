@@ -10,10 +10,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from uuid import UUID
 
+from gemroll_common.errors import ObjectMissing
 from gemroll_contracts import MediaClassified, TrainingCandidate
 
 from ..domain.duplicates import Shot
-from ..ports import ObjectMissing, ResultRow, StoredResult
+from ..ports import ResultRow, StoredResult
 
 
 class MemoryReader:

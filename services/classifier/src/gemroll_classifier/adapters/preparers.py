@@ -127,3 +127,10 @@ class CudaPreparer:
             for i, r in zip(rest, await self._cpu.prepare([blobs[i] for i in rest]), strict=True):
                 results[i] = r
         return [r for r in results if r is not None]
+
+
+def preparer_for(device: str, pool: ThreadPoolExecutor, *, analysis_long_side: int,
+                 max_pixels: int) -> CpuPreparer | CudaPreparer:
+    """The GPU decoder on a CUDA device, Pillow threads otherwise."""
+    cls = CudaPreparer if device == "cuda" else CpuPreparer
+    return cls(pool, analysis_long_side=analysis_long_side, max_pixels=max_pixels)

@@ -14,7 +14,7 @@ with exactly one best shot.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -58,6 +58,18 @@ def hamming(a: int, b: int) -> int:
 def group_for(media_id: str) -> str:
     """The id of the group an item founds (deterministic, so retries agree)."""
     return str(uuid.uuid5(GROUP_NAMESPACE, media_id))
+
+
+def capture_order(captured_at: datetime | None, uploaded_at: datetime) -> tuple[int, datetime]:
+    """The order a batch's shots are grouped in: those with a capture time first, by capture
+    time, then the others by upload time."""
+    return (0, captured_at) if captured_at else (1, uploaded_at)
+
+
+def group_bests(decisions: Mapping[str, DuplicateDecision]) -> dict[str, str]:
+    """Each touched group's best shot after these decisions (media id by group id)."""
+    return {d.group_id: d.best_id or media_id
+            for media_id, d in decisions.items() if d.group_id}
 
 
 def _seconds_apart(a: Shot, b: Shot) -> float:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,13 @@ class MediaFacts:
     @property
     def has_camera(self) -> bool:
         return bool(self.camera_make or self.camera_model)
+
+    def with_upload_camera(self, make: str | None, model: str | None) -> MediaFacts:
+        """The file's own camera tags win; without any, the upload's (the phone's metadata)
+        fill in."""
+        if self.has_camera or not (make or model):
+            return self
+        return replace(self, camera_make=make, camera_model=model)
 
 
 @dataclass(frozen=True)

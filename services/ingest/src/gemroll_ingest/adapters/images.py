@@ -45,9 +45,7 @@ def configure_pillow(max_pixels: int) -> None:
 class PillowInspector:
     """Implements the ImageInspector port."""
 
-    def __init__(
-        self, *, max_pixels: int, full_decode_max_pixels: int, concurrency: int = 2
-    ) -> None:
+    def __init__(self, max_pixels: int, full_decode_max_pixels: int, concurrency: int = 2) -> None:
         self.max_pixels = max_pixels
         self.full_decode_max_pixels = full_decode_max_pixels
         self._slots = asyncio.Semaphore(concurrency)

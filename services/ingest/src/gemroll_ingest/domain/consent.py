@@ -1,9 +1,15 @@
-"""The ingest's view of a user's consent (projected from the policy service's events)."""
+"""The ingest's view of a user's consent (projected from the policy service's events).
+
+Which of two states wins is the contract's rule (`ConsentChangedData.supersedes`: the highest
+ledger position); the projection applies it atomically in its repository.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+
+from gemroll_contracts import ConsentChangedData
 
 
 @dataclass(frozen=True)
@@ -14,12 +20,13 @@ class ConsentState:
     ledger_seq: int
     changed_at: datetime
 
+    @classmethod
+    def of(cls, data: ConsentChangedData) -> ConsentState:
+        return cls(user_key=data.user_key, camera_roll=data.camera_roll,
+                   training_opt_out=data.training_opt_out, ledger_seq=data.ledger_seq,
+                   changed_at=data.changed_at)
+
 
 def allows_uploads(state: ConsentState | None) -> bool:
     """Uploads need an explicit camera-roll opt-in; no known state means no."""
     return state is not None and state.camera_roll
-
-
-def supersedes(incoming: ConsentState, current: ConsentState | None) -> bool:
-    """Events carry the full state; only a later ledger position replaces what we hold."""
-    return current is None or incoming.ledger_seq > current.ledger_seq

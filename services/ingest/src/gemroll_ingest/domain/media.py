@@ -15,7 +15,7 @@ from gemroll_contracts import (
     utcnow,
 )
 from gemroll_contracts.base import ShortText, UtcDatetime
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from .exif import CaptureTime, GpsFix
 from .geohash import coarse
@@ -31,6 +31,20 @@ class ClientMetadata(BaseModel):
     captured_at: UtcDatetime | None = None
     device: ShortText | None = None
     album: ShortText | None = None
+
+    @field_validator("device", "album")
+    @classmethod
+    def _storable(cls, value: str | None) -> str | None:
+        """Text is stored as is: no NUL characters and no unpaired surrogates (valid JSON
+        escapes that neither UTF-8 nor PostgreSQL can hold)."""
+        if value is not None:
+            if "\x00" in value:
+                raise ValueError("must not contain NUL characters")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("must be valid Unicode text (no unpaired surrogates)") from None
+        return value
 
 
 @dataclass(frozen=True)
@@ -86,6 +100,14 @@ class MediaRecord:
 
     def with_state(self, state: str) -> MediaRecord:
         return replace(self, state=state)
+
+    @property
+    def pipeline_stage(self) -> str:
+        """`stored` (its event waits in the outbox), `announced` (MediaUploaded published) or
+        `classified` (the classifier's verdict arrived)."""
+        if self.classified_at:
+            return "classified"
+        return "announced" if self.announced_at else "stored"
 
 
 def object_key(user_key: str, media_id: UUID) -> str:

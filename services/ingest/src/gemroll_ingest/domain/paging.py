@@ -9,6 +9,7 @@ from datetime import datetime
 from uuid import UUID
 
 from .errors import InvalidCursor
+from .media import MediaRecord
 
 MAX_PAGE = 100
 
@@ -36,3 +37,18 @@ class Cursor:
         except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
             raise InvalidCursor("the cursor is not one this service issued") from exc
 
+
+@dataclass(frozen=True)
+class Page:
+    items: list[MediaRecord]
+    next_cursor: str | None
+
+
+def page_of(rows: list[MediaRecord], limit: int) -> Page:
+    """A page from up to `limit + 1` rows, newest first: the extra row only says there is more."""
+    items = rows[:limit]
+    if len(rows) <= limit:
+        return Page(items=items, next_cursor=None)
+    last = items[-1]
+    assert last.created_at is not None
+    return Page(items=items, next_cursor=Cursor(last.created_at, last.media_id).encode())

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.helpers import create_ssl_context
 from aiokafka.partitioner import DefaultPartitioner, murmur2
 from gemroll_common.settings import KafkaSettings
@@ -49,3 +51,23 @@ class CachedKeyPartitioner:
             index = (murmur2(key) & 0x7FFFFFFF) % n
             self._index[(key, n)] = index
         return all_partitions[index]
+
+
+def transactional_producer(settings: KafkaSettings, transactional_id: str) -> AIOKafkaProducer:
+    """The gate's producer: starting it fences any older one with the same id."""
+    return AIOKafkaProducer(
+        **client_kwargs(settings, "gemroll-policy-gate"),
+        transactional_id=transactional_id, enable_idempotence=True, acks="all",
+        linger_ms=5, max_batch_size=512 * 1024, request_timeout_ms=30_000,
+        partitioner=CachedKeyPartitioner(),
+    )
+
+
+def committed_consumer(settings: KafkaSettings, topics: Iterable[str],
+                       group: str) -> AIOKafkaConsumer:
+    """The gate's consumer: committed records only; offsets commit in the gate's transactions."""
+    return AIOKafkaConsumer(
+        *topics, **client_kwargs(settings, "gemroll-policy-gate"),
+        group_id=group, enable_auto_commit=False, auto_offset_reset="earliest",
+        isolation_level="read_committed", max_partition_fetch_bytes=4 * 1024 * 1024,
+    )

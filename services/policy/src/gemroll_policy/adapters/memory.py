@@ -12,32 +12,27 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from gemroll_common.outbox import OutboxRow
+
 from ..domain import AuditRecord, Consent, Media, MediaKey, Pseudonymizer, Workspace, chain
-from ..domain.audit import GENESIS, AuditEntry
+from ..domain.audit import GENESIS
 from ..domain.model import Candidate, CandidateStatus, Tombstone
-from ..ports import (
-    Changes,
-    ErasureJob,
-    LoadRequest,
-    OutboundMessage,
-    OutboxRow,
-    UnusableSource,
-    copy_retry_delay,
-)
+from ..ports import Changes, ErasureJob, LoadRequest, UnusableSource, copy_retry_delay
 
 
 class InMemoryPolicyStore:
-    """Gate store, consent store, outbox, audit reader and erasure queue in one object."""
+    """Gate store, consent store, audit reader and erasure queue in one object; `outbox`
+    holds the rows as the kit's outbox would (never published: tests read them)."""
 
     def __init__(self, pseudonyms: Pseudonymizer) -> None:
         self.pseudonyms = pseudonyms
         self.consents: dict[str, Consent] = {}
         self.copy_retries: dict[UUID, tuple[int, datetime]] = {}
+        """Held admissions whose copy failed: attempts and when to try again."""
         self.copy_intents: dict[UUID, tuple[str, datetime]] = {}
         """Training copies written, by candidate, until the candidate is admitted."""
         self.fail_at_save: BaseException | None = None
         """Raise this from the next save (a commit that fails after the copies)."""
-        """Held admissions whose copy failed: attempts and when to try again."""
         self.ledger: list[tuple[str, Consent, bool, UUID]] = []
         self.media: dict[MediaKey, Media] = {}
         self.candidates: dict[UUID, Candidate] = {}
@@ -67,7 +62,7 @@ class InMemoryPolicyStore:
             exc, self.fail_next = self.fail_next, None
             raise exc
 
-    def _append(self, changes: Changes) -> list[OutboxRow]:
+    def _append(self, changes: Changes) -> None:
         if changes.audit:
             last = self.audit[-1] if self.audit else None
             self.audit += chain(changes.audit, after_seq=last.seq if last else 0,
@@ -76,12 +71,10 @@ class InMemoryPolicyStore:
         for job in changes.erasure_jobs:
             self._job_seq += 1
             self.jobs[self._job_seq] = ErasureJob(job.prefixes, job.reason, self._job_seq)
-        rows = []
-        for message in changes.messages:
+        for m in changes.messages:
             self._seq += 1
-            rows.append(OutboxRow(self._seq, message))
-        self.outbox += rows
-        return rows
+            self.outbox.append(OutboxRow(self._seq, m.topic.name, m.key, m.event.event_type,
+                                         m.event.to_json(), m.subject_id))
 
     # -- consent store ----------------------------------------------------------------------
     async def current(self, user_key: str) -> Consent | None:
@@ -93,17 +86,6 @@ class InMemoryPolicyStore:
         async with self._lock:
             self._maybe_fail()
             yield _MemoryConsentUnitOfWork(self, self.consents.get(user_key))
-
-    # -- outbox -----------------------------------------------------------------------------
-    async def pending(self, from_seq: int, limit: int) -> list[OutboxRow]:
-        self.outbox = [r for r in self.outbox if r.seq >= from_seq]
-        return self.outbox[:limit]
-
-    async def align(self, committed: int | None) -> int:
-        if committed is None:
-            return self.outbox[0].seq if self.outbox else 0
-        self._seq = max(self._seq, committed - 1)
-        return committed
 
     # -- audit reader -----------------------------------------------------------------------
     async def records(self, subject: str | None = None) -> list[AuditRecord]:
@@ -120,8 +102,9 @@ class InMemoryPolicyStore:
         pass
 
     # -- inspection for tests -----------------------------------------------------------------
-    def messages(self, topic: str | None = None) -> list[OutboundMessage]:
-        return [r.message for r in self.outbox if topic is None or r.message.topic == topic]
+    def messages(self, topic: str | None = None) -> list[OutboxRow]:
+        """The outbox rows (of one topic, by its registry name)."""
+        return [r for r in self.outbox if topic is None or r.topic == topic]
 
 
 class _MemoryUnitOfWork:
@@ -173,7 +156,7 @@ class _MemoryUnitOfWork:
                    or (cid not in s.candidates and at < written_before - timedelta(days=1))]
         return [s.copy_intents.pop(cid)[0] for cid in orphans[:limit]]
 
-    async def save(self, ws: Workspace, changes: Changes) -> list[OutboxRow]:
+    async def save(self, ws: Workspace, changes: Changes) -> None:
         s = self.store
         if s.fail_at_save is not None:
             exc, s.fail_at_save = s.fail_at_save, None
@@ -208,7 +191,7 @@ class _MemoryUnitOfWork:
             if old_stone is not None:
                 new_stone.candidate_ids |= old_stone.candidate_ids
             s.tombstones[key] = new_stone
-        return s._append(changes)  # noqa: SLF001 - same adapter
+        s._append(changes)  # noqa: SLF001 - same adapter
 
 
 class _MemoryConsentUnitOfWork:
@@ -259,4 +242,4 @@ class InMemoryObjects:
         return sorted(k for k in self.objects if k.startswith(prefix))
 
 
-__all__ = ["AuditEntry", "InMemoryObjects", "InMemoryPolicyStore"]
+__all__ = ["InMemoryObjects", "InMemoryPolicyStore"]

@@ -8,6 +8,7 @@ import asyncpg
 from gemroll_common.db import ping
 from gemroll_common.errors import is_transient
 from gemroll_common.logging import get_logger
+from gemroll_common.outbox import OUTBOX_PENDING, pending_count
 
 from .. import metrics
 from ..ports import ErasureQueue, ObjectEraser
@@ -63,12 +64,14 @@ class ErasureWorker:
 
 
 async def monitor(pool: asyncpg.Pool, interval_s: float) -> None:
-    """Keep `consent_store_up` and `pending_candidates` current."""
+    """Keep `consent_store_up`, `pending_candidates` and the outbox backlog current."""
     while True:
         try:
             up = await asyncio.wait_for(ping(pool), 3)
             metrics.CONSENT_STORE_UP.set(1 if up else 0)
             metrics.PENDING_CANDIDATES.set(await asyncio.wait_for(pending_candidates(pool), 5))
+            async with pool.acquire(timeout=2) as conn:
+                OUTBOX_PENDING.labels("policy").set(await pending_count(conn))
         except Exception:  # noqa: BLE001 - any failure means "down"
             metrics.CONSENT_STORE_UP.set(0)
         await asyncio.sleep(interval_s)

@@ -11,12 +11,13 @@ the handler turns them into events. Guarantees (tested in tests/unit/policy):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
 from gemroll_contracts import ErasureReason, RejectionReason, RetractionReason
 
+from .keys import erasure_prefixes, user_prefix
 from .model import (
     Action,
     Candidate,
@@ -24,40 +25,12 @@ from .model import (
     Consent,
     ErasureScope,
     Media,
-    MediaKey,
     Tombstone,
     first_consent,
 )
+from .outcomes import Decided, Erased, Outcome, Retracted
 from .rules import Admit, Hold, Reject, Withdrawn, decide, is_expired, retraction_for
 from .workspace import Workspace
-
-
-@dataclass(frozen=True)
-class Decided:
-    candidate: Candidate
-    verdict: Admit | Reject
-    trace_id: str | None
-
-
-@dataclass(frozen=True)
-class Retracted:
-    candidate: Candidate
-    reason: RetractionReason
-    trace_id: str | None
-
-
-@dataclass(frozen=True)
-class Erased:
-    user_key: str
-    media_ids: tuple[UUID, ...]
-    reason: ErasureReason
-    scope: ErasureScope
-    trace_id: str | None = field(default=None)
-    candidate_ids: tuple[UUID, ...] = ()
-    """Every candidate the erased media had: their training copies go too."""
-
-
-Outcome = Decided | Retracted | Erased
 
 # Candidates still open when their media is erased are closed with these reasons.
 _CLOSE_ON_ERASURE: dict[ErasureReason, tuple[RejectionReason, RetractionReason]] = {
@@ -271,35 +244,4 @@ class Gate:
         return self._erase(media, ErasureReason.account_erasure, trace_id, extra)
 
 
-def user_prefix(user_key: str) -> str:
-    return f"users/{user_key}/"
-
-
-def training_prefix(subject: str) -> str:
-    """Where a user's training copies live: named by the pseudonym, never the user key."""
-    return f"training/{subject}/"
-
-
-def training_key(subject: str, candidate_id: UUID) -> str:
-    """The training copy of an admitted candidate (the same key on every replay)."""
-    return f"{training_prefix(subject)}{candidate_id}"
-
-
-def erasure_prefixes(media: Media, candidates: list[Candidate]) -> list[str]:
-    """Object-key prefixes of the original, its previews, AI renditions and suggestions that
-    show it (key conventions: ingest `users/<u>/media/<id>`, suggester
-    `users/<u>/derived/<id>.jpg` and `users/<u>/suggestions/<id>/`). Only keys under the
-    owner's own prefix are ever deleted."""
-    base = user_prefix(media.user_key)
-    prefixes = [f"{base}media/{media.media_id}"]
-    derived = {a.derived_media_id for a in media.actions if a.derived_media_id}
-    derived |= {c.derived_media_id for c in candidates if c.derived_media_id}
-    prefixes += [f"{base}derived/{d}" for d in sorted(derived, key=str)]
-    suggestions = {a.suggestion_id for a in media.actions if a.suggestion_id}
-    prefixes += [f"{base}suggestions/{s}/" for s in sorted(suggestions, key=str)]
-    prefixes += [c.object_key for c in candidates if c.object_key.startswith(base)]
-    return prefixes
-
-
-__all__ = ["Decided", "Erased", "Gate", "Outcome", "Retracted", "erasure_prefixes",
-           "training_key", "training_prefix", "user_prefix", "MediaKey"]
+__all__ = ["Gate"]

@@ -17,7 +17,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from gemroll_contracts import ActionKind, SuggestionKind
 
@@ -30,6 +31,8 @@ ACTION_KIND = {
     ActionName.dismiss: ActionKind.dismissed,
     ActionName.unshare: ActionKind.unshared,
 }
+UNDOES = {ActionName.unshare: ActionName.share, ActionName.share: ActionName.unshare}
+"""Share and unshare undo each other: taking one forgets the other, which may be taken next."""
 _TARGET = {
     ActionName.save: SuggestionStatus.saved,
     ActionName.share: SuggestionStatus.shared,
@@ -101,3 +104,18 @@ def decide(suggestion: SuggestionRecord, action: ActionName) -> Decision:
     target = _TARGET[action]
     new_status = target if _RANK[target] > _RANK[status] else status
     return Decision(new_status, applied=True, needs_rendition=needs_rendition)
+
+
+def acted(suggestion: SuggestionRecord, action: ActionName, decision: Decision,
+          at: datetime) -> SuggestionRecord:
+    """The suggestion once an applied `action` was recorded."""
+    undone = UNDOES.get(action)
+    return replace(suggestion, status=decision.status, updated_at=at,
+                   actions=(suggestion.actions - {undone}) | {action})
+
+
+def is_new_fact(suggestion: SuggestionRecord, action: ActionName) -> bool:
+    """Whether taking `action` now is a new fact for the user-action topic (a new event id):
+    every unshare, and a share after an unshare; otherwise the same action keeps its id."""
+    undone = UNDOES.get(action)
+    return action is ActionName.unshare or (undone is not None and undone in suggestion.actions)

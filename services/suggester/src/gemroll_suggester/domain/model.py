@@ -88,6 +88,11 @@ class MediaItem:
     def aspect(self) -> float:
         return self.width / self.height if self.width and self.height else 1.0
 
+    @property
+    def moment(self) -> Moment:
+        """What grouping looks at."""
+        return Moment(self.media_id, self.taken_at, self.coarse_location, self.event_id)
+
     def plan_fields(self) -> tuple[object, ...]:
         """The fields a plan depends on: a reclassification changing none of them is a no-op."""
         return (self.quality_score, self.duplicate_group, self.is_best_in_group, self.nsfw_score,

@@ -8,8 +8,8 @@ from gemroll_contracts import EditRecipe
 from PIL import Image
 
 from . import layout as layouts
-from .enhance import apply_recipe
 from .images import downscale
+from .recipes import apply_recipe
 
 BACKGROUND = (246, 245, 242)
 

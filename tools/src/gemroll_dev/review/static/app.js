@@ -1,5 +1,5 @@
 // gemroll review page: suggestions, actions, consent and the training report, through the
-// same-origin API paths /api/<service>/... (the ingress in production, `gemroll review` locally).
+// same-origin API paths /api/<service>/... (the ingress in production, `gemroll-dev review` locally).
 "use strict";
 
 const API = { suggester: "/api/suggester", policy: "/api/policy" };
@@ -300,7 +300,7 @@ document.addEventListener("DOMContentLoaded", () => {
       loadSuggestions().catch(showError);
     });
   }
-  // `gemroll review --user U` opens /#token=...: take it, then drop it from the address bar.
+  // `gemroll-dev review --user U` opens /#token=...: take it, then drop it from the address bar.
   const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
   if (fromHash) history.replaceState(null, "", location.pathname);
   const saved = fromHash || sessionStorage.getItem(TOKEN_KEY);

@@ -2,10 +2,8 @@
 
 from .consent import PgConsentRepository
 from .media import PgMediaRepository
-from .outbox import PgOutboxStore, insert_outbox
+from .outbox import announcing_relay, mark_announced
 from .uploads import PgUploadRepository
 
-__all__ = [
-    "PgConsentRepository", "PgMediaRepository", "PgOutboxStore", "PgUploadRepository",
-    "insert_outbox",
-]
+__all__ = ["PgConsentRepository", "PgMediaRepository", "PgUploadRepository",
+           "announcing_relay", "mark_announced"]

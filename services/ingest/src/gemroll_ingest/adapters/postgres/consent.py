@@ -1,4 +1,6 @@
-"""The consent projection table."""
+"""The consent projection table. The contract's rule (`ConsentChangedData.supersedes`: the
+higher ledger_seq wins) is applied in the upsert itself, so concurrent deliveries cannot
+regress it."""
 
 from __future__ import annotations
 

@@ -7,13 +7,15 @@ from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+from gemroll_common import outbox
+from gemroll_common.outbox import OutboxMessage
+from gemroll_contracts import MediaUploaded
 
 from ...domain.errors import ConsentRequired
 from ...domain.exif import GpsFix
 from ...domain.media import MediaRecord
 from ...domain.paging import Cursor
-from ...ports import DuplicateMedia, ErasedMedia, OutboxMessage
-from .outbox import insert_outbox
+from ...ports import DuplicateMedia, ErasedMedia
 
 _COLUMNS = (
     "media_id, user_key, state, source, object_key, content_type, size_bytes, sha256, width,"
@@ -95,7 +97,7 @@ class PgMediaRepository:
                 " WHERE media_id = $1 AND state = 'storing'", media_id)
             if status != "UPDATE 1":
                 return False
-            await insert_outbox(conn, messages)
+            await outbox.append(conn, messages)
             if complete_upload is not None:
                 await conn.execute(
                     "UPDATE uploads SET state = 'completed', outcome = 'accepted', media_id = $2,"
@@ -141,7 +143,7 @@ class PgMediaRepository:
             await conn.execute(
                 "UPDATE media SET state = 'deleted', deleted_at = clock_timestamp()"
                 " WHERE media_id = $1", media_id)
-            await insert_outbox(conn, [message])
+            await outbox.append(conn, [message])
             return "accepted"
 
     async def erasable(self, user_key: str, media_ids: Sequence[UUID]) -> list[ErasedMedia]:
@@ -177,11 +179,11 @@ class PgMediaRepository:
                 " announced_at = NULL, classified_at = NULL, deleted_at = NULL"
                 " WHERE user_key = $1 AND media_id = ANY($2::uuid[]) AND state <> 'erased'",
                 user_key, ids)
-            # Published copies and unsent announcements go; pending user actions still leave.
+            # Unsent announcements go; pending user actions still leave (unless the account
+            # goes). Published rows are gone already: the relay deletes what Kafka has.
             await conn.execute(
-                "DELETE FROM outbox WHERE media_id = ANY($1::uuid[])"
-                " AND ($2 OR published_at IS NOT NULL OR event_type = 'media.uploaded')",
-                ids, account)
+                "DELETE FROM outbox WHERE subject_id = ANY($1::uuid[])"
+                " AND ($2 OR event_type = $3)", ids, account, MediaUploaded.EVENT_TYPE)
             await conn.execute(
                 "DELETE FROM uploads WHERE user_key = $1 AND media_id = ANY($2::uuid[])",
                 user_key, ids)
@@ -201,3 +203,4 @@ class PgMediaRepository:
                 " AND created_at < clock_timestamp() - make_interval(secs => $1) LIMIT 500",
                 float(older_than_s))
         return [_record(r) for r in rows]
+

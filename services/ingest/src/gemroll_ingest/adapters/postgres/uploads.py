@@ -8,7 +8,7 @@ from uuid import UUID
 import asyncpg
 
 from ...domain.media import ClientMetadata
-from ...ports import Upload
+from ...domain.uploads import Upload
 
 _COLUMNS = "upload_id, user_key, staging_key, state, metadata, expires_at, media_id, outcome"
 

@@ -1,0 +1,204 @@
+"""A small client for gemroll's HTTP APIs (ingest, suggester, policy), used by the CLI and the
+development tools. Where the services are comes from `ServiceUrls.discover()`: the environment
+(`INGEST_URL`, `SUGGESTER_URL`, `POLICY_URL`), else the local stack's `.run/stack.env`, else
+the default local ports."""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import os
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .discovery import read_stack_env
+
+API_SERVICES = ("ingest", "suggester", "policy")
+ACTIONS = ("save", "share", "edit", "dismiss", "unshare")
+DEFAULT_URLS = {"INGEST_URL": "http://127.0.0.1:18081", "SUGGESTER_URL": "http://127.0.0.1:18083",
+                "POLICY_URL": "http://127.0.0.1:18084"}
+"""Where the local stack puts the services on its default ports."""
+
+
+class ApiError(RuntimeError):
+    """A service answered with an error (`{"detail": {"code", "message"}}`) or not at all."""
+
+    def __init__(self, service: str, status: int, code: str, message: str) -> None:
+        super().__init__(f"{service}: {status} {code}: {message}")
+        self.service = service
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ServiceUrls:
+    ingest: str
+    suggester: str
+    policy: str
+
+    @classmethod
+    def discover(cls, env: Mapping[str, str] | None = None, *,
+                 defaults: Mapping[str, str] = DEFAULT_URLS) -> ServiceUrls:
+        """`<SVC>_URL` from the environment, else from the stack's stack.env, else from
+        `defaults`."""
+        env = os.environ if env is None else env
+        return cls.first_of(env, read_stack_env(env), defaults)
+
+    @classmethod
+    def first_of(cls, *sources: Mapping[str, str]) -> ServiceUrls:
+        """Each service's `<SVC>_URL` from the first of `sources` that has it."""
+        urls = {}
+        for name in API_SERVICES:
+            key = f"{name.upper()}_URL"
+            found = next((source[key] for source in sources if source.get(key)), None)
+            if found is None:
+                raise LookupError(f"no {key} given")
+            urls[name] = found.rstrip("/")
+        return cls(**urls)
+
+
+@dataclass(frozen=True)
+class UploadAnswer:
+    media_id: str
+    sha256: str
+    status: str
+    """`accepted` (201) or `duplicate` (200: the same bytes were uploaded before)."""
+
+    @property
+    def duplicate(self) -> bool:
+        return self.status == "duplicate"
+
+
+def _error(service: str, response: httpx.Response) -> ApiError:
+    code, message = "http_error", response.text[:300] or response.reason_phrase
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    if isinstance(detail, dict):
+        code = str(detail.get("code", code))
+        message = str(detail.get("message", message))
+    elif isinstance(detail, str):
+        message = detail
+    elif isinstance(detail, list):  # FastAPI's request validation errors
+        message = "; ".join(str(d.get("msg", d)) for d in detail if isinstance(d, dict))
+        code = "invalid_request"
+    return ApiError(service, response.status_code, code, message)
+
+
+def _items(body: Any) -> tuple[list[dict[str, Any]], str | None]:
+    """Items and the next page's cursor of a paginated answer."""
+    if isinstance(body, list):
+        return body, None
+    items = body.get("items", [])
+    cursor = body.get("next_cursor")
+    return items, cursor
+
+
+class GemrollClient:
+    """One user's view of the APIs. Use as `async with GemrollClient(urls, token) as api:`."""
+
+    def __init__(self, urls: ServiceUrls, token: str, *, timeout_s: float = 60.0,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.urls = urls
+        self._http = httpx.AsyncClient(
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=httpx.Timeout(timeout_s, connect=5.0),
+            transport=transport,
+        )
+
+    async def __aenter__(self) -> GemrollClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _call(self, service: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        url = getattr(self.urls, service) + path
+        try:
+            response = await self._http.request(method, url, **kwargs)
+        except httpx.TransportError as exc:
+            message = (f"{method} {url} failed: {exc!r} "
+                       "(are the services up? in a checkout, `make up` starts them)")
+            raise ApiError(service, 0, "unreachable", message) from None
+        if response.is_error:
+            raise _error(service, response)
+        return response
+
+    # -- policy ---------------------------------------------------------------------------
+    async def consent(self) -> dict[str, Any]:
+        return (await self._call("policy", "GET", "/v1/consent")).json()
+
+    async def set_consent(
+        self, *, camera_roll: bool | None = None, training_opt_out: bool | None = None
+    ) -> dict[str, Any]:
+        body = {k: v for k, v in (("camera_roll", camera_roll),
+                                  ("training_opt_out", training_opt_out)) if v is not None}
+        return (await self._call("policy", "PUT", "/v1/consent", json=body)).json()
+
+    async def training_report(self) -> dict[str, Any]:
+        return (await self._call("policy", "GET", "/v1/me/training-report")).json()
+
+    # -- ingest ---------------------------------------------------------------------------
+    async def upload(self, path: Path, metadata: Mapping[str, Any] | None = None) -> UploadAnswer:
+        """Upload one file (streamed from disk). A duplicate is an answer, not an error."""
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        with path.open("rb") as stream:
+            files = {"file": (path.name, stream, content_type)}
+            data = {"metadata": json.dumps(dict(metadata))} if metadata else None
+            response = await self._call("ingest", "POST", "/v1/media", files=files, data=data)
+        body = response.json()
+        return UploadAnswer(str(body["media_id"]), body["sha256"], body["status"])
+
+    async def media(self, media_id: str) -> dict[str, Any]:
+        return (await self._call("ingest", "GET", f"/v1/media/{media_id}")).json()
+
+    async def list_media(self, *, page_size: int = 100) -> AsyncIterator[dict[str, Any]]:
+        async for item in self._pages("ingest", "/v1/media", {"limit": page_size}):
+            yield item
+
+    # -- suggester ------------------------------------------------------------------------
+    async def suggestions(
+        self, *, status: str | None = None, kind: str | None = None, page_size: int = 100
+    ) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": page_size}
+        if status:
+            params["status"] = status
+        if kind:
+            params["kind"] = kind
+        return [s async for s in self._pages("suggester", "/v1/suggestions", params)]
+
+    async def suggestion(self, suggestion_id: str) -> dict[str, Any]:
+        return (await self._call("suggester", "GET", f"/v1/suggestions/{suggestion_id}")).json()
+
+    async def preview(self, suggestion_id: str) -> tuple[bytes, str]:
+        """The rendered preview image and its content type."""
+        response = await self._call("suggester", "GET", f"/v1/suggestions/{suggestion_id}/preview")
+        return response.content, response.headers.get("content-type", "image/jpeg")
+
+    async def act(self, suggestion_id: str, action: str) -> dict[str, Any]:
+        if action not in ACTIONS:
+            raise ValueError(f"action must be one of {ACTIONS}, not {action!r}")
+        response = await self._call("suggester", "POST", f"/v1/suggestions/{suggestion_id}/actions",
+                                    json={"action": action})
+        return response.json()
+
+    async def _pages(
+        self, service: str, path: str, params: dict[str, Any]
+    ) -> AsyncIterator[dict[str, Any]]:
+        cursor: str | None = None
+        while True:
+            query = {**params, **({"cursor": cursor} if cursor else {})}
+            items, cursor = _items((await self._call(service, "GET", path, params=query)).json())
+            for item in items:
+                yield item
+            if not cursor or not items:
+                return

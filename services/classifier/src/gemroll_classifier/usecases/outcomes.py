@@ -1,0 +1,52 @@
+"""What became of each event of a batch: classified, failed for good (`Failure`, the
+consumer runner's report: dead-lettered) or erased."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from gemroll_common.consumer import Failure
+from gemroll_contracts import MediaClassified, MediaUploaded, TrainingCandidate
+
+from ..ports import ResultRow, StoredResult
+
+
+@dataclass(frozen=True)
+class Classified:
+    event: MediaClassified
+    candidate: TrainingCandidate | None
+    republished: bool = False
+
+
+@dataclass(frozen=True)
+class Erased:
+    """The media was erased: nothing is stored or published for it (final, not a failure)."""
+
+
+Outcome = Classified | Failure | Erased
+
+
+def settle(outcomes: dict[UUID, Outcome], uploads: Sequence[MediaUploaded],
+           first: Mapping[UUID, MediaUploaded], stored: Mapping[UUID, StoredResult],
+           rows: Sequence[ResultRow]) -> None:
+    """Give every event without an outcome yet its own: the media's stored result
+    (republished), its new row, or else the outcome of the media's first event in the batch."""
+    by_media = {row.media_id: row for row in rows}
+    for upload in uploads:
+        if upload.event_id in outcomes:
+            continue
+        media_id = upload.data.media_id
+        if media_id in stored:
+            outcomes[upload.event_id] = Classified(
+                stored[media_id].classified, stored[media_id].candidate, republished=True)
+        elif media_id in by_media:
+            row = by_media[media_id]
+            outcomes[upload.event_id] = Classified(row.classified, row.candidate)
+        else:  # a repeated event of a media whose fetch failed, or erased meanwhile
+            outcomes[upload.event_id] = outcomes.get(
+                first[media_id].event_id,
+                Failure(RuntimeError(f"no stored result for media {media_id}")))
+
+__all__ = ["Classified", "Erased", "Failure", "Outcome", "settle"]

@@ -1,0 +1,144 @@
+"""Accepting a photo: validate, dedupe per user, store the object, then record it and its
+MediaUploaded in one transaction. No orphans: a failure after the reservation removes the
+object and the row (the janitor retries what that leaves)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from uuid import UUID, uuid4
+
+from gemroll_common.errors import StoreRefused
+from gemroll_common.logging import get_logger
+from gemroll_common.outbox import OutboxMessage
+from gemroll_contracts import MEDIA_UPLOADED
+
+from .. import metrics
+from ..domain import errors
+from ..domain.media import (
+    ClientMetadata,
+    ImageFacts,
+    MediaRecord,
+    StagedFile,
+    media_uploaded,
+    new_media,
+)
+from ..domain.uploads import Upload
+from ..ports import DuplicateMedia
+from .consent import require_consent
+from .deps import Deps
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    media_id: UUID
+    sha256: str
+    status: str
+    """`accepted` (new) or `duplicate` (the user already had these bytes)."""
+
+
+@contextlib.contextmanager
+def counted_outcome() -> Iterator[None]:
+    """Count an upload attempt's refusal as `rejected_<code>`."""
+    try:
+        yield
+    except errors.IngestError as exc:
+        metrics.UPLOADS.labels(f"rejected_{exc.code}").inc()
+        raise
+
+
+class Uploads:
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+
+    async def require_consent(self, user_key: str) -> None:
+        await require_consent(self._deps.consent, user_key)
+
+    async def accept_direct(
+        self, user_key: str, staged: StagedFile, client: ClientMetadata
+    ) -> Accepted:
+        """A multipart upload already streamed to a local file: validate, dedupe, store."""
+        facts = await self._deps.inspector.inspect(staged)
+        return await self.store(user_key, staged, facts, client, source="direct")
+
+    async def store(
+        self, user_key: str, staged: StagedFile, facts: ImageFacts, client: ClientMetadata,
+        *, source: str, upload: Upload | None = None,
+    ) -> Accepted:
+        """Store validated bytes (copied from `upload`'s staging object when given)."""
+        media = self._deps.media
+        existing = await media.find_live(user_key, staged.sha256)
+        if existing is not None:
+            return self._duplicate(existing)
+        record = new_media(media_id=uuid4(), user_key=user_key, staged=staged, facts=facts,
+                           client=client, source=source)
+        try:
+            await media.reserve(record)  # the unique (user, sha256) claim, before storing
+        except DuplicateMedia as dup:
+            return self._duplicate(dup.existing)
+        await self._put(record, staged, upload)
+        await self._record(record, upload)
+        self._deps.outbox_written()
+        metrics.UPLOADS.labels("accepted").inc()
+        metrics.UPLOAD_BYTES.inc(record.size_bytes)
+        log.info("media_accepted", media_id=str(record.media_id), source=source,
+                 content_type=record.content_type, size_bytes=record.size_bytes)
+        return Accepted(record.media_id, record.sha256, "accepted")
+
+    async def _put(self, record: MediaRecord, staged: StagedFile, upload: Upload | None) -> None:
+        blobs = self._deps.blobs
+        try:
+            if upload is None:
+                await blobs.put_file(record.object_key, staged.path, staged.size,
+                                     record.content_type, record.sha256)
+            else:
+                await blobs.copy(upload.staging_key, record.object_key, record.content_type,
+                                 record.sha256)
+        except Exception as exc:
+            await self._deps.media.discard(record.media_id)
+            log.error("object_store_failed", media_id=str(record.media_id),
+                      error_type=type(exc).__name__, error=str(exc)[:300])
+            if isinstance(exc, StoreRefused):  # a misconfigured store: retrying will not help
+                raise
+            raise errors.StorageUnavailable("the photo could not be stored; retry") from exc
+
+    async def _record(self, record: MediaRecord, upload: Upload | None) -> None:
+        """Accept the reservation with its MediaUploaded (and complete the upload)."""
+        event = media_uploaded(record, self._deps.blobs.bucket)
+        message = OutboxMessage(MEDIA_UPLOADED, record.user_key, event, record.media_id)
+        try:
+            accepted = await self._deps.media.accept(
+                record.media_id, [message],
+                complete_upload=upload.upload_id if upload else None)
+        except errors.ConsentRequired:
+            # The projection flipped (opt-out) while this photo was being stored: refuse it.
+            await self._undo(record)
+            raise
+        except Exception as exc:
+            await self._undo(record)
+            log.error("record_failed", media_id=str(record.media_id),
+                      error_type=type(exc).__name__, error=str(exc)[:300])
+            raise errors.StorageUnavailable("the upload could not be recorded; retry") from exc
+        if not accepted:  # erased or swept while it was being stored
+            await self._undo(record)
+            await self.require_consent(record.user_key)  # an opt-out erased it: say so
+            raise errors.StorageUnavailable("the upload was interrupted; retry")
+
+    def _duplicate(self, existing: MediaRecord) -> Accepted:
+        if existing.state == "storing":
+            raise errors.UploadInProgress("the same photo is being stored right now; retry")
+        metrics.UPLOADS.labels("duplicate").inc()
+        return Accepted(existing.media_id, existing.sha256, "duplicate")
+
+    async def _undo(self, record: MediaRecord) -> None:
+        """Remove the object and the reservation (the janitor retries failures)."""
+        for step in (self._deps.blobs.delete(record.object_key),
+                     self._deps.media.discard(record.media_id)):
+            try:
+                await step
+            except Exception as exc:  # noqa: BLE001
+                log.error("undo_failed", media_id=str(record.media_id),
+                          error_type=type(exc).__name__)

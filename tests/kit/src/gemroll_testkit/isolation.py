@@ -1,0 +1,60 @@
+"""Settings for the shared stack with names private to one test: topics, schemas, groups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gemroll_common.settings import DatabaseSettings, KafkaSettings, S3Settings
+from gemroll_contracts import ALL_TOPICS, Topic
+from gemroll_dev.stack.config import StackEndpoints
+from gemroll_dev.stack.kafka import ensure_topics
+from pydantic import SecretStr
+
+
+@dataclass(frozen=True)
+class Isolated:
+    """Settings pointing at the shared stack with names private to one test."""
+
+    kafka: KafkaSettings
+    database: DatabaseSettings
+    s3: S3Settings
+    suffix: str
+    schema_suffix: str
+
+    def topic(self, topic: Topic) -> str:
+        return topic.name + self.suffix
+
+    def as_env(self) -> dict[str, str]:
+        """The environment a service process reads these settings from."""
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
+            "KAFKA_TOPIC_SUFFIX": self.suffix,
+            "DATABASE_URL": self.database.url.get_secret_value(),
+            "S3_ENDPOINT": self.s3.endpoint,
+            "S3_ACCESS_KEY": self.s3.access_key.get_secret_value(),
+            "S3_SECRET_KEY": self.s3.secret_key.get_secret_value(),
+            "S3_BUCKET": self.s3.bucket,
+        }
+
+
+def isolated(stack: StackEndpoints, *, suffix: str, schema_suffix: str) -> Isolated:
+    """Settings for `stack` whose topic names end in `suffix` (nothing is created)."""
+    return Isolated(
+        kafka=KafkaSettings(bootstrap_servers=stack.kafka_bootstrap, topic_suffix=suffix),
+        database=DatabaseSettings(url=SecretStr(stack.database_url)),
+        s3=S3Settings(
+            endpoint=stack.s3_endpoint,
+            access_key=SecretStr(stack.s3_access_key),
+            secret_key=SecretStr(stack.s3_secret_key),
+            bucket=stack.s3_bucket,
+        ),
+        suffix=suffix,
+        schema_suffix=schema_suffix,
+    )
+
+
+async def isolate(stack: StackEndpoints, unique: str) -> Isolated:
+    """Settings private to one test (`unique` in every name), its topics created."""
+    suffix = f".t{unique}"
+    await ensure_topics(stack.kafka_bootstrap, ALL_TOPICS, suffix=suffix)
+    return isolated(stack, suffix=suffix, schema_suffix=f"_t{unique}")
