@@ -70,7 +70,6 @@ async def services(stack, tmp_path_factory) -> AsyncIterator[Services]:
         "ingest": {"GEMROLL_INGEST_DB_SCHEMA": f"ingest{iso.schema_suffix}"},
         "suggester": {
             "GEMROLL_SUGGESTER_DB_SCHEMA": f"suggester{iso.schema_suffix}",
-            "GEMROLL_SUGGESTER_CONSUMER_GROUP": f"suggester-{unique}",
             "GEMROLL_SUGGESTER_QUIET_SECONDS": "1",
         },
         "policy": {"GEMROLL_POLICY_DB_SCHEMA": f"policy{iso.schema_suffix}"},

@@ -8,16 +8,14 @@ import uuid
 import pytest
 from gemroll_common.storage import ObjectStore
 from gemroll_contracts import (
-    CONSENT,
     DEAD_LETTERS,
     MEDIA_CLASSIFIED,
-    MEDIA_ERASED,
     MEDIA_UPLOADED,
-    TRAINING_CANDIDATES,
-    USER_ACTIONS,
     DeadLetter,
+    Service,
     Topic,
     parse_event,
+    subscription,
 )
 from gemroll_testkit import eventually
 from gemroll_testkit.hostile import bad_records
@@ -30,22 +28,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def group_of(pipeline: Pipeline, topic: Topic, service: str) -> str:
-    """The consumer group with which `service` reads `topic` (as the services name them)."""
-    s = pipeline.config.suffix
-    return {
-        (MEDIA_UPLOADED, "classifier"): f"classifier{s}",
-        (MEDIA_CLASSIFIED, "ingest"): f"ingest.pipeline-status{s}",
-        (MEDIA_CLASSIFIED, "suggester"): f"suggester.media-classified{s}",
-        (USER_ACTIONS, "suggester"): f"suggester.user-actions{s}",
-        (USER_ACTIONS, "policy"): f"policy.gate{s}",
-        (CONSENT, "ingest"): f"ingest.consent{s}",
-        (CONSENT, "suggester"): f"suggester.consent{s}",
-        (CONSENT, "policy"): f"policy.gate{s}",
-        (TRAINING_CANDIDATES, "policy"): f"policy.gate{s}",
-        (MEDIA_ERASED, "ingest"): f"ingest.erasure{s}",
-        (MEDIA_ERASED, "classifier"): f"classifier.erasure{s}",
-        (MEDIA_ERASED, "suggester"): f"suggester.media-erased{s}",
-    }[(topic, service)]
+    """The consumer group with which `service` reads `topic` (the registry's, suffixed)."""
+    return subscription(Service(service), topic).group + pipeline.config.suffix
 
 
 async def committed(pipeline: Pipeline, group: str, topic: str, partition: int) -> int:

@@ -19,9 +19,8 @@ from uuid import UUID
 import asyncpg
 import httpx
 from gemroll_contracts import (
-    CONSENT,
     MEDIA_CLASSIFIED,
-    MEDIA_UPLOADED,
+    SUBSCRIPTIONS,
     SUGGESTIONS,
     TRAINING_CANDIDATES,
     TRAINING_DECISIONS,
@@ -102,16 +101,12 @@ class ScenarioResult:
 
 
 def consumer_groups(pipeline: Pipeline) -> dict[str, list[Topic]]:
-    """Each service's consumer groups (as the services name them) and their topics."""
-    s = pipeline.config.suffix
-    return {
-        f"classifier{s}": [MEDIA_UPLOADED],
-        f"suggester{s}.media-classified": [MEDIA_CLASSIFIED],
-        f"suggester{s}.user-actions": [USER_ACTIONS],
-        f"policy.gate{s}": [TRAINING_CANDIDATES, USER_ACTIONS, CONSENT],
-        f"ingest.pipeline-status{s}": [MEDIA_CLASSIFIED],
-        f"ingest.consent{s}": [CONSENT],
-    }
+    """Each service's consumer groups (the registry's names plus the run's suffix) and their
+    topics."""
+    groups: dict[str, list[Topic]] = {}
+    for sub in SUBSCRIPTIONS:
+        groups.setdefault(sub.group + pipeline.config.suffix, []).append(sub.topic)
+    return groups
 
 
 async def lags(pipeline: Pipeline) -> dict[str, int | None]:

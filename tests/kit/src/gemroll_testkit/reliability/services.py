@@ -108,7 +108,6 @@ class PipelineConfig:
             },
             "classifier": {
                 "GEMROLL_CLASSIFIER_DB_SCHEMA": self.schema("classifier"),
-                "GEMROLL_CLASSIFIER_GROUP_ID": f"classifier{self.suffix}",
                 "GEMROLL_CLASSIFIER_DEVICE": "cpu",
                 "GEMROLL_CLASSIFIER_THREADS": str(self.classifier_threads),
                 "GEMROLL_CLASSIFIER_BATCH_MAX": str(self.classifier_batch_max),
@@ -116,7 +115,6 @@ class PipelineConfig:
             },
             "suggester": {
                 "GEMROLL_SUGGESTER_DB_SCHEMA": self.schema("suggester"),
-                "GEMROLL_SUGGESTER_CONSUMER_GROUP": f"suggester{self.suffix}",
                 "GEMROLL_SUGGESTER_QUIET_SECONDS": str(self.quiet_seconds),
                 "GEMROLL_SUGGESTER_PLANNER_INTERVAL_SECONDS": "0.5",
                 "GEMROLL_SUGGESTER_RENDER_CONCURRENCY": "1",
