@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Sequence
 
 import asyncpg
 import pytest
@@ -19,9 +18,7 @@ from gemroll_classifier import app as classifier_app
 from gemroll_classifier.adapters.postgres import PostgresResults
 from gemroll_classifier.app import create_app
 from gemroll_classifier.settings import ClassifierSettings
-from gemroll_common.consumer import FailurePolicy
 from gemroll_common.kafka import EventPublisher, make_broker
-from gemroll_common.retry import Backoff
 from gemroll_common.storage import ObjectStore
 from gemroll_contracts import (
     DEAD_LETTERS,
@@ -36,7 +33,13 @@ from gemroll_contracts import (
     Service,
 )
 from gemroll_testkit import eventually, photos
-from gemroll_testkit.faults import TRANSIENT_ERRORS, FailingTimes
+from gemroll_testkit.faults import (
+    RETRY_ONLY_TRANSIENT,
+    TRANSIENT_ERRORS,
+    FailingTimes,
+    Faults,
+    bug,
+)
 from gemroll_testkit.isolation import isolate
 from gemroll_testkit.topics import read_records, read_topic
 
@@ -45,26 +48,6 @@ from .test_classifier_service import T0, uploaded
 pytestmark = pytest.mark.integration
 
 KINDS = sorted(TRANSIENT_ERRORS)
-FAST = FailurePolicy(max_attempts=1, backoff=Backoff(0.02, 0.1))
-
-
-def bug() -> ValueError:
-    return ValueError("a bug in the repository (injected)")
-
-
-class Faults:
-    """Failures to raise per media id, first come first raised."""
-
-    def __init__(self) -> None:
-        self.by_media: dict[uuid.UUID, FailingTimes] = {}
-
-    def inject(self, media_ids: Sequence[uuid.UUID]) -> None:
-        for media_id in media_ids:
-            fault = self.by_media.get(media_id)
-            if fault is not None:
-                fault()
-
-
 def flaky_results(faults: Faults) -> type[PostgresResults]:
     class FlakyResults(PostgresResults):
         """The real repository; each batch's first call and each erasure fail first."""
@@ -94,7 +77,7 @@ async def test_every_transient_failure_is_retried_never_dead_lettered(
     real_subscribe = classifier_app.subscribe
 
     def subscribe_fast(consumers, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        consumers.policy = FAST
+        consumers.policy = RETRY_ONLY_TRANSIENT
         return real_subscribe(consumers, *args, **kwargs)
 
     monkeypatch.setattr(classifier_app, "subscribe", subscribe_fast)
@@ -108,7 +91,7 @@ async def test_every_transient_failure_is_retried_never_dead_lettered(
         uploads[kind] = uploaded(user, kind, "jpg", photo, prefix, i)
         await store.put_bytes(uploads[kind].data.object_key, photo, "image/jpeg")
     for kind in KINDS:
-        faults.by_media[uploads[kind].data.media_id] = FailingTimes(TRANSIENT_ERRORS[kind])
+        faults.by_item[uploads[kind].data.media_id] = FailingTimes(TRANSIENT_ERRORS[kind])
 
     settings = ClassifierSettings(db_schema=schema, device="cpu", threads=2, batch_max=32,
                                   batch_timeout_ms=200)
@@ -137,12 +120,12 @@ async def test_every_transient_failure_is_retried_never_dead_lettered(
             for kind in KINDS:
                 media_id = uploads[kind].data.media_id
                 assert per_media[media_id] == 1, f"{kind}: classified {per_media[media_id]}x"
-                assert faults.by_media[media_id].calls >= 3, f"{kind}: not retried"
+                assert faults.by_item[media_id].calls >= 3, f"{kind}: not retried"
 
             # Erasures: each kind on one erasure, for one of the classified media.
             erasures = {kind: erased(user, uploads[kind].data.media_id) for kind in KINDS}
             for kind, erasure in erasures.items():
-                faults.by_media[erasure.data.media_ids[0]] = FailingTimes(TRANSIENT_ERRORS[kind])
+                faults.by_item[erasure.data.media_ids[0]] = FailingTimes(TRANSIENT_ERRORS[kind])
                 await policy.publish(MEDIA_ERASED, erasure, key=user)
             all_ids = {uploads[kind].data.media_id for kind in KINDS}
 
@@ -153,13 +136,13 @@ async def test_every_transient_failure_is_retried_never_dead_lettered(
                 f"SELECT count(*) FROM {schema}.media_results WHERE user_key = $1", user)
             assert left == 0
             for kind in KINDS:
-                calls = faults.by_media[uploads[kind].data.media_id].calls
+                calls = faults.by_item[uploads[kind].data.media_id].calls
                 assert calls >= 3, f"{kind}: erasure not retried ({calls} calls)"
 
             # A bug (not transient) still ends in a dead letter: an upload and an erasure.
             bug_erasure = erased(user, uuid.uuid4())
-            faults.by_media[uploads["bug"].data.media_id] = FailingTimes(bug, times=1000)
-            faults.by_media[bug_erasure.data.media_ids[0]] = FailingTimes(bug, times=1000)
+            faults.by_item[uploads["bug"].data.media_id] = FailingTimes(bug, times=1000)
+            faults.by_item[bug_erasure.data.media_ids[0]] = FailingTimes(bug, times=1000)
             await ingest.publish(MEDIA_UPLOADED, uploads["bug"], key=user)
             await policy.publish(MEDIA_ERASED, bug_erasure, key=user)
             await read_topic(env.kafka.bootstrap_servers, env.topic(DEAD_LETTERS),

@@ -10,12 +10,9 @@ failure after a single attempt here, so every retry seen is the transient classi
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 
 import pytest
-from gemroll_common.consumer import FailurePolicy
 from gemroll_common.kafka import EventPublisher, make_broker
-from gemroll_common.retry import Backoff
 from gemroll_contracts import (
     DEAD_LETTERS,
     MEDIA_CLASSIFIED,
@@ -33,7 +30,13 @@ from gemroll_contracts import (
 )
 from gemroll_ingest.adapters import postgres
 from gemroll_testkit import eventually
-from gemroll_testkit.faults import TRANSIENT_ERRORS, FailingTimes
+from gemroll_testkit.faults import (
+    RETRY_ONLY_TRANSIENT,
+    TRANSIENT_ERRORS,
+    FailingTimes,
+    Faults,
+    bug,
+)
 from gemroll_testkit.isolation import isolate
 from gemroll_testkit.topics import read_records, read_topic
 
@@ -42,25 +45,6 @@ from .conftest import drop_schema, ready, running_ingest
 pytestmark = pytest.mark.integration
 
 KINDS = sorted(TRANSIENT_ERRORS)
-FAST = FailurePolicy(max_attempts=1, backoff=Backoff(0.02, 0.1))
-
-
-def bug() -> ValueError:
-    return ValueError("a bug in the repository (injected)")
-
-
-class Faults:
-    """Failures to raise per media id, first come first raised."""
-
-    def __init__(self) -> None:
-        self.by_media: dict[uuid.UUID, FailingTimes] = {}
-
-    def inject(self, media_ids: Sequence[uuid.UUID]) -> None:
-        for media_id in media_ids:
-            if (fault := self.by_media.get(media_id)) is not None:
-                fault()
-
-
 def flaky_media(faults: Faults) -> type[postgres.PgMediaRepository]:
     class FlakyMedia(postgres.PgMediaRepository):
         """The real repository; the pipeline status and the erasure fail first."""
@@ -103,7 +87,7 @@ async def test_every_transient_failure_is_retried_never_dead_lettered(stack, uni
 
     async with broker, running_ingest(env) as ingest:
         await broker.connect()
-        ingest.app.state.runtime.consumers.policy = FAST
+        ingest.app.state.runtime.consumers.policy = RETRY_ONLY_TRANSIENT
         await eventually(lambda: ready(ingest.client), "the ingest to be ready")
         for media_id in media.values():  # accepted photos (their objects do not matter here)
             await ingest.sql(
@@ -119,7 +103,7 @@ async def test_every_transient_failure_is_retried_never_dead_lettered(stack, uni
 
         # The pipeline status: one classification per kind.
         for kind in KINDS:
-            faults.by_media[media[kind]] = FailingTimes(TRANSIENT_ERRORS[kind])
+            faults.by_item[media[kind]] = FailingTimes(TRANSIENT_ERRORS[kind])
             await classifier.publish(MEDIA_CLASSIFIED, classified(user, media[kind]), key=user)
 
         async def all_classified() -> bool:
@@ -128,11 +112,11 @@ async def test_every_transient_failure_is_retried_never_dead_lettered(stack, uni
 
         await eventually(all_classified, "every classification through its outage", timeout_s=60)
         for kind in KINDS:
-            assert faults.by_media[media[kind]].calls >= 3, f"{kind}: not retried"
+            assert faults.by_item[media[kind]].calls >= 3, f"{kind}: not retried"
 
         # Erasures: one per kind.
         for kind in KINDS:
-            faults.by_media[media[kind]] = FailingTimes(TRANSIENT_ERRORS[kind])
+            faults.by_item[media[kind]] = FailingTimes(TRANSIENT_ERRORS[kind])
             await policy.publish(MEDIA_ERASED, erased(user, media[kind]), key=user)
 
         async def all_erased() -> bool:
@@ -141,12 +125,12 @@ async def test_every_transient_failure_is_retried_never_dead_lettered(stack, uni
 
         await eventually(all_erased, "every erasure through its outage", timeout_s=60)
         for kind in KINDS:
-            assert faults.by_media[media[kind]].calls >= 3, f"{kind}: erasure not retried"
+            assert faults.by_item[media[kind]].calls >= 3, f"{kind}: erasure not retried"
 
         # A bug (not transient) still ends in a dead letter: a classification and an erasure.
         bug_erasure = erased(user, uuid.uuid4())
-        faults.by_media[media["bug"]] = FailingTimes(bug, times=1000)
-        faults.by_media[bug_erasure.data.media_ids[0]] = FailingTimes(bug, times=1000)
+        faults.by_item[media["bug"]] = FailingTimes(bug, times=1000)
+        faults.by_item[bug_erasure.data.media_ids[0]] = FailingTimes(bug, times=1000)
         bug_verdict = classified(user, media["bug"])
         await classifier.publish(MEDIA_CLASSIFIED, bug_verdict, key=user)
         await policy.publish(MEDIA_ERASED, bug_erasure, key=user)

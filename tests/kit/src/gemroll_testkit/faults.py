@@ -3,12 +3,14 @@ retry each (never dead-letter it), an API must answer 503 with Retry-After."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterable
 
 import asyncpg
 import urllib3
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NotLeaderForPartitionError
+from gemroll_common.consumer import FailurePolicy
 from gemroll_common.errors import StoreUnavailable, TransientError
+from gemroll_common.retry import Backoff
 from minio.error import S3Error
 
 
@@ -63,4 +65,27 @@ class FailingTimes:
             raise self._error()
 
 
-__all__ = ["TRANSIENT_ERRORS", "FailingTimes"]
+class Faults:
+    """Failures to raise per item (media id, ...): an adapter calls `inject(ids)` before its
+    real work; the test sets `by_item[id] = FailingTimes(...)`."""
+
+    def __init__(self) -> None:
+        self.by_item: dict[Hashable, FailingTimes] = {}
+
+    def inject(self, ids: Iterable[Hashable]) -> None:
+        for item in ids:
+            if (fault := self.by_item.get(item)) is not None:
+                fault()
+
+
+def bug() -> ValueError:
+    """A failure that is not transient: bounded attempts, then a dead letter."""
+    return ValueError("a bug in the repository (injected)")
+
+
+RETRY_ONLY_TRANSIENT = FailurePolicy(max_attempts=1, backoff=Backoff(0.02, 0.1))
+"""A runner policy under which a retry can only come from `is_transient` (a bug gets one
+attempt), with a short backoff."""
+
+
+__all__ = ["RETRY_ONLY_TRANSIENT", "TRANSIENT_ERRORS", "FailingTimes", "Faults", "bug"]
