@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from importlib import resources
 
 import httpx
 import pytest
@@ -36,15 +35,9 @@ async def test_rows_the_old_gate_left_unpublished_go_out_after_the_upgrade(polic
     changed, letter = consent(user), dead_letter()
     pool = await db.create_pool(policy.env.database, policy.schema)
     try:
-        async with pool.acquire() as conn:  # the schema as the old code left it
-            await conn.execute(f"CREATE SCHEMA {policy.schema}")
-            await conn.execute(
-                "CREATE TABLE schema_migrations (version int PRIMARY KEY, name text NOT NULL,"
-                " applied_at timestamptz NOT NULL DEFAULT now())")
-            for version, name in enumerate(OLD_MIGRATIONS, start=1):
-                sql = resources.files("gemroll_policy").joinpath("migrations", name)
-                await conn.execute(sql.read_text())
-                await conn.execute("INSERT INTO schema_migrations VALUES ($1, $2)", version, name)
+        assert await db.migrate(pool, policy.schema, "gemroll_policy", through=2) == list(
+            OLD_MIGRATIONS)
+        async with pool.acquire() as conn:  # rows as the old code left them
             await conn.execute("SELECT setval('outbox_seq', 40)")  # published before
             await conn.executemany(  # as the old writer did: seq from outbox_seq, key bytes
                 "INSERT INTO outbox (seq, topic, key, value, event_type) "

@@ -4,7 +4,6 @@ event, keep their order, and the common relay publishes them as they were."""
 
 from __future__ import annotations
 
-from importlib import resources
 from uuid import uuid4
 
 import pytest
@@ -41,15 +40,9 @@ async def test_pending_rows_of_the_old_outbox_are_kept_and_relayed(stack, unique
         user_key=user, media_id=uuid4(), action=ActionKind.saved, suggestion_id=uuid4(),
         acted_at=utcnow()))
     try:
-        async with pool.acquire() as conn:  # the schema as the old code left it
-            await conn.execute(f"CREATE SCHEMA {schema}")
-            await conn.execute(
-                "CREATE TABLE schema_migrations (version int PRIMARY KEY, name text NOT NULL,"
-                " applied_at timestamptz NOT NULL DEFAULT now())")
-            for version, name in enumerate(OLD_MIGRATIONS, start=1):
-                sql = resources.files("gemroll_suggester").joinpath("migrations", name)
-                await conn.execute(sql.read_text())
-                await conn.execute("INSERT INTO schema_migrations VALUES ($1, $2)", version, name)
+        assert await db.migrate(pool, schema, "gemroll_suggester", through=2) == list(
+            OLD_MIGRATIONS)
+        async with pool.acquire() as conn:  # rows as the old code left them
             await conn.executemany(
                 "INSERT INTO outbox (topic, message_key, payload) VALUES ($1, $2, $3)",
                 [(SUGGESTIONS.name, user, withdrawn.to_json()),

@@ -99,8 +99,10 @@ def _migration_files(package: str) -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-async def migrate(pool: asyncpg.Pool, schema: str, package: str) -> list[str]:
-    """Apply the package's pending migrations to `schema`; return the names applied."""
+async def migrate(pool: asyncpg.Pool, schema: str, package: str, *,
+                  through: int | None = None) -> list[str]:
+    """Apply the package's pending migrations to `schema`; return the names applied.
+    `through`: stop after that version (the schema as an older release left it)."""
     applied: list[str] = []
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"migrate:{schema}")
@@ -113,7 +115,7 @@ async def migrate(pool: asyncpg.Pool, schema: str, package: str) -> list[str]:
         )
         done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
         for version, name, sql in _migration_files(package):
-            if version in done:
+            if version in done or (through is not None and version > through):
                 continue
             await conn.execute(sql)
             await conn.execute(
