@@ -168,7 +168,7 @@ class OutboxRelay:
                 return 0
             rows = await conn.fetch(
                 "SELECT id, topic, message_key, event_type, payload, subject_id FROM outbox"
-                " ORDER BY id LIMIT $1 FOR UPDATE", self._batch_size)
+                " ORDER BY id LIMIT $1", self._batch_size)
             batch = [_row(r) for r in rows]
             if batch:
                 await self._send_in_key_order(batch)
