@@ -93,8 +93,7 @@ async def upload_roll(driver: Driver, user: User, count: int, *, seed: int = 7,
 
 
 def log_text(pipeline: Pipeline) -> dict[str, str]:
-    return {p.name: p.log.read_text(errors="replace") for p in pipeline.procs.values()
-            if p.log.exists()}
+    return pipeline.logs()
 
 
 def report_dir() -> Path:

@@ -158,8 +158,9 @@ async def test_janitor_removes_what_crashed_uploads_left_behind(ingest):
     await ingest.store.put_bytes(crashed_key, photos.jpeg(), "image/jpeg")
     await ingest.sql(
         "INSERT INTO media (media_id, user_key, state, source, object_key, content_type,"
-        " size_bytes, sha256, width, height, created_at) VALUES ($1, $2, 'storing', 'direct',"
-        " $3, 'image/jpeg', 10, $4, 1, 1, now() - interval '1 day')",
+        " size_bytes, sha256, width, height, created_at, lease_until) VALUES ($1, $2,"
+        " 'storing', 'direct', $3, 'image/jpeg', 10, $4, 1, 1, now() - interval '1 day',"
+        " now() - interval '1 day')",
         crashed, key, crashed_key, "0" * 64)
     # A presigned upload never completed.
     upload = (await ingest.client.post("/v1/uploads", headers=ingest.headers(account))).json()

@@ -37,16 +37,47 @@ class FakeMedia:
         self.clock = datetime(2024, 1, 1, tzinfo=UTC)
         self.consent: FakeConsent | None = None
         """When set, acceptance checks the owner's projected consent (as the database does)."""
+        self.lease_until: dict[UUID, datetime] = {}
+        self.renewals = 0
+
+    def hold(self, media_id: UUID, *, expired: bool = False) -> None:
+        """Put `media_id` back to `storing` with a live lease (or one that ran out)."""
+        self.rows[media_id] = self.rows[media_id].with_state("storing")
+        self.lease_until[media_id] = self.clock + timedelta(seconds=-1 if expired else 30)
 
     async def find_live(self, user_key: str, sha256: str) -> MediaRecord | None:
         return next((r for r in self.rows.values() if r.user_key == user_key
                      and r.sha256 == sha256 and r.state in ("storing", "accepted")), None)
 
-    async def reserve(self, record: MediaRecord) -> None:
+    async def reserve(self, record: MediaRecord, lease_s: float) -> None:
         if (existing := await self.find_live(record.user_key, record.sha256)) is not None:
             raise DuplicateMedia(existing)
         self.clock += timedelta(seconds=1)
         self.rows[record.media_id] = replace(record, state="storing", created_at=self.clock)
+        self.lease_until[record.media_id] = self.clock + timedelta(seconds=lease_s)
+
+    async def renew_lease(self, media_id: UUID, lease_s: float) -> bool:
+        self.renewals += 1
+        if (row := self.rows.get(media_id)) is None or row.state != "storing":
+            return False
+        self.lease_until[media_id] = self.clock + timedelta(seconds=lease_s)
+        return True
+
+    async def abandon_expired(self, media_id: UUID | None = None, *, limit: int = 500) -> int:
+        expired = [r.media_id for r in self.rows.values() if r.state == "storing"
+                   and self.lease_until[r.media_id] < self.clock
+                   and media_id in (None, r.media_id)][:limit]
+        for expired_id in expired:
+            self.rows[expired_id] = self.rows[expired_id].with_state("abandoned")
+        return len(expired)
+
+    async def abandoned(self, limit: int) -> list[ErasedMedia]:
+        return [ErasedMedia(r.media_id, r.object_key) for r in self.rows.values()
+                if r.state == "abandoned"][:limit]
+
+    async def remove_abandoned(self, media_id: UUID) -> None:
+        if (row := self.rows.get(media_id)) and row.state == "abandoned":
+            del self.rows[media_id]
 
     async def accept(self, media_id: UUID, messages: Sequence[OutboxMessage], *,
                      complete_upload: UUID | None = None) -> bool:
@@ -126,8 +157,6 @@ class FakeMedia:
         self.rows[media_id] = replace(row, classified_at=at)
         return True
 
-    async def stale_reservations(self, older_than_s: int) -> list[MediaRecord]:
-        return [r for r in self.rows.values() if r.state == "storing"]
 
 
 class FakeUploads:
@@ -261,13 +290,13 @@ class World:
         return staged(data, path)
 
 
-def world(max_upload_bytes: int = 1000) -> World:
+def world(max_upload_bytes: int = 1000, *, reservation_lease_s: float = 30.0) -> World:
     uploads = FakeUploads()
     media, consent = FakeMedia(uploads), FakeConsent()
     blobs, inspector, wakes = FakeBlobs(), FakeInspector(), []
     deps = Deps(media=media, uploads=uploads, consent=consent, blobs=blobs, inspector=inspector,
                 limits=Limits(max_upload_bytes=max_upload_bytes, presign_ttl_s=3600,
-                              complete_grace_s=60),
+                              complete_grace_s=60, reservation_lease_s=reservation_lease_s),
                 outbox_written=lambda: wakes.append(1))
-    return World(UseCases.build(deps), Janitor(deps, stale_storing_s=60), media, uploads,
+    return World(UseCases.build(deps), Janitor(deps), media, uploads,
                  consent, blobs, inspector, wakes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -74,9 +75,34 @@ async def test_same_bytes_again_is_a_duplicate_without_a_second_object_or_event(
 
 async def test_bytes_being_stored_by_a_concurrent_request_are_in_progress(w):
     first = await w.ingest.uploads.accept_direct(USER, w.stage(JPEG), ClientMetadata())
-    w.media.rows[first.media_id] = w.media.rows[first.media_id].with_state("storing")
+    w.media.hold(first.media_id)
     with pytest.raises(errors.UploadInProgress):
         await w.ingest.uploads.accept_direct(USER, w.stage(JPEG), ClientMetadata())
+    assert w.media.rows[first.media_id].state == "storing"  # the live claim stays
+
+
+async def test_a_crashed_requests_claim_is_taken_over_once_its_lease_ran_out(w):
+    crashed = await w.ingest.uploads.accept_direct(USER, w.stage(JPEG), ClientMetadata())
+    w.media.hold(crashed.media_id, expired=True)  # killed after reserving, before accepting
+    retry = await w.ingest.uploads.accept_direct(USER, w.stage(JPEG), ClientMetadata())
+    assert retry.status == "accepted" and retry.media_id != crashed.media_id
+    assert w.media.rows[crashed.media_id].state == "abandoned"
+    await w.janitor.sweep()
+    assert set(w.media.rows) == {retry.media_id}
+    assert list(w.blobs.objects) == [w.media.rows[retry.media_id].object_key]
+
+
+async def test_the_lease_is_renewed_while_the_object_is_stored(monkeypatch):
+    w = world(reservation_lease_s=0.03)
+    original_put = w.blobs.put_file
+
+    async def slow_put(*args, **kwargs):
+        await asyncio.sleep(0.1)
+        return await original_put(*args, **kwargs)
+
+    monkeypatch.setattr(w.blobs, "put_file", slow_put)
+    result = await w.ingest.uploads.accept_direct(USER, w.stage(JPEG), ClientMetadata())
+    assert result.status == "accepted" and w.media.renewals >= 2
 
 
 async def test_failed_object_write_leaves_no_row(w):
@@ -325,7 +351,7 @@ async def test_a_classification_marks_accepted_media_once(w):
 async def test_janitor_removes_a_crashed_reservation_and_its_object(w):
     await w.ingest.uploads.accept_direct(USER, w.stage(JPEG), ClientMetadata())
     [record] = w.media.rows.values()
-    w.media.rows[record.media_id] = record.with_state("storing")  # the process died here
+    w.media.hold(record.media_id, expired=True)  # the process died here
     report = await w.janitor.sweep()
     assert report.reservations == 1
     assert w.media.rows == {} and w.blobs.objects == {}

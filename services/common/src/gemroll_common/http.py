@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -11,6 +13,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from structlog.contextvars import bound_contextvars
 
 from .errors import is_transient
 from .logging import get_logger
@@ -19,6 +22,16 @@ from .metrics import HTTP_REQUESTS, HTTP_SECONDS
 log = get_logger(__name__)
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def request_id_of(request: Request) -> str:
+    """The caller's request id when it is a short safe token, else a new one: every log line
+    of the request carries it and the answer echoes it (tracing one upload across logs)."""
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    return given if _SAFE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 def subscribers_assigned(subscribers: Iterable[Any]) -> ReadinessCheck:
@@ -94,14 +107,17 @@ def add_operational_routes(
                      call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
         status = 500
+        request_id = request_id_of(request)
         try:
-            try:
-                response = await call_next(request)
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise
-                response = _dependency_unavailable(request, exc)
+            with bound_contextvars(request_id=request_id):
+                try:
+                    response = await call_next(request)
+                except Exception as exc:
+                    if not is_transient(exc):
+                        raise
+                    response = _dependency_unavailable(request, exc)
             status = response.status_code
+            response.headers[REQUEST_ID_HEADER] = request_id
             return response
         finally:
             route = request.scope.get("route")

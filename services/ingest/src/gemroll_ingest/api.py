@@ -52,7 +52,7 @@ STATUS: dict[type[errors.IngestError], int] = {
     errors.UploadExpired: 410,
     errors.UploadIncomplete: 409,
     errors.UploadClosed: 409,
-    errors.UploadInProgress: 409,
+    errors.UploadInProgress: 503,
     errors.InvalidCursor: 400,
     errors.StorageUnavailable: 503,
 }
@@ -176,9 +176,12 @@ async def delete_media(media_id: UUID, principal: CurrentPrincipal, ingest: Inge
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-async def _ingest_error(_: Request, exc: Exception) -> JSONResponse:
+async def _ingest_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.IngestError)
     status_code = next((STATUS[c] for c in type(exc).__mro__ if c in STATUS), 400)
+    log.info("request_refused", method=request.method,
+             route=getattr(request.scope.get("route"), "path", None), status=status_code,
+             code=exc.code)
     return error_response(status_code, exc.code, exc.message,
                           headers=RETRY_LATER if status_code == 503 else None)
 

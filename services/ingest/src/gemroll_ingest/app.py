@@ -45,10 +45,11 @@ def create_app(
                               spool_dir=cfg.spool_dir),
             inspector=PillowInspector(cfg.max_image_pixels, cfg.full_decode_max_pixels,
                                       cfg.decode_concurrency),
-            limits=Limits(cfg.max_upload_bytes, cfg.presign_ttl_s, cfg.complete_grace_s),
+            limits=Limits(cfg.max_upload_bytes, cfg.presign_ttl_s, cfg.complete_grace_s,
+                          cfg.reservation_lease_s),
             outbox_written=relay.wake)
         app.state.ingest = UseCases.build(deps)
-        app.state.janitor = Janitor(deps, stale_storing_s=cfg.stale_storing_s)
+        app.state.janitor = Janitor(deps)
         consumers.subscribe(runtime.consumers, app.state.ingest)
         runtime.background("outbox-relay", relay.run)
         runtime.background("janitor", lambda: app.state.janitor.run(cfg.janitor_every_s))

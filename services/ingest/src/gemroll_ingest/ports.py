@@ -39,8 +39,22 @@ class MediaRepository(Protocol):
     async def find_live(self, user_key: str, sha256: str) -> MediaRecord | None:
         """Media with these bytes that is being stored or accepted (not deleted or erased)."""
 
-    async def reserve(self, record: MediaRecord) -> None:
-        """Insert the record in state `storing`; raises DuplicateMedia on the same bytes."""
+    async def reserve(self, record: MediaRecord, lease_s: float) -> None:
+        """Insert the record in state `storing`, leased for `lease_s` seconds; raises
+        DuplicateMedia on the same bytes."""
+
+    async def renew_lease(self, media_id: UUID, lease_s: float) -> bool:
+        """Extend a reservation's lease; False when it is no longer `storing` (taken over)."""
+
+    async def abandon_expired(self, media_id: UUID | None = None, *, limit: int = 500) -> int:
+        """`storing` -> `abandoned` for reservations whose lease ran out (only `media_id`'s when
+        given): their bytes may be uploaded again at once; their objects are the janitor's."""
+
+    async def abandoned(self, limit: int) -> list[ErasedMedia]:
+        """Released reservations whose object may still exist."""
+
+    async def remove_abandoned(self, media_id: UUID) -> None:
+        """Drop an abandoned reservation once its object is gone."""
 
     async def accept(
         self, media_id: UUID, messages: Sequence[OutboxMessage], *,
@@ -80,8 +94,6 @@ class MediaRepository(Protocol):
         Pending user actions of these ids still leave, unless `account` (all rows go)."""
 
     async def mark_classified(self, media_id: UUID, at: datetime) -> bool: ...
-
-    async def stale_reservations(self, older_than_s: int) -> list[MediaRecord]: ...
 
 
 class UploadRepository(Protocol):

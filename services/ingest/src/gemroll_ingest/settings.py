@@ -40,7 +40,8 @@ class IngestSettings(FileSecretsSettings):
                                        "attempts while Kafka or the database is down.")
     publish_timeout_s: float = Field(15.0, gt=0)
     janitor_every_s: float = Field(60.0, gt=0)
-    stale_storing_s: int = Field(
-        900, ge=30, description="A reservation older than this is a crashed upload: cleaned up."
-    )
+    reservation_lease_s: float = Field(
+        30.0, ge=3, description="How long a request's claim on the bytes it is storing lasts "
+        "without renewal (renewed every third of it). A crashed request's claim runs out after "
+        "this: the next upload of the same bytes takes it over, the janitor cleans up.")
     list_default_limit: int = Field(50, ge=1, le=100)

@@ -19,6 +19,7 @@ class Limits:
     max_upload_bytes: int
     presign_ttl_s: int
     complete_grace_s: int
+    reservation_lease_s: float = 30.0
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Periodic clean-up, so that no failure leaves an orphan behind:
 
-* reservations of uploads that crashed mid-way (object and row removed),
+* reservations of uploads that crashed mid-way (their lease ran out): released, then the
+  object and the row removed,
 * presigned uploads never completed (staging object removed, upload expired),
 * staging objects whose deletion failed earlier, or that a late PUT recreated.
 
@@ -28,16 +29,17 @@ class SweepReport:
 
 
 class Janitor:
-    def __init__(self, deps: Deps, *, stale_storing_s: int) -> None:
+    def __init__(self, deps: Deps) -> None:
         self._deps = deps
-        self._stale_storing_s = stale_storing_s
 
     async def sweep(self) -> SweepReport:
         media, uploads, blobs = self._deps.media, self._deps.uploads, self._deps.blobs
+        await media.abandon_expired(limit=BATCH)
         reservations = 0
-        for record in await media.stale_reservations(self._stale_storing_s):
-            await blobs.delete(record.object_key)
-            await media.discard(record.media_id)
+        for released in await media.abandoned(BATCH):
+            if released.object_key is not None:
+                await blobs.delete(released.object_key)
+            await media.remove_abandoned(released.media_id)
             reservations += 1
         expired = 0
         for upload in await uploads.expired(self._deps.limits.complete_grace_s, BATCH):

@@ -1,11 +1,16 @@
 """Accepting a photo: validate, dedupe per user, store the object, then record it and its
 MediaUploaded in one transaction. No orphans: a failure after the reservation removes the
-object and the row (the janitor retries what that leaves)."""
+object and the row (the janitor retries what that leaves).
+
+The reservation (the per-user claim on the bytes) is leased and renewed while the object is
+stored: when the request dies (a killed pod, a cut connection), the next upload of the same
+bytes takes the claim over once the lease has run out, instead of being told "in progress"."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from uuid import UUID, uuid4
 
@@ -69,17 +74,15 @@ class Uploads:
         *, source: str, upload: Upload | None = None,
     ) -> Accepted:
         """Store validated bytes (copied from `upload`'s staging object when given)."""
-        media = self._deps.media
-        existing = await media.find_live(user_key, staged.sha256)
-        if existing is not None:
-            return self._duplicate(existing)
+        existing = await self._deps.media.find_live(user_key, staged.sha256)
+        if existing is not None and (earlier := await self._earlier(existing)) is not None:
+            return earlier
         record = new_media(media_id=uuid4(), user_key=user_key, staged=staged, facts=facts,
                            client=client, source=source)
-        try:
-            await media.reserve(record)  # the unique (user, sha256) claim, before storing
-        except DuplicateMedia as dup:
-            return self._duplicate(dup.existing)
-        await self._put(record, staged, upload)
+        if (earlier := await self._reserve(record)) is not None:
+            return earlier
+        async with self._leased(record):
+            await self._put(record, staged, upload)
         await self._record(record, upload)
         self._deps.outbox_written()
         metrics.UPLOADS.labels("accepted").inc()
@@ -87,6 +90,53 @@ class Uploads:
         log.info("media_accepted", media_id=str(record.media_id), source=source,
                  content_type=record.content_type, size_bytes=record.size_bytes)
         return Accepted(record.media_id, record.sha256, "accepted")
+
+    async def _reserve(self, record: MediaRecord) -> Accepted | None:
+        """Claim the (user, sha256) pair before storing; the earlier upload's answer when it
+        holds the claim. A takeover races other retries, hence a few tries."""
+        for _ in range(3):
+            try:
+                await self._deps.media.reserve(record, self._deps.limits.reservation_lease_s)
+                return None
+            except DuplicateMedia as dup:
+                if (earlier := await self._earlier(dup.existing)) is not None:
+                    return earlier
+        raise errors.UploadInProgress("the same photo is being stored right now; retry")
+
+    async def _earlier(self, existing: MediaRecord) -> Accepted | None:
+        """The answer for bytes the user uploaded before: a duplicate when accepted; None when
+        a crashed request's reservation was just released (store them again)."""
+        if existing.state != "storing":
+            metrics.UPLOADS.labels("duplicate").inc()
+            return Accepted(existing.media_id, existing.sha256, "duplicate")
+        if await self._deps.media.abandon_expired(existing.media_id):
+            log.info("reservation_taken_over", media_id=str(existing.media_id))
+            return None
+        raise errors.UploadInProgress("the same photo is being stored right now; retry")
+
+    @contextlib.asynccontextmanager
+    async def _leased(self, record: MediaRecord) -> AsyncIterator[None]:
+        """Renew the reservation's lease while the block runs. A renewal that fails (the
+        database away) is only logged: acceptance checks that the claim still holds."""
+        lease_s = self._deps.limits.reservation_lease_s
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(lease_s / 3)
+                try:
+                    if not await self._deps.media.renew_lease(record.media_id, lease_s):
+                        return
+                except Exception as exc:  # noqa: BLE001 - the next renewal may work
+                    log.warning("lease_renewal_failed", media_id=str(record.media_id),
+                                error_type=type(exc).__name__)
+
+        renewing = asyncio.create_task(renew())
+        try:
+            yield
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
 
     async def _put(self, record: MediaRecord, staged: StagedFile, upload: Upload | None) -> None:
         blobs = self._deps.blobs
@@ -126,12 +176,6 @@ class Uploads:
             await self._undo(record)
             await self.require_consent(record.user_key)  # an opt-out erased it: say so
             raise errors.StorageUnavailable("the upload was interrupted; retry")
-
-    def _duplicate(self, existing: MediaRecord) -> Accepted:
-        if existing.state == "storing":
-            raise errors.UploadInProgress("the same photo is being stored right now; retry")
-        metrics.UPLOADS.labels("duplicate").inc()
-        return Accepted(existing.media_id, existing.sha256, "duplicate")
 
     async def _undo(self, record: MediaRecord) -> None:
         """Remove the object and the reservation (the janitor retries failures)."""

@@ -11,12 +11,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from gemroll_common.http import REQUEST_ID_HEADER
 
 from ..photos import Shot
 from .services import Pipeline
 
 RETRYABLE_STATUS = frozenset({502, 503, 504})
 """A dependency is down: the client tries again (the issue's 'no manual fix')."""
+
+
+def refusal_of(response: httpx.Response) -> str:
+    """`<code>: <message>` of an error answer in the common shape (else its text)."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    if isinstance(detail, dict):
+        return f"{detail.get('code')}: {str(detail.get('message'))[:200]}"
+    return response.text[:200]
 
 
 def distinctive_account() -> str:
@@ -39,14 +51,24 @@ class User:
 class UploadRecord:
     index: int
     user: User
+    tag: str = ""
+    """Unique per upload; attempt n is sent with the request id `<tag>-a<n>` (in every log
+    line of that request)."""
     media_id: str | None = None
     status: int | None = None
-    """The final answer (201 accepted, 200 duplicate, or a refusal)."""
+    """The final answer (201 accepted, 200 duplicate, or a refusal); None when none came."""
+    refusal: str | None = None
+    """`<code>: <message>` of a final answer that is not a success."""
     attempts: int = 0
     started: float = 0.0
     """time.time() of the first attempt."""
     answered: float = 0.0
     answers: list[int | str] = field(default_factory=list)
+    gave_up: str | None = None
+    """Why the client stopped trying without a final answer."""
+
+    def request_id(self, attempt: int) -> str:
+        return f"{self.tag}-a{attempt}"
 
 
 @dataclass
@@ -96,8 +118,10 @@ class Driver:
 
     async def upload(self, user: User, shot: Shot, *, metadata: str | None = None,
                      filename: str | None = None) -> UploadRecord:
-        """POST /v1/media until a definitive answer; a 2xx is an accepted upload."""
-        record = UploadRecord(shot.index, user, started=time.time())
+        """POST /v1/media until a definitive answer; a 2xx is an accepted upload. A client that
+        gets none before `give_up_s` records why (the accounting reports it)."""
+        record = UploadRecord(shot.index, user, tag=f"up{len(self.uploads)}",
+                              started=time.time())
         self.uploads.append(record)
         url = f"{self.pipeline.url('ingest')}/v1/media"
         name = filename or f"IMG_{shot.index:05d}.jpg"
@@ -105,18 +129,26 @@ class Driver:
         def post() -> Awaitable[httpx.Response]:
             record.attempts += 1
             files = {"file": (name, shot.data, "image/jpeg")}
+            headers = {**user.headers, REQUEST_ID_HEADER: record.request_id(record.attempts)}
             return self.client.post(url, files=files, data={"metadata": metadata}
-                                    if metadata else None, headers=user.headers)
+                                    if metadata else None, headers=headers)
 
         def definitive(r: httpx.Response) -> bool:
             # 403 consent_required: the ConsentChanged has not reached the ingest yet.
             return r.status_code < 500 and r.status_code not in (403, 429)
 
-        response = await self._retrying(f"upload {shot.index}", post, definitive, record.answers)
+        try:
+            response = await self._retrying(f"upload {shot.index}", post, definitive,
+                                            record.answers)
+        except TimeoutError as exc:
+            record.gave_up = str(exc)
+            return record
         record.status = response.status_code
         record.answered = time.time()
         if response.status_code in (200, 201):
             record.media_id = response.json()["media_id"]
+        else:
+            record.refusal = refusal_of(response)
         return record
 
     async def list_media(self, user: User) -> list[dict[str, Any]]:

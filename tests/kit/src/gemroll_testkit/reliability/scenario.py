@@ -14,11 +14,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
+from aiokafka import AIOKafkaProducer
 from gemroll_contracts import (
+    DEAD_LETTERS,
     MEDIA_CLASSIFIED,
     SUBSCRIPTIONS,
     SUGGESTIONS,
@@ -26,13 +28,16 @@ from gemroll_contracts import (
     TRAINING_DECISIONS,
     TRAINING_MEDIA,
     USER_ACTIONS,
+    DeadLetter,
     Topic,
 )
 from gemroll_policy.domain import Pseudonymizer
 
+from ..hostile.events import Media, bad_records
 from ..photos import shot
 from ..topics import end_offsets, group_lags, read_records
 from ..waiting import eventually
+from .accounting import Ledger, account_uploads
 from .audit import Audit, Expectations, Snapshot, audit_pipeline, snapshot
 from .driver import Driver, User
 from .private_stack import PrivateStack
@@ -41,6 +46,15 @@ from .services import Pipeline
 SERVICE_FAULTS = ("kill:ingest", "kill:classifier", "kill:suggester", "kill:policy")
 INFRA_FAULTS = ("restart:kafka", "outage:postgres", "outage:s3")
 ALL_FAULTS = SERVICE_FAULTS + INFRA_FAULTS
+"""Other verbs: `outage:<part>:<seconds>` (a clean stop for that long), `crash:<part>[:<seconds>]`
+(SIGKILL of its process group, down that long), `cut:postgres` (every service connection
+terminated, `cut_bursts` times), `poison:consumed` (a malformed record into every consumed
+topic, see `POISON_KINDS`), `roll:<service>:<build>` (a graceful restart as one of
+`Pipeline.builds`; `tree` is the tree's own)."""
+
+POISON_KINDS = ("not_json", "wrong_type_in_data")
+"""The malformed records `poison:consumed` sends to each topic: bytes that are not JSON, and
+an event of the topic's own type with a field of the wrong type (see gemroll_testkit.hostile)."""
 
 # What each share/edit/save the actor does means for training (see the policy's rules).
 ACTION_FOR_KIND = {"highlight": "share", "collage": "save"}
@@ -58,6 +72,8 @@ class ScenarioConfig:
     first_fault_s: float = 4.0
     fault_gap_s: float = 5.0
     outage_s: float = 10.0
+    cut_bursts: int = 5
+    cut_gap_s: float = 1.0
     opt_out_users: int = 1
     """The first users opt out of training: none of their media may be admitted."""
     act: bool = True
@@ -73,6 +89,22 @@ class FaultRecord:
     at_s: float
     took_s: float
     error: str | None = None
+    wall_start: float = 0.0
+    wall_end: float = 0.0
+    """time.time() when the fault began and ended (to compare with upload answers)."""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Poison:
+    """A malformed record sent to a consumed topic, and who must dead-letter it."""
+
+    kind: str
+    topic: str
+    """The topic's name with the run's suffix (as dead letters name it)."""
+    partition: int
+    offset: int
+    consumers: tuple[str, ...]
 
 
 @dataclass
@@ -98,6 +130,9 @@ class ScenarioResult:
     latencies_s: list[float] = field(default_factory=list)
     """Upload answered -> first suggestion containing the photo, per photo that got one."""
     actions: dict[str, int] = field(default_factory=dict)
+    poisons: list[Poison] = field(default_factory=list)
+    ledger: Ledger = field(default_factory=Ledger)
+    """Every upload's end state (see `accounting`)."""
 
 
 def consumer_groups(pipeline: Pipeline) -> dict[str, list[Topic]]:
@@ -121,12 +156,14 @@ async def lags(pipeline: Pipeline) -> dict[str, int | None]:
 class Scenario:
     def __init__(self, pipeline: Pipeline, stack: PrivateStack | None, cfg: ScenarioConfig,
                  client: httpx.AsyncClient) -> None:
-        if stack is None and any(not f.startswith("kill:") for f in cfg.faults):
+        if stack is None and any(not f.startswith(("kill:", "roll:", "poison:"))
+                                 for f in cfg.faults):
             raise ValueError("infrastructure faults need a private stack")
         self.pipeline, self.stack, self.cfg = pipeline, stack, cfg
         self.driver = Driver(pipeline, client)
         self.users = [self.driver.new_user() for _ in range(cfg.users)]
         self.faults: list[FaultRecord] = []
+        self.poisons: list[Poison] = []
         self.samples: list[Sample] = []
         self.acted: dict[str, str | None] = {}
         self.t0 = time.monotonic()
@@ -158,25 +195,102 @@ class Scenario:
         await asyncio.sleep(self.cfg.first_fault_s)
         for kind in self.cfg.faults:
             began = time.monotonic()
-            record = FaultRecord(kind, began - self.t0, 0.0)
+            record = FaultRecord(kind, began - self.t0, 0.0, wall_start=time.time())
             try:
-                verb, _, target = kind.partition(":")
-                if verb == "kill":
-                    await self.pipeline.kill_and_restart(target, wait_ready=False)
-                elif verb == "restart":
-                    assert self.stack is not None
-                    await self.stack.stop(target)
-                    await self.stack.start(target)
-                elif verb == "outage":
-                    assert self.stack is not None
-                    await self.stack.outage(target, self.cfg.outage_s)
-                else:
-                    raise ValueError(f"unknown fault {kind!r}")
+                await self._apply_fault(kind, record)
             except Exception as exc:  # noqa: BLE001 - recorded; the audit decides
                 record.error = f"{type(exc).__name__}: {exc}"[:500]
             record.took_s = time.monotonic() - began
+            record.wall_end = time.time()
             self.faults.append(record)
             await asyncio.sleep(self.cfg.fault_gap_s)
+
+    async def _apply_fault(self, kind: str, record: FaultRecord) -> None:
+        verb, target, *args = kind.split(":")
+        if verb == "kill":
+            await self.pipeline.kill_and_restart(target, wait_ready=False)
+            return
+        if verb == "roll":
+            build = None if args == ["tree"] else args[0]
+            record.detail["ready_after_s"] = round(await self.pipeline.roll(target, build), 1)
+            return
+        if verb == "poison":
+            self.poisons += await self._poison_consumed()
+            return
+        stack = self.stack
+        assert stack is not None
+        if verb == "restart":
+            await stack.stop(target)
+            await stack.start(target)
+        elif verb in ("outage", "crash"):
+            seconds = float(args[0]) if args else (self.cfg.outage_s if verb == "outage"
+                                                   else 0.0)
+            backlog = asyncio.create_task(self._outbox_peak())
+            try:
+                if verb == "outage":
+                    await stack.outage(target, seconds)
+                else:
+                    await stack.crash(target, seconds)
+            finally:
+                backlog.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    record.detail["outbox_peak"] = await backlog
+        elif verb == "cut" and target == "postgres":
+            cut = await stack.cut_connections(bursts=self.cfg.cut_bursts,
+                                              gap_s=self.cfg.cut_gap_s)
+            record.detail["connections_cut"] = dict(cut)
+        else:
+            raise ValueError(f"unknown fault {kind!r}")
+
+    async def _outbox_peak(self, every_s: float = 1.0) -> dict[str, int]:
+        """The most rows each service's outbox held while a fault lasted (polled until
+        cancelled; PostgreSQL being the part that is down reads as nothing)."""
+        cfg = self.pipeline.config
+        peak: dict[str, int] = {}
+        try:
+            while True:
+                with contextlib.suppress(OSError, asyncpg.PostgresError, TimeoutError):
+                    conn = await asyncpg.connect(cfg.endpoints.database_url, timeout=3)
+                    try:
+                        for service in cfg.services:
+                            with contextlib.suppress(asyncpg.UndefinedTableError):
+                                n = int(await conn.fetchval(
+                                    f"SELECT count(*) FROM {cfg.schema(service)}.outbox"))
+                                peak[service] = max(peak.get(service, 0), n)
+                    finally:
+                        await conn.close()
+                await asyncio.sleep(every_s)
+        except asyncio.CancelledError:
+            return peak
+
+    async def _poison_consumed(self) -> list[Poison]:
+        """`POISON_KINDS` into every topic a service consumes, keyed by a user of the run
+        (so they sit in that user's partition, among valid events); a compacted topic gets a
+        key of its own (a poison must not become a user's latest state)."""
+        cfg = self.pipeline.config
+        consumers: dict[Topic, list[str]] = {}
+        for sub in SUBSCRIPTIONS:
+            consumers.setdefault(sub.topic, []).append(sub.service.value)
+        user = self.users[-1]
+        sent: list[Poison] = []
+        producer = AIOKafkaProducer(bootstrap_servers=cfg.endpoints.kafka_bootstrap,
+                                    acks="all")
+        await producer.start()
+        try:
+            for topic, services in consumers.items():
+                key = user.key if topic.cleanup_policy == "delete" else uuid4().hex
+                media_id = uuid4()
+                media = Media(key, media_id, cfg.s3.bucket, f"users/{key}/media/{media_id}")
+                for bad in bad_records(topic, media):
+                    if bad.name not in POISON_KINDS or bad.value is None:
+                        continue
+                    meta = await producer.send_and_wait(cfg.topic(topic), bad.value,
+                                                        key=key.encode())
+                    sent.append(Poison(bad.name, meta.topic, meta.partition, meta.offset,
+                                       tuple(services)))
+        finally:
+            await producer.stop()
+        return sent
 
     async def _act_once(self) -> int:
         """One round of the users' reactions to new suggestions; returns how many acted."""
@@ -204,8 +318,12 @@ class Scenario:
     async def _sampler(self) -> None:
         while True:
             accepted = sum(1 for u in self.driver.uploads if u.media_id)
+            try:
+                lag = await lags(self.pipeline)
+            except Exception:  # noqa: BLE001 - the broker is down: a sample without lag
+                lag = {}
             self.samples.append(Sample(time.monotonic() - self.t0, self.pipeline.rss(),
-                                       await lags(self.pipeline), accepted))
+                                       lag, accepted))
             await asyncio.sleep(self.cfg.sample_every_s)
 
     # -- draining and auditing ----------------------------------------------------------------
@@ -320,7 +438,9 @@ class Scenario:
                     task.cancel()
                     with contextlib.suppress(BaseException):
                         await task
-        return await self._audit(accepted, upload_s, drain_s)
+        result = await self._audit(accepted, upload_s, drain_s)
+        result.poisons = self.poisons
+        return result
 
     async def _audit(self, accepted: dict[str, str], upload_s: float,
                      drain_s: float) -> ScenarioResult:
@@ -353,6 +473,12 @@ class Scenario:
                     f"{len(answered - set(accepted))} answered but not listed")
         audit.check("uploads: no unexpected 5xx (only 502-504 while a dependency is down)",
                     not self.driver.unexpected, "; ".join(self.driver.unexpected[:5]))
+        ledger = account_uploads(self.driver.uploads, accepted, snap, all_valid=True,
+                                 logs=self.pipeline.logs)
+        audit.figures["upload_accounting"] = ledger.figures()
+        audit.figures["upload_ends"] = ledger.states()
+        audit.check("uploads: every upload accounted for (0 lost, 0 duplicated, 0 unexplained)",
+                    not ledger.problems, ledger.report())
         alive = self.pipeline.alive()
         audit.check("services: all running and ready at the end", all(alive.values()),
                     str(alive))
@@ -366,7 +492,7 @@ class Scenario:
             audit=audit, snapshot=snap, expectations=exp, faults=self.faults,
             samples=self.samples, users=self.users, driver=self.driver,
             crashes=self.pipeline.crashes(), upload_seconds=upload_s, drain_seconds=drain_s,
-            latencies_s=latencies(self.driver, snap), actions=actions)
+            latencies_s=latencies(self.driver, snap), actions=actions, ledger=ledger)
 
 
 def latencies(driver: Driver, snap: Snapshot) -> list[float]:
@@ -389,6 +515,26 @@ async def run_scenario(pipeline: Pipeline, stack: PrivateStack | None, cfg: Scen
                        ) -> ScenarioResult:
     async with httpx.AsyncClient(timeout=60.0) as client:
         return await Scenario(pipeline, stack, cfg, client).run()
+
+
+def poison_not_dead_lettered(snap: Snapshot, poisons: list[Poison]) -> list[str]:
+    """Each (service, poison) with no dead letter from that service naming the record and a
+    reason."""
+    lettered = {(d.producer, d.data.source_topic, d.data.source_partition, d.data.source_offset)
+                for d in snap.of(DEAD_LETTERS.name, DeadLetter)
+                if d.data.error and d.data.error_type}
+    return [f"{service}: {p.kind} at {p.topic}/{p.partition}@{p.offset}"
+            for p in poisons for service in p.consumers
+            if (service, p.topic, p.partition, p.offset) not in lettered]
+
+
+def unparsable_besides(snap: Snapshot, poisons: list[Poison]) -> list[str]:
+    """Records on the event topics that are not contract events, other than `poisons`."""
+    sent = {(p.topic, p.partition, p.offset) for p in poisons}
+    return [f"{r.topic}/{r.partition}@{r.offset}"
+            for name, records in snap.records.items() if name != DEAD_LETTERS.name
+            for r, event in zip(records, snap.events[name], strict=True)
+            if event is None and (r.topic, r.partition, r.offset) not in sent]
 
 
 def media_id_of(value: bytes) -> str | None:

@@ -137,6 +137,11 @@ class Pipeline:
 
     config: PipelineConfig
     procs: dict[str, ServiceProcess]
+    builds: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Other builds a service can be rolled to: name -> the environment it adds (for example
+    a PYTHONPATH that puts another version of a package first)."""
+    build_of: dict[str, str | None] = field(default_factory=dict)
+    """The build each service runs now (None or absent: the tree's own)."""
 
     def url(self, name: str) -> str:
         return self.procs[name].url
@@ -156,6 +161,25 @@ class Pipeline:
             await proc.wait_ready()
         return time.monotonic() - began
 
+    async def roll(self, name: str, build: str | None = None, *,
+                   grace_s: float = 30.0) -> float:
+        """A rolling update of one service: SIGTERM (graceful; SIGKILL after `grace_s`),
+        start it as `build` (None: the tree's own) on the same port, wait until ready.
+        Returns the seconds it took."""
+        overlay = self.builds[build] if build is not None else {}
+        began = time.monotonic()
+        proc = self.procs[name]
+        proc.held = True
+        try:
+            await asyncio.to_thread(proc.terminate, grace_s)
+            proc.env = {**self.config.env(name), **overlay}
+            proc.start()
+        finally:
+            proc.held = False
+        self.build_of[name] = build
+        await proc.wait_ready(supervised=True)
+        return time.monotonic() - began
+
     async def supervise(self, every_s: float = 0.5) -> None:
         """Restart any service that exited on its own (a crash), like a kubelet; counts them.
         Runs until cancelled."""
@@ -168,6 +192,11 @@ class Pipeline:
 
     def crashes(self) -> dict[str, int]:
         return {n: p.crashes for n, p in self.procs.items()}
+
+    def logs(self) -> dict[str, str]:
+        """Each service's whole log (all its restarts)."""
+        return {n: p.log.read_text(errors="replace") for n, p in self.procs.items()
+                if p.log.exists()}
 
     async def wait_all_ready(self, timeout_s: float = READY_TIMEOUT_S, *,
                              supervised: bool = False) -> None:

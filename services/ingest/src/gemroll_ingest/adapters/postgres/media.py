@@ -52,7 +52,7 @@ class PgMediaRepository:
                 " AND state IN ('storing', 'accepted')", user_key, sha256)
         return _record(row) if row else None
 
-    async def reserve(self, record: MediaRecord) -> None:
+    async def reserve(self, record: MediaRecord, lease_s: float) -> None:
         gps = record.gps
         try:
             async with self._pool.acquire() as conn:
@@ -60,20 +60,51 @@ class PgMediaRepository:
                     "INSERT INTO media (media_id, user_key, state, source, object_key,"
                     " content_type, size_bytes, sha256, width, height, captured_at, camera_make,"
                     " camera_model, orientation, coarse_location, device, album, gps_latitude,"
-                    " gps_longitude, gps_altitude_m) VALUES ($1, $2, 'storing', $3, $4, $5, $6,"
-                    " $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+                    " gps_longitude, gps_altitude_m, lease_until) VALUES ($1, $2, 'storing', $3,"
+                    " $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,"
+                    " clock_timestamp() + make_interval(secs => $20))",
                     record.media_id, record.user_key, record.source, record.object_key,
                     record.content_type, record.size_bytes, record.sha256, record.width,
                     record.height, record.captured_at, record.camera_make, record.camera_model,
                     record.orientation, record.coarse_location, record.device, record.album,
                     gps.latitude if gps else None, gps.longitude if gps else None,
-                    gps.altitude_m if gps else None,
+                    gps.altitude_m if gps else None, float(lease_s),
                 )
         except asyncpg.UniqueViolationError:
             existing = await self.find_live(record.user_key, record.sha256)
             if existing is None:  # the other reservation was discarded meanwhile: try again
-                return await self.reserve(record)
+                return await self.reserve(record, lease_s)
             raise DuplicateMedia(existing) from None
+
+    async def renew_lease(self, media_id: UUID, lease_s: float) -> bool:
+        async with self._pool.acquire() as conn:
+            status = await conn.execute(
+                "UPDATE media SET lease_until = clock_timestamp() + make_interval(secs => $2)"
+                " WHERE media_id = $1 AND state = 'storing'", media_id, float(lease_s))
+        return status == "UPDATE 1"
+
+    async def abandon_expired(self, media_id: UUID | None = None, *, limit: int = 500) -> int:
+        async with self._pool.acquire() as conn:
+            status = await conn.execute(
+                "UPDATE media SET state = 'abandoned' WHERE media_id IN ("
+                " SELECT media_id FROM media WHERE state = 'storing'"
+                " AND lease_until < clock_timestamp() AND ($1::uuid IS NULL OR media_id = $1)"
+                " LIMIT $2 FOR UPDATE SKIP LOCKED)"
+                " AND state = 'storing' AND lease_until < clock_timestamp()",
+                media_id, limit)
+        return int(status.split()[-1])
+
+    async def abandoned(self, limit: int) -> list[ErasedMedia]:
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT media_id, object_key FROM media WHERE state = 'abandoned' LIMIT $1",
+                limit)
+        return [ErasedMedia(r["media_id"], r["object_key"]) for r in rows]
+
+    async def remove_abandoned(self, media_id: UUID) -> None:
+        async with self._pool.acquire() as conn:
+            await conn.execute("DELETE FROM media WHERE media_id = $1 AND state = 'abandoned'",
+                               media_id)
 
     async def accept(
         self, media_id: UUID, messages: Sequence[OutboxMessage], *,
@@ -176,7 +207,7 @@ class PgMediaRepository:
                 " camera_make = NULL, camera_model = NULL, orientation = NULL,"
                 " coarse_location = NULL, device = NULL, album = NULL, gps_latitude = NULL,"
                 " gps_longitude = NULL, gps_altitude_m = NULL, accepted_at = NULL,"
-                " announced_at = NULL, classified_at = NULL, deleted_at = NULL"
+                " announced_at = NULL, classified_at = NULL, deleted_at = NULL, lease_until = NULL"
                 " WHERE user_key = $1 AND media_id = ANY($2::uuid[]) AND state <> 'erased'",
                 user_key, ids)
             # Unsent announcements go; pending user actions still leave (unless the account
@@ -195,12 +226,4 @@ class PgMediaRepository:
                 "UPDATE media SET classified_at = $2 WHERE media_id = $1"
                 " AND state = 'accepted' AND classified_at IS NULL", media_id, at)
         return status == "UPDATE 1"
-
-    async def stale_reservations(self, older_than_s: int) -> list[MediaRecord]:
-        async with self._pool.acquire() as conn:
-            rows = await conn.fetch(
-                f"SELECT {_COLUMNS} FROM media WHERE state = 'storing'"
-                " AND created_at < clock_timestamp() - make_interval(secs => $1) LIMIT 500",
-                float(older_than_s))
-        return [_record(r) for r in rows]
 
