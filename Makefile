@@ -78,8 +78,12 @@ eval-classifier: venv setup ## per-class precision/recall and confusion matrix o
 	$(PY) -m gemroll_dev.eval_classifier
 
 .PHONY: soak
-soak: venv setup ## 5-minute sustained load; writes reports/soak/index.html
-	$(PY) -m gemroll_dev.soak --minutes 5 --rate 4 --fault-photos 2000
+soak: venv setup ## 5-minute sustained load, then three 2,000-photo fault rounds; reports/soak/index.html
+	$(PY) -m gemroll_dev.soak --minutes 5 --rate 4 --fault-photos 2000 --fault-rounds 3
+
+.PHONY: soak-faults
+soak-faults: venv setup ## only the three 2,000-photo fault rounds, every upload accounted for
+	$(PY) -m gemroll_dev.soak --minutes 0 --fault-photos 2000 --fault-rounds 3
 
 .PHONY: test-unit
 test-unit: venv ## only the tests that need no infrastructure

@@ -98,9 +98,11 @@ class FakeMedia:
                 row, state="completed", outcome="accepted", media_id=media_id)
         return True
 
-    async def discard(self, media_id: UUID) -> None:
+    async def discard(self, media_id: UUID) -> bool:
         if (row := self.rows.get(media_id)) and row.state == "storing":
             del self.rows[media_id]
+            return True
+        return False
 
     async def get(self, user_key: str, media_id: UUID) -> MediaRecord | None:
         row = self.rows.get(media_id)

@@ -126,6 +126,36 @@ async def test_failed_record_write_removes_the_stored_object(w):
     assert w.blobs.objects == {} and w.media.rows == {}
 
 
+async def test_an_acceptance_that_committed_but_lost_its_answer_keeps_the_photo(w):
+    original_accept = w.media.accept
+
+    async def committed_then_cut(media_id, messages, **kw):
+        assert await original_accept(media_id, messages, **kw)
+        raise ConnectionResetError("connection lost during COMMIT")
+
+    w.media.accept = committed_then_cut
+    result = await w.ingest.uploads.accept_direct(USER, w.stage(JPEG), ClientMetadata())
+    assert result.status == "accepted"
+    assert w.media.rows[result.media_id].state == "accepted" and len(w.blobs.objects) == 1
+
+
+async def test_when_the_database_cannot_say_the_object_stays_for_the_janitor(w):
+    w.media.fail_accept = ConnectionError("db down")
+
+    async def unreachable(media_id):
+        raise ConnectionError("db down")
+
+    original_discard, w.media.discard = w.media.discard, unreachable
+    with pytest.raises(errors.StorageUnavailable):
+        await w.ingest.uploads.accept_direct(USER, w.stage(JPEG), ClientMetadata())
+    [record] = w.media.rows.values()
+    assert record.state == "storing" and len(w.blobs.objects) == 1  # nothing known: keep all
+    w.media.discard = original_discard
+    w.media.hold(record.media_id, expired=True)
+    await w.janitor.sweep()
+    assert w.media.rows == {} and w.blobs.objects == {}
+
+
 async def test_reservation_swept_while_storing_removes_the_object(w):
     original_accept = w.media.accept
 

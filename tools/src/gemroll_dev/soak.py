@@ -1,6 +1,6 @@
 """`make soak`: the pipeline under sustained load, then under faults, with an HTML report.
 
-    python -m gemroll_dev.soak --minutes 5 --rate 4 --fault-photos 2000
+    python -m gemroll_dev.soak --minutes 5 --rate 4 --fault-photos 2000 --fault-rounds 3
 
 On a private stack (free ports, its own run folder; the shared stack is never touched), with
 the four services as real processes:
@@ -11,7 +11,9 @@ the four services as real processes:
 2. Faults (unless `--fault-photos 0`): `--fault-photos` uploads while each service is
    SIGKILLed and restarted in turn, the broker restarts, PostgreSQL and S3 stop for 10 s
    (the plan repeats until the uploads end); then the full audit (see
-   gemroll_testkit.reliability.audit).
+   gemroll_testkit.reliability.audit) and the per-upload accounting (every upload's end
+   state; any upload lost, duplicated or unexplained is listed with its timeline). Repeated
+   `--fault-rounds` times on the same pipeline, each round with its own users.
 
 Writes `reports/soak/index.html` (charts as PNG beside it) and `summary.json`; exits 1 when
 an audit check failed.
@@ -152,6 +154,9 @@ def phase_summary(name: str, result: ScenarioResult) -> dict[str, Any]:
         "crashes": result.crashes,
         "audit": [vars(f) for f in result.audit.findings],
         "figures": result.audit.figures,
+        "accounting": result.ledger.figures(),
+        "upload_ends": result.ledger.states(),
+        "problem_uploads": [vars(e) for e in result.ledger.problems],
     }
 
 
@@ -182,6 +187,13 @@ def write_report(out: Path, phases: list[tuple[str, ScenarioResult]], args: Any)
         fault_rows = "".join(
             f"<tr><td>{html.escape(f.kind)}</td><td>{f.at_s:.1f}</td><td>{f.took_s:.1f}</td>"
             f"<td>{html.escape(f.error or '')}</td></tr>" for f in faults)
+        ends = "".join(f"<tr><td>{html.escape(state)}</td><td>{n}</td></tr>"
+                       for state, n in sorted(figures["upload_ends"].items()))
+        problems = "".join(
+            f"<h4>{html.escape(p['upload'])} · {html.escape(p['photo'])}: "
+            f"{html.escape(p['problem'] or '')}</h4><pre>"
+            f"{html.escape(chr(10).join(p['timeline']))}</pre>"
+            for p in figures["problem_uploads"][:50])
         parts.append(f"""
 <h2>{html.escape(name)}</h2>
 <p>{figures['accepted_uploads']} uploads accepted in {figures['upload_seconds']} s
@@ -196,6 +208,9 @@ suggester's quiet period). Restarts after crashes: {html.escape(str(result.crash
 </table>
 {"<h3>Faults</h3><table><tr><th>fault</th><th>at s</th><th>took s</th><th>error</th></tr>"
  + fault_rows + "</table>" if faults else ""}
+<h3>Every upload's end state</h3>
+<p>{html.escape(json.dumps(figures["accounting"]))}</p>
+<table><tr><th>end state</th><th>uploads</th></tr>{ends}</table>{problems}
 <h3>Audit</h3><table>{checks}</table>
 <pre>{html.escape(json.dumps(result.audit.figures, indent=1, default=str))}</pre>""")
     style = ("body{font-family:sans-serif;max-width:1000px;margin:2em auto}img{max-width:100%}"
@@ -219,19 +234,22 @@ async def run(args: argparse.Namespace) -> int:
                                           faults=(), opt_out_users=1, seed=1)
                     phases.append(("load", await run_scenario(pipeline, None, load)))
                     print(phases[-1][1].audit.summary(), flush=True)
-                if args.fault_photos > 0:
+                for n in range(args.fault_rounds if args.fault_photos > 0 else 0):
                     span = args.fault_photos / args.fault_rate
                     rounds = max(1, int(span // 90))
                     faults = ScenarioConfig(photos=args.fault_photos, users=args.users,
                                             rate=args.fault_rate, concurrency=8,
-                                            faults=ALL_FAULTS * rounds, seed=2)
-                    print(f"faults: {args.fault_photos} photos, plan x{rounds}", flush=True)
-                    phases.append(("faults", await run_scenario(pipeline, stack, faults)))
-                    print(phases[-1][1].audit.summary(), flush=True)
+                                            faults=ALL_FAULTS * rounds, seed=2 + n)
+                    print(f"faults #{n + 1}: {args.fault_photos} photos, plan x{rounds}",
+                          flush=True)
+                    result = await run_scenario(pipeline, stack, faults)
+                    phases.append((f"faults{n + 1}", result))
+                    print(result.audit.summary(), flush=True)
+                    print(result.ledger.report(), flush=True)
     out = Path(args.out)
     summary = write_report(out, phases, args)
     for phase in summary["phases"]:
-        print(json.dumps({k: phase[k] for k in ("phase", "accepted_uploads",
+        print(json.dumps({k: phase[k] for k in ("phase", "accepted_uploads", "accounting",
                                                  "achieved_upload_rate", "latency_p50_s",
                                                  "latency_p99_s", "rss", "max_lag")},
                          default=str))
@@ -249,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fault-photos", type=int, default=2000,
                         help="uploads during the fault phase (0: skip it)")
     parser.add_argument("--fault-rate", type=float, default=8.0)
+    parser.add_argument("--fault-rounds", type=int, default=3,
+                        help="fault phases in a row, each with its own users")
     parser.add_argument("--out", default=str(find_project_root() / "reports" / "soak"))
     return asyncio.run(run(parser.parse_args(argv)))
 

@@ -65,8 +65,8 @@ class MediaRepository(Protocol):
         Holds the owner's consent projection row FOR SHARE and raises ConsentRequired when it
         no longer allows uploads (an opt-out projected meanwhile)."""
 
-    async def discard(self, media_id: UUID) -> None:
-        """Remove a reservation that never got accepted."""
+    async def discard(self, media_id: UUID) -> bool:
+        """Remove a reservation that never got accepted; False when it is not `storing`."""
 
     async def get(self, user_key: str, media_id: UUID) -> MediaRecord | None:
         """An accepted media item of this user (None for others', deleted or erased)."""

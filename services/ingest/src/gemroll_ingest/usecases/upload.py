@@ -148,7 +148,7 @@ class Uploads:
                 await blobs.copy(upload.staging_key, record.object_key, record.content_type,
                                  record.sha256)
         except Exception as exc:
-            await self._deps.media.discard(record.media_id)
+            await self._undo(record)  # a write can succeed with its answer lost
             log.error("object_store_failed", media_id=str(record.media_id),
                       error_type=type(exc).__name__, error=str(exc)[:300])
             if isinstance(exc, StoreRefused):  # a misconfigured store: retrying will not help
@@ -168,14 +168,32 @@ class Uploads:
             await self._undo(record)
             raise
         except Exception as exc:
-            await self._undo(record)
             log.error("record_failed", media_id=str(record.media_id),
                       error_type=type(exc).__name__, error=str(exc)[:300])
+            if await self._committed_anyway(record):
+                return
             raise errors.StorageUnavailable("the upload could not be recorded; retry") from exc
         if not accepted:  # erased or swept while it was being stored
             await self._undo(record)
             await self.require_consent(record.user_key)  # an opt-out erased it: say so
             raise errors.StorageUnavailable("the upload was interrupted; retry")
+
+    async def _committed_anyway(self, record: MediaRecord) -> bool:
+        """After an acceptance that failed without saying how (the connection died at COMMIT):
+        True when it did commit. The object goes only once the reservation is known to be
+        gone; when the database cannot say, both stay for the janitor (the lease runs out)."""
+        try:
+            if await self._deps.media.discard(record.media_id):
+                await self._deps.blobs.delete(record.object_key)
+                return False
+            committed = await self._deps.media.get(record.user_key, record.media_id)
+        except Exception as exc:  # noqa: BLE001 - the janitor cleans up after the lease
+            log.error("undo_failed", media_id=str(record.media_id),
+                      error_type=type(exc).__name__)
+            return False
+        if committed is not None:
+            log.info("accepted_despite_error", media_id=str(record.media_id))
+        return committed is not None
 
     async def _undo(self, record: MediaRecord) -> None:
         """Remove the object and the reservation (the janitor retries failures)."""

@@ -136,10 +136,11 @@ class PgMediaRepository:
                     complete_upload, media_id)
         return True
 
-    async def discard(self, media_id: UUID) -> None:
+    async def discard(self, media_id: UUID) -> bool:
         async with self._pool.acquire() as conn:
-            await conn.execute("DELETE FROM media WHERE media_id = $1 AND state = 'storing'",
-                               media_id)
+            status = await conn.execute(
+                "DELETE FROM media WHERE media_id = $1 AND state = 'storing'", media_id)
+        return status == "DELETE 1"
 
     async def get(self, user_key: str, media_id: UUID) -> MediaRecord | None:
         async with self._pool.acquire() as conn:
