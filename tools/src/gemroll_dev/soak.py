@@ -15,8 +15,8 @@ the four services as real processes:
    state; any upload lost, duplicated or unexplained is listed with its timeline). Repeated
    `--fault-rounds` times on the same pipeline, each round with its own users.
 
-Writes `reports/soak/index.html` (charts as PNG beside it) and `summary.json`; exits 1 when
-an audit check failed.
+Writes `reports/soak/index.html` (charts as PNG beside it), `summary.json` and the services'
+logs (`logs/`); exits 1 when an audit check failed.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import html
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -223,9 +224,12 @@ suggester's quiet period). Restarts after crashes: {html.escape(str(result.crash
 
 async def run(args: argparse.Namespace) -> int:
     phases: list[tuple[str, ScenarioResult]] = []
+    out = Path(args.out)
+    logs = out / "logs"  # kept: a timeline to read when something went wrong
+    shutil.rmtree(logs, ignore_errors=True)
     with tempfile.TemporaryDirectory(prefix="gemroll-soak-") as tmp:
         async with private_stack(Path(tmp) / "stack") as stack:
-            cfg = PipelineConfig(endpoints=stack.endpoints, logs=Path(tmp) / "logs")
+            cfg = PipelineConfig(endpoints=stack.endpoints, logs=logs)
             async with running_pipeline(cfg) as pipeline:
                 print(f"pipeline ready; load: {args.minutes} min at {args.rate}/s", flush=True)
                 if args.minutes > 0:
@@ -246,7 +250,6 @@ async def run(args: argparse.Namespace) -> int:
                     phases.append((f"faults{n + 1}", result))
                     print(result.audit.summary(), flush=True)
                     print(result.ledger.report(), flush=True)
-    out = Path(args.out)
     summary = write_report(out, phases, args)
     for phase in summary["phases"]:
         print(json.dumps({k: phase[k] for k in ("phase", "accepted_uploads", "accounting",

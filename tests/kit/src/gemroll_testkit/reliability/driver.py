@@ -77,6 +77,8 @@ class Driver:
     client: httpx.AsyncClient
     give_up_s: float = 300.0
     uploads: list[UploadRecord] = field(default_factory=list)
+    run: str = field(default_factory=lambda: secrets.token_hex(3))
+    """Names this driver's uploads apart from other runs' in shared logs."""
     unexpected: list[str] = field(default_factory=list)
     """Answers that are neither success nor a retryable outage (5xx other than 502-504)."""
 
@@ -120,7 +122,7 @@ class Driver:
                      filename: str | None = None) -> UploadRecord:
         """POST /v1/media until a definitive answer; a 2xx is an accepted upload. A client that
         gets none before `give_up_s` records why (the accounting reports it)."""
-        record = UploadRecord(shot.index, user, tag=f"up{len(self.uploads)}",
+        record = UploadRecord(shot.index, user, tag=f"up{self.run}-{len(self.uploads)}",
                               started=time.time())
         self.uploads.append(record)
         url = f"{self.pipeline.url('ingest')}/v1/media"
