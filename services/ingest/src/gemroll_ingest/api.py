@@ -96,7 +96,7 @@ def _refuse_declared_oversize(request: Request, settings: IngestSettings) -> Non
     "/media", status_code=status.HTTP_201_CREATED, response_model=UploadAccepted,
     summary="Upload one photo (multipart, streamed)",
     responses={200: {"model": UploadAccepted, "description": "Duplicate of an earlier upload"},
-               **error_responses(400, 403, 413, 415, 422, 409, 503)},
+               **error_responses(400, 403, 413, 415, 422, 503)},
     openapi_extra=MULTIPART_BODY,
 )
 async def upload_media(
