@@ -26,10 +26,14 @@ from .http import ReadinessCheck, add_operational_routes
 from .kafka import EventPublisher, make_broker, start_when_reachable
 from .logging import configure_logging, get_logger
 from .metrics import SERVICE_INFO
+from .retry import Backoff, retry_while_transient
 from .settings import AuthSettings, DatabaseSettings, IdentitySettings, KafkaSettings, S3Settings
 from .storage import ObjectStore
 
 log = get_logger(__name__)
+
+STARTUP = Backoff(0.5, 5.0)
+"""How often a starting service tries a dependency that is down."""
 VERSION = "0.1.0"
 
 
@@ -143,14 +147,20 @@ async def _open(spec: ServiceSpec, kafka: KafkaSettings, database: DatabaseSetti
                 s3: S3Settings, stack: contextlib.AsyncExitStack) -> Runtime:
     pool = store = None
     if spec.db_schema is not None:
-        pool = await db.create_pool(database, spec.db_schema)
+        # A dependency that is down at start is waited for (not a crash loop, whose back-off
+        # would delay the recovery long after the dependency is back).
+        pool = await retry_while_transient(lambda: db.create_pool(database, spec.db_schema),
+                                           what="connect to the database", backoff=STARTUP)
         stack.push_async_callback(pool.close)
         if spec.migrations:
-            await db.migrate(pool, spec.db_schema, spec.migrations)
+            await retry_while_transient(
+                lambda: db.migrate(pool, spec.db_schema, spec.migrations),
+                what="migrate the database", backoff=STARTUP)
     if spec.object_store:
         store = ObjectStore(s3, threads=spec.store_threads)
         stack.callback(store.close)
-        await store.ensure_bucket()
+        await retry_while_transient(store.ensure_bucket, what="reach the object store",
+                                    backoff=STARTUP)
     # FastStream's per-message access lines only when debugging.
     broker = make_broker(kafka, spec.service, log_level=logging.DEBUG)
     stack.push_async_callback(_stop_broker, broker)
