@@ -32,6 +32,14 @@ class StoreUnavailable(ObjectStoreError, TransientError):
     """The store is down, busy or throttling: retry later."""
 
 
+class StoreFull(StoreUnavailable):
+    """The store has no room for writes (reads still work): retry once an operator freed or
+    added space. Transient for consumers; HTTP answers 507."""
+
+
+STORE_FULL_CODES: frozenset[str] = frozenset({"XMinioStorageFull", "InsufficientStorage"})
+
+
 class StoreRefused(ObjectStoreError):
     """The store refused the request for good (access denied, invalid name, ...)."""
 
@@ -96,6 +104,7 @@ def is_transient(exc: BaseException) -> bool:
 
 
 __all__ = [
-    "TRANSIENT_S3_CODES", "TRANSIENT_TYPES", "ObjectMissing", "ObjectStoreError", "PoisonMessage",
-    "StoreRefused", "StoreUnavailable", "TransientError", "is_transient",
+    "STORE_FULL_CODES", "TRANSIENT_S3_CODES", "TRANSIENT_TYPES", "ObjectMissing",
+    "ObjectStoreError", "PoisonMessage", "StoreFull", "StoreRefused", "StoreUnavailable",
+    "TransientError", "is_transient",
 ]

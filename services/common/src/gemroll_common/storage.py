@@ -28,7 +28,14 @@ from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
 from minio.sse import SseS3
 
-from .errors import ObjectMissing, StoreRefused, StoreUnavailable, is_transient
+from .errors import (
+    STORE_FULL_CODES,
+    ObjectMissing,
+    StoreFull,
+    StoreRefused,
+    StoreUnavailable,
+    is_transient,
+)
 from .settings import S3Settings
 
 T = TypeVar("T")
@@ -70,6 +77,9 @@ def store_error(exc: BaseException, action: str) -> BaseException:
         return exc
     if isinstance(exc, S3Error) and exc.code in MISSING_CODES:
         return ObjectMissing(f"{action}: {exc.code}")
+    if isinstance(exc, S3Error) and (exc.code in STORE_FULL_CODES
+                                     or getattr(exc.response, "status", None) == 507):
+        return StoreFull(f"object store is full, failed to {action}: {exc.code}")
     if is_transient(exc):
         return StoreUnavailable(f"object store failed to {action}: {type(exc).__name__}: {exc}")
     if isinstance(exc, S3Error):

@@ -54,6 +54,7 @@ STATUS: dict[type[errors.IngestError], int] = {
     errors.UploadClosed: 409,
     errors.UploadInProgress: 503,
     errors.InvalidCursor: 400,
+    errors.StorageFull: 507,
     errors.StorageUnavailable: 503,
 }
 RETRY_LATER = {"Retry-After": "5"}
@@ -96,7 +97,7 @@ def _refuse_declared_oversize(request: Request, settings: IngestSettings) -> Non
     "/media", status_code=status.HTTP_201_CREATED, response_model=UploadAccepted,
     summary="Upload one photo (multipart, streamed)",
     responses={200: {"model": UploadAccepted, "description": "Duplicate of an earlier upload"},
-               **error_responses(400, 403, 413, 415, 422, 503)},
+               **error_responses(400, 403, 413, 415, 422, 503, 507)},
     openapi_extra=MULTIPART_BODY,
 )
 async def upload_media(
@@ -138,7 +139,7 @@ async def create_upload(
     "/uploads/{upload_id}/complete", status_code=status.HTTP_201_CREATED,
     response_model=UploadAccepted, summary="Validate and accept a presigned upload",
     responses={200: {"model": UploadAccepted, "description": "Duplicate of an earlier upload"},
-               **error_responses(403, 404, 409, 410, 413, 415, 422, 503)},
+               **error_responses(403, 404, 409, 410, 413, 415, 422, 503, 507)},
 )
 async def complete_upload(
     upload_id: UUID, response: Response, principal: CurrentPrincipal, ingest: IngestDep,
@@ -183,7 +184,7 @@ async def _ingest_error(request: Request, exc: Exception) -> JSONResponse:
              route=getattr(request.scope.get("route"), "path", None), status=status_code,
              code=exc.code)
     return error_response(status_code, exc.code, exc.message,
-                          headers=RETRY_LATER if status_code == 503 else None)
+                          headers=RETRY_LATER if status_code in (503, 507) else None)
 
 
 async def _store_refused(request: Request, exc: Exception) -> JSONResponse:

@@ -2,7 +2,8 @@
 
 Objects carry their content type and a `sha256` metadata entry (SSE-S3 when the settings ask
 for it). The store being down or busy (`StoreUnavailable`) becomes the domain's
-StorageUnavailable (503, consumers retry); a refusal (`StoreRefused`) stays what it is.
+StorageUnavailable (503, consumers retry), a full one StorageFull (507); a refusal
+(`StoreRefused`) stays what it is.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
-from gemroll_common.errors import ObjectMissing, StoreUnavailable
+from gemroll_common.errors import ObjectMissing, StoreFull, StoreUnavailable
 from gemroll_common.settings import S3Settings
 from gemroll_common.storage import ObjectStore
 
-from ..domain.errors import StorageUnavailable, TooLarge
+from ..domain.errors import StorageFull, StorageUnavailable, TooLarge
 from ..domain.media import StagedFile
 from ..domain.sniff import SNIFF_BYTES
 
@@ -29,6 +30,8 @@ CHUNK = 1024 * 1024
 def _unavailable_as_domain_error() -> Iterator[None]:
     try:
         yield
+    except StoreFull as exc:
+        raise StorageFull("the photo store is full; nothing was kept, retry later") from exc
     except StoreUnavailable as exc:
         raise StorageUnavailable(str(exc)) from exc
 

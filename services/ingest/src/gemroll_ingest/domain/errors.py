@@ -87,5 +87,11 @@ class StorageUnavailable(IngestError):
     code = "storage_unavailable"
 
 
+class StorageFull(StorageUnavailable):
+    """The object store has no room left: nothing was kept; retry once space is freed."""
+
+    code = "storage_full"
+
+
 class MultipartRequired(IngestError):
     code = "multipart_required"

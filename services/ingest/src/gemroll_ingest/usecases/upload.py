@@ -151,7 +151,7 @@ class Uploads:
             await self._undo(record)  # a write can succeed with its answer lost
             log.error("object_store_failed", media_id=str(record.media_id),
                       error_type=type(exc).__name__, error=str(exc)[:300])
-            if isinstance(exc, StoreRefused):  # a misconfigured store: retrying will not help
+            if isinstance(exc, StoreRefused | errors.StorageFull):  # as they are: not "retry"
                 raise
             raise errors.StorageUnavailable("the photo could not be stored; retry") from exc
 
