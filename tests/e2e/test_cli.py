@@ -5,7 +5,10 @@ following the topics live."""
 from __future__ import annotations
 
 import json
+import random
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -111,6 +114,59 @@ def test_upload_needs_consent_resumes_and_skips_duplicates(services, tmp_path):
     resumed = ok(gemroll(services, "upload", str(roll), "--user", user))
     assert "1 uploaded, 1 duplicates skipped, 4 already done earlier" in resumed
     assert media_count(services, user) == 4
+
+
+def noisy_photo(path: Path, seed: int) -> Path:
+    """A ~1 MB JPEG (noise does not compress): each upload takes a moment."""
+    rng = random.Random(seed)
+    Image.frombytes("RGB", (1200, 900), rng.randbytes(1200 * 900 * 3)).save(path, "JPEG",
+                                                                             quality=85)
+    return path
+
+
+SUMMARY = re.compile(r"(\d+) uploaded, (\d+) duplicates skipped, (\d+) already done earlier, "
+                     r"(\d+) rejected, (\d+) failed")
+
+
+def test_an_upload_killed_mid_run_resumes_and_stores_each_photo_once(services, tmp_path):
+    user = f"cli-{uuid.uuid4().hex[:8]}"
+    roll = tmp_path / "roll"
+    roll.mkdir()
+    photos = [noisy_photo(roll / f"IMG_{n:04d}.JPG", n) for n in range(40)]
+    (roll / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    ok(gemroll(services, "consent", user, "on"))
+
+    def recorded() -> int:
+        found = list(roll.glob(".gemroll-upload-*.json"))
+        return len(json.loads(found[0].read_text())["files"]) if found else 0
+
+    deadline = time.monotonic() + 60
+    while True:  # until a run is killed with some files recorded and others still to go
+        run = subprocess.Popen([*GEMROLL, "upload", str(roll), "--user", user,
+                                "--concurrency", "1"], env=services.client_env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        while run.poll() is None and recorded() < 5:
+            time.sleep(0.02)
+        if run.poll() is None:
+            run.send_signal(signal.SIGKILL)
+            run.wait(30)
+            break
+        _, stderr = run.communicate()
+        assert "consent_required" in stderr, stderr  # the ingest has not seen the opt-in yet
+        assert time.monotonic() < deadline, "the ingest never saw the consent"
+        time.sleep(0.3)
+    done_before = recorded()
+    assert 5 <= done_before < len(photos)
+
+    resumed = ok(gemroll(services, "upload", str(roll), "--user", user, timeout=300))
+    uploaded, duplicates, earlier, rejected, failed = map(int, SUMMARY.search(resumed).groups())
+    assert earlier == done_before and failed == 0
+    assert duplicates <= 1  # the one photo in flight when the run was killed
+    assert uploaded + duplicates + earlier + rejected == len(photos) + 1
+    state = json.loads(next(roll.glob(".gemroll-upload-*.json")).read_text())["files"]
+    broken = state["broken.jpg"]
+    assert broken["status"] == "rejected" and broken["error"].startswith("invalid_image: ")
+    assert media_count(services, user) == len(photos)  # each photo once, none missing
 
 
 def test_suggestions_act_and_tail(services, seed):

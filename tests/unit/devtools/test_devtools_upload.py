@@ -3,6 +3,7 @@ answer is handled, and a sample roll's manifest as upload metadata."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from pathlib import Path
@@ -123,11 +124,27 @@ async def test_passing_errors_are_retried(tmp_path):
 
 async def test_a_service_that_stays_down_fails_the_file_for_a_later_run(tmp_path):
     folder = roll(tmp_path)
-    down = [ApiError("ingest", 503, "storage_unavailable", "later") for _ in range(10)]
+    down = [ApiError("ingest", 503, "storage_unavailable", "later") for _ in range(10_000)]
     summary = await upload_files(FakeIngest({"a.jpg": down}), folder, camera_roll_files(folder),
-                                 state_of(folder), backoff_s=0.001)
+                                 state_of(folder), backoff_s=0.001, give_up_s=0.2)
     assert [name for name, _ in summary.failed] == ["a.jpg"]
     assert "a.jpg" not in state_of(folder).files  # so the next run sends it again
+
+
+async def test_a_retry_waits_at_least_what_the_service_asks(tmp_path, monkeypatch):
+    folder = roll(tmp_path)
+    waits: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def recorded(seconds: float) -> None:
+        waits.append(seconds)
+        await real_sleep(0)
+
+    monkeypatch.setattr("gemroll_cli.upload.asyncio.sleep", recorded)
+    busy = ApiError("ingest", 503, "upload_in_progress", "retry", retry_after_s=5.0)
+    summary = await upload_files(FakeIngest({"a.jpg": [busy, busy]}), folder,
+                                 camera_roll_files(folder), state_of(folder), backoff_s=0.001)
+    assert not summary.failed and waits == [5.0, 5.0]
 
 
 async def test_missing_consent_stops_the_whole_upload(tmp_path):

@@ -101,8 +101,12 @@ def upload(
     concurrency: Annotated[int, typer.Option(min=1, max=32, help="Uploads in flight.")] = 4,
     state_file: Annotated[Path | None, typer.Option(
         "--state", help="Resume file (default: DIR/.gemroll-upload-<user>.json).")] = None,
+    give_up_after: Annotated[float, typer.Option(
+        min=0, help="Seconds one file is retried while the service is down or busy.")] = 600.0,
 ) -> None:
-    """Upload a folder of photos: with a progress bar, resumable, skipping duplicates."""
+    """Upload a folder of photos: with a progress bar, resumable, skipping duplicates.
+    Killed or interrupted, a rerun sends only what was not answered yet; the service's answer
+    to a photo it already has is `duplicate`, so nothing is stored twice."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -147,7 +151,8 @@ def upload(
                     bar.update(task, advance=1, mb=mb)
 
                 return await upload_files(api, folder, files, state, concurrency=concurrency,
-                                          metadata=manifest_metadata(folder), on_done=done)
+                                          metadata=manifest_metadata(folder), on_done=done,
+                                          give_up_s=give_up_after)
 
     try:
         summary = _run(go())

@@ -27,12 +27,23 @@ DEFAULT_URLS = {"INGEST_URL": "http://127.0.0.1:18081", "SUGGESTER_URL": "http:/
 class ApiError(RuntimeError):
     """A service answered with an error (`{"detail": {"code", "message"}}`) or not at all."""
 
-    def __init__(self, service: str, status: int, code: str, message: str) -> None:
+    def __init__(self, service: str, status: int, code: str, message: str, *,
+                 retry_after_s: float | None = None) -> None:
         super().__init__(f"{service}: {status} {code}: {message}")
         self.service = service
         self.status = status
         self.code = code
         self.message = message
+        self.retry_after_s = retry_after_s
+        """The service's `Retry-After` (seconds), when it gave one."""
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:  # an HTTP date: not worth parsing for a hint
+        return None
 
 
 @dataclass(frozen=True)
@@ -88,7 +99,8 @@ def _error(service: str, response: httpx.Response) -> ApiError:
     elif isinstance(detail, list):  # FastAPI's request validation errors
         message = "; ".join(str(d.get("msg", d)) for d in detail if isinstance(d, dict))
         code = "invalid_request"
-    return ApiError(service, response.status_code, code, message)
+    return ApiError(service, response.status_code, code, message,
+                    retry_after_s=_retry_after(response))
 
 
 def _items(body: Any) -> tuple[list[dict[str, Any]], str | None]:

@@ -4,8 +4,10 @@ what the service already has (its 200 `duplicate` answer)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -20,7 +22,9 @@ FATAL_CODES = frozenset({"consent_required", "missing_token", "invalid_token"})
 """Refusals that will not change from one file to the next: stop the whole upload."""
 TRANSIENT_CODES = frozenset({"upload_in_progress"})
 """Refusals that pass: the same bytes are being stored by a parallel request right now."""
-TRANSIENT_ATTEMPTS = 6
+GIVE_UP_S = 600.0
+"""How long one file is retried through transient trouble before it counts as failed."""
+MAX_WAIT_S = 30.0
 MANIFEST_NAME = "manifest.json"
 """A sample roll's labels, next to its photos."""
 
@@ -142,11 +146,14 @@ async def upload_files(
     concurrency: int = 4,
     on_done: Callable[[FileResult | None, Path], None] = lambda *_: None,
     backoff_s: float = 0.25,
+    give_up_s: float = GIVE_UP_S,
 ) -> UploadSummary:
     """Upload `files` (inside `folder`) with `concurrency` requests in flight. Calls
-    `on_done(result, path)` after each file (result None: failed for now). Service errors
-    are retried with exponential backoff from `backoff_s`. Raises UploadAborted on a
-    refusal that applies to every file (no consent, bad token)."""
+    `on_done(result, path)` after each file (result None: failed for now). Transient trouble
+    (the service unreachable, 5xx, 429, the same photo being stored right now) is retried
+    with exponential backoff from `backoff_s`, at least the service's Retry-After, for up to
+    `give_up_s` per file. Raises UploadAborted on a refusal that applies to every file (no
+    consent, bad token)."""
     summary = UploadSummary()
     queue: asyncio.Queue[Path] = asyncio.Queue()
     for path in files:
@@ -160,7 +167,8 @@ async def upload_files(
             summary.results.append(result)
             on_done(result, path)
             return
-        for attempt in range(1, TRANSIENT_ATTEMPTS + 1):
+        deadline = time.monotonic() + give_up_s
+        for attempt in itertools.count(1):
             try:
                 answer = await client.upload(path, metadata(path))
             except ApiError as exc:
@@ -173,11 +181,13 @@ async def upload_files(
                     summary.results.append(result)
                     on_done(result, path)
                     return
-                if attempt == TRANSIENT_ATTEMPTS:
+                wait = min(max(backoff_s * 2 ** min(attempt, 16), exc.retry_after_s or 0.0),
+                           MAX_WAIT_S)
+                if time.monotonic() + wait > deadline:
                     summary.failed.append((name, str(exc)))
                     on_done(None, path)
                     return
-                await asyncio.sleep(min(backoff_s * 2**attempt, 5.0))
+                await asyncio.sleep(wait)
             else:
                 entry = state.record(name, path, answer.status, media_id=answer.media_id,
                                      sha256=answer.sha256)
