@@ -10,6 +10,8 @@ from uuid import uuid4
 
 import asyncpg
 import pytest
+from aiokafka.errors import OutOfOrderSequenceNumber
+from gemroll_common import outbox
 from gemroll_common.consumer import Consumers, FailurePolicy
 from gemroll_common.kafka import EventPublisher, make_broker
 from gemroll_common.outbox import (
@@ -124,6 +126,35 @@ async def test_the_relay_keeps_rows_while_sending_fails_and_publishes_them_later
     # A failed pass keeps the whole batch; a redelivered row is fine (at least once) but
     # every row goes out and the last pass is in order.
     assert sent[-3:] == [1, 2, 3]
+
+
+async def test_a_producer_out_of_step_asks_for_a_new_process_and_keeps_the_rows(
+        schema: tuple[asyncpg.Pool, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """aiokafka's idempotent producer never recovers from OutOfOrderSequenceNumber (after a
+    long Kafka outage): the relay asks for a restart instead of retrying it forever."""
+    pool, name = schema
+    async with pool.acquire() as conn, conn.transaction():
+        await append(conn, [OutboxMessage(CONSENT, "k", consent(1, 1))])
+    restarts: list[str] = []
+    monkeypatch.setattr(outbox, "request_restart", restarts.append)
+
+    async def send(row: OutboxRow) -> None:
+        raise OutOfOrderSequenceNumber()
+
+    relay = OutboxRelay(pool, schema=name, service="test", send=send, idle_s=0.05,
+                        backoff=Backoff(0.01, 0.02))
+    task = asyncio.create_task(relay.run())
+    try:
+        await eventually(lambda: _returns(bool(restarts)), "a restart asked for", timeout_s=10)
+    finally:
+        task.cancel()
+    assert "OutOfOrderSequenceNumber" in restarts[0]
+    async with pool.acquire() as conn:
+        assert await pending_count(conn) == 1
+
+
+async def _returns(value: bool) -> bool:
+    return value
 
 
 async def _done(pool: asyncpg.Pool, sent: list[int]) -> bool:

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import asyncpg
 import urllib3
-from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
+from aiokafka.errors import (
+    InvalidProducerEpoch,
+    KafkaConnectionError,
+    KafkaError,
+    KafkaTimeoutError,
+    OutOfOrderSequenceNumber,
+    UnknownProducerId,
+)
 from minio.error import S3Error, ServerError
 
 
@@ -78,6 +85,18 @@ def _s3_transient(exc: S3Error) -> bool:
     return isinstance(status, int) and (status >= 500 or status == 429)
 
 
+PRODUCER_STATE_ERRORS: tuple[type[BaseException], ...] = (
+    OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch)
+"""The idempotent producer's sequence is out of step with the broker (after a long outage
+batches timed out client-side): aiokafka does not bump its epoch, so the producer never
+recovers (aio-libs/aiokafka#1017). Only a new producer does."""
+
+
+def breaks_the_producer(exc: BaseException) -> bool:
+    return isinstance(exc, PRODUCER_STATE_ERRORS) or isinstance(
+        exc.__cause__, PRODUCER_STATE_ERRORS)
+
+
 def is_transient(exc: BaseException) -> bool:
     """True when `exc` means "a dependency is down or busy: retry the same work".
 
@@ -104,7 +123,7 @@ def is_transient(exc: BaseException) -> bool:
 
 
 __all__ = [
-    "STORE_FULL_CODES", "TRANSIENT_S3_CODES", "TRANSIENT_TYPES", "ObjectMissing",
-    "ObjectStoreError", "PoisonMessage", "StoreFull", "StoreRefused", "StoreUnavailable",
-    "TransientError", "is_transient",
+    "PRODUCER_STATE_ERRORS", "STORE_FULL_CODES", "TRANSIENT_S3_CODES", "TRANSIENT_TYPES",
+    "ObjectMissing", "ObjectStoreError", "PoisonMessage", "StoreFull", "StoreRefused",
+    "StoreUnavailable", "TransientError", "breaks_the_producer", "is_transient",
 ]

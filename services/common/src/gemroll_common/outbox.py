@@ -27,8 +27,10 @@ import asyncpg
 from gemroll_contracts import Event, Topic, parse_event, topic_named
 from prometheus_client import Counter, Gauge
 
+from .errors import breaks_the_producer
 from .kafka import EventPublisher
 from .logging import get_logger
+from .process import request_restart
 from .retry import Backoff
 
 log = get_logger(__name__)
@@ -110,6 +112,8 @@ async def pending_count(conn: asyncpg.Connection) -> int:
 
 
 RELAY_BACKOFF = Backoff(0.5, 30.0)
+BROKEN_PRODUCER_ATTEMPTS = 3
+"""Failures in a row that say the producer is out of step before a new process is asked."""
 Send = Callable[[OutboxRow], Awaitable[None]]
 """Publishes one row and returns once the broker acknowledged it."""
 OnPublished = Callable[[asyncpg.Connection, Sequence[OutboxRow]], Awaitable[None]]
@@ -193,7 +197,7 @@ class OutboxRelay:
                 OUTBOX_PENDING.labels(self._service).set(await pending_count(conn))
 
     async def run(self) -> None:
-        failures = 0
+        failures = broken = 0
         while True:
             self._wake.clear()
             try:
@@ -203,6 +207,10 @@ class OutboxRelay:
             except Exception as exc:  # noqa: BLE001 - Kafka or the database is down: retry
                 failures += 1
                 OUTBOX_FAILURES.labels(self._service).inc()
+                broken = broken + 1 if breaks_the_producer(exc) else 0
+                if broken >= BROKEN_PRODUCER_ATTEMPTS:  # the rows stay for the next process
+                    request_restart(f"outbox producer out of step: {type(exc).__name__}")
+                    broken = 0
                 await self._count_pending()
                 delay = self._backoff.delay(failures)
                 log.warning("outbox_publish_failed", error_type=type(exc).__name__,
