@@ -64,6 +64,7 @@ def test_every_accepted_upload_announced_and_classified_exactly_once(fault_run) 
     assert failed(fault_run, "classifier store") == []
     assert failed(fault_run, "uploads: every answered") == []
     assert failed(fault_run, "uploads: every valid photo accepted") == []
+    assert failed(fault_run, "uploads: every upload accounted for") == []
 
 
 def test_every_intended_suggestion_exists_exactly_once(fault_run) -> None:

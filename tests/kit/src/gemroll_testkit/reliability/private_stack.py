@@ -6,10 +6,14 @@ Fault tests stop and start its parts; the shared stack in `.run/` is never touch
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import os
 import random
 import secrets
+import signal
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -24,12 +28,27 @@ COMPONENTS = ("kafka", "postgres", "s3")
 S3_PORT_BLOCK = 10
 
 
-def _free_block(size: int, used: set[int], low: int = 30000, high: int = 60000) -> int:
-    """The first port of `size` consecutive free ports (not in `used`)."""
+def ephemeral_ports() -> range:
+    """The kernel's local ports for outgoing connections. A server port in this range can be
+    taken while the server is down: a client reconnecting to it gets that very port as its
+    own and connects to itself (TCP self-connect), and the server cannot bind on restart."""
+    try:
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return range(low, high + 1)
+
+
+def _free_block(size: int, used: set[int], low: int = 20000, high: int = 65000) -> int:
+    """The first port of `size` consecutive free ports (not in `used`), outside the
+    ephemeral range."""
     rng = random.Random()
+    ephemeral = ephemeral_ports()
     for _ in range(500):
         base = rng.randrange(low, high - size)
         block = range(base, base + size)
+        if base + size > ephemeral.start and base < ephemeral.stop:
+            continue
         if not used.intersection(block) and all(port_free(p) for p in block):
             used.update(block)
             return base
@@ -74,6 +93,56 @@ class PrivateStack:
         await asyncio.sleep(max(0.0, seconds - (time.monotonic() - began)))
         await self.start(name)
         return time.monotonic() - began
+
+    async def crash(self, name: str, down_s: float = 0.0) -> float:
+        """SIGKILL the whole process group of `name` (a node dying: no shutdown, no
+        checkpoint; PostgreSQL replays its WAL on the next start, as after a failover), keep it
+        down `down_s`, start it again; returns the total outage."""
+        began = time.monotonic()
+        await asyncio.to_thread(self._kill_group, name)
+        await asyncio.sleep(max(0.0, down_s - (time.monotonic() - began)))
+        await self.start(name)
+        return time.monotonic() - began
+
+    def _kill_group(self, name: str, timeout_s: float = 30.0) -> None:
+        proc = self.processes[name]
+        record = proc.record()
+        if record is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(record.pid, signal.SIGKILL)
+        deadline = time.monotonic() + timeout_s
+        while record.alive() or record.group_alive():
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(record.pid, os.WNOHANG)
+            if time.monotonic() > deadline:
+                raise StackError(f"{name} (pid {record.pid}) survived SIGKILL")
+            time.sleep(0.05)
+        proc.pid_file.unlink(missing_ok=True)
+
+    async def cut_connections(self, *, bursts: int = 5, gap_s: float = 1.0) -> Counter[str]:
+        """`pg_terminate_backend` on every client connection to the application database
+        (the services' pools, mid-query or mid-transaction), `bursts` times `gap_s` apart.
+        Returns how many were cut, by the state they were in."""
+        import asyncpg
+
+        cut: Counter[str] = Counter()
+        conn = await asyncpg.connect(host=str(postgres.socket_dir(self.cfg)),
+                                     port=self.cfg.ports.postgres, user=postgres.SUPERUSER,
+                                     database="postgres", timeout=10)
+        try:
+            for burst in range(bursts):
+                rows = await conn.fetch(
+                    "SELECT coalesce(state, 'unknown') AS state, pg_terminate_backend(pid) AS ok"
+                    " FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+                    " AND backend_type = 'client backend' AND datname = $1",
+                    self.cfg.pg_database)
+                cut.update(r["state"] for r in rows if r["ok"])
+                if burst < bursts - 1:
+                    await asyncio.sleep(gap_s)
+        finally:
+            await conn.close()
+        return cut
 
 
 async def _prepare(proc: ManagedProcess, attempts: int = 3) -> None:
