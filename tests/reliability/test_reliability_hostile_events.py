@@ -1,5 +1,6 @@
 """Malformed records injected straight into every consumed topic: each consumer dead-letters
-each of them with a reason, and a valid event sent after them is still processed."""
+each of them with a reason, and a valid event sent after them is still processed. Valid events
+carrying fields of a later contract version are processed too, never dead-lettered."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from gemroll_contracts import (
 )
 from gemroll_testkit import eventually
 from gemroll_testkit.hostile import bad_records
-from gemroll_testkit.hostile.events import CONSUMED, Media, valid_event
+from gemroll_testkit.hostile.events import CONSUMED, Media, later_version_records, valid_event
 from gemroll_testkit.photos import shot
 from gemroll_testkit.reliability.services import Pipeline
 from gemroll_testkit.topics import produce, read_records
@@ -59,16 +60,18 @@ async def test_malformed_records_are_dead_lettered_and_the_consumer_goes_on(
     await ObjectStore(cfg.s3).put_bytes(media.object_key, shot(3, seed=99).data, "image/jpeg")
     key = media.user_key.encode()  # one key: one partition, in this order
     bad = bad_records(topic, media)
+    later = later_version_records(topic, media)
     valid = valid_event(topic, media)
     before = {r.partition: r.offset for r in await read_records(bootstrap, name)}
-    await produce(bootstrap, name, *(b.value for b in bad), valid.to_json(), key=key)
+    await produce(bootstrap, name, *(b.value for b in bad), *later, valid.to_json(), key=key)
 
     ours = [r for r in await read_records(bootstrap, name) if r.key == key]
-    assert len(ours) == len(bad) + 1 and len({r.partition for r in ours}) == 1
+    assert len(ours) == len(bad) + len(later) + 1 and len({r.partition for r in ours}) == 1
     partition = ours[0].partition
     assert ours[0].offset > before.get(partition, -1)
     bad_offsets = {r.offset: b.name for r, b in zip(ours, bad, strict=False)
                    if b.must_dead_letter}
+    later_offsets = {r.offset for r in ours[len(bad):-1]}
     valid_offset = ours[-1].offset
 
     # Every consumer of the topic moves past the valid event (it did not stall) ...
@@ -84,12 +87,14 @@ async def test_malformed_records_are_dead_lettered_and_the_consumer_goes_on(
     letters = [DeadLetter.from_json(r.value) for r in await read_records(
         bootstrap, cfg.topic(DEAD_LETTERS))]
     mine = [d for d in letters if d.data.source_topic == name and d.data.source_partition ==
-            partition and d.data.source_offset in (*bad_offsets, valid_offset)]
+            partition and d.data.source_offset in (*bad_offsets, *later_offsets, valid_offset)]
     missing = {(service, bad_offsets[o]) for service in CONSUMED[topic] for o in bad_offsets
                if not any(d.producer == service and d.data.source_offset == o for d in mine)}
     assert missing == set(), "not dead-lettered (service, record)"
     assert all(d.data.error and d.data.error_type for d in mine)
     assert [d for d in mine if d.data.source_offset == valid_offset] == []
+    assert [(d.producer, d.data.error) for d in mine if d.data.source_offset in later_offsets
+            ] == [], "a record with fields of a later version was refused"
     for d in mine:
         if d.data.original_value:
             assert d.data.original_value == ours[d.data.source_offset - ours[0].offset].value

@@ -33,16 +33,12 @@ from gemroll_testkit.reliability.upgrade import (
     next_contracts,
     next_sample_events,
     refused_by_this_process,
-    tolerates_unknown_fields,
 )
 from gemroll_testkit.topics import read_records
 
 from .conftest import report_dir
 
 PHOTOS = int(os.environ.get("GEMROLL_RELIABILITY_UPGRADE_PHOTOS", "60"))
-OLD_CONTRACTS_STRICT = not tolerates_unknown_fields()
-"""Finding of issue #17: the contracts refuse unknown fields, so a new optional field breaks
-every consumer still on the old version (the fix belongs in contracts/)."""
 ORDER = ("policy", "suggester", "ingest", "classifier")
 """The classifier last: it is slow to start, and the uploads queued meanwhile are what its
 next version classifies; the others need uploads flowing while they run the next version."""
@@ -58,16 +54,10 @@ def next_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return env
 
 
-REFUSED_BY_OLD = "contracts refuse unknown fields (extra='forbid'), issue #17"
-ROLLING = pytest.mark.xfail(OLD_CONTRACTS_STRICT, run=False, reason=REFUSED_BY_OLD)
-"""Not run while the finding stands: every record of an upgraded service would be
-dead-lettered by the others (minutes of a run to learn what the fast test shows)."""
-
-
-@pytest.mark.xfail(OLD_CONTRACTS_STRICT, strict=True, reason=REFUSED_BY_OLD)
 def test_old_contracts_read_records_of_the_next_version(next_env) -> None:
     """The promise of a compatible change, without infrastructure: a record written on the
-    next contracts is read by this process's (the old) contracts."""
+    next contracts is read by this process's (the old) contracts (finding 15 of
+    docs/reliability.md: they used to refuse unknown fields)."""
     records = next_sample_events(next_env)
     assert sum(map(carries_next_field, records)) >= 5, "the next build wrote no new field"
     assert refused_by_this_process(records) == []
@@ -122,21 +112,18 @@ def failed(result: ScenarioResult, prefix: str) -> list[str]:
     return [f"{f.check}: {f.detail}" for f in found if not f.ok]
 
 
-@ROLLING
 def test_every_roll_applied_and_ready(upgrade_run) -> None:
     result, _, _ = upgrade_run
     assert [f.kind for f in result.faults] == list(ROLLS)
     assert [(f.kind, f.error) for f in result.faults if f.error] == []
 
 
-@ROLLING
 def test_each_service_really_ran_the_next_version(upgrade_run) -> None:
     """Its records carry the new field (it imported the patched contracts)."""
     result, _, _ = upgrade_run
     assert set(next_field_by_producer(result)) == set(SERVICES), NEXT_FIELD
 
 
-@ROLLING
 def test_every_accepted_upload_announced_and_classified_exactly_once(upgrade_run) -> None:
     result, _, _ = upgrade_run
     assert result.audit.figures["accepted_uploads"] >= PHOTOS
@@ -145,14 +132,12 @@ def test_every_accepted_upload_announced_and_classified_exactly_once(upgrade_run
         assert failed(result, prefix) == []
 
 
-@ROLLING
 def test_suggestions_and_training_exact(upgrade_run) -> None:
     result, _, _ = upgrade_run
     assert failed(result, "suggestions") == []
     assert failed(result, "training") == []
 
 
-@ROLLING
 def test_nothing_refused_or_dead_lettered(upgrade_run) -> None:
     result, _, began = upgrade_run
     letters = [d for d in result.snapshot.of(DEAD_LETTERS.name, DeadLetter)
@@ -162,14 +147,12 @@ def test_nothing_refused_or_dead_lettered(upgrade_run) -> None:
     assert failed(result, "uploads: no unexpected 5xx") == []
 
 
-@ROLLING
 def test_a_subscriber_on_the_old_contracts_reads_the_whole_public_topic(upgrade_run) -> None:
     _, reader, _ = upgrade_run
     assert reader.refused == []
     assert reader.with_next_field > 0, "no suggestion of the next version reached it"
 
 
-@ROLLING
 def test_services_ready_on_the_tree_version_at_the_end(upgrade_run, pipeline) -> None:
     result, _, _ = upgrade_run
     assert failed(result, "services") == []

@@ -1,6 +1,6 @@
 """gemroll's event contracts: the single source of truth for event shapes and topic names."""
 
-from .base import Event, StrictModel, new_trace_id, utcnow
+from .base import READ_EXTRA, Event, StrictModel, new_trace_id, utcnow
 from .deadletter import DeadLetter, DeadLetterData
 from .media import (
     Category,
@@ -65,12 +65,13 @@ from .training import (
 )
 from .users import ActionKind, ConsentChanged, ConsentChangedData, UserAction, UserActionData
 
-CONTRACTS_VERSION = "1.1.0"
+CONTRACTS_VERSION = "1.2.0"
 
 __all__ = [
     "ACTION_WRITERS", "CANDIDATE_WRITERS",
-    "ALL_EVENTS", "ALL_TOPICS", "CONSENT", "CONTRACTS_VERSION", "DEAD_LETTERS", "MEDIA_CLASSIFIED",
-    "MEDIA_ERASED", "MEDIA_UPLOADED", "SUBSCRIPTIONS", "SUGGESTIONS", "TOPICS_BY_NAME",
+    "ALL_EVENTS", "ALL_TOPICS", "CONSENT", "CONTRACTS_VERSION", "DEAD_LETTERS",
+    "MEDIA_CLASSIFIED", "MEDIA_ERASED", "MEDIA_UPLOADED", "READ_EXTRA", "SUBSCRIPTIONS",
+    "SUGGESTIONS", "TOPICS_BY_NAME",
     "TRAINING_CANDIDATES",
     "TRAINING_DECISIONS", "TRAINING_MEDIA", "USER_ACTIONS",
     "ActionKind", "AdmissionBasis", "AnyEvent", "CandidateSource", "Category", "ConsentChanged",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import UTC, datetime
-from typing import Annotated, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Final, Self
 from uuid import UUID, uuid4
 
 from pydantic import (
@@ -17,7 +17,22 @@ from pydantic import (
     StringConstraints,
 )
 
-_STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+def _readers_ignore_unknown_fields(schema: dict[str, Any]) -> None:
+    # Producers are strict, readers tolerant: the published schema must not refuse
+    # the optional fields a later minor version adds.
+    schema.pop("additionalProperties", None)
+
+
+_STRICT = ConfigDict(
+    extra="forbid", frozen=True, str_strip_whitespace=False,
+    json_schema_extra=_readers_ignore_unknown_fields,
+)
+
+READ_EXTRA: Final = "ignore"
+"""How records are read off the wire: fields unknown to this version are ignored, so a
+compatible change (a new optional field) never breaks an older consumer. Building an event in
+code stays strict (`extra="forbid"`), and a breaking change needs a new `schema_version`."""
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -28,7 +43,9 @@ UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 """A timezone-aware instant, normalised to UTC. Naive datetimes are refused."""
 
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$"),
+]
 UserKey = Annotated[
     str,
     StringConstraints(min_length=32, max_length=64, pattern=r"^[0-9a-f]+$"),
@@ -72,9 +89,17 @@ def utcnow() -> datetime:
 
 
 class StrictModel(BaseModel):
-    """Base for every contract model: unknown fields are refused and instances are immutable."""
+    """Base for every contract model: instances are immutable, and building one with a field
+    it does not know is an error. Reading from JSON (`Event.from_json`, `parse_event`) ignores
+    unknown fields instead (`READ_EXTRA`)."""
 
     model_config = _STRICT
+
+    @classmethod
+    def read(cls, stored: Any) -> Self:
+        """Validate a document this or another version wrote (a JSON column, a parsed record),
+        ignoring fields this version does not know."""
+        return cls.model_validate(stored, extra=READ_EXTRA)
 
 
 class Event(StrictModel):
@@ -98,7 +123,7 @@ class Event(StrictModel):
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> Self:
-        return cls.model_validate_json(raw)
+        return cls.model_validate_json(raw, extra=READ_EXTRA)
 
 
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")

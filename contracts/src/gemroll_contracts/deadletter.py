@@ -10,9 +10,7 @@ from .base import Event, Name, StrictModel, UtcDatetime
 
 
 class DeadLetterData(StrictModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, ser_json_bytes="base64", val_json_bytes="base64"
-    )
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
 
     source_topic: Annotated[str, StringConstraints(min_length=1, max_length=249)]
     source_partition: int = Field(ge=0)

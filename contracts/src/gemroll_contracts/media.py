@@ -96,7 +96,8 @@ class MediaClassifiedData(StrictModel):
 
 
 class MediaClassified(Event):
-    """The classifier's verdict on one media item: category, quality, duplicates, gem or not, why."""
+    """The classifier's verdict on one media item: category, quality, duplicates, gem or not,
+    why."""
 
     EVENT_TYPE = "media.classified"
     event_type: Literal["media.classified"] = "media.classified"

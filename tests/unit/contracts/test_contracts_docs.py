@@ -33,3 +33,26 @@ def test_registry_is_consistent() -> None:
     assert {t.name for t in training} == {"gemroll.training.media.v1",
                                            "gemroll.training.decisions.v1"}
     assert all({w.value for w in t.writers} == {"policy"} for t in training)
+
+
+def _objects_forbidding_new_fields(node: object, path: str = "$") -> list[str]:
+    found = []
+    if isinstance(node, dict):
+        if node.get("additionalProperties") is False:
+            found.append(path)
+        for key, value in node.items():
+            found += _objects_forbidding_new_fields(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _objects_forbidding_new_fields(value, f"{path}[{i}]")
+    return found
+
+
+def test_published_schemas_let_readers_accept_fields_a_later_version_adds() -> None:
+    """A subscriber validating with the checked-in schemas must not refuse a compatible
+    change (readers ignore unknown fields; producers stay strict in code)."""
+    documents = [*contracts_docs.SCHEMA_DIR.glob("*.schema.json"), contracts_docs.ASYNCAPI_FILE]
+    assert len(documents) >= 10
+    forbidding = {d.name: _objects_forbidding_new_fields(json.loads(d.read_text()))
+                  for d in documents}
+    assert {name: paths for name, paths in forbidding.items() if paths} == {}

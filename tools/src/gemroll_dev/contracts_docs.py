@@ -52,7 +52,8 @@ def topics_document() -> str:
             "writers": sorted(w.value for w in topic.writers),
         }
 
-    return _dump({"contracts_version": CONTRACTS_VERSION, "topics": [describe(t) for t in ALL_TOPICS]})
+    return _dump({"contracts_version": CONTRACTS_VERSION,
+                  "topics": [describe(t) for t in ALL_TOPICS]})
 
 
 def asyncapi_document() -> str:

@@ -22,7 +22,8 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--timeout", type=float, help="readiness timeout in seconds")
     parser = argparse.ArgumentParser(prog="python -m gemroll_dev.stack")
     sub = parser.add_subparsers(dest="command", required=True)
-    up_parser = sub.add_parser("up", parents=[common], help="start (or reuse) and provision the stack")
+    up_parser = sub.add_parser("up", parents=[common],
+                               help="start (or reuse) and provision the stack")
     up_parser.add_argument("--infra-only", action="store_true",
                            help="only Kafka, PostgreSQL and S3, not the gemroll services")
     sub.add_parser("down", parents=[common], help="stop what the run folder's pid files record")

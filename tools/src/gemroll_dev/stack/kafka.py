@@ -212,7 +212,8 @@ async def ensure_topics(
             if not missing:
                 return True
             response = await admin.create_topics(
-                [NewTopic(t.name + suffix, t.partitions, 1, topic_configs=t.config) for t in missing]
+                [NewTopic(t.name + suffix, t.partitions, 1, topic_configs=t.config)
+                 for t in missing]
             )
             retry = False
             for name, code, *rest in response.topic_errors:

@@ -36,8 +36,8 @@ class PostgresResults:
             "SELECT media_id, classified_event, candidate_event FROM media_results "
             "WHERE media_id = ANY($1::uuid[])", list(media_ids))
         return {r["media_id"]: StoredResult(
-            classified=MediaClassified.model_validate(r["classified_event"]),
-            candidate=TrainingCandidate.model_validate(r["candidate_event"])
+            classified=MediaClassified.read(r["classified_event"]),
+            candidate=TrainingCandidate.read(r["candidate_event"])
             if r["candidate_event"] else None) for r in rows}
 
     async def recent_shots(self, user_key: str, since: datetime, limit: int) -> list[Shot]:

@@ -20,7 +20,6 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from uuid import uuid4
 
 import gemroll_contracts
 from aiokafka import AIOKafkaConsumer
@@ -101,19 +100,6 @@ def refused_by_this_process(values: list[bytes]) -> list[str]:
             refused.append(f"{json.loads(value)['event_type']}: {first['type']} "
                            f"{'.'.join(map(str, first['loc']))}")
     return refused
-
-
-def tolerates_unknown_fields() -> bool:
-    """Whether this process's contracts read an event whose data has a field they do not know
-    (what a compatible change needs from every consumer still on the old version)."""
-    from gemroll_contracts import ErasureReason, MediaErased, MediaErasedData, utcnow
-
-    event = MediaErased(producer="policy", data=MediaErasedData(
-        user_key="ab" * 16, media_ids=[uuid4()], reason=ErasureReason.media_deleted,
-        erased_at=utcnow()))
-    body = json.loads(event.to_json())
-    body["data"][NEXT_FIELD] = NEXT_VALUE
-    return not refused_by_this_process([json.dumps(body).encode()])
 
 
 def carries_next_field(value: bytes) -> bool:

@@ -6,6 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+from gemroll_contracts import READ_EXTRA
 
 from ...domain.media import ClientMetadata
 from ...domain.uploads import Upload
@@ -16,7 +17,8 @@ _COLUMNS = "upload_id, user_key, staging_key, state, metadata, expires_at, media
 def _upload(row: asyncpg.Record) -> Upload:
     return Upload(
         upload_id=row["upload_id"], user_key=row["user_key"], staging_key=row["staging_key"],
-        state=row["state"], metadata=ClientMetadata.model_validate(row["metadata"]),
+        state=row["state"],
+        metadata=ClientMetadata.model_validate(row["metadata"], extra=READ_EXTRA),
         expires_at=row["expires_at"], media_id=row["media_id"], outcome=row["outcome"],
     )
 

@@ -19,7 +19,7 @@ def _derived(row: asyncpg.Record) -> DerivedMedia:
         derived_media_id=row["derived_media_id"], user_key=row["user_key"],
         original_media_id=row["original_media_id"], suggestion_id=row["suggestion_id"],
         bucket=row["bucket"], object_key=row["object_key"],
-        recipe=EditRecipe.model_validate(row["recipe"]), created_at=row["created_at"],
+        recipe=EditRecipe.read(row["recipe"]), created_at=row["created_at"],
     )
 
 

@@ -39,7 +39,7 @@ def _suggestion(row: asyncpg.Record) -> SuggestionRecord:
         kind=SuggestionKind(row["kind"]), revision=row["revision"],
         media_ids=tuple(row["media_ids"]), title=row["title"],
         status=SuggestionStatus(row["status"]),
-        recipe=EditRecipe.model_validate(recipe) if recipe is not None else None,
+        recipe=EditRecipe.read(recipe) if recipe is not None else None,
         preview_object_key=row["preview_object_key"], event_start=row["event_start"],
         event_end=row["event_end"], shareable=row["shareable"], fingerprint=row["fingerprint"],
         created_at=row["created_at"], updated_at=row["updated_at"], stale=row["stale"],
