@@ -146,4 +146,4 @@ def test_services_recovered_without_manual_fix(outage_run) -> None:
 
 
 def test_outages_answer_503_never_500(outage_run) -> None:
-    assert failed(outage_run, "uploads: no unexpected 5xx") == []
+    assert failed(outage_run, "uploads: no unexpected answer") == []

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from gemroll_common.auth import TokenVerifier, issue_dev_token
 from gemroll_common.http import add_operational_routes
 from gemroll_common.identity import user_key
+from gemroll_common.propagation import Applied
 from gemroll_common.settings import AuthSettings, IdentitySettings
 from gemroll_contracts import CONSENT, ConsentChanged
 from gemroll_policy import api
@@ -25,14 +26,32 @@ def store() -> InMemoryPolicyStore:
     return InMemoryPolicyStore(Pseudonymizer("api-test-pseudonym-secret"))
 
 
+class FakePropagation:
+    """Answers as `gemroll_common.propagation` would; records who waited."""
+
+    def __init__(self) -> None:
+        self.waited: list[str] = []
+        self.answer = Applied(in_effect=True)
+
+    async def wait(self, key: str) -> Applied:
+        self.waited.append(key)
+        return self.answer
+
+
 @pytest.fixture
-async def client(store):
+def propagation() -> FakePropagation:
+    return FakePropagation()
+
+
+@pytest.fixture
+async def client(store, propagation):
     app = FastAPI()
     api.install(app)
     add_operational_routes(app, "policy", {})  # the common 422 answer
     app.state.token_verifier = TokenVerifier(AUTH, IDENTITY)
     app.state.consent_handler = ConsentHandler(store, store.pseudonyms,
-                                               lambda: datetime.now(UTC))
+                                               lambda: datetime.now(UTC),
+                                               propagation=propagation)
     app.state.report_handler = ReportHandler(store, store.pseudonyms)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://t") as c:
@@ -59,13 +78,32 @@ async def test_consent_changes_are_appended_and_published(client, store):
     second = await client.put("/v1/consent", json={"training_opt_out": True}, headers=auth())
     assert first.json()["ledger_seq"] == 1 and same.json()["ledger_seq"] == 1
     assert second.json() | {"changed_at": None} == {
-        "camera_roll": True, "training_opt_out": True, "ledger_seq": 2, "changed_at": None}
+        "camera_roll": True, "training_opt_out": True, "ledger_seq": 2, "changed_at": None,
+        "in_effect": True, "waiting_for": []}
     assert [(u, c.ledger_seq, erase) for u, c, erase, _ in store.ledger] == [
         (key, 1, False), (key, 2, False)]
     published = [ConsentChanged.from_json(m.payload) for m in store.messages(CONSENT.name)]
     assert [(e.data.user_key, e.data.ledger_seq, e.data.training_opt_out)
             for e in published] == [(key, 1, False), (key, 2, True)]
     assert all(m.key == key for m in store.messages(CONSENT.name))
+
+
+async def test_a_change_is_answered_once_every_service_acts_on_it(client, propagation):
+    """Also a change that changes nothing waits: an earlier one may still be on its way."""
+    key = user_key("ivy", IDENTITY.user_key_secret.get_secret_value())
+    await client.put("/v1/consent", json={"camera_roll": True}, headers=auth())
+    await client.put("/v1/consent", json={"camera_roll": True}, headers=auth())
+    assert propagation.waited == [key, key]
+    propagation.answer = Applied(in_effect=False, waiting_for=("ingest",))
+    slow = await client.put("/v1/consent", json={"training_opt_out": True}, headers=auth())
+    assert slow.status_code == 200  # recorded either way; the answer says who lags
+    assert (slow.json()["in_effect"], slow.json()["waiting_for"]) == (False, ["ingest"])
+    assert slow.json()["ledger_seq"] == 2
+
+
+async def test_a_refused_change_waits_for_nothing(client, propagation):
+    response = await client.put("/v1/consent", json={}, headers=auth())
+    assert response.status_code == 422 and propagation.waited == []
 
 
 @pytest.mark.parametrize(("body", "code"), [

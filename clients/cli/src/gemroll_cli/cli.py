@@ -90,6 +90,10 @@ def consent(
     result = _run(go())
     out.print(f"{user}: camera_roll={result.get('camera_roll')} "
               f"training_opt_out={result.get('training_opt_out')}")
+    if result.get("in_effect") is False:
+        waiting = ", ".join(result.get("waiting_for") or ["some services"])
+        err.print(f"[yellow]recorded; not yet in effect at {waiting}[/] (it takes effect as "
+                  "soon as they catch up)")
 
 
 @app.command()

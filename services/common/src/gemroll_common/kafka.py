@@ -8,6 +8,7 @@ import ssl
 from typing import Any
 
 from aiokafka.helpers import create_ssl_context
+from aiokafka.partitioner import murmur2
 from faststream.kafka import KafkaBroker
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from gemroll_contracts import DeadLetter, DeadLetterData, Event, Service, Topic, utcnow
@@ -32,6 +33,30 @@ EVENTS_PUBLISHED_TOTAL = Counter(
 
 def topic_name(topic: Topic, settings: KafkaSettings) -> str:
     return f"{topic.name}{settings.topic_suffix}"
+
+
+def key_partition(key: bytes, partitions: int) -> int:
+    """The partition Kafka's default partitioner (murmur2, as in the Java client and
+    aiokafka) gives `key` on a topic of `partitions` partitions."""
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+def aiokafka_client_kwargs(settings: KafkaSettings, client_id: str) -> dict[str, Any]:
+    """Connection options of a plain aiokafka client, configured like the FastStream broker
+    (TLS, mTLS, SASL/SCRAM as set)."""
+    kwargs: dict[str, Any] = {
+        "bootstrap_servers": settings.bootstrap_servers,
+        "security_protocol": settings.security_protocol,
+        "client_id": client_id,
+    }
+    if settings.security_protocol in ("SSL", "SASL_SSL"):
+        kwargs["ssl_context"] = _ssl_context(settings)
+    if settings.security_protocol.startswith("SASL"):
+        kwargs["sasl_mechanism"] = settings.sasl_mechanism
+        kwargs["sasl_plain_username"] = settings.sasl_username
+        kwargs["sasl_plain_password"] = (settings.sasl_password.get_secret_value()
+                                         if settings.sasl_password else None)
+    return kwargs
 
 
 def _ssl_context(settings: KafkaSettings) -> ssl.SSLContext:

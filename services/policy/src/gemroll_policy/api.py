@@ -39,6 +39,15 @@ class ConsentView(BaseModel):
                    ledger_seq=consent.ledger_seq, changed_at=consent.changed_at)
 
 
+class ConsentChangeView(ConsentView):
+    in_effect: bool = Field(description="Every service acts on this consent already: an upload "
+                            "right after an opt-in is accepted, an action right after an opt-out "
+                            "refused. False only when a service is slow or down; the change is "
+                            "recorded either way and takes effect as soon as it catches up.")
+    waiting_for: list[str] = Field(default_factory=list,
+                                   description="Services that had not caught up yet.")
+
+
 class ConsentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -111,7 +120,7 @@ async def get_consent(principal: CurrentPrincipal, request: Request) -> ConsentV
     return ConsentView.of(consent)
 
 
-@router.put("/consent", response_model=ConsentView, responses={
+@router.put("/consent", response_model=ConsentChangeView, responses={
     422: {"description": "Invalid change (e.g. erase_data without camera_roll=false)."},
     503: {"description": "Consent store unreachable."}})
 async def put_consent(
@@ -119,13 +128,15 @@ async def put_consent(
     update: Annotated[ConsentUpdate, Body(examples=[{"camera_roll": True},
                                                     {"training_opt_out": True},
                                                     {"camera_roll": False, "erase_data": True}])],
-) -> ConsentView:
+) -> ConsentChangeView:
     """Change your consent. Every change is appended to your ledger and takes effect at once:
-    opting out retracts what was admitted for training, and erase_data erases your media."""
-    consent = await _guarded(lambda: _consent(request).change(
+    the answer comes once every service acts on it (`in_effect`); opting out retracts what was
+    admitted for training, and erase_data erases your media."""
+    consent, applied = await _guarded(lambda: _consent(request).change_in_effect(
         principal.user_key, camera_roll=update.camera_roll,
         training_opt_out=update.training_opt_out, erase_data=update.erase_data))
-    return ConsentView.of(consent)
+    return ConsentChangeView(**ConsentView.of(consent).model_dump(), in_effect=applied.in_effect,
+                             waiting_for=list(applied.waiting_for))
 
 
 @router.get("/me/training-report", response_model=TrainingReportView)

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from gemroll_common import settings as common
+from gemroll_common.propagation import Propagation
 from gemroll_common.service import Runtime, ServiceSpec, service_app
-from gemroll_contracts import Service
+from gemroll_contracts import CONSENT, Service
 
 from . import api
 from .adapters import postgres as pg
@@ -42,8 +43,11 @@ def create_app(
             pg.PostgresGateStore(pool, schema, pseudonyms), pseudonyms, clock=now,
             retention_days=cfg.retention_days, objects=S3TrainingObjects(store),
             copy_concurrency=cfg.training_copy_concurrency)
+        propagation = Propagation(pool, runtime.kafka, CONSENT,
+                                  timeout_s=cfg.consent_in_effect_timeout_s)
+        runtime.on_close(propagation.close)
         app.state.consent_handler = ConsentHandler(pg.PostgresConsentStore(pool, schema),
-                                                   pseudonyms, now)
+                                                   pseudonyms, now, propagation=propagation)
         app.state.report_handler = ReportHandler(pg.PostgresAuditReader(pool), pseudonyms)
         runtime.background("policy-erasure", ErasureWorker(
             pg.PostgresErasureQueue(pool), store, cfg.erasure_interval_s).run)

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from gemroll_common.errors import TransientError
 from gemroll_common.outbox import OutboxMessage
+from gemroll_common.propagation import Applied
 from gemroll_common.retry import Backoff
 
 from .domain import AuditEntry, AuditRecord, Consent, MediaKey, Workspace
@@ -112,6 +113,13 @@ class ConsentStore(Protocol):
 
     def change(self, user_key: str) -> AbstractAsyncContextManager[ConsentUnitOfWork]:
         """Locks the user's consent for a read-modify-append."""
+        ...
+
+
+class ChangePropagation(Protocol):
+    async def wait(self, key: str) -> Applied:
+        """Until every service that projects the user's consent has processed its latest
+        change, or a bounded time has passed (`gemroll_common.propagation`)."""
         ...
 
 

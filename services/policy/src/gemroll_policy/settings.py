@@ -33,6 +33,9 @@ class PolicySettings(FileSecretsSettings):
     db_retry_max_s: float = Field(default=5.0, gt=0)
     """Backoff cap of the gate's retries, e.g. while PostgreSQL is unreachable (the gate
     waits; it never skips)."""
+    consent_in_effect_timeout_s: float = Field(default=5.0, ge=0, le=60)
+    """How long `PUT /v1/consent` waits for every service to act on the change before it
+    answers `in_effect: false` (the change is recorded either way)."""
     training_copy_concurrency: int = Field(default=16, ge=1, le=128)
     """Server-side copies of admitted images to `training/<subject>/<candidate_id>` run at
     most this many at a time per batch."""

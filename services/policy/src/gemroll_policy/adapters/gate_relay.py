@@ -18,12 +18,11 @@ from collections.abc import Sequence
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from gemroll_common.kafka import topic_name
+from gemroll_common.kafka import aiokafka_client_kwargs, topic_name
 from gemroll_common.outbox import OUTBOX_PUBLISHED, OutboxRow, delete_through, pending_rows
 from gemroll_common.settings import KafkaSettings
 from gemroll_contracts import TRAINING_DECISIONS, Service, topic_named
 
-from .kafka_clients import client_kwargs
 from .postgres import lock_writers
 
 
@@ -40,7 +39,7 @@ class GateRelay:
 
     async def committed(self) -> int | None:
         """The watermark committed in Kafka (None: the group never committed one)."""
-        reader = AIOKafkaConsumer(**client_kwargs(self.kafka, "gemroll-policy-watermark"),
+        reader = AIOKafkaConsumer(**aiokafka_client_kwargs(self.kafka, "gemroll-policy-watermark"),
                                   group_id=self.group, enable_auto_commit=False)
         await reader.start()
         try:

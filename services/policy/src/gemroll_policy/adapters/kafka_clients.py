@@ -3,30 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.helpers import create_ssl_context
-from aiokafka.partitioner import DefaultPartitioner, murmur2
+from aiokafka.partitioner import DefaultPartitioner
+from gemroll_common.kafka import aiokafka_client_kwargs, key_partition
 from gemroll_common.settings import KafkaSettings
-
-
-def client_kwargs(settings: KafkaSettings, client_id: str) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {
-        "bootstrap_servers": settings.bootstrap_servers,
-        "security_protocol": settings.security_protocol,
-        "client_id": client_id,
-    }
-    if settings.security_protocol in ("SSL", "SASL_SSL"):
-        kwargs["ssl_context"] = create_ssl_context(
-            cafile=settings.ssl_cafile, certfile=settings.ssl_certfile,
-            keyfile=settings.ssl_keyfile)
-    if settings.security_protocol.startswith("SASL"):
-        kwargs["sasl_mechanism"] = settings.sasl_mechanism
-        kwargs["sasl_plain_username"] = settings.sasl_username
-        kwargs["sasl_plain_password"] = (settings.sasl_password.get_secret_value()
-                                         if settings.sasl_password else None)
-    return kwargs
 
 
 class CachedKeyPartitioner:
@@ -48,7 +29,7 @@ class CachedKeyPartitioner:
         if index is None:
             if len(self._index) >= self._MAX:
                 self._index.clear()
-            index = (murmur2(key) & 0x7FFFFFFF) % n
+            index = key_partition(key, n)
             self._index[(key, n)] = index
         return all_partitions[index]
 
@@ -56,7 +37,7 @@ class CachedKeyPartitioner:
 def transactional_producer(settings: KafkaSettings, transactional_id: str) -> AIOKafkaProducer:
     """The gate's producer: starting it fences any older one with the same id."""
     return AIOKafkaProducer(
-        **client_kwargs(settings, "gemroll-policy-gate"),
+        **aiokafka_client_kwargs(settings, "gemroll-policy-gate"),
         transactional_id=transactional_id, enable_idempotence=True, acks="all",
         linger_ms=5, max_batch_size=512 * 1024, request_timeout_ms=30_000,
         partitioner=CachedKeyPartitioner(),
@@ -67,7 +48,7 @@ def committed_consumer(settings: KafkaSettings, topics: Iterable[str],
                        group: str) -> AIOKafkaConsumer:
     """The gate's consumer: committed records only; offsets commit in the gate's transactions."""
     return AIOKafkaConsumer(
-        *topics, **client_kwargs(settings, "gemroll-policy-gate"),
+        *topics, **aiokafka_client_kwargs(settings, "gemroll-policy-gate"),
         group_id=group, enable_auto_commit=False, auto_offset_reset="earliest",
         isolation_level="read_committed", max_partition_fetch_bytes=4 * 1024 * 1024,
     )

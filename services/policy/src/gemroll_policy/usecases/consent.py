@@ -1,7 +1,9 @@
 """The consent ledger: read the current consent, append a change (and publish it).
 
 A change is one transaction: the ledger entry, the current state, its audit entry and its
-ConsentChanged event (the outbox) commit together; the gate carries the change out."""
+ConsentChanged event (the outbox) commit together; the gate carries the change out. The user
+is answered once every service that projects consent acts on the change (read-your-writes:
+an upload right after an opt-in is accepted, an action right after an opt-out refused)."""
 
 from __future__ import annotations
 
@@ -10,11 +12,12 @@ from datetime import datetime
 
 from gemroll_common.logging import get_logger
 from gemroll_common.outbox import OutboxMessage
+from gemroll_common.propagation import Applied
 from gemroll_contracts import CONSENT, ConsentChanged, ConsentChangedData
 
 from ..domain import AuditEntry, Consent, Pseudonymizer, first_consent
 from ..domain.audit import timestamp
-from ..ports import Changes, ConsentStore
+from ..ports import ChangePropagation, Changes, ConsentStore
 from .rendering import PRODUCER
 
 log = get_logger(__name__)
@@ -28,13 +31,30 @@ class ConsentError(ValueError):
 
 class ConsentHandler:
     def __init__(self, store: ConsentStore, pseudonyms: Pseudonymizer,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], *,
+                 propagation: ChangePropagation | None = None) -> None:
         self.store = store
         self.pseudonyms = pseudonyms
         self.clock = clock
+        self.propagation = propagation
 
     async def current(self, user_key: str) -> Consent | None:
         return await self.store.current(user_key)
+
+    async def change_in_effect(self, user_key: str, *, camera_roll: bool | None = None,
+                               training_opt_out: bool | None = None,
+                               erase_data: bool = False) -> tuple[Consent, Applied]:
+        """`change`, answered once every service acts on the user's consent as it now stands
+        (also when this call changed nothing: an earlier change may still be on its way)."""
+        consent = await self.change(user_key, camera_roll=camera_roll,
+                                    training_opt_out=training_opt_out, erase_data=erase_data)
+        if self.propagation is None:
+            return consent, Applied(in_effect=False, waiting_for=("untracked",))
+        applied = await self.propagation.wait(user_key)
+        if not applied.in_effect:
+            log.warning("consent_not_yet_in_effect", waiting_for=list(applied.waiting_for),
+                        ledger_seq=consent.ledger_seq)
+        return consent, applied
 
     async def change(self, user_key: str, *, camera_roll: bool | None = None,
                      training_opt_out: bool | None = None, erase_data: bool = False) -> Consent:

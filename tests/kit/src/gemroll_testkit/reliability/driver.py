@@ -41,6 +41,9 @@ class User:
     account: str
     key: str
     token: str
+    consent_in_effect: bool = False
+    """The last `PUT /v1/consent` (an opt-in) answered `in_effect`: every service acts on it,
+    so the ingest must never answer this user 403 `consent_required`."""
 
     @property
     def headers(self) -> dict[str, str]:
@@ -114,9 +117,10 @@ class Driver:
         """PUT the consent on the policy service (retried through outages)."""
         body = {"camera_roll": True, "training_opt_out": training_opt_out}
         url = f"{self.pipeline.url('policy')}/v1/consent"
-        await self._retrying("consent", lambda: self.client.put(url, json=body,
-                                                                 headers=user.headers),
-                             lambda r: r.status_code == 200)
+        response = await self._retrying(
+            "consent", lambda: self.client.put(url, json=body, headers=user.headers),
+            lambda r: r.status_code == 200)
+        user.consent_in_effect = response.json().get("in_effect") is True
 
     async def upload(self, user: User, shot: Shot, *, metadata: str | None = None,
                      filename: str | None = None) -> UploadRecord:
@@ -136,7 +140,11 @@ class Driver:
                                     if metadata else None, headers=headers)
 
         def definitive(r: httpx.Response) -> bool:
-            # 403 consent_required: the ConsentChanged has not reached the ingest yet.
+            # 403 consent_required: the ConsentChanged has not reached the ingest yet, which
+            # the policy's `in_effect` answer rules out (read-your-writes).
+            if r.status_code == 403 and user.consent_in_effect:
+                self.unexpected.append(f"upload {shot.index}: 403 after an opt-in answered "
+                                       f"in effect: {r.text[:200]}")
             return r.status_code < 500 and r.status_code not in (403, 429)
 
         try:

@@ -471,7 +471,8 @@ class Scenario:
         audit.check("uploads: every answered media id is in the ingest's store",
                     answered <= set(accepted),
                     f"{len(answered - set(accepted))} answered but not listed")
-        audit.check("uploads: no unexpected 5xx (only 502-504 while a dependency is down)",
+        audit.check("uploads: no unexpected answer (5xx only 502-504 while a dependency is down; "
+                    "no 403 after an opt-in answered in effect)",
                     not self.driver.unexpected, "; ".join(self.driver.unexpected[:5]))
         ledger = account_uploads(self.driver.uploads, accepted, snap, all_valid=True,
                                  logs=self.pipeline.logs)
