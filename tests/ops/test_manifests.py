@@ -220,6 +220,10 @@ def test_kafka_users_write_only_what_the_registry_allows(overlay, objects):
         assert _acls(user, "topic", "Write") == {t.name for t in ALL_TOPICS if svc in t.writers}
         assert _acls(user, "group", "Read") == {svc.value}
         assert _acls(user, "topic", "Read") == {t.name for t in k8s.reads(svc)}
+        others = _acls(user, "group", "Describe") - {svc.value}
+        # read-your-writes: the consent's subscribers' offsets, nothing more, and never Read
+        assert others == ({"ingest.consent", "suggester.consent"}
+                          if svc is Service.policy else set()), svc
     training = {t.name for t in ALL_TOPICS if t.visibility is Visibility.training}
     assert training
     for name, user in users.items():

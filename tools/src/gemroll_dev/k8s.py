@@ -29,10 +29,12 @@ from typing import Any
 import yaml
 from gemroll_contracts import (
     ALL_TOPICS,
+    CONSENT,
     MEDIA_CLASSIFIED,
     MEDIA_UPLOADED,
     TRAINING_CANDIDATES,
     TRAINING_DECISIONS,
+    SUBSCRIPTIONS,
     Service,
     Topic,
     subscription,
@@ -204,6 +206,11 @@ def _acl(kind: str, name: str, operations: list[str], pattern: str = "literal") 
             "operations": operations, "host": "*"}
 
 
+READ_YOUR_WRITES: dict[Service, tuple[Topic, ...]] = {Service.policy: (CONSENT,)}
+"""Topics whose changes the service answers only once every subscriber processed them
+(`gemroll_common.propagation`): it reads those subscribers' committed offsets."""
+
+
 def kafka_user(service: Service) -> dict[str, Any]:
     """One user per service, shared by its workloads; ACLs from the registry's writers."""
     writes = [t for t in ALL_TOPICS if service in t.writers]
@@ -211,6 +218,9 @@ def kafka_user(service: Service) -> dict[str, Any]:
     acls += [_acl("topic", t.name, ["Read", "Describe"]) for t in ALL_TOPICS
              if t in reads(service)]
     acls.append(_acl("group", service.value, ["Read", "Describe"], "prefix"))
+    followed = READ_YOUR_WRITES.get(service, ())
+    acls += [_acl("group", g, ["Describe"]) for g in dict.fromkeys(
+        s.group for s in SUBSCRIPTIONS if s.topic in followed and s.service is not service)]
     if any(w.transactional for w in service_workloads(service)):
         acls.append(_acl("transactionalId", service.value, ["Write", "Describe"], "prefix"))
     return _user(f"gemroll-{service.value}", acls, service.value)
