@@ -38,8 +38,10 @@ class PolicyHarness:
         self.env = env
         self.database_url = database_url
         self.schema = f"policy{env.schema_suffix}"
+        # Only the policy runs here: no other service would ever put a consent in effect.
         self.settings = PolicySettings(db_schema=self.schema, erasure_interval_s=0.2,
-                                       monitor_interval_s=0.5, db_retry_max_s=0.5)
+                                       monitor_interval_s=0.5, db_retry_max_s=0.5,
+                                       consent_in_effect_timeout_s=0)
         self.auth = AuthSettings()
         self.identity = IdentitySettings()
 
