@@ -169,6 +169,68 @@ def test_an_upload_killed_mid_run_resumes_and_stores_each_photo_once(services, t
     assert media_count(services, user) == len(photos)  # each photo once, none missing
 
 
+SYNC_SUMMARY = re.compile(r"(\d+) uploaded, (\d+) duplicates skipped, (\d+) rejected, "
+                          r"(\d+) pending")
+
+
+def until_count(services, user: str, wanted: int, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while (found := media_count(services, user)) < wanted:
+        assert time.monotonic() < deadline, f"{found} of {wanted} photos on the server"
+        time.sleep(0.2)
+    assert found == wanted
+
+
+def test_sync_keeps_the_server_in_step_with_a_folder_while_photos_arrive(services, tmp_path):
+    """`gemroll sync`: what is there goes up, photos copied in later follow within seconds,
+    a restart sends what arrived meanwhile and nothing twice; a local delete deletes
+    nothing on the server."""
+    user = f"sync-{uuid.uuid4().hex[:8]}"
+    roll = tmp_path / "roll"
+    roll.mkdir()
+    write_photo(roll / "first.jpg", 1)
+    consent = ok(gemroll(services, "consent", user, "on"))
+    assert "not yet in effect" not in consent
+
+    def start() -> subprocess.Popen[str]:
+        return subprocess.Popen([*GEMROLL, "sync", str(roll), "--user", user,
+                                 "--debounce-ms", "200", "--settle-s", "0.3"],
+                                env={**services.client_env, "COLUMNS": "200"},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def stop(run: subprocess.Popen[str]) -> tuple[int, ...]:
+        run.send_signal(signal.SIGINT)
+        stdout, stderr = run.communicate(timeout=30)
+        assert run.returncode == 0, f"exit {run.returncode}\n{stdout}\n{stderr}"
+        return tuple(map(int, SYNC_SUMMARY.search(stdout).groups()))
+
+    run = start()
+    try:
+        until_count(services, user, 1)
+        started = time.monotonic()
+        write_photo(roll / "IMG_2.jpg", 2)  # photos arriving while it runs
+        write_photo(roll / "IMG_3.jpg", 3)
+        (roll / "trip").mkdir()
+        write_photo(roll / "trip" / "IMG_4.jpg", 4)
+        until_count(services, user, 4, timeout_s=30)
+        in_step_s = time.monotonic() - started
+        (roll / "first.jpg").unlink()
+        time.sleep(1.0)
+    finally:
+        summary = stop(run)
+    assert summary == (4, 0, 0, 0)
+    assert in_step_s < 20, f"the server took {in_step_s:.1f} s to follow the folder"
+    assert media_count(services, user) == 4  # the local delete deleted nothing
+
+    write_photo(roll / "while-stopped.jpg", 5)
+    run = start()
+    try:
+        until_count(services, user, 5)
+    finally:
+        summary = stop(run)
+    assert summary == (1, 0, 0, 0)  # only the new one: the others are in the state file
+
+
 def test_suggestions_act_and_tail(services, seed):
     user = f"cli-{uuid.uuid4().hex[:8]}"
     ok(gemroll(services, "consent", user, "on"))

@@ -184,6 +184,77 @@ def upload(
 
 
 @app.command()
+def sync(
+    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, dir_okay=True,
+                                           help="Folder to keep in step (recursively).")],
+    user: UserOpt = None,
+    token_: TokenOpt = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=32, help="Uploads in flight.")] = 4,
+    state_file: Annotated[Path | None, typer.Option(
+        "--state", help="Resume file (default: DIR/.gemroll-upload-<user>.json).")] = None,
+    debounce_ms: Annotated[int, typer.Option(
+        "--debounce-ms", min=50, help="Changes are gathered this long before acting.")] = 1500,
+    settle_s: Annotated[float, typer.Option(
+        min=0, help="A file is sent once unchanged for this long (copies finish).")] = 1.0,
+    retry_s: Annotated[float, typer.Option(
+        min=1, help="Seconds before what could not be sent is tried again.")] = 30.0,
+    rescan_s: Annotated[float, typer.Option(
+        min=1, help="Seconds between full rescans (what a watcher can miss).")] = 300.0,
+    give_up_after: Annotated[float, typer.Option(
+        min=0, help="Seconds one file is retried before waiting for the next try.")] = 600.0,
+    poll: Annotated[bool, typer.Option(
+        help="Poll the folder instead of file-system events (network drives).")] = False,
+) -> None:
+    """Keep uploading FOLDER: new and changed photos go up as they appear (debounced, sent
+    once fully written, resumable, never twice), through outages of the service. Runs until
+    interrupted (Ctrl-C, SIGTERM), then prints a summary. Deleting a local file does not
+    delete its uploaded copy (use `DELETE /v1/media/{id}` or the review page for that)."""
+    import signal
+
+    from rich.live import Live
+
+    from .client import ServiceUrls
+    from .sync import SyncTotals, sync_folder
+    from .upload import UploadState, default_state_file, manifest_metadata
+
+    bearer = _token(user, token_)
+    owner = user or "token"
+    urls = ServiceUrls.discover()
+    state = UploadState.load(state_file or default_state_file(folder, owner),
+                             ingest_url=urls.ingest, user=owner)
+
+    def line(t: SyncTotals) -> str:
+        text = (f"[bold]syncing[/] {escape(str(folder))}: {t.uploaded} uploaded, "
+                f"{t.duplicates} duplicates, {len(t.rejected)} rejected, {t.pending} pending")
+        return text + (f" [yellow]paused: {escape(t.paused)}[/]" if t.paused else "")
+
+    async def go() -> SyncTotals:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with _client(bearer) as api:
+            with Live(line(SyncTotals()), console=err, refresh_per_second=4,
+                      transient=True) as live:
+                return await sync_folder(
+                    api, folder, state, stop=stop, concurrency=concurrency,
+                    debounce_ms=debounce_ms, settle_s=settle_s, retry_s=retry_s,
+                    rescan_s=rescan_s, give_up_s=give_up_after, force_polling=poll,
+                    metadata=manifest_metadata(folder),
+                    on_change=lambda t: live.update(line(t)))
+
+    totals = _run(go())
+    out.print(f"{totals.uploaded} uploaded, {totals.duplicates} duplicates skipped, "
+              f"{len(totals.rejected)} rejected, {totals.pending} pending (sent on the next "
+              "run)")
+    for name, reason in totals.rejected:
+        out.print(f"  [yellow]rejected[/] {escape(name)}: {escape(reason)}")
+    if totals.paused:
+        out.print(f"[yellow]paused:[/] {escape(totals.paused)}")
+    out.print(f"state: {escape(str(state.path))}")
+
+
+@app.command()
 def suggestions(
     user: UserOpt = None,
     token_: TokenOpt = None,
