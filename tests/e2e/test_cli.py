@@ -269,6 +269,28 @@ def test_suggestions_act_and_tail(services, seed):
             tail.wait()
 
 
+def test_a_share_link_opens_in_a_browser_without_a_token_and_404s_after_unshare(services,
+                                                                               seed):
+    user = f"cli-{uuid.uuid4().hex[:8]}"
+    ok(gemroll(services, "consent", user, "on"))
+    seed(user, 3)
+    deadline = time.monotonic() + 90
+    while not (edits := [s for s in suggestions(services, user) if s["kind"] == "edit"]):
+        assert time.monotonic() < deadline, "no suggestions appeared"
+        time.sleep(0.5)
+    shared = ok(gemroll(services, "act", edits[0]["id"], "share", "--user", user))
+    link = re.search(r"link: (\S+)", shared).group(1)
+    assert link.startswith(services.url("suggester") + "/s/")
+    page = httpx.get(link)  # a friend's browser: no token, no cookie
+    assert page.status_code == 200 and edits[0]["title"] in page.text
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert httpx.get(f"{link}/image/0").headers["content-type"] == "image/jpeg"
+    assert link in ok(gemroll(services, "links", "--user", user))
+    ok(gemroll(services, "act", edits[0]["id"], "unshare", "--user", user))
+    assert httpx.get(link).status_code == 404
+    assert "no open share links" in ok(gemroll(services, "links", "--user", user))
+
+
 def test_tail_replays_a_topic_and_knows_its_names(services):
     user = f"cli-{uuid.uuid4().hex[:8]}"
     ok(gemroll(services, "consent", user, "off"))

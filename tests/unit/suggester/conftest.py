@@ -34,6 +34,7 @@ from gemroll_suggester.domain import (
     SuggestionRecord,
     SuggestionStatus,
 )
+from gemroll_suggester.domain.sharing import ShareLink
 from gemroll_suggester.ports import Intake, Neighbourhood, PageCursor, RenditionObject
 from gemroll_suggester.settings import SuggesterSettings
 from gemroll_suggester.usecases import Deps
@@ -56,6 +57,7 @@ class State:
     derived: dict[UUID, DerivedMedia] = field(default_factory=dict)
     rendition_objects: dict[str, tuple[RenditionObject, datetime]] = field(default_factory=dict)
     outbox: list[tuple[str, Event, str]] = field(default_factory=list)
+    share_links: dict[str, ShareLink] = field(default_factory=dict)
 
 
 class _Fake:
@@ -258,6 +260,45 @@ class FakeRenditions(_Fake):
             self.s.rendition_objects.pop(k, None)
 
 
+class FakeShareLinks(_Fake):
+    async def add(self, link: ShareLink) -> None:
+        assert link.token not in self.s.share_links
+        self.s.share_links[link.token] = link
+
+    async def get(self, token: str) -> ShareLink | None:
+        link = self.s.share_links.get(token)
+        return link if link and link.suggestion_id in self.s.suggestions else None
+
+    def _live(self, now: datetime) -> list[ShareLink]:
+        return sorted((x for x in self.s.share_links.values()
+                       if x.live(now) and x.suggestion_id in self.s.suggestions),
+                      key=lambda x: x.created_at, reverse=True)
+
+    async def live_of_suggestion(self, suggestion_id: UUID, now: datetime) -> ShareLink | None:
+        return next((x for x in self._live(now) if x.suggestion_id == suggestion_id), None)
+
+    async def live_of_user(self, user_key: str, now: datetime) -> list[ShareLink]:
+        return [x for x in self._live(now) if x.user_key == user_key]
+
+    async def revoke(self, suggestion_id: UUID, now: datetime) -> int:
+        hit = [x for x in self.s.share_links.values()
+               if x.suggestion_id == suggestion_id and x.revoked_at is None]
+        for x in hit:
+            self.s.share_links[x.token] = replace(x, revoked_at=now)
+        return len(hit)
+
+    async def revoke_of_user(self, user_key: str, now: datetime) -> int:
+        hit = [x for x in self.s.share_links.values()
+               if x.user_key == user_key and x.revoked_at is None]
+        for x in hit:
+            self.s.share_links[x.token] = replace(x, revoked_at=now)
+        return len(hit)
+
+    async def delete_of_user(self, user_key: str) -> None:
+        for token in [t for t, x in self.s.share_links.items() if x.user_key == user_key]:
+            del self.s.share_links[token]
+
+
 class FakeOutbox(_Fake):
     async def add(self, topic: Topic, event: Event, *, key: str,
                   subject_id: UUID | None = None) -> None:
@@ -274,6 +315,7 @@ class FakeTransaction:
         self.events = FakeEvents(state)
         self.suggestions = FakeSuggestions(state)
         self.renditions = FakeRenditions(state)
+        self.share_links = FakeShareLinks(state)
         self.outbox = FakeOutbox(state)
 
     async def lock_user(self, user_key: str) -> None:

@@ -297,7 +297,10 @@ def act(
 
     async def go() -> dict[str, Any]:
         async with _client(bearer) as api:
-            return await api.act(suggestion_id, action)
+            result = await api.act(suggestion_id, action)
+            if result.get("share_url"):
+                result["share_url"] = api.public_url(result["share_url"])
+            return result
 
     try:
         result = _run(go())
@@ -306,6 +309,26 @@ def act(
         raise typer.Exit(2) from None
     done = "" if result["applied"] else " (already done before)"
     out.print(f"{suggestion_id}: {result['suggestion']['status']}{done}")
+    if result.get("share_url"):
+        out.print(f"link: {result['share_url']} (anyone with it can see it; "
+                  f"`gemroll act {suggestion_id} unshare` closes it)")
+
+
+@app.command()
+def links(user: UserOpt = None, token_: TokenOpt = None) -> None:
+    """List the user's share links that open now."""
+    bearer = _token(user, token_)
+
+    async def go() -> list[dict[str, Any]]:
+        async with _client(bearer) as api:
+            return await api.share_links()
+
+    found = _run(go())
+    if not found:
+        out.print("no open share links")
+    for link in found:
+        out.print(f"{link['url']}  {link['kind']}  {escape(link['title'])}  "
+                  f"until {link['expires_at'][:10]}")
 
 
 if __name__ == "__main__":

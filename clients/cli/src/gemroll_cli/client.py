@@ -203,6 +203,15 @@ class GemrollClient:
                                     json={"action": action})
         return response.json()
 
+    async def share_links(self) -> list[dict[str, Any]]:
+        """The user's share links that open now, with absolute URLs."""
+        items = (await self._call("suggester", "GET", "/v1/share-links")).json()["items"]
+        return [{**x, "url": self.public_url(x["url"])} for x in items]
+
+    def public_url(self, path: str) -> str:
+        """A share link's absolute URL (served by the suggester)."""
+        return self.urls.suggester.rstrip("/") + path
+
     async def _pages(
         self, service: str, path: str, params: dict[str, Any]
     ) -> AsyncIterator[dict[str, Any]]:

@@ -18,7 +18,7 @@ from gemroll_contracts import EditRecipe, SuggestionKind
 from pydantic import BaseModel, ConfigDict, Field
 
 from .domain import ActionName, ActionRefused, SuggestionRecord, SuggestionStatus
-from .usecases import Deps, user_actions
+from .usecases import Deps, sharing, user_actions
 
 router = APIRouter(prefix="/v1/suggestions", tags=["suggestions"])
 
@@ -79,6 +79,9 @@ class ActionOut(BaseModel):
         description="The stored AI-edited rendition (edit suggestions)."
     )
     suggestion: SuggestionOut
+    share_url: str | None = Field(
+        default=None, description="`share`: the public link to what was shared (`/s/<token>` "
+        "on this service); anyone holding it sees it, without metadata, until `unshare`.")
 
 
 def _deps(request: Request) -> Deps:
@@ -139,14 +142,18 @@ async def get_rendition(request: Request, principal: CurrentPrincipal,
     **_ERRORS, 409: {"model": ErrorBody, "description": "Not allowed in the current state."}})
 async def post_action(request: Request, principal: CurrentPrincipal, suggestion_id: UUID,
                       body: ActionIn) -> ActionOut:
-    """`save`, `share`, `edit` (apply the AI edit), `dismiss` or `unshare` (take a share
-    back: one `unshared` user action per photo; 409 `not_shared` if it was never shared).
+    """`save`, `share` (answers the public `share_url`), `edit` (apply the AI edit), `dismiss`
+    or `unshare` (take a share back: its links close, one `unshared` user action per photo;
+    409 `not_shared` if it was never shared).
     Repeating an action is harmless: it answers `applied: false` and publishes nothing."""
     result = await user_actions.act(_deps(request), principal.user_key, suggestion_id,
                                     body.action)
+    link = (await sharing.link_for(_deps(request), principal.user_key, suggestion_id)
+            if body.action is ActionName.share else None)
     return ActionOut(action=result.action, applied=result.applied,
                      derived_media_id=result.derived_media_id,
-                     suggestion=SuggestionOut.of(result.suggestion))
+                     suggestion=SuggestionOut.of(result.suggestion),
+                     share_url=f"/s/{link.token}" if link else None)
 
 
 async def _refused(request: Request, exc: Exception) -> JSONResponse:

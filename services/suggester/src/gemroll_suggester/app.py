@@ -8,7 +8,7 @@ from gemroll_common.outbox import OutboxRelay, publisher_send
 from gemroll_common.service import Runtime, ServiceSpec, service_app
 from gemroll_contracts import Service, utcnow
 
-from . import api, consumers
+from . import api, consumers, share_api
 from .adapters.postgres import PostgresUnitOfWork
 from .adapters.storage import S3Storage
 from .ports import Clock
@@ -46,5 +46,9 @@ def create_app(
         runtime.background("suggester-outbox", relay.run)
         runtime.on_close(relay.drain)  # hand over what is committed before the broker stops
 
+    def routes(app: FastAPI) -> None:
+        api.install(app)
+        share_api.install(app, settings.share_links_per_minute)
+
     return service_app(spec, wire, kafka=kafka, database=database, s3=s3, auth=auth,
-                       identity=identity, routes=api.install)
+                       identity=identity, routes=routes)

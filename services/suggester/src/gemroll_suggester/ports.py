@@ -23,6 +23,7 @@ from .domain import (
     SuggestionRecord,
     SuggestionStatus,
 )
+from .domain.sharing import ShareLink
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,20 @@ class RenditionRepository(Protocol):
     async def forget_objects(self, object_keys: Sequence[str]) -> None: ...
 
 
+class ShareLinkRepository(Protocol):
+    """Public links to shared suggestions (`domain.sharing`)."""
+
+    async def add(self, link: ShareLink) -> None: ...
+    async def get(self, token: str) -> ShareLink | None: ...
+    async def live_of_suggestion(self, suggestion_id: UUID,
+                                 now: datetime) -> ShareLink | None: ...
+    async def live_of_user(self, user_key: str, now: datetime) -> list[ShareLink]: ...
+    async def revoke(self, suggestion_id: UUID, now: datetime) -> int:
+        """Revoke every live link of the suggestion; returns how many."""
+    async def revoke_of_user(self, user_key: str, now: datetime) -> int: ...
+    async def delete_of_user(self, user_key: str) -> None: ...
+
+
 class Outbox(Protocol):
     async def add(self, topic: Topic, event: Event, *, key: str,
                   subject_id: UUID | None = None) -> None:
@@ -152,6 +167,7 @@ class Transaction(Protocol):
     events: EventRepository
     suggestions: SuggestionRepository
     renditions: RenditionRepository
+    share_links: ShareLinkRepository
     outbox: Outbox
 
     async def lock_user(self, user_key: str) -> None:

@@ -49,6 +49,11 @@ class SuggesterSettings(FileSecretsSettings):
     jpeg_quality: int = Field(88, ge=50, le=100)
     render_concurrency: int = Field(2, ge=1, le=16)
 
+    # share links
+    share_link_days: float = Field(30.0, gt=0, le=365, description="A share link's lifetime.")
+    share_links_per_minute: int = Field(
+        60, ge=1, description="Requests per minute one client address may make to share pages.")
+
     @model_validator(mode="after")
     def _consistent(self) -> SuggesterSettings:
         self.plan_rules  # noqa: B018 - raises ValueError on inconsistent sizes

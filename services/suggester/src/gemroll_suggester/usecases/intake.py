@@ -141,9 +141,10 @@ async def _forget_renditions(tx: Transaction, user_key: str, removed: set[UUID])
 
 async def consent_changed(deps: Deps, event: ConsentChanged) -> Outcome:
     """Opting out of the camera roll stops suggestions: open ones are withdrawn (their
-    objects deleted) and the user's photo state is dropped. What the user already saved or
-    shared stays theirs; erasure, if asked for, arrives as MediaErased. The highest ledger
-    position wins, whatever order consent changes arrive in."""
+    objects deleted) and the user's photo state is dropped; every public share link is revoked
+    (deleted with erasure). What the user already saved or shared stays theirs; erasure, if
+    asked for, arrives as MediaErased. The highest ledger position wins, whatever order
+    consent changes arrive in."""
     d = event.data
     now = deps.clock()
     async with deps.uow() as tx:
@@ -154,6 +155,10 @@ async def consent_changed(deps: Deps, event: ConsentChanged) -> Outcome:
         await tx.consent.save(Consent(d.user_key, d.camera_roll, d.ledger_seq, d.changed_at))
         if d.camera_roll:
             return Outcome.updated
+        if d.erase_data:  # public links go with the account
+            await tx.share_links.delete_of_user(d.user_key)
+        else:  # closed for good, even if the user opts in again
+            await tx.share_links.revoke_of_user(d.user_key, now)
         open_ = await tx.suggestions.of_user(d.user_key, WITHDRAWN_AT_OPT_OUT)
         for s in open_:
             await apply_change(tx, opted_out(s, now))

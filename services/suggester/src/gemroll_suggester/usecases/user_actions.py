@@ -171,6 +171,8 @@ async def _commit_action(deps: Deps, user_key: str, seen: SuggestionRecord, acti
             new_rendition = True
         applied = decision.applied and await tx.suggestions.record_action(
             current.suggestion_id, action, now)
+        if action is ActionName.unshare:  # its public links close with it, also on a repeat
+            await tx.share_links.revoke(current.suggestion_id, now)
         updated = current
         if applied:
             if (undone := UNDOES.get(action)) is not None:

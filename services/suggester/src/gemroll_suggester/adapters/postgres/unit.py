@@ -16,6 +16,7 @@ from ...ports import ConsentRepository, Outbox, Transaction
 from .events import PostgresEvents
 from .media import PostgresMedia
 from .renditions import PostgresRenditions
+from .share_links import PostgresShareLinks
 from .suggestions import PostgresSuggestions
 
 
@@ -65,6 +66,7 @@ class PostgresTransaction(Transaction):
         self.events = PostgresEvents(conn)
         self.suggestions = PostgresSuggestions(conn)
         self.renditions = PostgresRenditions(conn)
+        self.share_links = PostgresShareLinks(conn)
         self.outbox = PostgresOutbox(conn)
 
     async def lock_user(self, user_key: str) -> None:
