@@ -1,6 +1,7 @@
 """The review page in headless Chromium: sign in with a development token, opt in, see the
-suggestions the suggester made, share one, and watch the training report admit its photos;
-then apply an AI edit and see the edited copy admitted too."""
+suggestions the suggester made, share one, see its public link and watch the training report
+admit its photos; then apply an AI edit and see the edited copy admitted too; open the share
+link in a fresh tab without a token, and unshare it."""
 
 from __future__ import annotations
 
@@ -49,6 +50,12 @@ def training_rows(driver) -> list[str]:
         ".map(r => [...r.cells].map(c => c.innerText.trim()).join(' '));")
 
 
+def share_links(driver) -> list[tuple[str, str]]:
+    return [tuple(x) for x in driver.execute_script(
+        "return [...document.querySelectorAll('[data-testid=share-link]')]"
+        ".map(li => [li.dataset.suggestion, li.querySelector('a').href]);")]
+
+
 def css(selector: str):
     return (By.CSS_SELECTOR, selector)
 
@@ -89,11 +96,16 @@ def test_share_and_edit_change_the_training_report(services, seed, browser):
     assert card_status(driver, group_id) == "proposed"
     assert not training_rows(driver)
 
-    # Share it: the card says so, and the training report admits its photos.
+    # Share it: the card says so, its public link is listed, and the training report admits
+    # its photos.
     wait.until(lambda d: click_action(d, group_id, "share"))
     wait.until(lambda d: card_status(d, group_id) == "shared")
+    wait.until(lambda d: share_links(d))
+    [(link_for, link)] = share_links(driver)
+    assert link_for == group_id and "/s/" in link
     wait.until(lambda d: any("you shared it" in r for r in training_rows(d)))
     assert all("admitted" in r for r in training_rows(driver)), training_rows(driver)
+    page = driver.current_window_handle
 
     # Apply an AI edit to a photo: its edited copy is admitted as well (on the strength of
     # the earlier share or of the edit itself: either action qualifies).
@@ -116,3 +128,20 @@ def test_share_and_edit_change_the_training_report(services, seed, browser):
     policy.close()
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(SCREENSHOT))  # to look at: reports/e2e/review-page.png
+
+    # The link in a friend's browser: a fresh tab without the token (stored per origin, so
+    # the share page is opened on the suggester itself), then unshare closes it at once.
+    public = link.replace(services.url("review"), services.url("suggester"))
+    driver.switch_to.new_window("tab")
+    driver.get(public)
+    shown = ("return [...document.images].map(i => i.complete && i.naturalWidth > 0);")
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "h1")
+               and all(d.execute_script(shown)))
+    assert len(driver.execute_script(shown)) == 1 + 4  # the cover and the 4 photos
+    driver.save_screenshot(str(SCREENSHOT.with_name("share-page.png")))
+    driver.close()
+    driver.switch_to.window(page)
+    wait.until(lambda d: click_action(d, group_id, "unshare"))
+    wait.until(lambda d: not share_links(d))
+    assert httpx.get(public).status_code == 404
+    assert httpx.get(link).status_code == 404  # also through the review server

@@ -66,3 +66,11 @@ async def test_unknown_service_and_unreachable_upstream_are_json_errors(review):
     down = await client.put("/api/policy/v1/consent", json={"camera_roll": True})
     assert down.status_code == 502
     assert down.json()["detail"]["code"] == "upstream_unreachable"
+
+
+async def test_share_links_are_served_from_the_suggester_as_the_ingress_does(review):
+    client, seen = review
+    response = await client.get("/s/Tok3n-abc/image/1")
+    assert response.headers["x-upstream"] == "suggester"
+    assert str(seen[-1].url) == "http://suggester:2/s/Tok3n-abc/image/1"
+    assert "authorization" not in seen[-1].headers

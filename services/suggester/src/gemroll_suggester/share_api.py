@@ -114,7 +114,7 @@ async def shared_page(request: Request, token: str) -> Response:
         return _gone()
     base = f"/s/{html.escape(token, quote=True)}"
     images = [f'<img src="{base}/image/0" alt="{html.escape(suggestion.title)}">']
-    images += [f'<img src="{base}/image/{i}" alt="photo {i}" loading="lazy">'
+    images += [f'<img src="{base}/image/{i}" alt="photo {i}">'
                for i in range(1, len(shared_photos(suggestion)) + 1)]
     page = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"

@@ -47,12 +47,19 @@ def create_app(
             yield
 
     async def proxy(request: Request) -> Response:
-        service = request.path_params["service"]
+        return await forward(request, request.path_params["service"],
+                             request.path_params["path"])
+
+    async def share_page(request: Request) -> Response:
+        """Public share links (`/s/<token>`), served as the production ingress routes them."""
+        return await forward(request, "suggester", f"s/{request.path_params['path']}")
+
+    async def forward(request: Request, service: str, path: str) -> Response:
         base = bases.get(service)
         if base is None:
             return _problem(404, "unknown_service",
                             f"no service {service!r}; known: {', '.join(sorted(bases))}")
-        url = f"{base}/{request.path_params['path']}"
+        url = f"{base}/{path}"
         client: httpx.AsyncClient = request.app.state.http
         upstream_request = client.build_request(
             request.method, url, params=request.query_params.multi_items(),
@@ -79,6 +86,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/api/{service}/{path:path}", proxy,
                   methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+            Route("/s/{path:path}", share_page),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         lifespan=lifespan,

@@ -191,11 +191,34 @@ async function act(suggestion, action, card) {
       { method: "POST", json: { action } });
     card.replaceWith(renderCard(updated.suggestion));
     showError(null);
+    if (action === "share" || action === "unshare") await loadShareLinks();
     watchTrainingReport();
   } catch (error) {
     showError(error);
     buttons.forEach((b) => { b.disabled = false; });
   }
+}
+
+// -- share links ----------------------------------------------------------------------------
+async function loadShareLinks() {
+  const { items } = await api("suggester", "/v1/share-links");
+  const list = $("share-links");
+  list.replaceChildren(...items.map((link) => {
+    const li = document.createElement("li");
+    li.setAttribute("data-testid", "share-link");
+    li.dataset.suggestion = link.suggestion_id;
+    const a = document.createElement("a");
+    a.href = new URL(link.url, window.location.origin).href;
+    a.textContent = link.title;
+    a.target = "_blank";
+    a.rel = "noreferrer noopener";
+    const until = document.createElement("span");
+    until.className = "hint";
+    until.textContent = ` ${link.kind} · open until ${new Date(link.expires_at).toLocaleDateString()}`;
+    li.append(a, until);
+    return li;
+  }));
+  $("no-share-links").hidden = items.length > 0;
 }
 
 // -- training report ------------------------------------------------------------------------
@@ -276,7 +299,8 @@ function watchTrainingReport(seconds = 30) {
 
 async function refreshAll() {
   showError(null);
-  const results = await Promise.allSettled([loadConsent(), loadSuggestions(), loadTrainingReport()]);
+  const results = await Promise.allSettled([loadConsent(), loadSuggestions(), loadShareLinks(),
+    loadTrainingReport()]);
   const failed = results.find((r) => r.status === "rejected");
   if (failed) showError(failed.reason);
 }
