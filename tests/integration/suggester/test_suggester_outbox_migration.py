@@ -48,7 +48,8 @@ async def test_pending_rows_of_the_old_outbox_are_kept_and_relayed(stack, unique
                 [(SUGGESTIONS.name, user, withdrawn.to_json()),
                  (USER_ACTIONS.name, user, action.to_json())])
 
-        assert await db.migrate(pool, schema, "gemroll_suggester") == ["0003_common_outbox.sql"]
+        assert await db.migrate(pool, schema, "gemroll_suggester", through=3) == [
+            "0003_common_outbox.sql"]
 
         async with pool.acquire() as conn:
             rows = await conn.fetch(

@@ -51,7 +51,8 @@ class State:
     removed: dict[UUID, str] = field(default_factory=dict)
     media: dict[UUID, MediaItem] = field(default_factory=dict)
     events: dict[UUID, EventRecord] = field(default_factory=dict)
-    leases: dict[UUID, datetime] = field(default_factory=dict)
+    leases: dict[UUID, tuple[datetime, UUID]] = field(default_factory=dict)
+    """event id -> (lease until, owner)"""
     suggestions: dict[UUID, SuggestionRecord] = field(default_factory=dict)
     actions: dict[tuple[UUID, ActionName], datetime] = field(default_factory=dict)
     derived: dict[UUID, DerivedMedia] = field(default_factory=dict)
@@ -144,14 +145,24 @@ class FakeEvents(_Fake):
                 if m.event_id == e:
                     self.s.media[m.media_id] = replace(m, event_id=None)
 
-    async def claim_due(self, now: datetime, limit: int,
-                        lease_until: datetime) -> list[EventRecord]:
+    async def claim_due(self, now: datetime, limit: int, lease_until: datetime,
+                        owner: UUID) -> list[EventRecord]:
         due = [e for e in self.s.events.values() if e.dirty and e.due_at and e.due_at <= now
-               and (e.event_id not in self.s.leases or self.s.leases[e.event_id] < now)]
+               and (e.event_id not in self.s.leases or self.s.leases[e.event_id][0] < now)]
         due.sort(key=lambda e: (e.due_at, str(e.event_id)))
         for e in due[:limit]:
-            self.s.leases[e.event_id] = lease_until
+            self.s.leases[e.event_id] = (lease_until, owner)
         return due[:limit]
+
+    async def renew(self, event_ids: Sequence[UUID], owner: UUID,
+                    lease_until: datetime) -> set[UUID]:
+        held = {e for e in event_ids if self.s.leases.get(e, (None, None))[1] == owner}
+        for e in held:
+            self.s.leases[e] = (lease_until, owner)
+        return held
+
+    async def holds(self, event_id: UUID, owner: UUID) -> bool:
+        return self.s.leases.get(event_id, (None, None))[1] == owner
 
     async def finish(self, event_id: UUID, version: int) -> bool:
         e = self.s.events.get(event_id)

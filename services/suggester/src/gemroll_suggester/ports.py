@@ -92,8 +92,15 @@ class EventRepository(Protocol):
     async def get(self, event_ids: Sequence[UUID]) -> list[EventRecord]: ...
     async def save(self, event: EventRecord) -> None: ...
     async def delete(self, event_ids: Sequence[UUID]) -> None: ...
-    async def claim_due(self, now: datetime, limit: int,
-                        lease_until: datetime) -> list[EventRecord]: ...
+    async def claim_due(self, now: datetime, limit: int, lease_until: datetime,
+                        owner: UUID) -> list[EventRecord]:
+        """Lease due events not leased by a live owner (an expired lease is taken over)."""
+    async def renew(self, event_ids: Sequence[UUID], owner: UUID,
+                    lease_until: datetime) -> set[UUID]:
+        """Extend `owner`'s leases; returns the events it still holds."""
+    async def holds(self, event_id: UUID, owner: UUID) -> bool:
+        """Whether `owner` still holds the lease (locks the row until the transaction ends,
+        so the lease cannot be taken over before the plan commits)."""
     async def finish(self, event_id: UUID, version: int) -> bool:
         """Planned: clear dirty if still at `version`; False if it changed meanwhile."""
     async def release(self, event_id: UUID, retry_at: datetime | None = None) -> None:

@@ -23,7 +23,9 @@ class SuggesterSettings(FileSecretsSettings):
     quiet_seconds: float = Field(120.0, ge=0, description="Plan an event once quiet this long.")
     planner_interval_seconds: float = Field(1.0, gt=0)
     planner_batch: int = Field(8, ge=1, description="Events claimed per planner round.")
-    planner_lease_seconds: float = Field(300.0, gt=0, description="A claimed event's lease.")
+    planner_lease_seconds: float = Field(
+        30.0, gt=0, description="A claimed event's lease, renewed every third of it while its "
+        "planner works: a planner that died is replaced once it runs out.")
     outbox_interval_seconds: float = Field(
         0.5, gt=0, description="How often the outbox relay looks for rows nobody woke it for.")
     orphan_sweep_seconds: float = Field(

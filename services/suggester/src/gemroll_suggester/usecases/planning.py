@@ -3,7 +3,9 @@
 Each round claims due events (dirty, quiet long enough, not leased by another replica),
 reads a snapshot, plans and renders without holding locks, then commits under the user's
 lock only if the event did not change meanwhile (else the work is dropped and the event,
-still dirty, is planned again after its new quiet period). What to suggest is
+still dirty, is planned again after its new quiet period) and this planner still holds the
+lease. A lease is short and renewed while the round runs, so the events of a planner that
+died are taken over by another one within `planner_lease_seconds`. What to suggest is
 `domain.planning` and `domain.revisions`; the image work is `usecases.previews`.
 """
 
@@ -13,8 +15,8 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass, replace
-from datetime import timedelta
-from uuid import UUID
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
 
 from gemroll_common.logging import get_logger
 from gemroll_common.retry import Backoff
@@ -72,6 +74,8 @@ async def _same(change: Change) -> Change:
 class Planner:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
+        self.owner = uuid4()
+        """This planner's name on the leases it holds."""
         self._previews = Previews(deps.storage, deps.settings)
         self._wake = asyncio.Event()
 
@@ -105,23 +109,52 @@ class Planner:
         settings = self.deps.settings
         now = self.deps.clock()
         async with self.deps.uow() as tx:
-            lease_until = now + timedelta(seconds=settings.planner_lease_seconds)
-            claimed = await tx.events.claim_due(now, settings.planner_batch, lease_until)
-        for event in claimed:
-            try:
-                await self.plan(event)
-            except Exception as exc:  # noqa: BLE001 - one bad event must not stop the others
-                PLANNING_FAILURES.inc()
-                retry_in = REPLAN_BACKOFF.delay(event.attempts + 1)
-                log.warning("planning_failed", event_id=str(event.event_id),
-                            error_type=type(exc).__name__, error=str(exc)[:300],
-                            retry_in_s=retry_in)
-                async with self.deps.uow() as tx:
-                    await tx.events.release(event.event_id,
-                                            self.deps.clock() + timedelta(seconds=retry_in))
+            claimed = await tx.events.claim_due(now, settings.planner_batch,
+                                                self._lease_end(), self.owner)
+        left = {e.event_id for e in claimed}
+        renewing = asyncio.create_task(self._renew(left))
+        try:
+            for event in claimed:
+                try:
+                    await self.plan(event)
+                except Exception as exc:  # noqa: BLE001 - one bad event must not stop the others
+                    await self._failed(event, exc)
+                left.discard(event.event_id)
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
         async with self.deps.uow() as tx:
             OPEN_EVENTS.set(await tx.events.count_open())
         return len(claimed)
+
+    def _lease_end(self) -> datetime:
+        return self.deps.clock() + timedelta(seconds=self.deps.settings.planner_lease_seconds)
+
+    async def _renew(self, events: set[UUID]) -> None:
+        """Every third of the lease, extend the leases of the events not planned yet."""
+        while True:
+            await asyncio.sleep(self.deps.settings.planner_lease_seconds / 3)
+            if not events:
+                continue
+            try:
+                async with self.deps.uow() as tx:
+                    held = await tx.events.renew(sorted(events), self.owner, self._lease_end())
+            except Exception as exc:  # noqa: BLE001 - the commit checks the lease anyway
+                log.warning("planner_lease_renewal_failed", error_type=type(exc).__name__)
+                continue
+            if lost := events - held:
+                log.info("planner_leases_lost", events=len(lost))
+
+    async def _failed(self, event: EventRecord, exc: Exception) -> None:
+        PLANNING_FAILURES.inc()
+        retry_in = REPLAN_BACKOFF.delay(event.attempts + 1)
+        log.warning("planning_failed", event_id=str(event.event_id),
+                    error_type=type(exc).__name__, error=str(exc)[:300], retry_in_s=retry_in)
+        async with self.deps.uow() as tx:
+            if await tx.events.holds(event.event_id, self.owner):
+                await tx.events.release(event.event_id,
+                                        self.deps.clock() + timedelta(seconds=retry_in))
 
     async def _snapshot(self, event: EventRecord) -> Snapshot:
         async with self.deps.uow() as tx:
@@ -139,7 +172,8 @@ class Planner:
         snap = await self._snapshot(claimed)
         if snap.opted_out:
             async with self.deps.uow() as tx:
-                await tx.events.finish(claimed.event_id, claimed.version)
+                if await tx.events.holds(claimed.event_id, self.owner):
+                    await tx.events.finish(claimed.event_id, claimed.version)
             return
         rules = self.deps.settings.plan_rules
         read = await self._plan_readable(claimed, snap)
@@ -188,6 +222,9 @@ class Planner:
                       started: float) -> None:
         async with self.deps.uow() as tx:
             await tx.lock_user(claimed.user_key)
+            if not await tx.events.holds(claimed.event_id, self.owner):
+                log.info("plan_lease_lost", event_id=str(claimed.event_id))
+                return  # another planner took the event over: its plan counts
             current = await tx.events.get([claimed.event_id])
             if not current or current[0].version != claimed.version:
                 await tx.events.release(claimed.event_id)

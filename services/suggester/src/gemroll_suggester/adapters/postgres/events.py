@@ -47,29 +47,45 @@ class PostgresEvents(EventRepository):
         await self._conn.execute("DELETE FROM events WHERE event_id = ANY($1::uuid[])",
                                  list(event_ids))
 
-    async def claim_due(self, now: datetime, limit: int,
-                        lease_until: datetime) -> list[EventRecord]:
+    async def claim_due(self, now: datetime, limit: int, lease_until: datetime,
+                        owner: UUID) -> list[EventRecord]:
         rows = await self._conn.fetch(
-            "UPDATE events SET lease_until = $3 WHERE event_id IN ("
+            "UPDATE events SET lease_until = $3, lease_owner = $4 WHERE event_id IN ("
             " SELECT event_id FROM events WHERE dirty AND due_at <= $1"
             " AND (lease_until IS NULL OR lease_until < $1)"
             f" ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING {_COLUMNS}",
-            now, limit, lease_until)
+            now, limit, lease_until, owner)
         return sorted((event_of(r) for r in rows), key=lambda e: (e.due_at, str(e.event_id)))
+
+    async def renew(self, event_ids: Sequence[UUID], owner: UUID,
+                    lease_until: datetime) -> set[UUID]:
+        rows = await self._conn.fetch(
+            "UPDATE events SET lease_until = $3 WHERE event_id = ANY($1::uuid[])"
+            " AND lease_owner = $2 AND lease_until IS NOT NULL RETURNING event_id",
+            list(event_ids), owner, lease_until)
+        return {r["event_id"] for r in rows}
+
+    async def holds(self, event_id: UUID, owner: UUID) -> bool:
+        return bool(await self._conn.fetchval(
+            "SELECT true FROM events WHERE event_id = $1 AND lease_owner = $2"
+            " AND lease_until IS NOT NULL FOR UPDATE", event_id, owner))
 
     async def finish(self, event_id: UUID, version: int) -> bool:
         status = await self._conn.execute(
-            "UPDATE events SET dirty = false, lease_until = NULL, attempts = 0, due_at = NULL, "
+            "UPDATE events SET dirty = false, lease_until = NULL, lease_owner = NULL, "
+            "attempts = 0, due_at = NULL, "
             "planned_at = now() WHERE event_id = $1 AND version = $2", event_id, version)
         return status.endswith(" 1")
 
     async def release(self, event_id: UUID, retry_at: datetime | None = None) -> None:
         if retry_at is None:
             await self._conn.execute(
-                "UPDATE events SET lease_until = NULL WHERE event_id = $1", event_id)
+                "UPDATE events SET lease_until = NULL, lease_owner = NULL WHERE event_id = $1",
+                event_id)
         else:
             await self._conn.execute(
-                "UPDATE events SET lease_until = NULL, attempts = attempts + 1, "
+                "UPDATE events SET lease_until = NULL, lease_owner = NULL, "
+                "attempts = attempts + 1, "
                 "due_at = GREATEST(due_at, $2) WHERE event_id = $1", event_id, retry_at)
 
     async def count_open(self) -> int:
