@@ -16,6 +16,7 @@ from .media import (
 )
 from .registry import ALL_EVENTS, AnyEvent, parse_event
 from .suggestions import (
+    ON_THIS_DAY,
     Crop,
     EditRecipe,
     SuggestionCreated,
@@ -65,12 +66,13 @@ from .training import (
 )
 from .users import ActionKind, ConsentChanged, ConsentChangedData, UserAction, UserActionData
 
-CONTRACTS_VERSION = "1.2.0"
+CONTRACTS_VERSION = "1.3.0"
 
 __all__ = [
     "ACTION_WRITERS", "CANDIDATE_WRITERS",
     "ALL_EVENTS", "ALL_TOPICS", "CONSENT", "CONTRACTS_VERSION", "DEAD_LETTERS",
-    "MEDIA_CLASSIFIED", "MEDIA_ERASED", "MEDIA_UPLOADED", "READ_EXTRA", "SUBSCRIPTIONS",
+    "MEDIA_CLASSIFIED", "MEDIA_ERASED", "MEDIA_UPLOADED", "ON_THIS_DAY", "READ_EXTRA",
+    "SUBSCRIPTIONS",
     "SUGGESTIONS", "TOPICS_BY_NAME",
     "TRAINING_CANDIDATES",
     "TRAINING_DECISIONS", "TRAINING_MEDIA", "USER_ACTIONS",

@@ -8,13 +8,17 @@ from uuid import UUID
 
 from pydantic import Field
 
-from .base import Event, ObjectKey, ShortText, StrictModel, UserKey, UtcDatetime
+from .base import Event, Name, ObjectKey, ShortText, StrictModel, UserKey, UtcDatetime
 
 
 class SuggestionKind(StrEnum):
     edit = "edit"
     highlight = "highlight"
     collage = "collage"
+
+
+ON_THIS_DAY = "on_this_day"
+"""`occasion` of a highlight that resurfaces an event from the same date in an earlier year."""
 
 
 class Crop(StrictModel):
@@ -53,6 +57,10 @@ class SuggestionCreatedData(StrictModel):
     event_start: UtcDatetime | None = None
     event_end: UtcDatetime | None = None
     created_at: UtcDatetime
+    occasion: Name | None = Field(
+        default=None, description="Why it is suggested now, when not simply new photos: "
+        "`on_this_day` (a highlight of an event from this date in an earlier year). Added in "
+        "contracts 1.3.0; more values may come, so treat an unknown one like none.")
 
 
 class SuggestionCreated(Event):

@@ -208,6 +208,7 @@ async def suggester(stack) -> AsyncIterator[Suggester]:
         db_schema=f"suggester{env.schema_suffix}",
         quiet_seconds=1.0, planner_interval_seconds=0.1, outbox_interval_seconds=0.1,
         preview_max_side=480, collage_width=640, cover_width=480, highlight_min=3,
+        memories_interval_seconds=1.0,
     )
     app = create_app(settings, kafka=env.kafka, database=env.database, s3=env.s3)
     broker = make_broker(env.kafka, "suggester-tests")

@@ -182,6 +182,13 @@ class FakeEvents(_Fake):
     async def count_open(self) -> int:
         return sum(e.dirty for e in self.s.events.values())
 
+    async def on_calendar_day(self, month: int, day: int, before: datetime,
+                              limit: int) -> list[EventRecord]:
+        found = [e for e in self.s.events.values() if e.start_at < before
+                 and (e.start_at.astimezone(UTC).month, e.start_at.astimezone(UTC).day)
+                 == (month, day)]
+        return sorted(found, key=lambda e: (e.user_key, e.start_at))[:limit]
+
 
 class FakeSuggestions(_Fake):
     def _with_actions(self, s: SuggestionRecord) -> SuggestionRecord:

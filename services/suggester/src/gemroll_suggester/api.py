@@ -49,6 +49,8 @@ class SuggestionOut(BaseModel):
     recipe: EditRecipe | None = Field(description="The auto-enhance recipe of an edit.")
     actions: list[ActionName] = Field(description="Actions the user has taken on it.")
     preview_url: str | None = Field(description="The rendered preview, when there is one.")
+    occasion: str | None = Field(default=None, description="`on_this_day`: a highlight of an "
+                                 "event from this date in an earlier year.")
 
     @classmethod
     def of(cls, s: SuggestionRecord) -> SuggestionOut:
@@ -58,7 +60,7 @@ class SuggestionOut(BaseModel):
             event_start=s.event_start, event_end=s.event_end, shareable=s.shareable,
             recipe=s.recipe, actions=sorted(s.actions),
             preview_url=f"/v1/suggestions/{s.suggestion_id}/preview"
-            if s.preview_object_key else None,
+            if s.preview_object_key else None, occasion=s.occasion,
         )
 
 

@@ -106,6 +106,9 @@ class EventRepository(Protocol):
     async def release(self, event_id: UUID, retry_at: datetime | None = None) -> None:
         """Drop the lease (and with `retry_at`, count a failed attempt and retry then)."""
     async def count_open(self) -> int: ...
+    async def on_calendar_day(self, month: int, day: int, before: datetime,
+                              limit: int) -> list[EventRecord]:
+        """Events of every user that started on this month and day (UTC), before `before`."""
 
 
 class SuggestionRepository(Protocol):

@@ -37,7 +37,7 @@ def suggestion_created(record: SuggestionRecord) -> SuggestionCreated:
             user_key=record.user_key, kind=record.kind, media_ids=list(record.media_ids),
             title=record.title, preview_object_key=record.preview_object_key,
             recipe=record.recipe, event_start=record.event_start, event_end=record.event_end,
-            created_at=record.created_at,
+            created_at=record.created_at, occasion=record.occasion,
         ),
     )
 

@@ -42,6 +42,8 @@ class SuggesterSettings(FileSecretsSettings):
     collage_size: int = Field(6, ge=2, le=9)
     collage_min: int = Field(2, ge=2, le=9)
     edits_per_event: int = Field(2, ge=0, le=20)
+    memories_interval_seconds: float = Field(
+        3600.0, ge=0, description="How often the \"on this day\" pass runs (0: never).")
 
     # rendering
     preview_max_side: int = Field(1280, ge=64, le=4096)

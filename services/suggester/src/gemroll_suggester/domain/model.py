@@ -152,6 +152,8 @@ class SuggestionRecord:
     stale: bool = False
     """Some of its photos were removed: its preview is gone and it must be planned again."""
     actions: frozenset[ActionName] = field(default_factory=frozenset)
+    occasion: str | None = None
+    """Why it is suggested now (`gemroll_contracts.ON_THIS_DAY`), else None."""
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,7 @@ class EventPlan:
         return [d for d in (self.highlight, self.collage) if d is not None]
 
 
-def _by_time(items: Sequence[MediaItem]) -> tuple[UUID, ...]:
+def by_time(items: Sequence[MediaItem]) -> tuple[UUID, ...]:
     return tuple(m.media_id for m in sorted(items, key=lambda m: (m.taken_at, str(m.media_id))))
 
 
@@ -99,7 +99,7 @@ def _multi_draft(kind: SuggestionKind, event: EventRecord, chosen: Sequence[Medi
     return Draft(
         suggestion_id=suggestion_id_for(kind, event.event_id),
         kind=kind,
-        media_ids=_by_time(chosen),
+        media_ids=by_time(chosen),
         title=titles.title(kind, start, end, (m.coarse_location for m in chosen)),
         shareable=True,
         event_start=start,

@@ -37,7 +37,7 @@ class Change:
     """Delete the row (after publishing what the change says): nothing is left to revise."""
 
 
-def _new_record(draft: Draft, user_key: str, event_id: UUID, now: datetime) -> SuggestionRecord:
+def new_record(draft: Draft, user_key: str, event_id: UUID, now: datetime) -> SuggestionRecord:
     return SuggestionRecord(
         suggestion_id=draft.suggestion_id, user_key=user_key, event_id=event_id,
         kind=draft.kind, revision=1, media_ids=draft.media_ids, title=draft.title,
@@ -73,7 +73,7 @@ def reconcile(event: EventRecord, existing: Sequence[SuggestionRecord], drafts: 
         drafted.add(draft.suggestion_id)
         old = by_id.get(draft.suggestion_id)
         if old is None:
-            changes.append(Change(_new_record(draft, event.user_key, event.event_id, now),
+            changes.append(Change(new_record(draft, event.user_key, event.event_id, now),
                                   render=True, publish=True, is_new=True))
         elif old.status in (SuggestionStatus.proposed, SuggestionStatus.withdrawn):
             unchanged = (old.status is SuggestionStatus.proposed and not old.stale

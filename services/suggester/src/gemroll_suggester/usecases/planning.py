@@ -38,6 +38,7 @@ from ..domain import (
 )
 from ..metrics import OPEN_EVENTS, PLAN_SECONDS, PLANNING_FAILURES, REVISIONS, SUGGESTIONS_MADE
 from .deps import Deps, apply_change
+from .memories import plan_memories
 from .previews import Previews
 from .renditions import sweep_orphan_renditions
 
@@ -86,7 +87,7 @@ class Planner:
         """Forever: plan due events (and now and then sweep orphaned renditions); sleep until
         the interval passes or someone wakes us."""
         settings = self.deps.settings
-        next_sweep = time.monotonic()
+        next_sweep = next_memories = time.monotonic()
         while True:
             self._wake.clear()
             try:
@@ -96,6 +97,9 @@ class Planner:
                     next_sweep = time.monotonic() + settings.orphan_sweep_seconds
                     await sweep_orphan_renditions(self.deps, self.deps.clock() - timedelta(
                         seconds=settings.orphan_grace_seconds))
+                if settings.memories_interval_seconds and time.monotonic() >= next_memories:
+                    next_memories = time.monotonic() + settings.memories_interval_seconds
+                    await plan_memories(self.deps, self._previews)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - database down: try again next round

@@ -147,7 +147,7 @@ function renderCard(s) {
   const card = $("card-template").content.firstElementChild.cloneNode(true);
   card.dataset.id = s.id;
   card.dataset.kind = s.kind;
-  card.querySelector(".kind").textContent = s.kind;
+  card.querySelector(".kind").textContent = s.occasion === "on_this_day" ? "on this day" : s.kind;
   const status = card.querySelector(".status");
   status.textContent = s.status;
   status.className = `status ${s.status}`;

@@ -88,5 +88,14 @@ class PostgresEvents(EventRepository):
                 "attempts = attempts + 1, "
                 "due_at = GREATEST(due_at, $2) WHERE event_id = $1", event_id, retry_at)
 
+    async def on_calendar_day(self, month: int, day: int, before: datetime,
+                              limit: int) -> list[EventRecord]:
+        rows = await self._conn.fetch(
+            f"SELECT {_COLUMNS} FROM events"
+            " WHERE EXTRACT(MONTH FROM start_at AT TIME ZONE 'UTC') = $1"
+            " AND EXTRACT(DAY FROM start_at AT TIME ZONE 'UTC') = $2 AND start_at < $3"
+            " ORDER BY user_key, start_at LIMIT $4", month, day, before, limit)
+        return [event_of(r) for r in rows]
+
     async def count_open(self) -> int:
         return int(await self._conn.fetchval("SELECT count(*) FROM events WHERE dirty"))

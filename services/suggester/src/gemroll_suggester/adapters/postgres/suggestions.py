@@ -20,8 +20,8 @@ _SELECT = (
 _UPSERT = (
     "INSERT INTO suggestions (suggestion_id, user_key, event_id, kind, revision, "
     "media_ids, title, status, recipe, preview_object_key, event_start, event_end, "
-    "shareable, fingerprint, stale, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, "
-    "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) "
+    "shareable, fingerprint, stale, created_at, updated_at, occasion) VALUES ($1, $2, $3, "
+    "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) "
     "ON CONFLICT (suggestion_id) DO UPDATE SET event_id = EXCLUDED.event_id, "
     "revision = EXCLUDED.revision, media_ids = EXCLUDED.media_ids, "
     "title = EXCLUDED.title, status = EXCLUDED.status, recipe = EXCLUDED.recipe, "
@@ -43,7 +43,7 @@ def _suggestion(row: asyncpg.Record) -> SuggestionRecord:
         preview_object_key=row["preview_object_key"], event_start=row["event_start"],
         event_end=row["event_end"], shareable=row["shareable"], fingerprint=row["fingerprint"],
         created_at=row["created_at"], updated_at=row["updated_at"], stale=row["stale"],
-        actions=frozenset(ActionName(a) for a in row["actions"]),
+        actions=frozenset(ActionName(a) for a in row["actions"]), occasion=row["occasion"],
     )
 
 
@@ -79,7 +79,7 @@ class PostgresSuggestions(SuggestionRepository):
             s.suggestion_id, s.user_key, s.event_id, s.kind.value, s.revision, list(s.media_ids),
             s.title, s.status.value, s.recipe.model_dump(mode="json") if s.recipe else None,
             s.preview_object_key, s.event_start, s.event_end, s.shareable, s.fingerprint,
-            s.stale, s.created_at, s.updated_at,
+            s.stale, s.created_at, s.updated_at, s.occasion,
         )
 
     async def delete(self, suggestion_id: UUID) -> None:
