@@ -11,7 +11,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 from aiokafka.errors import OutOfOrderSequenceNumber
-from gemroll_common import outbox
+from gemroll_common import process
 from gemroll_common.consumer import Consumers, FailurePolicy
 from gemroll_common.kafka import EventPublisher, make_broker
 from gemroll_common.outbox import (
@@ -136,7 +136,7 @@ async def test_a_producer_out_of_step_asks_for_a_new_process_and_keeps_the_rows(
     async with pool.acquire() as conn, conn.transaction():
         await append(conn, [OutboxMessage(CONSENT, "k", consent(1, 1))])
     restarts: list[str] = []
-    monkeypatch.setattr(outbox, "request_restart", restarts.append)
+    monkeypatch.setattr(process, "request_restart", restarts.append)
 
     async def send(row: OutboxRow) -> None:
         raise OutOfOrderSequenceNumber()

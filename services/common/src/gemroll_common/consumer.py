@@ -7,6 +7,8 @@ What happens to a record whose handling fails is decided in one place (`FailureP
   `PoisonMessage` from the handler: dead-lettered at once, with the reason;
 * a transient failure (`errors.is_transient`: PostgreSQL, Kafka or S3 down or busy): retried
   with the one backoff, for as long as it takes (nothing is committed meanwhile: fail closed);
+* a Kafka producer out of step for good (`errors.breaks_the_producer`, after a long outage):
+  retried too, and after a few in a row the process asks to be restarted (a new producer);
 * anything else: retried `max_attempts` times, then dead-lettered.
 
 Should dead-lettering itself fail (Kafka down), the record is not committed and comes again.
@@ -26,11 +28,12 @@ from faststream.kafka.annotations import KafkaMessage
 from gemroll_contracts import DEAD_LETTERS, Event, Service, Topic, parse_event, subscription
 from pydantic import ValidationError
 
-from .errors import PoisonMessage, is_transient
+from .errors import PoisonMessage, breaks_the_producer, is_transient
 from .http import subscribers_assigned
 from .kafka import DEAD_LETTERS_TOTAL, EventPublisher, dead_letter_for, topic_name
 from .logging import get_logger
 from .metrics import EVENTS_CONSUMED, PROCESSING_SECONDS, watch_consumer_lag
+from .process import BrokenProducerWatch
 from .retry import Backoff
 from .settings import KafkaSettings
 
@@ -82,7 +85,7 @@ class FailurePolicy:
         """True: dead-letter now; False: wait `backoff.delay(attempt)` and try again."""
         if isinstance(error, DECODE_ERRORS):
             return True
-        if is_transient(error):
+        if is_transient(error) or breaks_the_producer(error):  # the record is not to blame
             return False
         return attempt >= self.max_attempts
 
@@ -98,6 +101,7 @@ class Consumers:
         self.service = service
         self._publisher = publisher or EventPublisher(broker, kafka, service)
         self.policy = policy
+        self._producer = BrokenProducerWatch(f"{service.value} consumers")
         self.subscribers: list[Any] = []
 
     def group(self, topic: Topic) -> str:
@@ -190,8 +194,9 @@ class Consumers:
         while True:
             attempt += 1
             try:
-                return await work()
+                result = await work()
             except Exception as exc:  # noqa: BLE001 - the policy decides
+                self._producer.saw(exc)  # a producer out of step: a fresh process takes over
                 if self.policy.gives_up(exc, attempt):
                     return Failure(exc, attempt)
                 delay = self.policy.backoff.delay(attempt)
@@ -201,6 +206,9 @@ class Consumers:
                             error_type=type(exc).__name__, error=str(exc)[:300],
                             retry_in_s=round(delay, 3))
                 await self.policy.backoff.wait(attempt)
+            else:
+                self._producer.saw(None)
+                return result
 
     async def dead_letter(self, topic: Topic, group: str, record: Any, error: BaseException,
                           attempts: int) -> None:

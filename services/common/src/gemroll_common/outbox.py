@@ -27,10 +27,9 @@ import asyncpg
 from gemroll_contracts import Event, Topic, parse_event, topic_named
 from prometheus_client import Counter, Gauge
 
-from .errors import breaks_the_producer
 from .kafka import EventPublisher
 from .logging import get_logger
-from .process import request_restart
+from .process import BrokenProducerWatch
 from .retry import Backoff
 
 log = get_logger(__name__)
@@ -112,8 +111,6 @@ async def pending_count(conn: asyncpg.Connection) -> int:
 
 
 RELAY_BACKOFF = Backoff(0.5, 30.0)
-BROKEN_PRODUCER_ATTEMPTS = 3
-"""Failures in a row that say the producer is out of step before a new process is asked."""
 Send = Callable[[OutboxRow], Awaitable[None]]
 """Publishes one row and returns once the broker acknowledged it."""
 OnPublished = Callable[[asyncpg.Connection, Sequence[OutboxRow]], Awaitable[None]]
@@ -197,7 +194,8 @@ class OutboxRelay:
                 OUTBOX_PENDING.labels(self._service).set(await pending_count(conn))
 
     async def run(self) -> None:
-        failures = broken = 0
+        failures = 0
+        producer = BrokenProducerWatch("outbox relay")
         while True:
             self._wake.clear()
             try:
@@ -207,10 +205,7 @@ class OutboxRelay:
             except Exception as exc:  # noqa: BLE001 - Kafka or the database is down: retry
                 failures += 1
                 OUTBOX_FAILURES.labels(self._service).inc()
-                broken = broken + 1 if breaks_the_producer(exc) else 0
-                if broken >= BROKEN_PRODUCER_ATTEMPTS:  # the rows stay for the next process
-                    request_restart(f"outbox producer out of step: {type(exc).__name__}")
-                    broken = 0
+                producer.saw(exc)  # the rows stay for the next process
                 await self._count_pending()
                 delay = self._backoff.delay(failures)
                 log.warning("outbox_publish_failed", error_type=type(exc).__name__,
@@ -220,6 +215,7 @@ class OutboxRelay:
             if failures:
                 log.info("outbox_publishing_resumed", after_attempts=failures)
             failures = 0
+            producer.saw(None)
             if published < self._batch_size:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._idle_s)
