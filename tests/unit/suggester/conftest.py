@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import io
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -298,19 +298,17 @@ class FakeShareLinks(_Fake):
     async def live_of_user(self, user_key: str, now: datetime) -> list[ShareLink]:
         return [x for x in self._live(now) if x.user_key == user_key]
 
-    async def revoke(self, suggestion_id: UUID, now: datetime) -> int:
-        hit = [x for x in self.s.share_links.values()
-               if x.suggestion_id == suggestion_id and x.revoked_at is None]
+    def _revoke(self, which: Callable[[ShareLink], bool], now: datetime) -> int:
+        hit = [x for x in self.s.share_links.values() if which(x) and x.revoked_at is None]
         for x in hit:
             self.s.share_links[x.token] = replace(x, revoked_at=now)
         return len(hit)
 
+    async def revoke(self, suggestion_id: UUID, now: datetime) -> int:
+        return self._revoke(lambda x: x.suggestion_id == suggestion_id, now)
+
     async def revoke_of_user(self, user_key: str, now: datetime) -> int:
-        hit = [x for x in self.s.share_links.values()
-               if x.user_key == user_key and x.revoked_at is None]
-        for x in hit:
-            self.s.share_links[x.token] = replace(x, revoked_at=now)
-        return len(hit)
+        return self._revoke(lambda x: x.user_key == user_key, now)
 
     async def delete_of_user(self, user_key: str) -> None:
         for token in [t for t, x in self.s.share_links.items() if x.user_key == user_key]:

@@ -18,6 +18,7 @@ from gemroll_contracts import EditRecipe, SuggestionKind
 from pydantic import BaseModel, ConfigDict, Field
 
 from .domain import ActionName, ActionRefused, SuggestionRecord, SuggestionStatus
+from .share_api import share_path
 from .usecases import Deps, sharing, user_actions
 
 router = APIRouter(prefix="/v1/suggestions", tags=["suggestions"])
@@ -155,7 +156,7 @@ async def post_action(request: Request, principal: CurrentPrincipal, suggestion_
     return ActionOut(action=result.action, applied=result.applied,
                      derived_media_id=result.derived_media_id,
                      suggestion=SuggestionOut.of(result.suggestion),
-                     share_url=f"/s/{link.token}" if link else None)
+                     share_url=share_path(link) if link else None)
 
 
 async def _refused(request: Request, exc: Exception) -> JSONResponse:
