@@ -128,6 +128,32 @@ SUMMARY = re.compile(r"(\d+) uploaded, (\d+) duplicates skipped, (\d+) already d
                      r"(\d+) rejected, (\d+) failed")
 
 
+async def test_large_files_and_avif_upload_through_the_presigned_path(services, tmp_path):
+    """Files above the client's threshold go straight to the object store in chunks (progress
+    reported as they go), then ingest validates them: AVIF too."""
+    from gemroll_cli.client import GemrollClient, ServiceUrls
+    from gemroll_testkit import photos
+
+    user = f"big-{uuid.uuid4().hex[:8]}"
+    urls = ServiceUrls.first_of(services.client_env)
+    big = noisy_photo(tmp_path / "big.jpg", 5)
+    avif = tmp_path / "phone.avif"
+    avif.write_bytes(photos.avif(size=(640, 480), exif=photos.exif(make="Apple", gps=(1.5, 2.5))))
+    sent: list[int] = []
+    async with GemrollClient(urls, dev_token(user), presigned_from_bytes=1) as api:
+        await api.set_consent(camera_roll=True)
+        answers = [await api.upload(path, on_bytes=sent.append) for path in (big, avif)]
+        assert [a.status for a in answers] == ["accepted", "accepted"]
+        again = await api.upload(big)
+        assert again.duplicate and again.media_id == answers[0].media_id
+        items = {i["media_id"]: i async for i in api.list_media()}
+    assert sum(sent) == big.stat().st_size + avif.stat().st_size
+    assert len(sent) > 1  # in chunks, not one buffer
+    assert items[answers[1].media_id]["content_type"] == "image/avif"
+    assert items[answers[1].media_id]["camera_make"] == "Apple"
+    assert set(items) == {a.media_id for a in answers}
+
+
 def test_an_upload_killed_mid_run_resumes_and_stores_each_photo_once(services, tmp_path):
     user = f"cli-{uuid.uuid4().hex[:8]}"
     roll = tmp_path / "roll"

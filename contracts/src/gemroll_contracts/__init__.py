@@ -3,6 +3,7 @@
 from .base import READ_EXTRA, Event, StrictModel, new_trace_id, utcnow
 from .deadletter import DeadLetter, DeadLetterData
 from .media import (
+    CONTENT_TYPES,
     Category,
     ErasureReason,
     MediaClassified,
@@ -66,11 +67,11 @@ from .training import (
 )
 from .users import ActionKind, ConsentChanged, ConsentChangedData, UserAction, UserActionData
 
-CONTRACTS_VERSION = "1.3.0"
+CONTRACTS_VERSION = "1.4.0"
 
 __all__ = [
     "ACTION_WRITERS", "CANDIDATE_WRITERS",
-    "ALL_EVENTS", "ALL_TOPICS", "CONSENT", "CONTRACTS_VERSION", "DEAD_LETTERS",
+    "ALL_EVENTS", "ALL_TOPICS", "CONSENT", "CONTENT_TYPES", "CONTRACTS_VERSION", "DEAD_LETTERS",
     "MEDIA_CLASSIFIED", "MEDIA_ERASED", "MEDIA_UPLOADED", "ON_THIS_DAY", "READ_EXTRA",
     "SUBSCRIPTIONS",
     "SUGGESTIONS", "TOPICS_BY_NAME",

@@ -15,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
 )
 
 
@@ -33,6 +34,15 @@ READ_EXTRA: Final = "ignore"
 """How records are read off the wire: fields unknown to this version are ignored, so a
 compatible change (a new optional field) never breaks an older consumer. Building an event in
 code stays strict (`extra="forbid"`), and a breaking change needs a new `schema_version`."""
+
+READING: Final = {"gemroll_reading": True}
+"""Validation context of every read: values a later version may add (a new content type)
+are accepted, while building an event in code still refuses them (`reading`)."""
+
+
+def reading(info: ValidationInfo) -> bool:
+    """Whether this validation reads what another version wrote (see `READING`)."""
+    return bool(info.context and info.context.get("gemroll_reading"))
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -99,7 +109,7 @@ class StrictModel(BaseModel):
     def read(cls, stored: Any) -> Self:
         """Validate a document this or another version wrote (a JSON column, a parsed record),
         ignoring fields this version does not know."""
-        return cls.model_validate(stored, extra=READ_EXTRA)
+        return cls.model_validate(stored, extra=READ_EXTRA, context=READING)
 
 
 class Event(StrictModel):
@@ -123,7 +133,7 @@ class Event(StrictModel):
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> Self:
-        return cls.model_validate_json(raw, extra=READ_EXTRA)
+        return cls.model_validate_json(raw, extra=READ_EXTRA, context=READING)
 
 
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")

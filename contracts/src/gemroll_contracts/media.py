@@ -3,14 +3,42 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 from uuid import UUID
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo
 
-from .base import Event, Geohash, ObjectKey, Sha256Hex, ShortText, StrictModel, UserKey, UtcDatetime
+from .base import (
+    Event,
+    Geohash,
+    ObjectKey,
+    Sha256Hex,
+    ShortText,
+    StrictModel,
+    UserKey,
+    UtcDatetime,
+    reading,
+)
 
-ContentType = Literal["image/jpeg", "image/png", "image/heic", "image/heif", "image/webp"]
+CONTENT_TYPES: Final = ("image/jpeg", "image/png", "image/heic", "image/heif", "image/webp",
+                        "image/avif")
+"""What this version writes. Readers accept any `image/...` type (a later version may add one,
+as 1.4.0 added AVIF) and treat one they do not know as undecodable, never as a bad record."""
+
+
+def _written_types_only(value: str, info: ValidationInfo) -> str:
+    if value not in CONTENT_TYPES and not reading(info):
+        raise ValueError(f"content type {value!r} is not one of {', '.join(CONTENT_TYPES)}")
+    return value
+
+
+ContentType = Annotated[
+    str,
+    StringConstraints(pattern=r"^image/[a-z0-9][a-z0-9.+-]{0,62}$"),
+    AfterValidator(_written_types_only),
+    Field(description="The media type judged from the bytes; written: one of "
+          + ", ".join(CONTENT_TYPES) + ".", examples=list(CONTENT_TYPES)),
+]
 
 
 class MediaUploadedData(StrictModel):

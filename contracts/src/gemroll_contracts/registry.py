@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, TypeAdapter
 
-from .base import READ_EXTRA
+from .base import READ_EXTRA, READING
 from .deadletter import DeadLetter
 from .media import MediaClassified, MediaErased, MediaUploaded
 from .suggestions import SuggestionCreated, SuggestionWithdrawn
@@ -50,4 +50,4 @@ _ANY_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
 def parse_event(raw: bytes | str) -> AnyEvent:
     """Validate JSON into the right event class, ignoring fields this version does not know
     (`READ_EXTRA`); raises pydantic.ValidationError."""
-    return _ANY_EVENT.validate_json(raw, extra=READ_EXTRA)
+    return _ANY_EVENT.validate_json(raw, extra=READ_EXTRA, context=READING)

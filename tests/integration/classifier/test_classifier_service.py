@@ -41,7 +41,8 @@ pytestmark = pytest.mark.integration
 
 
 T0 = datetime(2024, 6, 1, 12, tzinfo=UTC)
-CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "heic": "image/heic"}
+CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "heic": "image/heic",
+                 "avif": "image/avif"}
 
 
 def real_photo(name: str) -> np.ndarray:
@@ -63,6 +64,7 @@ def camera_roll() -> dict[str, tuple[str, bytes]]:
                                              exif=exif)),
         "bad": ("jpg", photos.broken_jpeg()),
         "heic": ("heic", photos.heic(chelsea, exif=exif)),
+        "avif": ("avif", photos.avif(real_photo("rocket"), exif=exif)),
     }
 
 
@@ -156,6 +158,9 @@ async def test_classifier_end_to_end(stack, unique, classifier_models):
     heic = by_name["heic"]
     assert heic.category == "photo" and heic.quality is not None
     assert (heic.width, heic.height) == (451, 300)
+    avif = by_name["avif"]
+    assert avif.category == "photo" and avif.quality is not None
+    assert (avif.width, avif.height) == (640, 427)
 
     kinds = {letter.data.error_type for letter in letters}
     assert kinds == {"ObjectMissing", "ValidationError"}

@@ -101,11 +101,13 @@ async def test_same_bytes_from_another_user_are_that_users_own_media(ingest):
     assert first.json()["media_id"] != second.json()["media_id"]
 
 
-@pytest.mark.parametrize("kind", ["heic", "png", "webp"])
+@pytest.mark.parametrize("kind", ["heic", "avif", "png", "webp"])
 async def test_other_accepted_formats(ingest, kind):
     account = await ingest.opted_in_user()
     data = {
         "heic": lambda: photos.heic(exif=photos.exif(make="Apple", model="iPhone 15",
+                                                            gps=GPS)),
+        "avif": lambda: photos.avif(exif=photos.exif(make="Apple", model="iPhone 15",
                                                             gps=GPS)),
         "png": photos.png,
         "webp": photos.webp,
@@ -118,10 +120,11 @@ async def test_other_accepted_formats(ingest, kind):
                                     headers=ingest.headers(account))).json()
     assert item["content_type"] == f"image/{kind}"
     assert (item["width"], item["height"]) == (96, 64)
-    if kind == "heic":
+    if kind in ("heic", "avif"):
         assert (item["camera_make"], item["camera_model"]) == ("Apple", "iPhone 15")
         [event] = await ingest.events(MEDIA_UPLOADED, account)
-        assert event.data.content_type == "image/heic" and event.data.coarse_location == COARSE
+        assert event.data.content_type == f"image/{kind}"
+        assert event.data.coarse_location == COARSE
 
 
 @pytest.mark.parametrize(("data", "code"), [

@@ -10,9 +10,12 @@ from datetime import datetime
 import pytest
 from gemroll_contracts import (
     ALL_EVENTS,
+    CONTENT_TYPES,
     Event,
     MediaClassifiedData,
     MediaErasedData,
+    MediaUploaded,
+    MediaUploadedData,
     parse_event,
 )
 from hypothesis import HealthCheck, given, settings
@@ -41,6 +44,13 @@ class _ClassifiedData(ModelFactory[MediaClassifiedData]):
     embedding = Use(lambda: None if _ClassifiedData.__random__.random() < 0.2 else [
         _ClassifiedData.__random__.uniform(-1, 1)
         for _ in range(_ClassifiedData.__random__.randint(0, 8))])
+
+
+class _UploadedData(ModelFactory[MediaUploadedData]):
+    """Content types this version writes (the field's pattern admits what later ones may)."""
+
+    __set_as_default_factory_for_type__ = True
+    content_type = Use(lambda: _UploadedData.__random__.choice(CONTENT_TYPES))
 
 
 def valid_events(event: type[Event]) -> st.SearchStrategy[Event]:
@@ -163,3 +173,18 @@ def test_timestamps_are_normalised_to_utc() -> None:
 def test_unknown_event_type_is_refused_readably() -> None:
     with pytest.raises(ValidationError, match="does not match any of the expected tags"):
         parse_event(b'{"event_type": "media.teleported"}')
+
+
+def test_a_content_type_of_a_later_version_is_read_but_never_written() -> None:
+    """1.4.0 added AVIF; a later version may add another. Readers take it (and treat the media
+    as one they cannot decode), while this version refuses to write one it does not know."""
+    document = _sample(MediaUploaded)
+    document["data"]["content_type"] = "image/jxl"
+    assert parse_event(json.dumps(document)).data.content_type == "image/jxl"
+    assert MediaUploaded.from_json(json.dumps(document)).data.content_type == "image/jxl"
+    with pytest.raises(ValidationError, match="not one of"):
+        MediaUploadedData(**{**document["data"], "content_type": "image/jxl"})
+    for not_an_image in ("text/html", "image/", "IMAGE/JPEG", "image/jpeg; x=1"):
+        document["data"]["content_type"] = not_an_image
+        with pytest.raises(ValidationError):
+            parse_event(json.dumps(document))

@@ -28,7 +28,8 @@ class FakeIngest:
         self.down = False
         self.refusing = False
 
-    async def upload(self, path: Path, metadata=None) -> UploadAnswer:  # noqa: ARG002
+    async def upload(self, path: Path, metadata=None,  # noqa: ARG002
+                     *, on_bytes=lambda _: None) -> UploadAnswer:  # noqa: ARG002
         if self.down:
             raise ApiError("ingest", 503, "database_unavailable", "down", retry_after_s=0.01)
         if self.refusing:

@@ -31,11 +31,12 @@ class FakeIngest:
         self.by_bytes: dict[bytes, str] = {}
         self.calls: list[tuple[str, object]] = []
 
-    async def upload(self, path: Path, metadata=None) -> UploadAnswer:
+    async def upload(self, path: Path, metadata=None, *, on_bytes=lambda _: None) -> UploadAnswer:
         self.calls.append((path.name, metadata))
+        data = contents(path)
+        on_bytes(len(data))  # sent, then answered (or refused)
         if self.errors.get(path.name):
             raise self.errors[path.name].pop(0)
-        data = contents(path)
         if data in self.by_bytes:
             return UploadAnswer(self.by_bytes[data], "0" * 64, "duplicate")
         self.by_bytes[data] = f"m{len(self.by_bytes)}"
@@ -115,11 +116,16 @@ async def test_passing_errors_are_retried(tmp_path):
     ingest = FakeIngest({"a.jpg": [ApiError("ingest", 503, "storage_unavailable", "later"),
                                    ApiError("ingest", 409, "upload_in_progress", "retry"),
                                    ApiError("ingest", 0, "unreachable", "down")]})
-    summary = await upload_files(ingest, folder, camera_roll_files(folder), state_of(folder),
-                                 backoff_s=0.001)
+    sent: list[int] = []
+    files = camera_roll_files(folder)
+    summary = await upload_files(ingest, folder, files, state_of(folder),
+                                 backoff_s=0.001, on_bytes=sent.append)
     assert not summary.failed
     assert [name for name, _ in ingest.calls].count("a.jpg") == 4
     assert summary.count("accepted") == 3
+    # Progress counts each file's bytes once: a failed attempt's bytes are taken back.
+    assert sum(sent) == sum(p.stat().st_size for p in files)
+    assert sent.count(-1) == 3
 
 
 async def test_a_service_that_stays_down_fails_the_file_for_a_later_run(tmp_path):

@@ -38,8 +38,9 @@ def ftyp(major: bytes, *compatible: bytes) -> bytes:
     (ftyp(b"heix", b"mif1"), "image/heic"),
     (ftyp(b"mif1", b"heic", b"miaf"), "image/heic"),
     (ftyp(b"mif1", b"miaf"), "image/heif"),
-    (ftyp(b"avif", b"mif1"), None),
-    (ftyp(b"mif1", b"avif"), None),
+    (ftyp(b"avif", b"mif1", b"miaf"), "image/avif"),
+    (ftyp(b"avis", b"msf1", b"avif"), "image/avif"),
+    (ftyp(b"mif1", b"avif"), "image/avif"),
     (ftyp(b"isom", b"mp41"), None),  # an MP4 video
     (b"GIF89a", None),
     (b"RIFF\x10\x00\x00\x00WAVEfmt ", None),

@@ -39,17 +39,19 @@ async def test_jpeg_exif_is_read(inspector, tmp_path):
 
 @pytest.mark.parametrize(("make", "content_type"), [
     (lambda: photos.heic(exif=photos.exif(make="Apple", gps=(1.5, 2.5))), "image/heic"),
+    (lambda: photos.avif(exif=photos.exif(make="Apple", gps=(1.5, 2.5))), "image/avif"),
     (photos.png, "image/png"),
     (photos.webp, "image/webp"),
 ])
 async def test_other_formats(inspector, tmp_path, make, content_type):
     facts = await inspector.inspect(staged(tmp_path, make()))
     assert (facts.content_type, facts.width, facts.height) == (content_type, 96, 64)
-    if content_type == "image/heic":
+    if content_type in ("image/heic", "image/avif"):
         assert facts.camera_make == "Apple" and facts.gps.latitude == pytest.approx(1.5)
 
 
-@pytest.mark.parametrize("make", [photos.jpeg, photos.png, photos.webp, photos.heic])
+@pytest.mark.parametrize("make", [photos.jpeg, photos.png, photos.webp, photos.heic,
+                                  photos.avif])
 @pytest.mark.parametrize("keep", [0.3, 0.9])
 async def test_truncated_images_are_invalid(inspector, tmp_path, make, keep):
     with pytest.raises(errors.InvalidImage):

@@ -135,7 +135,8 @@ def upload(
     owner = user or "token"
     files = camera_roll_files(folder)
     if not files:
-        err.print(f"[yellow]no images in {escape(str(folder))}[/] (jpeg, png, heic, heif, webp)")
+        err.print(f"[yellow]no images in {escape(str(folder))}[/] "
+                  "(jpeg, png, heic, heif, avif, webp)")
         raise typer.Exit(1)
     urls = ServiceUrls.discover()
     state = UploadState.load(state_file or default_state_file(folder, owner),
@@ -150,13 +151,18 @@ def upload(
             with bar:
                 task = bar.add_task("upload", total=len(files), mb=0.0)
 
-                def done(_result: Any, path: Path) -> None:
-                    mb = bar.tasks[task].fields["mb"] + path.stat().st_size / 1e6
+                def done(result: Any, path: Path) -> None:
+                    resumed = result is not None and result.resumed
+                    mb = bar.tasks[task].fields["mb"] + (path.stat().st_size / 1e6 if resumed
+                                                         else 0.0)
                     bar.update(task, advance=1, mb=mb)
+
+                def sent(n: int) -> None:
+                    bar.update(task, mb=bar.tasks[task].fields["mb"] + n / 1e6)
 
                 return await upload_files(api, folder, files, state, concurrency=concurrency,
                                           metadata=manifest_metadata(folder), on_done=done,
-                                          give_up_s=give_up_after)
+                                          on_bytes=sent, give_up_s=give_up_after)
 
     try:
         summary = _run(go())

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import mimetypes
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,9 @@ from .discovery import read_stack_env
 
 API_SERVICES = ("ingest", "suggester", "policy")
 ACTIONS = ("save", "share", "edit", "dismiss", "unshare")
+PRESIGNED_FROM_BYTES = 32 * 1024 * 1024
+"""Files this large go straight to the object store (presigned PUT), not through ingest."""
+CHUNK_BYTES = 1024 * 1024
 DEFAULT_URLS = {"INGEST_URL": "http://127.0.0.1:18081", "SUGGESTER_URL": "http://127.0.0.1:18083",
                 "POLICY_URL": "http://127.0.0.1:18084"}
 """Where the local stack puts the services on its default ports."""
@@ -103,6 +106,11 @@ def _error(service: str, response: httpx.Response) -> ApiError:
                     retry_after_s=_retry_after(response))
 
 
+def _answer(response: httpx.Response) -> UploadAnswer:
+    body = response.json()
+    return UploadAnswer(str(body["media_id"]), body["sha256"], body["status"])
+
+
 def _items(body: Any) -> tuple[list[dict[str, Any]], str | None]:
     """Items and the next page's cursor of a paginated answer."""
     if isinstance(body, list):
@@ -116,13 +124,17 @@ class GemrollClient:
     """One user's view of the APIs. Use as `async with GemrollClient(urls, token) as api:`."""
 
     def __init__(self, urls: ServiceUrls, token: str, *, timeout_s: float = 60.0,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 presigned_from_bytes: int = PRESIGNED_FROM_BYTES) -> None:
         self.urls = urls
+        self.presigned_from_bytes = presigned_from_bytes
         self._http = httpx.AsyncClient(
             headers={"Authorization": f"Bearer {token}"},
             timeout=httpx.Timeout(timeout_s, connect=5.0),
             transport=transport,
         )
+        self._storage = httpx.AsyncClient(timeout=httpx.Timeout(timeout_s, connect=5.0),
+                                          transport=transport)
 
     async def __aenter__(self) -> GemrollClient:
         return self
@@ -132,6 +144,7 @@ class GemrollClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        await self._storage.aclose()
 
     async def _call(self, service: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         url = getattr(self.urls, service) + path
@@ -160,15 +173,49 @@ class GemrollClient:
         return (await self._call("policy", "GET", "/v1/me/training-report")).json()
 
     # -- ingest ---------------------------------------------------------------------------
-    async def upload(self, path: Path, metadata: Mapping[str, Any] | None = None) -> UploadAnswer:
-        """Upload one file (streamed from disk). A duplicate is an answer, not an error."""
+    async def upload(self, path: Path, metadata: Mapping[str, Any] | None = None, *,
+                     on_bytes: Callable[[int], None] = lambda _: None) -> UploadAnswer:
+        """Upload one file, streamed from disk: large ones (`PRESIGNED_FROM_BYTES`) through a
+        presigned PUT to the object store, the rest in one request to ingest. `on_bytes(n)` is
+        called as the bytes go out. A duplicate is an answer, not an error."""
+        size = os.stat(path).st_size
+        if size >= self.presigned_from_bytes:
+            return await self.upload_presigned(path, metadata, on_bytes=on_bytes)
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         with path.open("rb") as stream:
             files = {"file": (path.name, stream, content_type)}
             data = {"metadata": json.dumps(dict(metadata))} if metadata else None
             response = await self._call("ingest", "POST", "/v1/media", files=files, data=data)
-        body = response.json()
-        return UploadAnswer(str(body["media_id"]), body["sha256"], body["status"])
+        on_bytes(size)
+        return _answer(response)
+
+    async def upload_presigned(self, path: Path, metadata: Mapping[str, Any] | None = None, *,
+                               on_bytes: Callable[[int], None] = lambda _: None) -> UploadAnswer:
+        """The two-step upload: a presigned URL from ingest, the bytes PUT to the object store
+        in chunks (never all in memory), then ingest validates and accepts them."""
+        created = (await self._call("ingest", "POST", "/v1/uploads",
+                                    json=dict(metadata) if metadata else None)).json()
+        size = os.stat(path).st_size
+
+        async def chunks() -> AsyncIterator[bytes]:
+            with path.open("rb") as stream:
+                while chunk := stream.read(CHUNK_BYTES):
+                    yield chunk
+                    on_bytes(len(chunk))
+
+        try:
+            # Without our bearer token: the URL carries its own signature.
+            response = await self._storage.put(created["url"], content=chunks(),
+                                               headers={"Content-Length": str(size)})
+        except httpx.TransportError as exc:
+            raise ApiError("storage", 0, "unreachable", f"PUT to the object store failed: "
+                           f"{exc!r}") from None
+        if response.is_error:
+            raise ApiError("storage", response.status_code, "storage_refused",
+                           response.text[:300] or response.reason_phrase,
+                           retry_after_s=_retry_after(response))
+        return _answer(await self._call("ingest", "POST",
+                                        f"/v1/uploads/{created['upload_id']}/complete"))
 
     async def media(self, media_id: str) -> dict[str, Any]:
         return (await self._call("ingest", "GET", f"/v1/media/{media_id}")).json()

@@ -17,7 +17,7 @@ from typing import Any
 from .client import ApiError, GemrollClient
 from .tokens import user_key_of
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".heic", ".heif", ".webp"})
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".heic", ".heif", ".avif", ".webp"})
 FATAL_CODES = frozenset({"consent_required", "missing_token", "invalid_token"})
 """Refusals that will not change from one file to the next: stop the whole upload."""
 TRANSIENT_CODES = frozenset({"upload_in_progress"})
@@ -145,11 +145,14 @@ async def upload_files(
     metadata: Callable[[Path], Mapping[str, Any] | None] = lambda _: None,
     concurrency: int = 4,
     on_done: Callable[[FileResult | None, Path], None] = lambda *_: None,
+    on_bytes: Callable[[int], None] = lambda _: None,
     backoff_s: float = 0.25,
     give_up_s: float = GIVE_UP_S,
 ) -> UploadSummary:
     """Upload `files` (inside `folder`) with `concurrency` requests in flight. Calls
-    `on_done(result, path)` after each file (result None: failed for now). Transient trouble
+    `on_done(result, path)` after each file (result None: failed for now) and `on_bytes(n)` as
+    bytes go out (negative when an attempt failed and its bytes will be sent again). Transient
+    trouble
     (the service unreachable, 5xx, 429, the same photo being stored right now) is retried
     with exponential backoff from `backoff_s`, at least the service's Retry-After, for up to
     `give_up_s` per file. Raises UploadAborted on a refusal that applies to every file (no
@@ -169,9 +172,17 @@ async def upload_files(
             return
         deadline = time.monotonic() + give_up_s
         for attempt in itertools.count(1):
+            sent = 0
+
+            def count(n: int) -> None:
+                nonlocal sent
+                sent += n
+                on_bytes(n)
+
             try:
-                answer = await client.upload(path, metadata(path))
+                answer = await client.upload(path, metadata(path), on_bytes=count)
             except ApiError as exc:
+                on_bytes(-sent)
                 if exc.code in FATAL_CODES:
                     fatal.append(exc)
                     return

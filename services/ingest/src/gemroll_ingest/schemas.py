@@ -101,7 +101,7 @@ MULTIPART_BODY: dict[str, Any] = {
             "required": ["file"],
             "properties": {
                 "file": {"type": "string", "format": "binary",
-                         "description": "The photo: JPEG, PNG, HEIC/HEIF or WebP (judged by "
+                         "description": "The photo: JPEG, PNG, HEIC/HEIF, AVIF or WebP (judged by "
                          "its bytes)."},
                 "metadata": {"type": "string", "description": "Optional JSON: "
                              '{"captured_at": "<ISO 8601 with zone>", "device": "...", '

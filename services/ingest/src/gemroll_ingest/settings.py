@@ -20,9 +20,9 @@ class IngestSettings(FileSecretsSettings):
     )
     full_decode_max_pixels: int = Field(
         50_000_000, ge=1,
-        description="Formats without reduced decoding (PNG, WebP, HEIC) are fully decoded up to "
-        "this size (48 MP phone photos fit); larger PNGs are checked by their chunk CRCs, larger "
-        "WebP/HEIC are refused (422) as they cannot be verified. Bounds memory.",
+        description="Formats without reduced decoding (PNG, WebP, HEIC, AVIF) are fully decoded "
+        "up to this size (48 MP phone photos fit); larger PNGs are checked by their chunk CRCs, "
+        "larger WebP/HEIC/AVIF are refused (422) as they cannot be verified. Bounds memory.",
     )
     decode_concurrency: int = Field(2, ge=1, description="Images validated at the same time.")
     storage_threads: int = Field(16, ge=1, le=256, description="Threads for blocking S3 calls.")

@@ -307,6 +307,11 @@ def heic(pixels: Pixels | None = None, *, size: tuple[int, int] = DEFAULT_SIZE,
     return encode(_image(pixels, size), "HEIF", exif=exif, quality=80)
 
 
+def avif(pixels: Pixels | None = None, *, size: tuple[int, int] = DEFAULT_SIZE,
+         exif: Image.Exif | bytes | None = None) -> bytes:
+    return encode(_image(pixels, size), "AVIF", exif=exif, quality=70)
+
+
 def photo_jpeg(seed: int = 0, size: tuple[int, int] = (1200, 900), **options: object) -> bytes:
     """A photo-like `scene` with camera EXIF."""
     return jpeg(scene(seed, size), exif=camera_exif(), **options)  # type: ignore[arg-type]

@@ -1,4 +1,5 @@
-"""Image validation with Pillow (+ pillow-heif): verify the bytes decode, refuse bombs, read EXIF.
+"""Image validation with Pillow (+ pillow-heif; AVIF by Pillow's own plugin): verify the bytes
+decode, refuse bombs, read EXIF.
 
 Memory stays bounded: JPEGs are decoded at 1/8 scale (every byte of the entropy-coded data is
 still checked), PNGs are checked by their chunk CRCs, and full decodes of other formats are
@@ -26,6 +27,7 @@ PILLOW_FORMAT = {
     "image/webp": "WEBP",
     "image/heic": "HEIF",
     "image/heif": "HEIF",
+    "image/avif": "AVIF",  # Pillow's own plugin (libavif), Pillow >= 11.2
 }
 
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
@@ -56,7 +58,7 @@ class PillowInspector:
         content_type = sniff_content_type(staged.head)
         if content_type is None:
             raise UnsupportedMediaType(
-                "only JPEG, PNG, HEIC/HEIF and WebP images are accepted (judged by content)"
+                "only JPEG, PNG, HEIC/HEIF, AVIF and WebP images are accepted (judged by content)"
             )
         async with self._slots:
             return await asyncio.to_thread(self.inspect_file, staged.path, content_type)
@@ -77,7 +79,7 @@ class PillowInspector:
                     im.load()
                 elif width * height <= self.full_decode_max_pixels:
                     im.load()
-                else:  # no reduced decoding for WebP/HEIC: refuse what cannot be verified
+                else:  # no reduced decoding for WebP/HEIC/AVIF: refuse what cannot be verified
                     raise TooManyPixels(
                         f"{fmt} images above {self.full_decode_max_pixels} pixels cannot be "
                         f"verified; this one is {width}x{height}"

@@ -7,6 +7,7 @@ SNIFF_BYTES = 64
 
 _HEIC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"})
 _HEIF_BRANDS = frozenset({b"mif1", b"msf1", b"heif"})
+_AVIF_BRANDS = frozenset({b"avif", b"avis"})
 
 
 def _ftyp_brands(head: bytes) -> list[bytes]:
@@ -21,7 +22,8 @@ def _ftyp_brands(head: bytes) -> list[bytes]:
 
 
 def sniff_content_type(head: bytes) -> str | None:
-    """`image/jpeg`, `image/png`, `image/webp`, `image/heic`, `image/heif`, or None."""
+    """`image/jpeg`, `image/png`, `image/webp`, `image/heic`, `image/heif`, `image/avif`, or
+    None."""
     if head.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -33,10 +35,11 @@ def sniff_content_type(head: bytes) -> str | None:
         return None
     if brands[0] in _HEIC_BRANDS:
         return "image/heic"
+    if brands[0] in _AVIF_BRANDS:
+        return "image/avif"
     if brands[0] in _HEIF_BRANDS:
-        # A generic HEIF container: HEIC when it declares HEVC-coded images, else plain HEIF.
-        # AVIF (`avif`/`avis` brands with `mif1`) is not accepted.
-        if any(b in (b"avif", b"avis") for b in brands):
-            return None
+        # A generic HEIF container: AVIF or HEIC by the codec it declares, else plain HEIF.
+        if any(b in _AVIF_BRANDS for b in brands[1:]):
+            return "image/avif"
         return "image/heic" if any(b in _HEIC_BRANDS for b in brands[1:]) else "image/heif"
     return None

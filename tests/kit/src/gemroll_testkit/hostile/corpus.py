@@ -68,6 +68,10 @@ def heic(seed: int = 0) -> bytes:
     return encode(_pixels(seed), "HEIF", quality=70)
 
 
+def avif(seed: int = 0) -> bytes:
+    return encode(_pixels(seed), "AVIF", quality=60)
+
+
 # -- PNG, JPEG, WebP, HEIC surgery -------------------------------------------------------------
 def png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
@@ -250,7 +254,8 @@ def corpus() -> list[HostileFile]:
         files.append(HostileFile(name, category, data, expect, **kw))
 
     valid = {"jpg": jpeg(11), "png": png(12), "webp": webp(13), "heic": heic(14),
-             "progressive.jpg": jpeg(15, progressive=True), "lossless.webp": webp(16, True)}
+             "avif": avif(17), "progressive.jpg": jpeg(15, progressive=True),
+             "lossless.webp": webp(16, True)}
 
     # Truncated files: every format, cut at many points (the header alone, mid-data, last byte).
     for ext, data in valid.items():
@@ -282,7 +287,7 @@ def corpus() -> list[HostileFile]:
             add(f"random_after_{label}_{size}", "random", magic + rng.randbytes(size), "reject")
 
     # Bit flips and zeroed blocks inside valid files.
-    for ext in ("jpg", "png", "webp", "heic"):
+    for ext in ("jpg", "png", "webp", "heic", "avif"):
         data = valid[ext]
         for n in range(6):
             flipped = bytearray(data)
@@ -315,6 +320,8 @@ def corpus() -> list[HostileFile]:
     for w, h in ((60_000, 60_000), (2**31, 2**31), (0, 0)):
         add(f"heic_ispe_{w}x{h}.heic", "pixel-flood",
             heic_with_size(valid["heic"], min(w, 2**32 - 1), min(h, 2**32 - 1)), "reject")
+        add(f"avif_ispe_{w}x{h}.avif", "pixel-flood",
+            heic_with_size(valid["avif"], min(w, 2**32 - 1), min(h, 2**32 - 1)), "reject")
     add("gif_screen_65535.gif", "pixel-flood",
         b"GIF89a" + struct.pack("<HH", 65_535, 65_535) + b"\x00\x00\x00;", "reject")
 
