@@ -147,11 +147,17 @@ class GemrollClient:
         await self._storage.aclose()
 
     async def _call(self, service: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        url = getattr(self.urls, service) + path
+        return await self._send(self._http, service, method, getattr(self.urls, service) + path,
+                                **kwargs)
+
+    @staticmethod
+    async def _send(http: httpx.AsyncClient, service: str, method: str, url: str,
+                    **kwargs: Any) -> httpx.Response:
         try:
-            response = await self._http.request(method, url, **kwargs)
+            response = await http.request(method, url, **kwargs)
         except httpx.TransportError as exc:
-            message = (f"{method} {url} failed: {exc!r} "
+            # Never the query: a presigned URL's signature is a credential.
+            message = (f"{method} {url.split('?', 1)[0]} failed: {exc!r} "
                        "(are the services up? in a checkout, `make up` starts them)")
             raise ApiError(service, 0, "unreachable", message) from None
         if response.is_error:
@@ -203,17 +209,9 @@ class GemrollClient:
                     yield chunk
                     on_bytes(len(chunk))
 
-        try:
-            # Without our bearer token: the URL carries its own signature.
-            response = await self._storage.put(created["url"], content=chunks(),
-                                               headers={"Content-Length": str(size)})
-        except httpx.TransportError as exc:
-            raise ApiError("storage", 0, "unreachable", f"PUT to the object store failed: "
-                           f"{exc!r}") from None
-        if response.is_error:
-            raise ApiError("storage", response.status_code, "storage_refused",
-                           response.text[:300] or response.reason_phrase,
-                           retry_after_s=_retry_after(response))
+        # Without our bearer token: the URL carries its own signature.
+        await self._send(self._storage, "storage", "PUT", created["url"], content=chunks(),
+                         headers={"Content-Length": str(size)})
         return _answer(await self._call("ingest", "POST",
                                         f"/v1/uploads/{created['upload_id']}/complete"))
 

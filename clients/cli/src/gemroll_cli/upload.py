@@ -152,8 +152,7 @@ async def upload_files(
     """Upload `files` (inside `folder`) with `concurrency` requests in flight. Calls
     `on_done(result, path)` after each file (result None: failed for now) and `on_bytes(n)` as
     bytes go out (negative when an attempt failed and its bytes will be sent again). Transient
-    trouble
-    (the service unreachable, 5xx, 429, the same photo being stored right now) is retried
+    trouble (the service unreachable, 5xx, 429, the same photo being stored right now) is retried
     with exponential backoff from `backoff_s`, at least the service's Retry-After, for up to
     `give_up_s` per file. Raises UploadAborted on a refusal that applies to every file (no
     consent, bad token)."""
