@@ -88,7 +88,7 @@ def _with_unknown_fields_everywhere(node: object) -> None:
     if isinstance(node, dict):
         for value in list(node.values()):
             _with_unknown_fields_everywhere(value)
-        node["added_later"] = {"gps": [48.8584, 2.2945]}
+        node["added_later"] = {"gps_added_later": [48.8584, 2.2945]}
     elif isinstance(node, list):
         for value in node:
             _with_unknown_fields_everywhere(value)
@@ -106,7 +106,9 @@ def test_readers_ignore_fields_of_a_later_version_and_never_pass_them_on(
     assert raw.count("added_later") >= 2
     for read in (event.from_json(raw), parse_event(raw)):
         assert read == expected
-        assert b"added_later" not in read.to_json() and b"gps" not in read.to_json()
+        written = read.to_json()
+        assert written == expected.to_json()
+        assert b"added_later" not in written
 
 
 @pytest.mark.parametrize("event", ALL_EVENTS, ids=lambda e: e.EVENT_TYPE)
