@@ -169,8 +169,11 @@ async def test_operational_routes_and_openapi(ingest):
         assert name in metrics
 
     spec = (await ingest.client.get("/openapi.json")).json()
-    assert set(spec["paths"]) == {"/v1/media", "/v1/media/{media_id}", "/v1/uploads",
+    assert set(spec["paths"]) == {"/v1/media", "/v1/media/{media_id}", "/v1/media/facets",
+                                  "/v1/media/{media_id}/preview", "/v1/uploads",
                                   "/v1/uploads/{upload_id}/complete"}
+    assert "image/jpeg" in spec["paths"]["/v1/media/{media_id}/preview"]["get"][
+        "responses"]["200"]["content"]
     upload = spec["paths"]["/v1/media"]["post"]
     assert "multipart/form-data" in upload["requestBody"]["content"]
     assert {"200", "201", "401", "403", "413", "415", "422"} <= set(upload["responses"])

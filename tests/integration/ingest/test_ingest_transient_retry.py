@@ -45,13 +45,15 @@ from .conftest import drop_schema, ready, running_ingest
 pytestmark = pytest.mark.integration
 
 KINDS = sorted(TRANSIENT_ERRORS)
+
+
 def flaky_media(faults: Faults) -> type[postgres.PgMediaRepository]:
     class FlakyMedia(postgres.PgMediaRepository):
         """The real repository; the pipeline status and the erasure fail first."""
 
-        async def mark_classified(self, media_id, at):  # noqa: ANN001, ANN202
+        async def record_verdict(self, media_id, verdict):  # noqa: ANN001, ANN202
             faults.inject([media_id])
-            return await super().mark_classified(media_id, at)
+            return await super().record_verdict(media_id, verdict)
 
         async def erasable(self, user_key, media_ids):  # noqa: ANN001, ANN202
             faults.inject(media_ids)

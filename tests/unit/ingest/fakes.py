@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from gemroll_ingest.domain.media import ImageFacts, MediaRecord, StagedFile
 from gemroll_ingest.domain.paging import Cursor
 from gemroll_ingest.domain.sniff import sniff_content_type
 from gemroll_ingest.domain.uploads import Upload
+from gemroll_ingest.domain.verdicts import EVERYTHING, Facets, MediaFilter, Verdict, supersedes
 from gemroll_ingest.ports import DuplicateMedia, ErasedMedia
 from gemroll_ingest.usecases import Deps, Limits, UseCases
 from gemroll_ingest.usecases.janitor import Janitor
@@ -108,9 +110,11 @@ class FakeMedia:
         row = self.rows.get(media_id)
         return row if row and row.user_key == user_key and row.state == "accepted" else None
 
-    async def list(self, user_key: str, after: Cursor | None, limit: int) -> list[MediaRecord]:
+    async def list(self, user_key: str, after: Cursor | None, limit: int,
+                   where: MediaFilter = EVERYTHING) -> list[MediaRecord]:
         rows = sorted((r for r in self.rows.values()
-                       if r.user_key == user_key and r.state == "accepted"),
+                       if r.user_key == user_key and r.state == "accepted"
+                       and _matches(r, where)),
                       key=lambda r: (r.created_at, r.media_id), reverse=True)
         if after:
             rows = [r for r in rows if (r.created_at, r.media_id) < (after.created_at,
@@ -152,12 +156,29 @@ class FakeMedia:
         self.outbox = [m for m in self.outbox if m.subject_id not in media_ids]
         return n
 
-    async def mark_classified(self, media_id: UUID, at: datetime) -> bool:
+    async def record_verdict(self, media_id: UUID, verdict: Verdict) -> bool:
         row = self.rows.get(media_id)
-        if row is None or row.state != "accepted" or row.classified_at is not None:
+        if row is None or row.state != "accepted" or not supersedes(verdict, row.verdict):
             return False
-        self.rows[media_id] = replace(row, classified_at=at)
+        self.rows[media_id] = replace(row, classified_at=row.classified_at or verdict.decided_at,
+                                      verdict=verdict)
         return True
+
+    async def facets(self, user_key: str) -> Facets:
+        live = [r for r in self.rows.values() if r.user_key == user_key and r.state == "accepted"]
+        junk = [r.verdict for r in live if r.verdict and not r.verdict.is_gem]
+        signals = Counter(s for v in junk for s in v.signals)
+        return Facets.of(len(live), sum(1 for r in live if r.verdict and r.verdict.is_gem),
+                         len(junk), dict(signals))
+
+
+def _matches(row: MediaRecord, where: MediaFilter) -> bool:
+    v = row.verdict
+    if where.verdict == "unclassified" and v is not None:
+        return False
+    if where.verdict in ("gem", "junk") and (v is None or v.is_gem != (where.verdict == "gem")):
+        return False
+    return where.signal is None or (v is not None and where.signal in v.signals)
 
 
 
@@ -273,6 +294,9 @@ class FakeInspector:
         if content_type is None:
             raise UnsupportedMediaType("nope")
         return ImageFacts(content_type=content_type, width=4, height=3)
+
+    async def preview(self, path: str, long_side: int) -> bytes:
+        return f"preview of {path} at {long_side}".encode()
 
 
 @dataclass

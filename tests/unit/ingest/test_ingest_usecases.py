@@ -25,6 +25,7 @@ from gemroll_contracts import (
 )
 from gemroll_ingest.domain import errors
 from gemroll_ingest.domain.media import ClientMetadata
+from gemroll_ingest.domain.verdicts import MediaFilter
 
 from .fakes import world
 
@@ -376,6 +377,67 @@ async def test_a_classification_marks_accepted_media_once(w):
     assert await w.ingest.pipeline.classified(verdict)
     assert not await w.ingest.pipeline.classified(verdict)  # a redelivery changes nothing
     assert (await w.ingest.listing.get(USER, media_id)).pipeline_stage == "classified"
+
+
+def _verdict(media_id, *, is_gem: bool, reasons: list[str], at: datetime) -> MediaClassified:
+    return MediaClassified(producer="classifier", occurred_at=at, data=MediaClassifiedData(
+        media_id=media_id, user_key=USER, bucket="gemroll-media",
+        object_key=f"users/{USER}/media/{media_id}", width=4, height=3,
+        category=Category.photo, gem_score=0.9 if is_gem else 0.2, is_gem=is_gem,
+        reasons=reasons, model=ModelInfo(name="test", version="1")))
+
+
+async def test_the_newest_verdict_wins_whatever_order_they_arrive_in(w):
+    media_id = await accepted(w, JPEG)
+    t0 = datetime(2024, 6, 1, tzinfo=UTC)
+    newer = _verdict(media_id, is_gem=False, reasons=["duplicate:burst_of:x"],
+                     at=t0 + timedelta(seconds=5))
+    older = _verdict(media_id, is_gem=True, reasons=["gem:best_shot"], at=t0)
+    assert await w.ingest.pipeline.classified(newer)
+    assert not await w.ingest.pipeline.classified(older)  # stale: overtaken in the topic
+    record = await w.ingest.listing.get(USER, media_id)
+    assert record.verdict is not None and not record.verdict.is_gem
+    assert record.verdict.signals == ("duplicate",)
+    assert record.classified_at == newer.occurred_at
+
+
+async def test_listing_filters_by_verdict_and_reason_and_counts_the_facets(w):
+    sharp, blurry, dark, waiting = [await accepted(w, data) for data in (
+        JPEG, JPEG + b"1", JPEG + b"2", JPEG + b"3")]
+    at = datetime(2024, 6, 1, tzinfo=UTC)
+    for media_id, gem, reasons in ((sharp, True, ["photo:camera_exif", "gem:best_shot"]),
+                                   (blurry, False, ["blurry:low_laplacian_variance",
+                                                    "blurry:directional_blur", "gem:low_score"]),
+                                   (dark, False, ["dark:low_mean_luminance", "gem:low_score"])):
+        await w.ingest.pipeline.classified(_verdict(media_id, is_gem=gem, reasons=reasons, at=at))
+
+    async def ids(**where) -> set:
+        page = await w.ingest.listing.page(USER, None, 10, MediaFilter(**where))
+        return {r.media_id for r in page.items}
+
+    assert await ids() == {sharp, blurry, dark, waiting}
+    assert await ids(verdict="gem") == {sharp}
+    assert await ids(verdict="junk") == {blurry, dark}
+    assert await ids(verdict="unclassified") == {waiting}
+    assert await ids(verdict="junk", signal="blurry") == {blurry}
+    assert await ids(signal="dark") == {dark}
+    facets = await w.ingest.listing.facets(USER)
+    assert (facets.total, facets.gems, facets.junk, facets.unclassified) == (4, 1, 2, 1)
+    assert facets.junk_signals == {"blurry": 1, "dark": 1}  # "gem:low_score" is no reason
+
+
+def test_a_reason_filter_is_a_signal_name():
+    with pytest.raises(errors.InvalidRequest):
+        MediaFilter(signal="blurry' OR 1=1 --")
+    assert MediaFilter(signal="low_light").signal == "low_light"
+
+
+async def test_a_preview_is_made_from_the_users_own_original_only(w):
+    media_id = await accepted(w, JPEG)
+    assert await w.ingest.listing.preview(USER, media_id, 320) == (
+        f"preview of /tmp/fake-users/{USER}/media/{media_id} at 320".encode())
+    with pytest.raises(errors.MediaNotFound):
+        await w.ingest.listing.preview("someone-else", media_id, 320)
 
 
 async def test_janitor_removes_a_crashed_reservation_and_its_object(w):

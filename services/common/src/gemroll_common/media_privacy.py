@@ -74,6 +74,29 @@ def strip_metadata(data: bytes) -> CleanImage:
     return CleanImage(clean, content_type)
 
 
+def preview(source: str | bytes, long_side: int, quality: int = 82) -> CleanImage:
+    """A small upright JPEG of the picture (longer side at most `long_side`), with no metadata
+    at all; `source` is a path or the bytes. JPEGs are decoded reduced."""
+    try:
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
+            if image.width * image.height > MAX_PIXELS:
+                raise UnreadableImage(f"{image.width}x{image.height} is over the pixel limit")
+            if image.format == "JPEG":
+                image.draft("RGB", (long_side, long_side))
+            upright = ImageOps.exif_transpose(image)
+            upright.thumbnail((long_side, long_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
+            rgb = upright.convert("RGB")
+            buffer = io.BytesIO()
+            rgb.save(buffer, "JPEG", quality=quality, optimize=True, comment=b"")
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as exc:
+        raise UnreadableImage(f"cannot read the image: {type(exc).__name__}") from exc
+    small = buffer.getvalue()
+    found = find_metadata(small)
+    if found:
+        raise UnreadableImage(f"metadata left in the preview: {', '.join(found)}")
+    return CleanImage(small, "image/jpeg")
+
+
 def find_metadata(data: bytes) -> list[str]:
     """What identifying metadata an image still carries (empty when it is clean)."""
     found: list[str] = []
@@ -96,4 +119,4 @@ def find_metadata(data: bytes) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-__all__ = ["CleanImage", "UnreadableImage", "find_metadata", "strip_metadata"]
+__all__ = ["CleanImage", "UnreadableImage", "find_metadata", "preview", "strip_metadata"]

@@ -20,8 +20,10 @@ from pydantic import ValidationError
 from .adapters.multipart import receive_upload
 from .domain import errors
 from .domain.media import ClientMetadata
+from .domain.verdicts import MediaFilter, VerdictFilter
 from .schemas import (
     MULTIPART_BODY,
+    MediaFacets,
     MediaItem,
     MediaPage,
     UploadAccepted,
@@ -151,21 +153,47 @@ async def complete_upload(
     return UploadAccepted.of(result)
 
 
+@router.get("/media/facets", response_model=MediaFacets,
+            summary="How the user's photos break down: gems, junk per reason, unclassified")
+async def media_facets(principal: CurrentPrincipal, ingest: IngestDep) -> MediaFacets:
+    return MediaFacets.of(await ingest.listing.facets(principal.user_key))
+
+
+@router.get(
+    "/media/{media_id}/preview", summary="A small upright JPEG with no metadata at all",
+    response_class=Response, responses={200: {"content": {"image/jpeg": {}}},
+                                        **error_responses(404, 422, 503)},
+)
+async def media_preview(
+    media_id: UUID, principal: CurrentPrincipal, ingest: IngestDep,
+    size: Annotated[int, Query(ge=64, le=1024, description="Longer side, pixels.")] = 320,
+) -> Response:
+    data = await ingest.listing.preview(principal.user_key, media_id, size)
+    return Response(data, media_type="image/jpeg",
+                    headers={"Cache-Control": "private, max-age=3600"})
+
+
 @router.get("/media/{media_id}", response_model=MediaItem, summary="Metadata and pipeline "
             "status of one photo", responses=error_responses(404))
 async def get_media(media_id: UUID, principal: CurrentPrincipal, ingest: IngestDep) -> MediaItem:
     return MediaItem.of(await ingest.listing.get(principal.user_key, media_id))
 
 
-@router.get("/media", response_model=MediaPage, summary="The user's photos, newest first",
+@router.get("/media", response_model=MediaPage,
+            summary="The user's photos, newest first; filtered by verdict and reason",
             responses=error_responses(400))
 async def list_media(
     principal: CurrentPrincipal, ingest: IngestDep, settings: SettingsDep,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+    verdict: Annotated[VerdictFilter | None, Query(
+        description="`gem`, `junk` or `unclassified`.")] = None,
+    reason: Annotated[str | None, Query(
+        max_length=40, description="A reason's signal, e.g. `blurry` or `duplicate`.")] = None,
 ) -> MediaPage:
     page = await ingest.listing.page(principal.user_key, cursor,
-                                     limit or settings.list_default_limit)
+                                     limit or settings.list_default_limit,
+                                     MediaFilter(verdict=verdict, signal=reason))
     return MediaPage(items=[MediaItem.of(r) for r in page.items], next_cursor=page.next_cursor)
 
 

@@ -19,6 +19,7 @@ from .domain.consent import ConsentState
 from .domain.media import ImageFacts, MediaRecord, StagedFile
 from .domain.paging import Cursor
 from .domain.uploads import Upload
+from .domain.verdicts import EVERYTHING, Facets, MediaFilter, Verdict
 
 
 class DuplicateMedia(Exception):
@@ -71,8 +72,9 @@ class MediaRepository(Protocol):
     async def get(self, user_key: str, media_id: UUID) -> MediaRecord | None:
         """An accepted media item of this user (None for others', deleted or erased)."""
 
-    async def list(self, user_key: str, after: Cursor | None, limit: int) -> list[MediaRecord]:
-        """Accepted media, newest first, strictly after the cursor."""
+    async def list(self, user_key: str, after: Cursor | None, limit: int,
+                   where: MediaFilter = EVERYTHING) -> list[MediaRecord]:
+        """Accepted media matching `where`, newest first, strictly after the cursor."""
 
     async def mark_deleted(self, user_key: str, media_id: UUID, message: OutboxMessage) -> str:
         """`accepted` -> `deleted` with the outbox row, one transaction. Returns the state the
@@ -93,7 +95,11 @@ class MediaRepository(Protocol):
         """Keep only id, owner and erasure time; drop content, outbox rows and upload rows.
         Pending user actions of these ids still leave, unless `account` (all rows go)."""
 
-    async def mark_classified(self, media_id: UUID, at: datetime) -> bool: ...
+    async def record_verdict(self, media_id: UUID, verdict: Verdict) -> bool:
+        """Keep it unless a newer verdict is recorded; True when it changed the record."""
+        ...
+
+    async def facets(self, user_key: str) -> Facets: ...
 
 
 class UploadRepository(Protocol):
@@ -161,3 +167,6 @@ class BlobStore(Protocol):
 class ImageInspector(Protocol):
     async def inspect(self, staged: StagedFile) -> ImageFacts:
         """Sniff, verify and read EXIF; raises the domain's validation errors."""
+
+    async def preview(self, path: str, long_side: int) -> bytes:
+        """A metadata-free, upright JPEG whose longer side is at most `long_side`."""

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from .domain.media import MediaRecord
+from .domain.verdicts import Facets, Verdict
 from .usecases.presigned import CreatedUpload
 from .usecases.upload import Accepted
 
@@ -44,6 +45,25 @@ class PipelineStatus(BaseModel):
     classified_at: datetime | None
 
 
+class Classification(BaseModel):
+    """The classifier's latest verdict."""
+
+    category: Literal["photo", "screenshot", "document", "other"] | str
+    is_gem: bool
+    gem_score: float
+    reasons: list[str] = Field(description="`<signal>:<detail>` codes, e.g. "
+                               "`blurry:low_laplacian_variance`.")
+    signals: list[str] = Field(description="The reasons' signals, e.g. `blurry`.")
+    decided_at: datetime
+
+    @classmethod
+    def of(cls, v: Verdict | None) -> Classification | None:
+        if v is None:
+            return None
+        return cls(category=v.category, is_gem=v.is_gem, gem_score=round(v.gem_score, 4),
+                   reasons=list(v.reasons), signals=list(v.signals), decided_at=v.decided_at)
+
+
 class MediaItem(BaseModel):
     media_id: UUID
     sha256: str
@@ -60,6 +80,8 @@ class MediaItem(BaseModel):
     album: str | None
     created_at: datetime | None
     pipeline: PipelineStatus
+    classification: Classification | None = Field(
+        description="The classifier's latest verdict; null until it arrives.")
 
     @classmethod
     def of(cls, r: MediaRecord) -> MediaItem:
@@ -72,6 +94,7 @@ class MediaItem(BaseModel):
             pipeline=PipelineStatus(stage=r.pipeline_stage,  # type: ignore[arg-type]
                                     stored_at=r.created_at, announced_at=r.announced_at,
                                     classified_at=r.classified_at),
+            classification=Classification.of(r.verdict),
         )
 
 
@@ -79,6 +102,19 @@ class MediaPage(BaseModel):
     items: list[MediaItem]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at "
                                     "the end.")
+
+
+class MediaFacets(BaseModel):
+    total: int
+    gems: int
+    junk: int
+    unclassified: int
+    junk_signals: dict[str, int] = Field(description="Junk photos per reason signal.")
+
+    @classmethod
+    def of(cls, f: Facets) -> MediaFacets:
+        return cls(total=f.total, gems=f.gems, junk=f.junk, unclassified=f.unclassified,
+                   junk_signals=f.junk_signals)
 
 
 class UploadCreated(BaseModel):

@@ -12,6 +12,7 @@ import asyncio
 from typing import Any
 
 import pillow_heif
+from gemroll_common import media_privacy
 from PIL import Image, UnidentifiedImageError
 
 from ..domain import exif as exif_rules
@@ -62,6 +63,14 @@ class PillowInspector:
             )
         async with self._slots:
             return await asyncio.to_thread(self.inspect_file, staged.path, content_type)
+
+    async def preview(self, path: str, long_side: int) -> bytes:
+        async with self._slots:
+            try:
+                clean = await asyncio.to_thread(media_privacy.preview, path, long_side)
+            except media_privacy.UnreadableImage as exc:
+                raise InvalidImage(f"no preview can be made: {exc}") from None
+        return clean.data
 
     def inspect_file(self, path: str, content_type: str) -> ImageFacts:
         """Blocking: open, check dimensions, decode-check, read EXIF."""

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from .exif import CaptureTime, GpsFix
 from .geohash import coarse
+from .verdicts import Verdict
 
 PRODUCER = "ingest"
 
@@ -97,6 +98,8 @@ class MediaRecord:
     created_at: datetime | None = None
     announced_at: datetime | None = None
     classified_at: datetime | None = None
+    verdict: Verdict | None = None
+    """The classifier's latest verdict (None until it arrives)."""
 
     def with_state(self, state: str) -> MediaRecord:
         return replace(self, state=state)

@@ -33,7 +33,7 @@ class UseCases:
         erasure = Erasure(media=deps.media, uploads=deps.uploads, consent=deps.consent,
                           blobs=deps.blobs)
         return cls(uploads=uploads, presigned=PresignedUploads(deps, uploads),
-                   listing=Listing(deps.media),
+                   listing=Listing(deps),
                    deletion=Deletion(deps.media, deps.outbox_written),
                    consent=ConsentProjection(deps.consent, erasure), erasure=erasure,
                    pipeline=PipelineStatus(deps.media))

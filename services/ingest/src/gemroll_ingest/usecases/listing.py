@@ -1,4 +1,5 @@
-"""Reading a user's media: one item, or pages newest first."""
+"""Reading a user's media: one item, pages newest first (filtered by verdict and reason), the
+counts behind the filters, and small metadata-free previews."""
 
 from __future__ import annotations
 
@@ -7,19 +8,31 @@ from uuid import UUID
 from ..domain import errors
 from ..domain.media import MediaRecord
 from ..domain.paging import Cursor, Page, page_of
-from ..ports import MediaRepository
+from ..domain.verdicts import EVERYTHING, Facets, MediaFilter
+from .deps import Deps
 
 
 class Listing:
-    def __init__(self, media: MediaRepository) -> None:
-        self._media = media
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
 
     async def get(self, user_key: str, media_id: UUID) -> MediaRecord:
-        record = await self._media.get(user_key, media_id)
+        record = await self._deps.media.get(user_key, media_id)
         if record is None:
             raise errors.MediaNotFound(f"no media {media_id}")
         return record
 
-    async def page(self, user_key: str, cursor: str | None, limit: int) -> Page:
+    async def page(self, user_key: str, cursor: str | None, limit: int,
+                   where: MediaFilter = EVERYTHING) -> Page:
         after = Cursor.decode(cursor) if cursor else None
-        return page_of(await self._media.list(user_key, after, limit + 1), limit)
+        return page_of(await self._deps.media.list(user_key, after, limit + 1, where), limit)
+
+    async def facets(self, user_key: str) -> Facets:
+        return await self._deps.media.facets(user_key)
+
+    async def preview(self, user_key: str, media_id: UUID, long_side: int) -> bytes:
+        """Made from the original each time (the original is the only copy kept)."""
+        record = await self.get(user_key, media_id)
+        async with self._deps.blobs.download(record.object_key,
+                                             self._deps.limits.max_upload_bytes) as staged:
+            return await self._deps.inspector.preview(staged.path, long_side)

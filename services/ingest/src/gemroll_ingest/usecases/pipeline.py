@@ -1,9 +1,11 @@
-"""Pipeline status: the classifier's verdict (MediaClassified) marks the media classified."""
+"""Pipeline status: the classifier's verdict (MediaClassified) marks the media classified and
+is kept for the listing (the newest verdict wins)."""
 
 from __future__ import annotations
 
 from gemroll_contracts import MediaClassified
 
+from ..domain.verdicts import verdict_of
 from ..ports import MediaRepository
 
 
@@ -12,5 +14,6 @@ class PipelineStatus:
         self._media = media
 
     async def classified(self, event: MediaClassified) -> bool:
-        """True when it changed the status (a redelivery or unknown media changes nothing)."""
-        return await self._media.mark_classified(event.data.media_id, event.occurred_at)
+        """True when it changed the record (a redelivery, a stale verdict or unknown media
+        changes nothing)."""
+        return await self._media.record_verdict(event.data.media_id, verdict_of(event))

@@ -15,14 +15,17 @@ from ...domain.errors import ConsentRequired
 from ...domain.exif import GpsFix
 from ...domain.media import MediaRecord
 from ...domain.paging import Cursor
+from ...domain.verdicts import EVERYTHING, Facets, MediaFilter, Verdict
 from ...ports import DuplicateMedia, ErasedMedia
+from .verdicts import filtered, verdict_of_row
 
 _COLUMNS = (
     "media_id, user_key, state, source, object_key, content_type, size_bytes, sha256, width,"
     " height, captured_at, camera_make, camera_model, orientation, coarse_location, device,"
     " album, gps_latitude, gps_longitude, gps_altitude_m, created_at, announced_at,"
-    " classified_at"
+    " classified_at, category, is_gem, gem_score, reasons, verdict_at"
 )
+_LIVE = "user_key = $1 AND state = 'accepted'"
 
 
 def _record(row: asyncpg.Record) -> MediaRecord:
@@ -37,7 +40,7 @@ def _record(row: asyncpg.Record) -> MediaRecord:
         orientation=row["orientation"], coarse_location=row["coarse_location"],
         device=row["device"], album=row["album"], gps=gps, source=row["source"],
         state=row["state"], created_at=row["created_at"], announced_at=row["announced_at"],
-        classified_at=row["classified_at"],
+        classified_at=row["classified_at"], verdict=verdict_of_row(row),
     )
 
 
@@ -149,19 +152,30 @@ class PgMediaRepository:
                 " AND state = 'accepted'", media_id, user_key)
         return _record(row) if row else None
 
-    async def list(self, user_key: str, after: Cursor | None, limit: int) -> list[MediaRecord]:
+    async def list(self, user_key: str, after: Cursor | None, limit: int,
+                   where: MediaFilter = EVERYTHING) -> list[MediaRecord]:
+        params: list[object] = [user_key, limit]
+        sql = f"SELECT {_COLUMNS} FROM media WHERE {_LIVE}" + filtered(where, params)
+        if after is not None:
+            params += [after.created_at, after.media_id]
+            sql += f" AND (created_at, media_id) < (${len(params) - 1}, ${len(params)})"
         async with self._pool.acquire() as conn:
-            if after is None:
-                rows = await conn.fetch(
-                    f"SELECT {_COLUMNS} FROM media WHERE user_key = $1 AND state = 'accepted'"
-                    " ORDER BY created_at DESC, media_id DESC LIMIT $2", user_key, limit)
-            else:
-                rows = await conn.fetch(
-                    f"SELECT {_COLUMNS} FROM media WHERE user_key = $1 AND state = 'accepted'"
-                    " AND (created_at, media_id) < ($2, $3)"
-                    " ORDER BY created_at DESC, media_id DESC LIMIT $4",
-                    user_key, after.created_at, after.media_id, limit)
+            rows = await conn.fetch(sql + " ORDER BY created_at DESC, media_id DESC LIMIT $2",
+                                    *params)
         return [_record(r) for r in rows]
+
+    async def facets(self, user_key: str) -> Facets:
+        async with self._pool.acquire() as conn:
+            counts = await conn.fetchrow(
+                "SELECT count(*) AS total, count(*) FILTER (WHERE is_gem) AS gems,"
+                f" count(*) FILTER (WHERE NOT is_gem) AS junk FROM media WHERE {_LIVE}",
+                user_key)
+            signals = await conn.fetch(
+                "SELECT split_part(r, ':', 1) AS signal, count(DISTINCT media_id) AS n"
+                f" FROM media, unnest(reasons) AS r WHERE {_LIVE} AND NOT is_gem"
+                " GROUP BY 1", user_key)
+        return Facets.of(counts["total"], counts["gems"], counts["junk"],
+                         {r["signal"]: r["n"] for r in signals})
 
     async def mark_deleted(self, user_key: str, media_id: UUID, message: OutboxMessage) -> str:
         async with self._pool.acquire() as conn, conn.transaction():
@@ -208,7 +222,9 @@ class PgMediaRepository:
                 " camera_make = NULL, camera_model = NULL, orientation = NULL,"
                 " coarse_location = NULL, device = NULL, album = NULL, gps_latitude = NULL,"
                 " gps_longitude = NULL, gps_altitude_m = NULL, accepted_at = NULL,"
-                " announced_at = NULL, classified_at = NULL, deleted_at = NULL, lease_until = NULL"
+                " announced_at = NULL, classified_at = NULL, deleted_at = NULL, lease_until = NULL,"
+                " category = NULL, is_gem = NULL, gem_score = NULL, reasons = NULL,"
+                " verdict_at = NULL"
                 " WHERE user_key = $1 AND media_id = ANY($2::uuid[]) AND state <> 'erased'",
                 user_key, ids)
             # Unsent announcements go; pending user actions still leave (unless the account
@@ -221,10 +237,15 @@ class PgMediaRepository:
                 user_key, ids)
         return int(status.split()[-1])
 
-    async def mark_classified(self, media_id: UUID, at: datetime) -> bool:
+    async def record_verdict(self, media_id: UUID, verdict: Verdict) -> bool:
+        """Keeps the newest verdict (by its event time); marks the media classified."""
         async with self._pool.acquire() as conn:
             status = await conn.execute(
-                "UPDATE media SET classified_at = $2 WHERE media_id = $1"
-                " AND state = 'accepted' AND classified_at IS NULL", media_id, at)
+                "UPDATE media SET classified_at = coalesce(classified_at, $2), verdict_at = $2,"
+                " category = $3, is_gem = $4, gem_score = $5, reasons = $6"
+                " WHERE media_id = $1 AND state = 'accepted'"
+                " AND (verdict_at IS NULL OR verdict_at < $2)",
+                media_id, verdict.decided_at, verdict.category, verdict.is_gem,
+                verdict.gem_score, list(verdict.reasons))
         return status == "UPDATE 1"
 
