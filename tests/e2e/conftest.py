@@ -13,6 +13,7 @@ import os
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -98,18 +99,36 @@ async def services(stack, tmp_path_factory) -> AsyncIterator[Services]:
 
 
 # -- seeding what the classifier would publish --------------------------------------------------
+@asynccontextmanager
+async def classifier_publisher(services: Services) -> AsyncIterator[EventPublisher]:
+    """Publishes as the classifier would, to the session's isolated topics."""
+    iso = services.iso
+    broker = make_broker(iso.kafka, Service.classifier)
+    async with broker:
+        await broker.connect()
+        yield EventPublisher(broker, iso.kafka, Service.classifier)
+
+
+def verdict(services: Services, user: str, media_id: uuid.UUID, *, is_gem: bool,
+            reasons: list[str]) -> MediaClassified:
+    """The classifier's verdict on a photo the user uploaded."""
+    ukey = user_key_of(user)
+    return MediaClassified(producer="classifier", data=MediaClassifiedData(
+        media_id=media_id, user_key=ukey, bucket=services.iso.s3.bucket,
+        object_key=f"users/{ukey}/media/{media_id}", width=960, height=720,
+        category=Category.photo, gem_score=0.9 if is_gem else 0.2, is_gem=is_gem,
+        reasons=reasons, model=ModelInfo(name="e2e-seed", version="1")))
+
+
 async def seed_gems(services: Services, user: str, count: int = 4) -> list[uuid.UUID]:
     """Store `count` photos of one day for `user` and publish what the classifier would:
     a MediaClassified (a gem) and a TrainingCandidate per photo."""
     iso = services.iso
     ukey = user_key_of(user)
     store = ObjectStore(iso.s3)
-    broker = make_broker(iso.kafka, Service.classifier)
-    publisher = EventPublisher(broker, iso.kafka, Service.classifier)
     start = datetime(2024, 6, 9, 9, 30, tzinfo=UTC)
     media_ids = []
-    async with broker:
-        await broker.connect()
+    async with classifier_publisher(services) as publisher:
         for i in range(count):
             media_id = uuid.uuid4()
             key = f"users/{ukey}/media/{media_id}"
