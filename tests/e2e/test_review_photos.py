@@ -196,3 +196,14 @@ def test_upload_filter_keyboard_delete_and_accessibility(services, browser, tmp_
     assert sorted(i["content_type"] for i in listing) == ["image/avif", "image/jpeg",
                                                           "image/jpeg"]
     wait.until(lambda d: len(tiles(d)) == 3 and all(t["shown"] for t in tiles(d)))
+
+    # Turn off and erase everything: asked first, then every photo goes, on the page too.
+    driver.find_element(By.CSS_SELECTOR, '[data-testid="erase-everything"]').click()
+    wait.until(ec.alert_is_present()).accept()
+    wait.until(lambda d: not tiles(d)
+               and d.find_element(By.CSS_SELECTOR, '[data-testid="no-photos"]').is_displayed())
+    assert not driver.find_element(By.CSS_SELECTOR,
+                                   '[data-testid="consent-camera-roll"]').is_selected()
+    assert httpx.get(services.url("ingest") + "/v1/media", headers=auth).json()["items"] == []
+    assert httpx.get(services.url("ingest") + f"/v1/media/{ids['sharp']}/preview",
+                     headers=auth).status_code == 404
