@@ -162,7 +162,7 @@ function trainingStatusOf(mediaId) {
   if (admitted) {
     const what = admitted.source === "suggester" ? "its AI-edited copy" : "this photo";
     const actions = admitted.evidence.length === 1 ? "1 action" : `${admitted.evidence.length} actions`;
-    return { state: "admitted",
+    return { state: "admitted", evidence: admitted.evidence.join(", "),
       text: `${what} may train AI: ${BASIS[admitted.basis] || admitted.basis} (${actions})` };
   }
   const retracted = rows.find((r) => r.status === "retracted");
@@ -182,6 +182,7 @@ function updateTrainingStatuses() {
     const status = trainingStatusOf(tile.dataset.id);
     const line = tile.querySelector("[data-testid=training-status]");
     line.textContent = status.text;
+    line.title = status.evidence ? `your actions: ${status.evidence}` : "";
     tile.dataset.training = status.state;
   }
 }
