@@ -59,6 +59,8 @@ class State:
     rendition_objects: dict[str, tuple[RenditionObject, datetime]] = field(default_factory=dict)
     outbox: list[tuple[str, Event, str]] = field(default_factory=list)
     share_links: dict[str, ShareLink] = field(default_factory=dict)
+    locked_users: list[str] = field(default_factory=list)
+    """User locks taken, in order, by committed transactions."""
 
 
 class _Fake:
@@ -335,7 +337,7 @@ class FakeTransaction:
         self.outbox = FakeOutbox(state)
 
     async def lock_user(self, user_key: str) -> None:
-        return None
+        self.media.s.locked_users.append(user_key)
 
 
 class FakeUnitOfWork:

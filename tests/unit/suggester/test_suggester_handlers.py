@@ -113,6 +113,40 @@ async def test_redelivery_never_duplicates(world, kit):
     assert await settle(world) == 0
 
 
+async def test_a_batch_of_classifications_is_one_transaction_applied_in_topic_order(
+        world, kit):
+    mine = afternoon(kit, 3)
+    theirs = [kit.classified(user=kit.OTHER, minutes=20 * i, seed=10 + i) for i in range(2)]
+    again = mine[0].model_copy(update={"event_id": uuid.uuid4(),
+                                       "occurred_at": mine[0].occurred_at + timedelta(1)})
+    batch = [theirs[0], mine[0], mine[1], again, theirs[1], mine[2]]
+    for i, event in enumerate(batch):
+        kit.put_original(world, event, seed=i)
+    outcomes = await intake.media_classified_batch(world.deps, batch)
+    assert outcomes == [Outcome.stored, Outcome.stored, Outcome.stored, Outcome.unchanged,
+                        Outcome.stored, Outcome.stored]
+    assert world.state.locked_users == sorted({kit.USER, kit.OTHER})  # once each, in order
+    assert len(world.state.events) == 2  # one per user: the batch grouped them as one by one
+    assert await settle(world) == 2
+
+
+async def test_a_batch_that_fails_leaves_nothing_behind(world, kit, monkeypatch):
+    good, bad = afternoon(kit, 2)
+    kit.put_original(world, good)
+    kit.put_original(world, bad, seed=1)
+    real = intake._classified
+
+    async def failing(deps, tx, event, now):  # noqa: ANN001, ANN202
+        if event.event_id == bad.event_id:
+            raise ConnectionResetError("database went away")
+        return await real(deps, tx, event, now)
+
+    monkeypatch.setattr(intake, "_classified", failing)
+    with pytest.raises(ConnectionResetError):
+        await intake.media_classified_batch(world.deps, [good, bad])
+    assert world.state.media == {} and world.state.events == {}  # the runner retries it all
+
+
 async def test_an_older_classification_arriving_late_is_ignored(world, kit):
     newer = kit.classified()
     older = newer.model_copy(update={"event_id": uuid.uuid4(),

@@ -21,6 +21,10 @@ class SuggesterSettings(FileSecretsSettings):
     event_gap_seconds: float = Field(3 * 3600, gt=0, description="Max capture-time gap in events.")
     event_distance_km: float = Field(25.0, ge=0, description="Max distance between linked photos.")
     quiet_seconds: float = Field(120.0, ge=0, description="Plan an event once quiet this long.")
+    intake_batch_max: int = Field(
+        500, ge=1, le=2000, description="Classifications taken in per transaction (one poll).")
+    intake_batch_timeout_ms: int = Field(
+        20, ge=0, le=5000, description="How long a poll waits to fill a batch.")
     planner_interval_seconds: float = Field(1.0, gt=0)
     planner_batch: int = Field(8, ge=1, description="Events claimed per planner round.")
     planner_lease_seconds: float = Field(

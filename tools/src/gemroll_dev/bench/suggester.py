@@ -166,6 +166,7 @@ def plan_seconds() -> tuple[float, float]:
 
 
 def make_app(env: Isolated, unique: str, *, quiet_s: float):
+    from gemroll_common.settings import AuthSettings
     from gemroll_suggester.app import create_app
     from gemroll_suggester.settings import SuggesterSettings
 
@@ -174,7 +175,9 @@ def make_app(env: Isolated, unique: str, *, quiet_s: float):
         quiet_seconds=quiet_s, planner_interval_seconds=0.05, outbox_interval_seconds=0.05,
         log_level=os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
     )
-    return create_app(settings, kafka=env.kafka, database=env.database, s3=env.s3)
+    # In process and never served over HTTP: the development verifier is enough.
+    return create_app(settings, kafka=env.kafka, database=env.database, s3=env.s3,
+                      auth=AuthSettings())
 
 
 async def suggester_throughput(env: Isolated, unique: str, n: int) -> float:
@@ -263,9 +266,9 @@ async def _until(probe, timeout_s: float) -> None:  # type: ignore[no-untyped-de
 
 
 async def _ready(app) -> bool:  # type: ignore[no-untyped-def]
-    check = app.state.subscribers
-    return all(getattr(s, "consumer", None) is not None and s.consumer.assignment()
-               for s in check)
+    """Every subscription has its partitions (the runtime kit's own readiness check)."""
+    runtime = getattr(app.state, "runtime", None)
+    return runtime is not None and await runtime.consumers.ready()
 
 
 async def one_run(endpoints, args: argparse.Namespace, run: int) -> Figures:  # type: ignore[no-untyped-def]
@@ -296,11 +299,14 @@ async def one_run(endpoints, args: argparse.Namespace, run: int) -> Figures:  # 
 async def main(args: argparse.Namespace) -> None:
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     logging.getLogger("faststream").setLevel(logging.WARNING)
+    from gemroll_suggester.settings import SuggesterSettings
+
     with session_stack() as endpoints:
         print(f"suggester benchmark: {args.photos} MediaClassified records for throughput, "
               f"{args.groups} events x 4 photos ({args.size[0]}x{args.size[1]}) every "
-              f"{args.pace}s for latency, quiet period {args.quiet}s, {os.cpu_count()} CPUs",
-              flush=True)
+              f"{args.pace}s for latency, quiet period {args.quiet}s, {os.cpu_count()} CPUs, "
+              f"intake batches of up to {SuggesterSettings().intake_batch_max} "
+              "(GEMROLL_SUGGESTER_INTAKE_BATCH_MAX=1: one transaction per event)", flush=True)
         runs = [await one_run(endpoints, args, r) for r in range(args.runs)]
     raw = statistics.median(r.raw_per_s for r in runs)
     processed = statistics.median(r.suggester_per_s for r in runs)

@@ -35,14 +35,26 @@ log = get_logger(__name__)
 # --- a photo was classified -----------------------------------------------------------------
 
 async def media_classified(deps: Deps, event: MediaClassified) -> Outcome:
+    [outcome] = await media_classified_batch(deps, [event])
+    return outcome
+
+
+async def media_classified_batch(deps: Deps, events: Sequence[MediaClassified]
+                                 ) -> list[Outcome]:
+    """A poll's classifications in one transaction (one commit, not one per photo), each
+    applied in topic order. The users are locked up front in one fixed order, so batches of
+    two instances and the planner (which holds one user at a time) never wait in a cycle. If
+    any event fails, the whole batch rolls back and the runner retries or isolates it."""
     now = deps.clock()
     async with deps.uow() as tx:
-        await tx.lock_user(event.data.user_key)
-        outcome = await _classified(deps, tx, event, now)
-    CLASSIFIED.labels(outcome.value).inc()
-    if outcome in (Outcome.stored, Outcome.updated):
+        for user_key in sorted({e.data.user_key for e in events}):
+            await tx.lock_user(user_key)
+        outcomes = [await _classified(deps, tx, event, now) for event in events]
+    for outcome in outcomes:
+        CLASSIFIED.labels(outcome.value).inc()
+    if any(o in (Outcome.stored, Outcome.updated) for o in outcomes):
         deps.wake_planner()
-    return outcome
+    return outcomes
 
 
 async def _classified(deps: Deps, tx: Transaction, event: MediaClassified,
