@@ -2,13 +2,17 @@
 
 `strip_metadata` re-writes an image without EXIF (location, serial numbers, owner and artist,
 maker notes, thumbnails), XMP, IPTC and comments; the orientation is applied to the pixels and
-the colour profile is kept. `find_metadata` is the check an auditor runs on the result.
+the colour profile is kept. An upright JPEG loses its metadata losslessly and without decoding:
+its segments are copied but for the metadata ones, and everything after the end of the image
+(MPF pictures, appended motion-photo video) is cut off. `find_metadata` is the check an
+auditor runs on every result.
 
 Memory is bounded by the pixel limit: one decoded image at a time per call.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 from dataclasses import dataclass
 
@@ -41,6 +45,73 @@ class CleanImage:
     content_type: str
 
 
+_KEPT_APP_SEGMENTS = {0xE2: b"ICC_PROFILE\x00", 0xEE: b"Adobe"}
+"""APPn segments that describe colour, not the photo: the ICC profile and Adobe's colour
+transform (CMYK/YCCK). JFIF is kept only without a thumbnail; every other APPn goes (EXIF,
+XMP, IPTC/Photoshop, MPF, maker segments)."""
+_NO_LENGTH = frozenset({0x01, *range(0xD0, 0xD9)})
+
+
+def _kept_segment(marker: int, segment: bytes) -> bool:
+    if marker == 0xFE:  # comment
+        return False
+    if marker == 0xE0:  # JFIF without a thumbnail (x and y thumbnail sizes 0)
+        return segment[4:9] == b"JFIF\x00" and len(segment) >= 18 and segment[16:18] == b"\0\0"
+    if 0xE1 <= marker <= 0xEF:
+        prefix = _KEPT_APP_SEGMENTS.get(marker)
+        return prefix is not None and segment[4:4 + len(prefix)] == prefix
+    return True
+
+
+def _end_of_scan(data: bytes, i: int) -> int | None:
+    """Where the entropy-coded data starting at `i` ends: the next marker that is neither a
+    stuffed byte nor a restart marker (None when the data is cut short)."""
+    while True:
+        j = data.find(b"\xff", i)
+        if j < 0 or j + 1 >= len(data):
+            return None
+        following = data[j + 1]
+        if following == 0x00 or 0xD0 <= following <= 0xD7:
+            i = j + 2
+        elif following == 0xFF:  # fill byte before a marker
+            i = j + 1
+        else:
+            return j
+
+
+def jpeg_without_metadata(data: bytes) -> bytes | None:
+    """The JPEG's own bytes without its metadata segments, up to its end-of-image marker; None
+    when its structure is not plain JPEG (then it is decoded and written again instead)."""
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    out, i, n = bytearray(b"\xff\xd8"), 2, len(data)
+    scanned = False
+    while i + 1 < n and data[i] == 0xFF:
+        marker = data[i + 1]
+        if marker == 0xFF:
+            i += 1
+            continue
+        if marker == 0xD9:
+            return bytes(out + b"\xff\xd9") if scanned else None
+        if marker in _NO_LENGTH or i + 4 > n:
+            return None
+        length = int.from_bytes(data[i + 2:i + 4], "big")
+        if length < 2 or i + 2 + length > n:
+            return None
+        segment = data[i:i + 2 + length]
+        if _kept_segment(marker, segment):
+            out += segment
+        i += 2 + length
+        if marker == 0xDA:  # start of scan: entropy-coded data up to the next marker
+            scanned = True
+            end = _end_of_scan(data, i)
+            if end is None:
+                return None
+            out += data[i:end]
+            i = end
+    return None
+
+
 def strip_metadata(data: bytes) -> CleanImage:
     """The same picture, upright, with its colour profile and nothing else."""
     try:
@@ -48,6 +119,11 @@ def strip_metadata(data: bytes) -> CleanImage:
             if image.width * image.height > MAX_PIXELS:
                 raise UnreadableImage(f"{image.width}x{image.height} is over the pixel limit")
             source_format = image.format or ""
+            if source_format in ("JPEG", "MPO") and image.getexif().get(0x0112, 1) == 1:
+                lossless = jpeg_without_metadata(data)
+                if lossless is not None:
+                    with contextlib.suppress(UnreadableImage):  # else: decoded and re-written
+                        return _checked(lossless, "image/jpeg", image.size)
             icc = image.info.get("icc_profile")
             upright = ImageOps.exif_transpose(image)
             turned = upright is not image
@@ -67,10 +143,22 @@ def strip_metadata(data: bytes) -> CleanImage:
             upright.save(buffer, out_format, **options)
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as exc:
         raise UnreadableImage(f"cannot read the image: {type(exc).__name__}") from exc
-    clean = buffer.getvalue()
-    found = find_metadata(clean)
-    if found:  # never hand out an image that still carries any of it
+    return _checked(buffer.getvalue(), content_type)
+
+
+def _checked(clean: bytes, content_type: str, size: tuple[int, int] | None = None
+             ) -> CleanImage:
+    """Never hand out an image that still carries any metadata (or is not the picture)."""
+    try:
+        found = find_metadata(clean)
+        with Image.open(io.BytesIO(clean)) as image:
+            same = size is None or image.size == size
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise UnreadableImage(f"the stripped image is unreadable: {type(exc).__name__}") from exc
+    if found:
         raise UnreadableImage(f"metadata left after stripping: {', '.join(found)}")
+    if not same:
+        raise UnreadableImage("the stripped image is not the same picture")
     return CleanImage(clean, content_type)
 
 
@@ -119,4 +207,5 @@ def find_metadata(data: bytes) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-__all__ = ["CleanImage", "UnreadableImage", "find_metadata", "preview", "strip_metadata"]
+__all__ = ["CleanImage", "UnreadableImage", "find_metadata", "jpeg_without_metadata", "preview",
+           "strip_metadata"]
