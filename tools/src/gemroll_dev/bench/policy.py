@@ -139,7 +139,8 @@ async def gate_run(stack: StackEndpoints, n: int, batch: int, admitted: float) -
         store = ObjectStore(env.s3, threads=settings.training_copy_concurrency)
         sem = asyncio.Semaphore(16)
 
-        original = photos.phone_jpeg(size=(1024, 768))  # what a training copy is made from
+        # what a training copy is made from: a landscape phone photo (upright: no re-encoding)
+        original = photos.phone_jpeg(size=(1024, 768), orientation=1)
 
         async def put(key: str) -> None:
             async with sem:
