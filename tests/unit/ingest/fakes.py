@@ -18,7 +18,7 @@ from gemroll_ingest.domain.media import ImageFacts, MediaRecord, StagedFile
 from gemroll_ingest.domain.paging import Cursor
 from gemroll_ingest.domain.sniff import sniff_content_type
 from gemroll_ingest.domain.uploads import Upload
-from gemroll_ingest.domain.verdicts import EVERYTHING, Facets, MediaFilter, Verdict, supersedes
+from gemroll_ingest.domain.verdicts import EVERYTHING, Facets, MediaFilter, Verdict
 from gemroll_ingest.ports import DuplicateMedia, ErasedMedia
 from gemroll_ingest.usecases import Deps, Limits, UseCases
 from gemroll_ingest.usecases.janitor import Janitor
@@ -158,8 +158,10 @@ class FakeMedia:
 
     async def record_verdict(self, media_id: UUID, verdict: Verdict) -> bool:
         row = self.rows.get(media_id)
-        if row is None or row.state != "accepted" or not supersedes(verdict, row.verdict):
+        if row is None or row.state != "accepted":
             return False
+        if row.verdict is not None and verdict.decided_at <= row.verdict.decided_at:
+            return False  # as the repository's SQL: only a newer verdict replaces one
         self.rows[media_id] = replace(row, classified_at=row.classified_at or verdict.decided_at,
                                       verdict=verdict)
         return True

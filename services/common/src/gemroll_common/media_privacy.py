@@ -35,6 +35,10 @@ _FORMATS = {"JPEG": ("JPEG", "image/jpeg"), "PNG": ("PNG", "image/png"),
 _MARKERS = (b"Exif\x00\x00", b"http://ns.adobe.com/xap/1.0/", b"<x:xmpmeta", b"Photoshop 3.0")
 
 
+_READ_ERRORS = (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError)
+"""What Pillow raises for bytes it cannot read as an image."""
+
+
 class UnreadableImage(ValueError):
     """The source is not an image this module can read: a permanent failure for that item."""
 
@@ -141,7 +145,7 @@ def strip_metadata(data: bytes) -> CleanImage:
                 options |= {"quality": 95, "lossless": bool(image.info.get("lossless"))}
             buffer = io.BytesIO()
             upright.save(buffer, out_format, **options)
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as exc:
+    except _READ_ERRORS as exc:
         raise UnreadableImage(f"cannot read the image: {type(exc).__name__}") from exc
     return _checked(buffer.getvalue(), content_type)
 
@@ -176,13 +180,9 @@ def preview(source: str | bytes, long_side: int, quality: int = 82) -> CleanImag
             rgb = upright.convert("RGB")
             buffer = io.BytesIO()
             rgb.save(buffer, "JPEG", quality=quality, optimize=True, comment=b"")
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as exc:
+    except _READ_ERRORS as exc:
         raise UnreadableImage(f"cannot read the image: {type(exc).__name__}") from exc
-    small = buffer.getvalue()
-    found = find_metadata(small)
-    if found:
-        raise UnreadableImage(f"metadata left in the preview: {', '.join(found)}")
-    return CleanImage(small, "image/jpeg")
+    return _checked(buffer.getvalue(), "image/jpeg")
 
 
 def find_metadata(data: bytes) -> list[str]:

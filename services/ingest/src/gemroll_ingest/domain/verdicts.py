@@ -48,11 +48,6 @@ def verdict_of(event: MediaClassified) -> Verdict:
                    reasons=tuple(data.reasons), decided_at=event.occurred_at)
 
 
-def supersedes(new: Verdict, current: Verdict | None) -> bool:
-    """A verdict replaces an older one only (redeliveries and stale verdicts change nothing)."""
-    return current is None or new.decided_at > current.decided_at
-
-
 @dataclass(frozen=True)
 class MediaFilter:
     """`verdict`: gems, junk or not yet classified; `signal`: one reason's signal."""
