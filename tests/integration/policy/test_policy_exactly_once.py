@@ -72,9 +72,11 @@ async def decisions_by_candidate(policy, expected: int) -> Counter:
 
 
 async def quiescent(policy) -> None:
-    """The gate has consumed everything and published its whole outbox."""
+    """The gate has consumed everything, made every training copy it queued and published
+    its whole outbox."""
     async def done() -> bool:
-        [row] = await policy.query("SELECT count(*) AS n FROM outbox")
+        [row] = await policy.query("SELECT (SELECT count(*) FROM outbox) "
+                                   "+ (SELECT count(*) FROM copy_retries) AS n")
         if row["n"]:
             return False
         group = policy.gate_group

@@ -46,7 +46,7 @@ async def test_rows_the_old_gate_left_unpublished_go_out_after_the_upgrade(polic
                  (DEAD_LETTERS.name, NOT_UTF8, letter.to_json(), letter.event_type)])
 
         assert await db.migrate(pool, policy.schema, "gemroll_policy") == [
-            "0003_common_outbox.sql"]
+            "0003_common_outbox.sql", "0004_copy_queue.sql"]
         async with pool.acquire() as conn:
             rows = [tuple(r) for r in await conn.fetch(
                 "SELECT id, message_key, event_id, event_type, payload FROM outbox ORDER BY id")]

@@ -76,9 +76,11 @@ async def test_training_copies_carry_no_location_serial_owner_or_xmp(policy):
 
 
 async def gate_idle(policy) -> bool:
-    """All written so far is decided and out: the outbox is published and the gate's group
-    has committed everything it consumes (its outputs go in the same transactions)."""
-    [row] = await policy.query("SELECT count(*) AS n FROM outbox")
+    """All written so far is decided and out: no admission waits for its copy, the outbox
+    is published and the gate's group has committed everything it consumes (its outputs go
+    in the same transactions)."""
+    [row] = await policy.query("SELECT (SELECT count(*) FROM outbox) "
+                               "+ (SELECT count(*) FROM copy_retries) AS n")
     group = policy.gate_group
     inputs = [policy.env.topic(t)
               for t in (CONSENT, MEDIA_UPLOADED, USER_ACTIONS, TRAINING_CANDIDATES)]
@@ -229,8 +231,8 @@ async def test_account_erasure_reaches_media_the_gate_only_knows_from_its_upload
 
 
 async def test_a_training_copy_whose_commit_rolled_back_is_found_and_erased(policy):
-    """PostgreSQL and S3 for real: the copy is written, the decision's transaction fails,
-    the user opts out before the replay; the orphaned copy is erased."""
+    """PostgreSQL and S3 for real: the copy is written, the admission's transaction fails,
+    the user opts out before the copier tries again; the orphaned copy is erased."""
     from datetime import UTC, datetime, timedelta
 
     from gemroll_common.db import create_pool, migrate
@@ -283,15 +285,16 @@ async def test_a_training_copy_whose_commit_rolled_back_is_found_and_erased(poli
         CommitFailsOnce.fail = False
         await gate.handle([consent(user, at=now[0] - timedelta(minutes=1)),
                            action(user, media, ActionKind.shared)])
+        await gate.handle([proposed])  # admitted: waits in the copy queue
         CommitFailsOnce.fail = True
         with pytest.raises(ConnectionResetError):
-            await gate.handle([proposed])
+            await gate.copy_admissions()
         assert len(await objects.list_keys(f"training/{subject}/")) == 1  # written, rolled back
         await gate.handle([consent(user, training_opt_out=True, seq=2, at=now[0]), proposed])
         [row] = await policy.query("SELECT status, reason FROM candidates")
         assert (row["status"], row["reason"]) == ("rejected", "training_opt_out")
         now[0] += timedelta(minutes=6)
-        await gate.retry_copies()
+        await gate.copy_admissions()
         await ErasureWorker(PostgresErasureQueue(pool), objects, interval_s=1).run_once(100)
         assert await objects.list_keys(f"training/{subject}/") == []
         assert await policy.query("SELECT 1 FROM copy_intents") == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -78,8 +79,24 @@ def objects() -> InMemoryObjects:
     return InMemoryObjects()
 
 
+class CopyingGate(GateHandler):
+    """The gate as the service runs it: each batch, then a round of the copier (which makes
+    the training copies the batch queued and admits what is still admitted)."""
+
+    async def handle(self, events, dead_letters=()):  # type: ignore[no-untyped-def]
+        outcomes = await super().handle(events, dead_letters)
+        return outcomes + await self.copy_admissions()
+
+
 @pytest.fixture
 def gate(store, pseudonyms, clock, objects) -> GateHandler:
+    return CopyingGate(store, pseudonyms, retention_days=30, clock=clock, objects=objects,
+                       copy_concurrency=4)
+
+
+@pytest.fixture
+def bare_gate(store, pseudonyms, clock, objects) -> GateHandler:
+    """The batch alone: admissions wait in the copy queue until `copy_admissions`."""
     return GateHandler(store, pseudonyms, retention_days=30, clock=clock, objects=objects,
                        copy_concurrency=4)
 
@@ -373,9 +390,9 @@ async def test_a_failed_copy_holds_only_its_admission_and_is_retried(gate, store
     held = store.candidates[candidate(user, media).data.candidate_id]
     assert held.status is CandidateStatus.pending and held.candidate_id in store.copy_retries
 
-    assert await gate.retry_copies() == []  # not due yet
+    assert await gate.copy_admissions() == []  # not due yet
     clock.advance(seconds=2)
-    [outcome] = await gate.retry_copies()
+    [outcome] = await gate.copy_admissions()
     assert isinstance(outcome, Decided) and isinstance(outcome.verdict, Admit)
     admitted = published(store, TRAINING_MEDIA.name)[-1]
     assert admitted.data.candidate_id == T(held.candidate_id)
@@ -447,7 +464,7 @@ async def test_copies_of_one_batch_run_concurrently_within_the_bound(store, pseu
             return await super().copy(source_bucket, source_key, training_key)
 
     objects = SlowObjects()
-    gate = GateHandler(store, pseudonyms, retention_days=30, clock=clock, objects=objects,
+    gate = CopyingGate(store, pseudonyms, retention_days=30, clock=clock, objects=objects,
                        copy_concurrency=3)
     user = user_key(17)
     media = [uuid.uuid4() for _ in range(10)]
@@ -537,23 +554,25 @@ async def test_retention_and_account_erasure_reach_media_never_classified(gate, 
 
 
 async def test_a_copy_whose_commit_rolled_back_is_erased_once_the_candidate_is_rejected(
-        gate, store, objects, clock):
-    """The copy is written before the decision commits; the commit fails, and before the
-    batch is replayed the user opts out: the candidate is rejected, and the copy already
+        bare_gate, store, objects, clock):
+    """The copy is written before its admission commits; the commit fails, and before the
+    copier's next round the user opts out: the candidate is rejected, and the copy already
     written is found (it was recorded first) and erased."""
+    gate = bare_gate
     user, media = user_key(23), uuid.uuid4()
     await gate.handle([consent(user), action(user, media, ActionKind.shared)])
     proposed = candidate(user, media)
+    await gate.handle([proposed])
     store.fail_at_save = ConnectionRefusedError("database gone at commit")
     with pytest.raises(ConnectionRefusedError):
-        await gate.handle([proposed])
+        await gate.copy_admissions()
     assert len(objects.keys("training/")) == 1  # written, never committed
     await gate.handle([consent(user, training_opt_out=True, seq=2), proposed])
     assert published(store, TRAINING_MEDIA.name) == []
-    await gate.retry_copies()
+    await gate.copy_admissions()
     assert len(objects.keys("training/")) == 1  # not yet: it may be a commit in flight
     clock.advance(minutes=6)
-    await gate.retry_copies()
+    await gate.copy_admissions()
     await erase_queued(store, objects)
     assert objects.keys("training/") == [] and store.copy_intents == {}
 
@@ -563,6 +582,72 @@ async def test_an_admitted_copy_is_never_taken_for_an_orphan(gate, store, object
     await gate.handle([consent(user), action(user, media, ActionKind.shared),
                        candidate(user, media)])
     clock.advance(days=2)
-    await gate.retry_copies()
+    await gate.copy_admissions()
     await erase_queued(store, objects)
     assert len(objects.keys("training/")) == 1 and store.copy_intents == {}
+
+
+# -- the copy queue: copies are made outside the decision's transaction --------------------
+
+async def test_a_batch_commits_without_touching_the_object_store(bare_gate, store, objects):
+    """The batch's rejections and retractions commit with the store unreachable: the
+    admission waits in the copy queue, and no copy is even tried before the commit."""
+    gate = bare_gate
+    user, opted_out, media = user_key(30), user_key(31), uuid.uuid4()
+    objects.fail_next = StorageUnavailable("store down")
+    await gate.handle([consent(user), consent(opted_out, training_opt_out=True),
+                       action(user, media, ActionKind.shared)])
+    proposed = candidate(user, media)
+    outcomes = await gate.handle([proposed, candidate(opted_out, uuid.uuid4())])
+    assert [type(o.verdict).__name__ for o in outcomes] == ["Reject"]
+    [rejected] = published(store, TRAINING_DECISIONS.name)
+    assert rejected.data.reason.value == "training_opt_out"
+    assert published(store, TRAINING_MEDIA.name) == []
+    assert objects.fail_next is not None and objects.keys("training/") == []  # never tried
+    assert proposed.data.candidate_id in store.copy_retries
+    assert store.candidates[proposed.data.candidate_id].status is CandidateStatus.pending
+
+
+async def test_an_opt_out_that_lands_while_the_copy_is_made_wins(bare_gate, store, objects,
+                                                                 pseudonyms, clock):
+    """The race an auditor would try: the user opts out after the admission was queued,
+    while its copy is being written. The copier decides again once the copy is in, so the
+    candidate is rejected, nothing is published to training, and the copy is erased at once
+    (not left for the orphan sweep)."""
+    gate = bare_gate
+    user, media = user_key(32), uuid.uuid4()
+    await gate.handle([consent(user), action(user, media, ActionKind.shared)])
+    proposed = candidate(user, media)
+    await gate.handle([proposed])
+
+    class RacingObjects(InMemoryObjects):
+        async def copy(self, source_bucket, source_key, training_key):
+            written = await objects.copy(source_bucket, source_key, training_key)
+            await gate.handle([consent(user, training_opt_out=True, seq=2)])  # mid-copy
+            return written
+
+    gate.copies.objects = RacingObjects()
+    assert await gate.copy_admissions() == []
+    assert published(store, TRAINING_MEDIA.name) == []
+    c = store.candidates[proposed.data.candidate_id]
+    assert c.status is CandidateStatus.rejected and c.reason.value == "training_opt_out"
+    assert len(objects.keys("training/")) == 1
+    await erase_queued(store, objects)
+    assert objects.keys("training/") == [] and store.copy_retries == {}
+
+
+async def test_two_copiers_never_copy_or_admit_the_same_candidate_twice(bare_gate, store,
+                                                                        objects):
+    """Two gate instances run their copiers at once over one queue: each waiting admission
+    is claimed by one of them, copied once and admitted once."""
+    gate = bare_gate
+    user = user_key(33)
+    media = [uuid.uuid4() for _ in range(12)]
+    await gate.handle([consent(user)] + [action(user, m, ActionKind.shared) for m in media])
+    await gate.handle([candidate(user, m) for m in media])
+    first, second = await asyncio.gather(gate.copy_admissions(limit=7),
+                                         gate.copy_admissions(limit=7))
+    assert len(first) + len(second) == 12 and objects.copies == 12
+    admitted = published(store, TRAINING_MEDIA.name)
+    assert len({a.data.candidate_id for a in admitted}) == len(admitted) == 12
+    assert await gate.copy_admissions() == [] and store.copy_retries == {}

@@ -31,6 +31,14 @@ class LoadRequest:
 
 
 @dataclass(frozen=True)
+class CopyClaim:
+    """Admissions claimed for their training copy, and the trace each continues."""
+
+    request: LoadRequest = LoadRequest()
+    traces: dict[UUID, str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ErasureJob:
     prefixes: tuple[str, ...]
     reason: str
@@ -45,8 +53,13 @@ class Changes:
     """Events to publish (the gate relays the outbox exactly once)."""
     audit: list[AuditEntry] = field(default_factory=list)
     erasure_jobs: list[ErasureJob] = field(default_factory=list)
+    copies_due: dict[UUID, str | None] = field(default_factory=dict)
+    """Admissions waiting for their training copy, made outside the unit of work, with the
+    trace of the event that admitted each."""
     copy_retries: list[UUID] = field(default_factory=list)
     """Admissions whose training copy failed transiently: held, tried again soon."""
+    copies_withdrawn: list[UUID] = field(default_factory=list)
+    """Candidates that waited for a copy and are not admitted any more: out of the queue."""
     now: datetime | None = None
     """The unit of work's instant (when retries are counted from)."""
 
@@ -54,13 +67,19 @@ class Changes:
         self.messages += other.messages
         self.audit += other.audit
         self.erasure_jobs += other.erasure_jobs
+        self.copies_due |= other.copies_due
         self.copy_retries += other.copy_retries
+        self.copies_withdrawn += other.copies_withdrawn
         self.now = self.now or other.now
         return self
 
 
 COPY_RETRY = Backoff(1.0, 60.0)
 """Backoff of a held admission whose copy failed: 1 s, 2 s, 4 s ... at most a minute."""
+
+
+COPY_CLAIM = timedelta(seconds=30)
+"""How long a gate instance may take to copy what it claimed before another may claim it."""
 
 
 def copy_retry_delay(attempts: int) -> timedelta:
@@ -78,8 +97,9 @@ class GateUnitOfWork(Protocol):
         since before it."""
         ...
 
-    async def copy_retries_due(self, now: datetime, limit: int) -> LoadRequest:
-        """Held admissions whose training copy is due to be tried again."""
+    async def claim_copies(self, now: datetime, limit: int) -> CopyClaim:
+        """Admissions whose training copy is due (new, or failed before and due again),
+        claimed for COPY_CLAIM: another gate instance leaves them alone meanwhile."""
         ...
 
     async def orphaned_copies(self, written_before: datetime, limit: int) -> list[str]:

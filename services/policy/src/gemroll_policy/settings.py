@@ -37,8 +37,10 @@ class PolicySettings(FileSecretsSettings):
     """How long `PUT /v1/consent` waits for every service to act on the change before it
     answers `in_effect: false` (the change is recorded either way)."""
     training_copy_concurrency: int = Field(default=16, ge=1, le=128)
-    """Server-side copies of admitted images to `training/<subject>/<candidate_id>` run at
-    most this many at a time per batch."""
+    """Metadata-stripped copies of admitted images to `training/<subject>/<candidate_id>`
+    run at most this many at a time."""
+    copy_round_max: int = Field(default=500, ge=1, le=10_000)
+    """The copier claims at most this many waiting admissions per round."""
 
     def pseudonym_key(self, identity: IdentitySettings) -> str:
         """The pseudonym secret; refused when it is the user-key secret."""

@@ -41,7 +41,7 @@ from gemroll_testkit.processes import ServiceProcess, free_port, uvicorn_argv
 from ..stack.config import StackEndpoints
 from ..stack.kafka import ensure_topics
 from ..stack.s3 import client as s3_client
-from . import endpoints
+from ..stack.testing import session_stack
 
 MB = 1_000_000
 
@@ -231,74 +231,74 @@ async def bench_topics(bootstrap: str, suffix: str) -> AsyncIterator[None]:
 
 async def main(rounds: int, files_per_round: int, concurrency: int, large_files: int,
                large_mb: int) -> None:
-    stack = endpoints()
-    run_id = uuid.uuid4().hex[:8]
-    schema, suffix = f"ingest_bench_{run_id}", f".bench{run_id}"
-    identity, auth = IdentitySettings(), AuthSettings()
-    accounts = [f"bench-{run_id}-{i}" for i in range(rounds + 1)]
-    keys = [user_key(a, identity.user_key_secret.get_secret_value()) for a in accounts]
-    raw_prefix = f"bench/ingest/{run_id}/"
-    minio = s3_client(stack)
+    with session_stack() as stack:  # reused when running, else started and stopped
+        run_id = uuid.uuid4().hex[:8]
+        schema, suffix = f"ingest_bench_{run_id}", f".bench{run_id}"
+        identity, auth = IdentitySettings(), AuthSettings()
+        accounts = [f"bench-{run_id}-{i}" for i in range(rounds + 1)]
+        keys = [user_key(a, identity.user_key_secret.get_secret_value()) for a in accounts]
+        raw_prefix = f"bench/ingest/{run_id}/"
+        minio = s3_client(stack)
 
-    print(f"generating {rounds} x {files_per_round} distinct ~3 MB JPEGs and {large_files} "
-          f"x ~{large_mb} MB ...", flush=True)
-    rounds_files = [[photos.jpeg_of_size(3 * MB) for _ in range(files_per_round)]
-                    for _ in range(rounds)]
-    large = [photos.jpeg_of_size(large_mb * MB) for _ in range(large_files)]
+        print(f"generating {rounds} x {files_per_round} distinct ~3 MB JPEGs and {large_files} "
+              f"x ~{large_mb} MB ...", flush=True)
+        rounds_files = [[photos.jpeg_of_size(3 * MB) for _ in range(files_per_round)]
+                        for _ in range(rounds)]
+        large = [photos.jpeg_of_size(large_mb * MB) for _ in range(large_files)]
 
-    log_path = Path(tempfile.gettempdir()) / f"gemroll-bench-ingest-{run_id}.log"
-    async with bench_topics(stack.kafka_bootstrap, suffix):
-        with ingest_process(stack, schema, suffix, log_path) as ingest:
-            process, url = ingest.process, ingest.url
-            assert process is not None
-            try:
-                await ingest.wait_ready(90)
-                await grant_consent(stack.database_url, schema, keys)
-                # warm-up: connections, imports, JIT-free paths
-                await upload_all(url, issue_dev_token(accounts[-1], auth),
-                                 [photos.jpeg_of_size(3 * MB) for _ in range(4)],
-                                 concurrency)
-                raw_runs, service_runs = [], []
-                for i, files in enumerate(rounds_files):
-                    with cpu_meter() as cpu:
-                        raw = await asyncio.to_thread(put_all_raw, stack, f"{raw_prefix}{i}/",
-                                                      files, concurrency)
-                    raw = replace(raw, **cpu)
-                    with cpu_meter(process.pid) as cpu:
-                        service = await upload_all(url, issue_dev_token(accounts[i], auth),
-                                                   files, concurrency)
-                    service = replace(service, **cpu)
-                    raw_runs.append(raw)
-                    service_runs.append(service)
-                    print(f"round {i + 1}: raw S3 {raw.mb_per_s:6.1f} MB/s (CPUs "
-                          f"{raw.machine_busy:.0%} busy), ingest {service.mb_per_s:6.1f} MB/s "
-                          f"(CPUs {service.machine_busy:.0%} busy, service "
-                          f"{service.service_cpu_s / service.files * 1000:.0f} ms CPU/upload)",
-                          flush=True)
-                report(raw_runs, service_runs)
-
-                before = proc_status(process.pid)
-                reset = reset_peak_rss(process.pid)
-                peak = await upload_all(url, issue_dev_token(accounts[-1], auth), large,
-                                        len(large))
-                after = proc_status(process.pid)
-                sizes = ", ".join(f"{len(d) / MB:.1f}" for d in large)
-                print(f"\npeak RSS while uploading {len(large)} files of {sizes} MB "
-                      f"({len(large)} concurrent, {peak.mb_per_s:.1f} MB/s):")
-                print(f"  VmRSS before {before['VmRSS'] / MB:.0f} MB; VmHWM "
-                      f"{'(reset before the phase) ' if reset else '(since start) '}"
-                      f"{after['VmHWM'] / MB:.0f} MB (aim < 300 MB)")
-            finally:
-                for key in keys:
-                    await asyncio.to_thread(_delete_prefix, minio, stack.s3_bucket,
-                                            f"users/{key}/")
-                await asyncio.to_thread(_delete_prefix, minio, stack.s3_bucket, raw_prefix)
-                conn = await asyncpg.connect(stack.database_url)
+        log_path = Path(tempfile.gettempdir()) / f"gemroll-bench-ingest-{run_id}.log"
+        async with bench_topics(stack.kafka_bootstrap, suffix):
+            with ingest_process(stack, schema, suffix, log_path) as ingest:
+                process, url = ingest.process, ingest.url
+                assert process is not None
                 try:
-                    await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+                    await ingest.wait_ready(90)
+                    await grant_consent(stack.database_url, schema, keys)
+                    # warm-up: connections, imports, JIT-free paths
+                    await upload_all(url, issue_dev_token(accounts[-1], auth),
+                                     [photos.jpeg_of_size(3 * MB) for _ in range(4)],
+                                     concurrency)
+                    raw_runs, service_runs = [], []
+                    for i, files in enumerate(rounds_files):
+                        with cpu_meter() as cpu:
+                            raw = await asyncio.to_thread(put_all_raw, stack, f"{raw_prefix}{i}/",
+                                                          files, concurrency)
+                        raw = replace(raw, **cpu)
+                        with cpu_meter(process.pid) as cpu:
+                            service = await upload_all(url, issue_dev_token(accounts[i], auth),
+                                                       files, concurrency)
+                        service = replace(service, **cpu)
+                        raw_runs.append(raw)
+                        service_runs.append(service)
+                        print(f"round {i + 1}: raw S3 {raw.mb_per_s:6.1f} MB/s (CPUs "
+                              f"{raw.machine_busy:.0%} busy), ingest {service.mb_per_s:6.1f} MB/s "
+                              f"(CPUs {service.machine_busy:.0%} busy, service "
+                              f"{service.service_cpu_s / service.files * 1000:.0f} ms CPU/upload)",
+                              flush=True)
+                    report(raw_runs, service_runs)
+
+                    before = proc_status(process.pid)
+                    reset = reset_peak_rss(process.pid)
+                    peak = await upload_all(url, issue_dev_token(accounts[-1], auth), large,
+                                            len(large))
+                    after = proc_status(process.pid)
+                    sizes = ", ".join(f"{len(d) / MB:.1f}" for d in large)
+                    print(f"\npeak RSS while uploading {len(large)} files of {sizes} MB "
+                          f"({len(large)} concurrent, {peak.mb_per_s:.1f} MB/s):")
+                    print(f"  VmRSS before {before['VmRSS'] / MB:.0f} MB; VmHWM "
+                          f"{'(reset before the phase) ' if reset else '(since start) '}"
+                          f"{after['VmHWM'] / MB:.0f} MB (aim < 300 MB)")
                 finally:
-                    await conn.close()
-    log_path.unlink(missing_ok=True)
+                    for key in keys:
+                        await asyncio.to_thread(_delete_prefix, minio, stack.s3_bucket,
+                                                f"users/{key}/")
+                    await asyncio.to_thread(_delete_prefix, minio, stack.s3_bucket, raw_prefix)
+                    conn = await asyncpg.connect(stack.database_url)
+                    try:
+                        await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+                    finally:
+                        await conn.close()
+        log_path.unlink(missing_ok=True)
 
 
 def _delete_prefix(minio, bucket: str, prefix: str) -> None:  # noqa: ANN001 - minio.Minio

@@ -6,6 +6,8 @@ Against the running local stack (`make up`), in one run, alternating, `--runs` t
   (`--admitted` of them admitted: the user shared the photo, whose training copy is made from
   a real phone JPEG with EXIF and GPS, metadata stripped; the rest rejected: the user opted
   out of training) with real Kafka transactions and PostgreSQL state, audit chain and outbox;
+* store: the object store alone reads and writes as many copies of the same JPEG, as many at
+  a time as the gate copies: the ceiling the store allows for the admissions;
 * raw: a bare transactional consume -> produce loop (same consumer and producer settings,
   same batch size, read_committed, offsets in the transaction) copies N records of the same
   size from a topic to another: the ceiling Kafka alone allows here.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import logging
 import os
 import statistics
@@ -54,7 +57,7 @@ from gemroll_testkit.events import action, candidate, user_key
 from gemroll_testkit.isolation import Isolated, isolate
 
 from ..stack.config import StackEndpoints
-from . import endpoints
+from ..stack.testing import session_stack
 
 USERS = 200
 
@@ -166,7 +169,8 @@ async def gate_run(stack: StackEndpoints, n: int, batch: int, admitted: float) -
         task = asyncio.create_task(gate.run())
         await _until(lambda: _count(pool, "SELECT count(*) FROM candidates "
                                           "WHERE status <> 'pending'"), n)
-        await _until(lambda: _count(pool, "SELECT count(*) FROM outbox"), 0)
+        await _until(lambda: _count(pool, "SELECT (SELECT count(*) FROM outbox) "
+                                          "+ (SELECT count(*) FROM copy_retries)"), 0)
         gate.stop()
         await task
         assert gate.first is not None
@@ -224,6 +228,31 @@ async def raw_run(stack: StackEndpoints, n: int, batch: int) -> Run:
         await drop_topics(env)
 
 
+async def store_run(stack: StackEndpoints, n: int, concurrency: int) -> Run:
+    """The object store alone: n reads and writes of the same phone JPEG, `concurrency` at a
+    time, the I/O one training copy needs (its ceiling on this machine)."""
+    env = await isolate(stack, uuid.uuid4().hex[:8])
+    store = ObjectStore(env.s3, threads=concurrency)
+    original = photos.phone_jpeg(size=(1024, 768), orientation=1)
+    prefix = f"bench/policy-store/{env.suffix}/"
+    await store.put_bytes(prefix + "source", original, "image/jpeg")
+    limit = asyncio.Semaphore(concurrency)
+
+    def copy(i: int) -> None:
+        data = store.get_bytes_sync(prefix + "source")
+        store.put_sync(f"{prefix}{i}", io.BytesIO(data), len(data), "image/jpeg")
+
+    async def one(i: int) -> None:
+        async with limit:
+            await store.run_sync(copy, i)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(n)))
+    wall = time.perf_counter() - started
+    await store.delete_prefix(prefix)
+    return Run(n, wall)
+
+
 async def drop_topics(env: Isolated) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=env.kafka.bootstrap_servers)
     await admin.start()
@@ -258,26 +287,36 @@ async def main(n: int, runs: int, batch: int, admitted: float) -> None:
     configure_logging("bench-policy", level="WARNING")
     logging.getLogger("aiokafka").setLevel(logging.ERROR)  # transient retries are expected
     tune_gc()  # as the service does at start-up
-    stack = endpoints()
-    gate_runs, raw_runs = [], []
-    for i in range(runs):
-        raw_runs.append(await raw_run(stack, n, batch))
-        gate_runs.append(await gate_run(stack, n, batch, admitted))
-        print(f"run {i + 1}/{runs}: gate {gate_runs[-1].per_s:8.0f} decisions/s   "
-              f"raw {raw_runs[-1].per_s:8.0f} records/s   "
-              f"admitted {gate_runs[-1].admitted} of {n}", flush=True)
-    gate = statistics.median(r.per_s for r in gate_runs)
-    raw = statistics.median(r.per_s for r in raw_runs)
-    print()
-    print(f"policy gate, {n} candidates per run ({admitted:.0%} to admit, each with a "
-          f"metadata-stripped training copy; the rest rejected), batch {batch}, "
-          f"{os.cpu_count()} CPUs, medians of {runs} runs:")
-    print(f"  gate (Kafka txn + PostgreSQL state, audit, outbox) {gate:10.0f} decisions/s")
-    print(f"  raw transactional consume -> produce             {raw:10.0f} records/s")
-    print(f"  ratio gate / raw                                  {gate / raw:10.2f}")
-    target = 5000 if admitted <= 0.05 else 1500
-    print(f"  target >= {target} decisions/s at this mix: "
-          f"{'met' if gate >= target else 'NOT met'}")
+    with session_stack() as stack:  # reused when running, else started and stopped
+        gate_runs, raw_runs, store_runs = [], [], []
+        copies = PolicySettings().training_copy_concurrency
+        for i in range(runs):
+            raw_runs.append(await raw_run(stack, n, batch))
+            store_runs.append(await store_run(stack, max(200, round(n * admitted)), copies))
+            gate_runs.append(await gate_run(stack, n, batch, admitted))
+            print(f"run {i + 1}/{runs}: gate {gate_runs[-1].per_s:8.0f} decisions/s   "
+                  f"raw {raw_runs[-1].per_s:8.0f} records/s   "
+                  f"store {store_runs[-1].per_s:6.0f} copies/s   "
+                  f"admitted {gate_runs[-1].admitted} of {n}", flush=True)
+        gate = statistics.median(r.per_s for r in gate_runs)
+        raw = statistics.median(r.per_s for r in raw_runs)
+        store = statistics.median(r.per_s for r in store_runs)
+        print()
+        print(f"policy gate, {n} candidates per run ({admitted:.0%} to admit, each with a "
+              f"metadata-stripped training copy; the rest rejected), batch {batch}, "
+              f"{os.cpu_count()} CPUs, medians of {runs} runs:")
+        print(f"  gate (Kafka txn + PostgreSQL state, audit, outbox) {gate:10.0f} decisions/s")
+        print(f"  raw transactional consume -> produce             {raw:10.0f} records/s")
+        print(f"  ratio gate / raw                                  {gate / raw:10.2f}")
+        print(f"  object store alone: read + write of a copy ({copies} at a time) "
+              f"{store:6.0f} copies/s")
+        if admitted > 0:
+            print(f"  -> at most {store / admitted:.0f} decisions/s at this mix from the store's "
+                  f"side; gate copies {gate * admitted:.0f}/s "
+                  f"({gate * admitted / store:.2f} of the store's ceiling)")
+        target = 5000 if admitted <= 0.05 else 1500
+        print(f"  target >= {target} decisions/s at this mix: "
+              f"{'met' if gate >= target else 'NOT met'}")
 
 
 def cli() -> None:

@@ -25,6 +25,9 @@ API, the retention job) go through the same outbox.
 If PostgreSQL is unreachable, nothing is decided or published (fail closed): the loop seeks
 back to the start of the batch and retries with backoff until it answers. A training copy
 that fails holds only its own admission (see `usecases.copies`).
+
+Training copies are made beside the loop, by a task of their own (`_copy_admissions`):
+a batch's admissions wait in the copy queue, so no batch waits for the object store.
 """
 
 from __future__ import annotations
@@ -61,7 +64,8 @@ SERVICE = Service.policy.value
 HEARTBEAT_S = 600.0
 """Re-commit the watermark at least this often, so Kafka never expires it while idle."""
 IDLE_RELAY_S = 0.2
-COPY_RETRY_EVERY_S = 1.0
+COPY_POLL_S = 1.0
+"""The copier looks for due copies this often when nothing wakes it (retries, restarts)."""
 SESSION_BACKOFF = Backoff(0.5, 30.0)
 
 Checkpoint = Callable[[str], None]
@@ -92,7 +96,7 @@ class GateLoop:
         self.consumer: AIOKafkaConsumer | None = None
         self.stopping = False
         self._failures = 0
-        self._next_sweep = self._next_copy_retry = self._next_idle_relay = 0.0
+        self._next_sweep = self._next_idle_relay = 0.0
         self._last_commit = 0.0
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -127,8 +131,13 @@ class GateLoop:
             log.info("gate_started", group=self.group, watermark=watermark,
                      transactional_id=self.transactional_id)
             self._next_sweep = time.monotonic()
-            while not self.stopping:
-                await self._step(producer, consumer)
+            copier = asyncio.create_task(self._copy_admissions())
+            try:
+                while not self.stopping:
+                    await self._step(producer, consumer)
+            finally:
+                copier.cancel()
+                await asyncio.gather(copier, return_exceptions=True)
         finally:
             self.consumer = None
             await _quietly(consumer.stop())
@@ -163,8 +172,6 @@ class GateLoop:
 
         if time.monotonic() >= self._next_sweep:
             await self._sweep()
-        if time.monotonic() >= self._next_copy_retry:
-            await self._retry_copies()
 
         heartbeat = time.monotonic() - self._last_commit > HEARTBEAT_S
         if not (batch or heartbeat) and time.monotonic() < self._next_idle_relay:
@@ -211,15 +218,26 @@ class GateLoop:
             self._failed("retention", exc)
             self._next_sweep = time.monotonic() + self.settings.db_retry_max_s
 
-    async def _retry_copies(self) -> None:
-        """Held admissions whose training copy failed: tried again once a second at most."""
-        self._next_copy_retry = time.monotonic() + COPY_RETRY_EVERY_S
-        try:
-            await self.handler.retry_copies()
-        except Exception as exc:
-            if not is_transient(exc):
+    async def _copy_admissions(self) -> None:
+        """The copier: makes the queued training copies, woken by each batch that queues
+        some, and at least every COPY_POLL_S for retries. Never stops on an error."""
+        failures = 0
+        while not self.stopping:
+            try:
+                outcomes = await self.handler.copy_admissions(self.settings.copy_round_max)
+            except asyncio.CancelledError:
                 raise
-            self._failed("copy_retry", exc)
+            except Exception as exc:  # noqa: BLE001 - the copier must keep going
+                if not is_transient(exc):
+                    log.error("copy_round_failed", error_type=type(exc).__name__,
+                              error=str(exc)[:500])
+                self._failed("copy", exc)
+                failures += 1
+                await self.backoff.wait(failures)
+                continue
+            failures = 0
+            if not outcomes:
+                await self.handler.copies_waiting(COPY_POLL_S)
 
     # -- health ---------------------------------------------------------------------------
     def _failed(self, stage: str, exc: BaseException) -> None:

@@ -17,7 +17,15 @@ from gemroll_common.outbox import OutboxRow
 from ..domain import AuditRecord, Consent, Media, MediaKey, Pseudonymizer, Workspace, chain
 from ..domain.audit import GENESIS
 from ..domain.model import Candidate, CandidateStatus, Tombstone
-from ..ports import Changes, ErasureJob, LoadRequest, UnusableSource, copy_retry_delay
+from ..ports import (
+    COPY_CLAIM,
+    Changes,
+    CopyClaim,
+    ErasureJob,
+    LoadRequest,
+    UnusableSource,
+    copy_retry_delay,
+)
 
 
 class InMemoryPolicyStore:
@@ -29,6 +37,7 @@ class InMemoryPolicyStore:
         self.consents: dict[str, Consent] = {}
         self.copy_retries: dict[UUID, tuple[int, datetime]] = {}
         """Held admissions whose copy failed: attempts and when to try again."""
+        self.copy_traces: dict[UUID, str | None] = {}
         self.copy_intents: dict[UUID, tuple[str, datetime]] = {}
         """Training copies written, by candidate, until the candidate is admitted."""
         self.fail_at_save: BaseException | None = None
@@ -137,15 +146,18 @@ class _MemoryUnitOfWork:
         return LoadRequest(candidate_ids=frozenset(c.candidate_id for c in pending),
                            media_keys=frozenset(keys), users=frozenset(u for u, _ in keys))
 
-    async def copy_retries_due(self, now: datetime, limit: int) -> LoadRequest:
+    async def claim_copies(self, now: datetime, limit: int) -> CopyClaim:
         s = self.store
         for cid in [c for c in s.copy_retries if c not in s.candidates]:
             del s.copy_retries[cid]  # erased meanwhile
         due = [cid for cid, at in sorted(s.copy_retries.items(), key=lambda i: i[1][1])
                if at[1] <= now][:limit]
-        keys = {s.candidates[cid].media_key for cid in due if cid in s.candidates}
-        return LoadRequest(candidate_ids=frozenset(due), media_keys=frozenset(keys),
-                           users=frozenset(u for u, _ in keys))
+        for cid in due:
+            s.copy_retries[cid] = (s.copy_retries[cid][0], now + COPY_CLAIM)
+        keys = {s.candidates[cid].media_key for cid in due}
+        return CopyClaim(LoadRequest(candidate_ids=frozenset(due), media_keys=frozenset(keys),
+                                     users=frozenset(u for u, _ in keys)),
+                         {cid: s.copy_traces.get(cid) for cid in due})
 
     async def orphaned_copies(self, written_before: datetime, limit: int) -> list[str]:
         s = self.store
@@ -165,6 +177,12 @@ class _MemoryUnitOfWork:
             c = ws.candidates.get(cid)
             if c is not None and c.status is CandidateStatus.admitted:
                 s.copy_intents.pop(cid, None)
+        for cid in changes.copies_withdrawn:
+            s.copy_retries.pop(cid, None)
+        for cid, trace_id in changes.copies_due.items():
+            if cid not in s.copy_retries:
+                s.copy_retries[cid] = (0, changes.now or datetime.now(UTC))
+                s.copy_traces[cid] = trace_id
         for cid in changes.copy_retries:
             attempts = s.copy_retries.get(cid, (0, None))[0] + 1
             s.copy_retries[cid] = (attempts, (changes.now or datetime.now(UTC))

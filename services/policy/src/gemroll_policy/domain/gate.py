@@ -11,6 +11,7 @@ the handler turns them into events. Guarantees (tested in tests/unit/policy):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -129,11 +130,14 @@ class Gate:
         outcomes += self._review(stale, trace_id)
         return outcomes
 
-    def recheck(self, candidate_ids: frozenset[UUID] | set[UUID]) -> list[Outcome]:
-        """Decide held candidates again (their training copy failed and is tried again)."""
-        held = [self.ws.candidates[cid] for cid in sorted(candidate_ids, key=str)
-                if cid in self.ws.candidates]
-        return self._review(held, None)
+    def recheck(self, traces: Mapping[UUID, str | None]) -> list[Outcome]:
+        """Decide again candidates that waited for their training copy, each continuing the
+        trace of the event that admitted it (`traces`: candidate id -> trace id)."""
+        outcomes: list[Outcome] = []
+        for cid in sorted(traces, key=str):
+            if cid in self.ws.candidates:
+                outcomes += self._review([self.ws.candidates[cid]], traces[cid])
+        return outcomes
 
     # -- internals ----------------------------------------------------------------------
     def _media_seen(self, user_key: str, media_id: UUID, at: datetime) -> Media:

@@ -1,17 +1,19 @@
-"""The training copies of admitted images, made before the admission commits.
+"""The training copies of admitted images, made outside the gate's transactions.
 
 Every admitted image is first copied, metadata-free, to its training key
-(`training/<subject>/<candidate id>`), which is all a training event names. The copies of a
-unit of work run concurrently, `concurrency` at a time; nothing else waits for them:
-rejections, retractions and erasures commit whatever the copies do. What a copy's result
-means for its admission is the domain's rule (`domain.admissions`).
+(`training/<subject>/<candidate id>`), which is all a training event names. The gate queues
+an admission for its copy (`Changes.copies_due`); `make` writes the copies of a round
+concurrently, `concurrency` at a time, with no transaction open and no lock held; `settle`
+then applies what each copy's result means for its admission (the domain's rule,
+`domain.admissions`) to the outcomes of the recheck.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -29,7 +31,7 @@ from ..domain import (
     instead_of_admissions,
     without_admissions,
 )
-from ..ports import Changes, GateStore, TrainingObjects, UnusableSource
+from ..ports import Changes, ErasureJob, GateStore, TrainingObjects, UnusableSource
 
 log = get_logger(__name__)
 
@@ -44,6 +46,19 @@ def refuse_unbacked(outcomes: list[Outcome]) -> list[Outcome]:
     return kept
 
 
+def admitted(outcomes: Sequence[Outcome]) -> list[UUID]:
+    return [o.candidate.candidate_id for o in outcomes
+            if isinstance(o, Decided) and isinstance(o.verdict, Admit)]
+
+
+@dataclass(frozen=True)
+class Copies:
+    """What one round wrote: each candidate's training key and the copy's result."""
+
+    keys: dict[UUID, str]
+    results: dict[UUID, CopyResult]
+
+
 class TrainingCopies:
     def __init__(self, store: GateStore, objects: TrainingObjects,
                  training_key: Callable[[str, UUID], str], clock: Callable[[], datetime],
@@ -54,36 +69,40 @@ class TrainingCopies:
         self.clock = clock
         self.concurrency = concurrency
 
-    async def admit(self, outcomes: list[Outcome], changes: Changes) -> list[Outcome]:
-        """The outcomes once every admission has its training copy: admissions whose copy
-        was not made are rejected or held instead (those held go to `changes.copy_retries`)."""
-        outcomes = refuse_unbacked(outcomes)
-        admitted = [o.candidate for o in outcomes
-                    if isinstance(o, Decided) and isinstance(o.verdict, Admit)]
-        if not admitted:
-            return outcomes
-        keys = {c.candidate_id: self.training_key(c.user_key, c.candidate_id) for c in admitted}
+    async def make(self, candidates: Sequence[Candidate]) -> Copies:
+        """Write the candidates' training copies (their keys recorded first, on their own)."""
+        keys = {c.candidate_id: self.training_key(c.user_key, c.candidate_id)
+                for c in candidates}
         await self.store.record_copies(list(keys.items()), self.clock())
-        results = await self._copy(admitted, keys)
-        for kind, n in Counter(results.values()).items():
-            metrics.TRAINING_COPIES.labels(kind.value).inc(n)
-        instead = instead_of_admissions(results)
-        for cid, reason in instead.items():
-            if reason is not None:
-                log.warning("training_copy_refused", candidate_id=str(cid), reason=reason.value)
-        changes.copy_retries += [cid for cid, reason in instead.items() if reason is None]
-        return without_admissions(outcomes, instead) if instead else outcomes
-
-    async def _copy(self, admitted: list[Candidate], keys: dict[UUID, str]
-                    ) -> dict[UUID, CopyResult]:
         limit = asyncio.Semaphore(self.concurrency)
 
         async def copy(c: Candidate) -> bool:
             async with limit:
                 return await self.objects.copy(c.bucket, c.object_key, keys[c.candidate_id])
 
-        results = await asyncio.gather(*(copy(c) for c in admitted), return_exceptions=True)
-        return {c.candidate_id: _result(c, r) for c, r in zip(admitted, results, strict=True)}
+        done = await asyncio.gather(*(copy(c) for c in candidates), return_exceptions=True)
+        results = {c.candidate_id: _result(c, r) for c, r in zip(candidates, done, strict=True)}
+        for kind, n in Counter(results.values()).items():
+            metrics.TRAINING_COPIES.labels(kind.value).inc(n)
+        return Copies(keys, results)
+
+    def settle(self, outcomes: list[Outcome], copies: Copies) -> tuple[list[Outcome], Changes]:
+        """The recheck's outcomes once the copies are in: an admission stands only with its
+        copy made (else it is rejected, or held for a retry); a copy made for a candidate
+        that is not admitted now is erased at once."""
+        changes = Changes()
+        results = {cid: copies.results.get(cid, CopyResult.failed) for cid in admitted(outcomes)}
+        instead = instead_of_admissions(results)
+        for cid, reason in instead.items():
+            if reason is not None:
+                log.warning("training_copy_refused", candidate_id=str(cid), reason=reason.value)
+        changes.copy_retries += [cid for cid, reason in instead.items() if reason is None]
+        changes.copies_withdrawn += [cid for cid in copies.results if cid not in results]
+        stray = [copies.keys[cid] for cid, r in copies.results.items()
+                 if r is CopyResult.copied and (cid not in results or cid in instead)]
+        if stray:
+            changes.erasure_jobs.append(ErasureJob(tuple(stray), "copy_not_admitted"))
+        return (without_admissions(outcomes, instead) if instead else outcomes), changes
 
 
 def _result(c: Candidate, result: bool | BaseException) -> CopyResult:
@@ -99,4 +118,4 @@ def _result(c: Candidate, result: bool | BaseException) -> CopyResult:
     return CopyResult.failed
 
 
-__all__ = ["TrainingCopies", "refuse_unbacked"]
+__all__ = ["Copies", "TrainingCopies", "admitted", "refuse_unbacked"]

@@ -1,13 +1,21 @@
-"""The gate's use cases: a batch of events, the retention sweep and held admissions retried.
+"""The gate's use cases: a batch of events, the training copies, and the retention sweep.
 
 `GateHandler.handle` is one unit of work per batch: it loads what the batch touches, applies
 every event in order, and saves the new state, the audit entries and the outgoing events
 (the outbox) in one database transaction. The Kafka side (adapters/gate_loop.py) then
 publishes the outbox exactly once.
+
+An admission needs its training copy first, and the copy is not made in that transaction:
+the candidate waits (held, in the copy queue), and `copy_admissions` copies it outside any
+transaction, then decides it again with the state as it is by then. So rejections,
+retractions, erasures and consent changes never wait behind the object store, and an
+opt-out that lands while a copy is being made wins.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -36,9 +44,10 @@ from ..domain import (
     Outcome,
     Pseudonymizer,
     Retracted,
+    without_admissions,
 )
 from ..ports import Changes, ErasureJob, GateStore, LoadRequest, TrainingObjects
-from .copies import TrainingCopies
+from .copies import TrainingCopies, refuse_unbacked
 from .rendering import Renderer
 
 log = get_logger(__name__)
@@ -65,17 +74,27 @@ class GateHandler:
         self.renderer = Renderer(pseudonyms, objects.bucket, policy_version)
         self.copies = TrainingCopies(store, objects, self.renderer.training_key, clock,
                                      copy_concurrency)
+        self._copies_queued = asyncio.Event()
+
+    async def copies_waiting(self, timeout_s: float) -> None:
+        """Return once a batch has queued copies since the last call, or after timeout_s."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._copies_queued.wait(), timeout_s)
+        self._copies_queued.clear()
 
     async def handle(self, events: Sequence[GateInput],
                      dead_letters: Sequence[DeadLetter] = ()) -> list[Outcome]:
+        """Decide a batch. Its admissions are not among the outcomes: they wait for their
+        training copy (`copy_admissions`)."""
         now = self.clock()
         async with self.store.unit_of_work() as uow:
             ws = await uow.load(load_request(events))
             gate = Gate(ws, now, self.retention)
-            outcomes = [o for event in events for o in apply(gate, event)]
-            outcomes, changes = await self._settle(outcomes, now)
+            outcomes, changes = self._settle([o for e in events for o in apply(gate, e)], now)
             changes.messages += [OutboxMessage(DEAD_LETTERS, _key(d), d) for d in dead_letters]
             await uow.save(ws, changes)
+        if changes.copies_due:
+            self._copies_queued.set()
         count(outcomes)
         return outcomes
 
@@ -89,8 +108,7 @@ class GateHandler:
                 if not (due.media_keys or due.candidate_ids):
                     break
                 ws = await uow.load(due)
-                outcomes, changes = await self._settle(
-                    Gate(ws, now, self.retention).sweep(), now)
+                outcomes, changes = self._settle(Gate(ws, now, self.retention).sweep(), now)
                 await uow.save(ws, changes)
             count(outcomes)
             done += outcomes
@@ -100,31 +118,46 @@ class GateHandler:
             log.info("retention_sweep", outcomes=len(done))
         return done
 
-    async def retry_copies(self, limit: int = 500) -> list[Outcome]:
-        """Held admissions whose training copy failed: decide them again, copy again."""
-        now = self.clock()
+    async def copy_admissions(self, limit: int = 500) -> list[Outcome]:
+        """Admissions waiting for their training copy (new, or failed before and due again):
+        claim them, copy them outside any transaction, then decide them again and admit
+        those still admitted whose copy was made. A copy whose candidate is no longer
+        admitted by then is erased at once; orphans of crashed rounds after ORPHAN_AFTER."""
         async with self.store.unit_of_work() as uow:
-            due = await uow.copy_retries_due(now, limit)
-            orphans = await uow.orphaned_copies(now - ORPHAN_AFTER, limit)
-            if not (due.candidate_ids or orphans):
-                return []
+            claim = await uow.claim_copies(self.clock(), limit)
+            due = claim.request
+            orphans = await uow.orphaned_copies(self.clock() - ORPHAN_AFTER, limit)
             ws = await uow.load(due)
-            copies = Changes()
             if orphans:
                 log.warning("orphaned_training_copies", count=len(orphans))
-                copies.erasure_jobs.append(ErasureJob(tuple(orphans), "orphaned_training_copy"))
-            outcomes, changes = await self._settle(
-                Gate(ws, now, self.retention).recheck(due.candidate_ids), now, copies)
+                await uow.save(ws, Changes(erasure_jobs=[
+                    ErasureJob(tuple(orphans), "orphaned_training_copy")]))
+        waiting = [c for c in ws.candidates.values()
+                   if c.candidate_id in due.candidate_ids and c.is_open]
+        if not waiting:
+            return []
+        copies = await self.copies.make(waiting)
+        now = self.clock()
+        async with self.store.unit_of_work() as uow:
+            ws = await uow.load(due)
+            outcomes = Gate(ws, now, self.retention).recheck(claim.traces)
+            outcomes, changes = self.copies.settle(refuse_unbacked(outcomes), copies)
+            changes = self.renderer.render(outcomes, now).merge(changes)
             await uow.save(ws, changes)
         count(outcomes)
         return outcomes
 
-    async def _settle(self, outcomes: list[Outcome], now: datetime,
-                      copies: Changes | None = None) -> tuple[list[Outcome], Changes]:
-        """The outcomes once the admissions have their training copies, and what to write."""
-        copies = copies or Changes()
-        outcomes = await self.copies.admit(outcomes, copies)
-        return outcomes, self.renderer.render(outcomes, now).merge(copies)
+    def _settle(self, outcomes: list[Outcome], now: datetime) -> tuple[list[Outcome], Changes]:
+        """The outcomes without their admissions, which wait for their copy, and what to
+        write."""
+        outcomes = refuse_unbacked(outcomes)
+        waiting = {o.candidate.candidate_id: o.trace_id for o in outcomes
+                   if isinstance(o, Decided) and isinstance(o.verdict, Admit)}
+        if waiting:
+            outcomes = without_admissions(outcomes, dict.fromkeys(waiting))
+        changes = self.renderer.render(outcomes, now)
+        changes.copies_due |= waiting
+        return outcomes, changes
 
 
 def _key(letter: DeadLetter) -> str:

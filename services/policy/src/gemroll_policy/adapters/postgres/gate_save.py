@@ -127,15 +127,22 @@ async def _save_copy_retries(conn: asyncpg.Connection, ws: Workspace,
     decided = [cid for cid in ws.changed_candidates
                if cid not in ws.candidates
                or ws.candidates[cid].status is not CandidateStatus.pending]
+    decided += changes.copies_withdrawn
     if decided:
         await conn.execute("DELETE FROM copy_retries WHERE candidate_id = ANY($1)", decided)
     admitted = [cid for cid in decided if cid in ws.candidates
                 and ws.candidates[cid].status is CandidateStatus.admitted]
     if admitted:  # the copy belongs to a committed admission now
         await conn.execute("DELETE FROM copy_intents WHERE candidate_id = ANY($1)", admitted)
+    now = changes.now or datetime.now(UTC)
+    if changes.copies_due:  # due at once; a candidate already waiting keeps its place
+        await conn.execute(
+            "INSERT INTO copy_retries (candidate_id, trace_id, attempts, next_attempt_at) "
+            "SELECT c, t, 0, $3 FROM unnest($1::uuid[], $2::text[]) AS x(c, t) "
+            "ON CONFLICT (candidate_id) DO NOTHING",
+            list(changes.copies_due), list(changes.copies_due.values()), now)
     if not changes.copy_retries:
         return
-    now = changes.now or datetime.now(UTC)
     attempts = await conn.fetch(
         "INSERT INTO copy_retries (candidate_id, next_attempt_at) SELECT unnest($1::uuid[]), $2 "
         "ON CONFLICT (candidate_id) DO UPDATE SET attempts = copy_retries.attempts + 1 "

@@ -11,7 +11,7 @@ import asyncpg
 from gemroll_contracts import ActionKind, ErasureReason
 
 from ...domain import Action, Media, MediaKey, Pseudonymizer, Tombstone, Workspace
-from ...ports import Changes, LoadRequest
+from ...ports import COPY_CLAIM, Changes, CopyClaim, LoadRequest
 from . import gate_save
 from .rows import CANDIDATE_COLUMNS, CONSENT_COLUMNS, candidate_of, consent_of, split_keys
 from .writers import lock_writers
@@ -113,14 +113,19 @@ class GateUnitOfWork:
             candidate_ids=frozenset(r["candidate_id"] for r in candidate_rows),
             media_keys=frozenset(keys), users=frozenset(u for u, _ in keys))
 
-    async def copy_retries_due(self, now: datetime, limit: int) -> LoadRequest:
+    async def claim_copies(self, now: datetime, limit: int) -> CopyClaim:
         rows = await self.conn.fetch(
-            "SELECT r.candidate_id, c.user_key, c.media_id FROM copy_retries r "
-            "JOIN candidates c USING (candidate_id) WHERE r.next_attempt_at <= $1 "
-            "ORDER BY r.next_attempt_at LIMIT $2", now, limit)
+            "UPDATE copy_retries r SET next_attempt_at = $1::timestamptz + $3::interval "
+            "FROM (SELECT candidate_id FROM copy_retries WHERE next_attempt_at <= $1 "
+            "ORDER BY next_attempt_at LIMIT $2) due JOIN candidates c USING (candidate_id) "
+            "WHERE r.candidate_id = due.candidate_id "
+            "RETURNING r.candidate_id, r.trace_id, c.user_key, c.media_id",
+            now, limit, COPY_CLAIM)
         keys = {(r["user_key"], r["media_id"]) for r in rows}
-        return LoadRequest(candidate_ids=frozenset(r["candidate_id"] for r in rows),
-                           media_keys=frozenset(keys), users=frozenset(u for u, _ in keys))
+        return CopyClaim(
+            LoadRequest(candidate_ids=frozenset(r["candidate_id"] for r in rows),
+                        media_keys=frozenset(keys), users=frozenset(u for u, _ in keys)),
+            {r["candidate_id"]: r["trace_id"] for r in rows})
 
     async def orphaned_copies(self, written_before: datetime, limit: int) -> list[str]:
         rows = await self.conn.fetch(
