@@ -70,8 +70,12 @@ bench-suggester: venv setup ## suggester events/s and classification-to-suggesti
 bench-policy: venv setup ## policy decisions/s vs raw transactional consume-produce
 	$(PY) -m gemroll_dev.bench.policy
 
+.PHONY: bench-growth
+bench-growth: venv setup ## per-photo costs as one user's roll grows to 1k, 10k and 100k media
+	$(PY) -m gemroll_dev.bench.growth
+
 .PHONY: bench
-bench: bench-ingest bench-classifier bench-suggester bench-policy ## every benchmark
+bench: bench-ingest bench-classifier bench-suggester bench-policy bench-growth ## every benchmark
 
 .PHONY: eval-classifier
 eval-classifier: venv setup ## per-class precision/recall and confusion matrix on the labeled sample set
