@@ -184,6 +184,8 @@ async def suggester_figures(roll: Roll, fig: Figures, repeats: int, round_no: in
         # a new photo a day after everything else: a new event of its own
         taken = NOW + timedelta(days=round_no * 100 + i + 1)
         event = photo(rng, roll.user, roll.keys[i % len(roll.keys)], taken, SIZE)
+        event = event.model_copy(update={"data": event.data.model_copy(
+            update={"is_gem": True, "gem_score": 0.9})})  # a gem: its event gets planned
         now[0] = datetime.now(UTC)
         started = time.perf_counter()
         await intake.media_classified_batch(deps, [event])
