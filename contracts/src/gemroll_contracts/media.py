@@ -1,4 +1,4 @@
-"""Media events: a photo arrived (ingest) and what the classifier found in it."""
+"""Media events: a photo or video arrived (ingest) and what the classifier found in it."""
 
 from __future__ import annotations
 
@@ -20,10 +20,18 @@ from .base import (
     reading,
 )
 
-CONTENT_TYPES: Final = ("image/jpeg", "image/png", "image/heic", "image/heif", "image/webp",
-                        "image/avif")
-"""What this version writes. Readers accept any `image/...` type (a later version may add one,
-as 1.4.0 added AVIF) and treat one they do not know as undecodable, never as a bad record."""
+PHOTO_TYPES: Final = ("image/jpeg", "image/png", "image/heic", "image/heif", "image/webp",
+                      "image/avif")
+VIDEO_TYPES: Final = ("video/mp4", "video/quicktime", "video/x-m4v", "video/x-matroska",
+                      "video/webm")
+CONTENT_TYPES: Final = PHOTO_TYPES + VIDEO_TYPES
+"""What this version writes. Readers accept any `image/...` or `video/...` type (a later
+version may add one, as 1.4.0 added AVIF and 1.5.0 videos) and treat one they do not know as
+undecodable, never as a bad record."""
+
+MEDIA_KINDS: Final = ("photo", "video")
+"""What this version writes as `media_kind`. Readers take any short word (a later version may
+add one) and leave a kind they do not know alone; a record without it is a photo."""
 
 
 def _written_types_only(value: str, info: ValidationInfo) -> str:
@@ -34,11 +42,39 @@ def _written_types_only(value: str, info: ValidationInfo) -> str:
 
 ContentType = Annotated[
     str,
-    StringConstraints(pattern=r"^image/[a-z0-9][a-z0-9.+-]{0,62}$"),
+    StringConstraints(pattern=r"^(image|video)/[a-z0-9][a-z0-9.+-]{0,62}$"),
     AfterValidator(_written_types_only),
     Field(description="The media type judged from the bytes; written: one of "
           + ", ".join(CONTENT_TYPES) + ".", examples=list(CONTENT_TYPES)),
 ]
+
+
+def _written_kinds_only(value: str, info: ValidationInfo) -> str:
+    if value not in MEDIA_KINDS and not reading(info):
+        raise ValueError(f"media kind {value!r} is not one of {', '.join(MEDIA_KINDS)}")
+    return value
+
+
+MediaKind = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z_]{0,23}$"),
+    AfterValidator(_written_kinds_only),
+    Field(description="What the media is; written: " + " | ".join(MEDIA_KINDS)
+          + ". Absent (older writers): photo.", examples=list(MEDIA_KINDS)),
+]
+
+
+class VideoFacts(StrictModel):
+    """What the container says about a video (ingest)."""
+
+    duration_s: float = Field(gt=0, le=86_400)
+    fps: float | None = Field(default=None, gt=0, le=1_000)
+    video_codec: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    has_audio: bool
+    rotation: int = Field(default=0, description="Degrees clockwise to display upright.")
+    poster_key: ObjectKey | None = Field(
+        default=None, description="A JPEG frame the ingest stored beside the video.")
+
 
 
 class MediaUploadedData(StrictModel):
@@ -58,10 +94,13 @@ class MediaUploadedData(StrictModel):
     coarse_location: Geohash | None = None
     device: ShortText | None = None
     album: ShortText | None = None
+    media_kind: MediaKind = "photo"
+    video: VideoFacts | None = Field(default=None, description="Set when media_kind is video.")
 
 
 class MediaUploaded(Event):
-    """A photo was accepted, stored and recorded by the ingest service. Exactly once per media."""
+    """A photo or video was accepted, stored and recorded by the ingest service. Exactly once
+    per media."""
 
     EVENT_TYPE = "media.uploaded"
     event_type: Literal["media.uploaded"] = "media.uploaded"
@@ -96,6 +135,24 @@ class ModelInfo(StrictModel):
     version: Annotated[str, StringConstraints(min_length=1, max_length=80)]
 
 
+class Moment(StrictModel):
+    """A stretch of a video, in seconds from its start."""
+
+    start_s: float = Field(ge=0, le=86_400)
+    end_s: float = Field(ge=0, le=86_400)
+
+
+class VideoVerdict(StrictModel):
+    """What the classifier found in a video's sampled frames."""
+
+    duration_s: float = Field(gt=0, le=86_400)
+    frames_sampled: int = Field(ge=0, le=1_000)
+    poster_time_s: float | None = Field(
+        default=None, ge=0, le=86_400, description="The best sampled frame, for a poster.")
+    best_moment: Moment | None = Field(
+        default=None, description="The 3-6 s with the highest sustained quality.")
+
+
 class MediaClassifiedData(StrictModel):
     media_id: UUID
     user_key: UserKey
@@ -121,6 +178,8 @@ class MediaClassifiedData(StrictModel):
     is_gem: bool
     reasons: list[ReasonCode] = Field(default_factory=list, max_length=32)
     model: ModelInfo
+    media_kind: MediaKind = "photo"
+    video: VideoVerdict | None = Field(default=None, description="Set when media_kind is video.")
 
 
 class MediaClassified(Event):

@@ -11,11 +11,16 @@ import pytest
 from gemroll_contracts import (
     ALL_EVENTS,
     CONTENT_TYPES,
+    MEDIA_KINDS,
     Event,
+    MediaClassified,
     MediaClassifiedData,
     MediaErasedData,
     MediaUploaded,
     MediaUploadedData,
+    Moment,
+    VideoFacts,
+    VideoVerdict,
     parse_event,
 )
 from hypothesis import HealthCheck, given, settings
@@ -44,13 +49,16 @@ class _ClassifiedData(ModelFactory[MediaClassifiedData]):
     embedding = Use(lambda: None if _ClassifiedData.__random__.random() < 0.2 else [
         _ClassifiedData.__random__.uniform(-1, 1)
         for _ in range(_ClassifiedData.__random__.randint(0, 8))])
+    media_kind = Use(lambda: _ClassifiedData.__random__.choice(MEDIA_KINDS))
 
 
 class _UploadedData(ModelFactory[MediaUploadedData]):
-    """Content types this version writes (the field's pattern admits what later ones may)."""
+    """Content types and media kinds this version writes (the patterns admit what later
+    versions may)."""
 
     __set_as_default_factory_for_type__ = True
     content_type = Use(lambda: _UploadedData.__random__.choice(CONTENT_TYPES))
+    media_kind = Use(lambda: _UploadedData.__random__.choice(MEDIA_KINDS))
 
 
 def valid_events(event: type[Event]) -> st.SearchStrategy[Event]:
@@ -188,5 +196,42 @@ def test_a_content_type_of_a_later_version_is_read_but_never_written() -> None:
         MediaUploadedData(**{**document["data"], "content_type": "image/jxl"})
     for not_an_image in ("text/html", "image/", "IMAGE/JPEG", "image/jpeg; x=1"):
         document["data"]["content_type"] = not_an_image
+        with pytest.raises(ValidationError):
+            parse_event(json.dumps(document))
+
+
+def test_a_record_of_an_older_writer_is_a_photo() -> None:
+    """1.5.0 added videos: a record without `media_kind` (every writer before it) is a photo."""
+    for event in (MediaUploaded, MediaClassified):
+        document = _sample(event)
+        document["data"].pop("media_kind", None)
+        document["data"].pop("video", None)
+        parsed = parse_event(json.dumps(document))
+        assert parsed.data.media_kind == "photo" and parsed.data.video is None
+
+
+def test_a_video_is_written_and_read_with_its_facts() -> None:
+    document = _sample(MediaUploaded)
+    document["data"].update(
+        content_type="video/quicktime", media_kind="video",
+        video={"duration_s": 12.5, "fps": 29.97, "video_codec": "hevc", "has_audio": True,
+               "rotation": 90, "poster_key": "users/u/posters/x.jpg"})
+    uploaded = MediaUploadedData(**{**document["data"], "video": VideoFacts(
+        **document["data"]["video"])})
+    assert uploaded.video is not None and uploaded.video.video_codec == "hevc"
+    assert parse_event(json.dumps(document)).data.video.duration_s == 12.5
+    verdict = VideoVerdict(duration_s=12.5, frames_sampled=8, poster_time_s=4.0,
+                           best_moment=Moment(start_s=3.0, end_s=7.5))
+    assert VideoVerdict.model_validate_json(verdict.model_dump_json()) == verdict
+
+
+def test_a_media_kind_of_a_later_version_is_read_but_never_written() -> None:
+    document = _sample(MediaUploaded)
+    document["data"]["media_kind"] = "hologram"
+    assert parse_event(json.dumps(document)).data.media_kind == "hologram"
+    with pytest.raises(ValidationError, match="not one of"):
+        MediaUploadedData(**{**document["data"], "media_kind": "hologram"})
+    for not_a_kind in ("", "Photo", "photo video", "x" * 30):
+        document["data"]["media_kind"] = not_a_kind
         with pytest.raises(ValidationError):
             parse_event(json.dumps(document))
