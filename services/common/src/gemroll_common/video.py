@@ -21,6 +21,9 @@ import av
 from PIL import Image
 
 QUICKTIME_LOCATION = "com.apple.quicktime.location.ISO6709"
+VIDEO_DEMUXERS = frozenset({"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm"})
+"""The containers read as videos (ISO BMFF and Matroska); FFmpeg opens a JPEG as a one-frame
+"video" too, which is no video here."""
 _ISO6709 = re.compile(r"^([+-]\d{1,3}(?:\.\d+)?)([+-]\d{1,3}(?:\.\d+)?)")
 
 
@@ -88,6 +91,8 @@ def probe(path: str | Path) -> VideoProbe:
     """What the container says about the clip at `path`; `VideoUnreadable` when it cannot say."""
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
+            if container.format.name not in VIDEO_DEMUXERS:
+                raise VideoUnreadable(f"not a video container: {container.format.name}")
             if not container.streams.video:
                 raise VideoUnreadable("the file has no video stream")
             stream = container.streams.video[0]
