@@ -151,6 +151,8 @@ class VideoVerdict(StrictModel):
         default=None, ge=0, le=86_400, description="The best sampled frame, for a poster.")
     best_moment: Moment | None = Field(
         default=None, description="The 3-6 s with the highest sustained quality.")
+    poster_key: ObjectKey | None = Field(
+        default=None, description="The ingest's poster frame (from the upload), for display.")
 
 
 class MediaClassifiedData(StrictModel):
