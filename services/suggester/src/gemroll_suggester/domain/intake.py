@@ -1,10 +1,11 @@
-"""Whether a classified photo is taken in: what the suggester keeps of it, and why it may not."""
+"""Whether a classified photo or video is taken in: what the suggester keeps of it, and why
+it may not."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from gemroll_contracts import Category, MediaClassified
+from gemroll_contracts import MEDIA_KINDS, Category, MediaClassified
 
 from .model import Consent, MediaItem
 
@@ -32,6 +33,8 @@ def quality_score(event: MediaClassified) -> float | None:
 
 def media_item(event: MediaClassified) -> MediaItem:
     d = event.data
+    video = d.video if d.media_kind == "video" else None
+    moment = video.best_moment if video is not None else None
     return MediaItem(
         media_id=d.media_id, user_key=d.user_key, bucket=d.bucket, object_key=d.object_key,
         width=d.width, height=d.height, taken_at=d.captured_at or event.occurred_at,
@@ -40,7 +43,9 @@ def media_item(event: MediaClassified) -> MediaItem:
         is_best_in_group=d.is_best_in_group, nsfw_score=d.nsfw_score, face_count=d.face_count,
         embedding=tuple(d.embedding) if d.embedding is not None else None,
         gem_score=d.gem_score, is_gem=d.is_gem, classified_event_id=event.event_id,
-        classified_at=event.occurred_at,
+        classified_at=event.occurred_at, media_kind=d.media_kind,
+        poster_key=video.poster_key if video is not None else None,
+        best_moment=(moment.start_s, moment.end_s) if moment is not None else None,
     )
 
 
@@ -48,7 +53,8 @@ def refusal(item: MediaItem, *, consent: Consent | None, removed: bool,
             existing: MediaItem | None) -> Outcome | None:
     """Why the classified `item` is not taken in, or None to take it: the user opted out, the
     photo was deleted, it belongs to someone else (`ignored`), it is a redelivery or older
-    than what is stored, or it is new and not a photo."""
+    than what is stored, or it is new and not a photo (a video of a camera is one; a kind a
+    later version adds is not)."""
     if consent is not None and not consent.camera_roll:
         return Outcome.opted_out
     if removed:
@@ -60,6 +66,6 @@ def refusal(item: MediaItem, *, consent: Consent | None, removed: bool,
             return Outcome.duplicate
         if existing.classified_at > item.classified_at:
             return Outcome.stale
-    elif item.category != Category.photo.value:
+    elif item.category != Category.photo.value or item.media_kind not in MEDIA_KINDS:
         return Outcome.not_a_photo
     return None

@@ -58,7 +58,7 @@ class ActionName(StrEnum):
 
 @dataclass(frozen=True)
 class MediaItem:
-    """What the suggester keeps about one classified photo."""
+    """What the suggester keeps about one classified photo or video."""
 
     media_id: UUID
     user_key: str
@@ -83,6 +83,20 @@ class MediaItem:
     classified_at: datetime
     event_id: UUID | None = None
     unrenderable: bool = False
+    media_kind: str = "photo"
+    poster_key: str | None = None
+    """A video's poster frame (a JPEG the ingest stored); None for photos."""
+    best_moment: tuple[float, float] | None = None
+    """A video's best 3-6 s (start, end seconds), as the classifier found it."""
+
+    @property
+    def is_video(self) -> bool:
+        return self.media_kind == "video"
+
+    @property
+    def picture_key(self) -> str | None:
+        """The image that previews, collages and shares of it are made from."""
+        return self.poster_key if self.is_video else self.object_key
 
     @property
     def aspect(self) -> float:
@@ -97,7 +111,7 @@ class MediaItem:
         """The fields a plan depends on: a reclassification changing none of them is a no-op."""
         return (self.quality_score, self.duplicate_group, self.is_best_in_group, self.nsfw_score,
                 self.face_count, self.embedding, self.gem_score, self.is_gem, self.taken_at,
-                self.coarse_location, self.unrenderable)
+                self.coarse_location, self.unrenderable, self.poster_key, self.best_moment)
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,7 @@ def plan_event(event: EventRecord, media: Sequence[MediaItem], rules: PlanRules,
     """Highlight, collage and edit candidates for one event.
 
     `edited_media` are photos that already have an edit suggestion; they are not candidates.
+    Videos take part in highlights and collages (by their poster frame), never in photo edits.
     """
     best = collapse_bursts(m for m in media if eligible(m))
     for_sharing = [m for m in best if shareable(m, rules)]
@@ -127,7 +128,8 @@ def plan_event(event: EventRecord, media: Sequence[MediaItem], rules: PlanRules,
     if len(picks) >= rules.collage_min:
         collage = _multi_draft(SuggestionKind.collage, event, picks)
 
-    ranked = sorted(best, key=lambda m: (-m.gem_score, str(m.media_id)))[: rules.edits_per_event]
+    photos = (m for m in best if not m.is_video)
+    ranked = sorted(photos, key=lambda m: (-m.gem_score, str(m.media_id)))[: rules.edits_per_event]
     candidates = tuple(m for m in ranked if m.media_id not in edited_media)
     return EventPlan(highlight, collage, candidates)
 

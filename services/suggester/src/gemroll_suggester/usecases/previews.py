@@ -40,7 +40,9 @@ class Previews:
 
         async def one(item: MediaItem) -> UUID | None:
             try:
-                data = await self._storage.get(item.object_key, bucket=item.bucket)
+                if item.picture_key is None:  # a video the ingest could not make a poster of
+                    raise ObjectMissing(f"{item.media_kind} without a picture")
+                data = await self._storage.get(item.picture_key, bucket=item.bucket)
                 images[item.media_id] = await asyncio.to_thread(rendering.decode, data, max_side)
             except (ObjectMissing, rendering.UnreadableImage) as exc:
                 log.warning("original_unusable", media_id=str(item.media_id),

@@ -96,9 +96,9 @@ async def shared_image(deps: Deps, token: str, index: int) -> tuple[bytes, str]:
                 raise LinkClosed()
             async with deps.uow() as tx:
                 media = await tx.media.get([photos[index - 1]])
-            if not media:
+            if not media or media[0].picture_key is None:
                 raise LinkClosed()
-            data = await deps.storage.get(media[0].object_key, bucket=media[0].bucket)
+            data = await deps.storage.get(media[0].picture_key, bucket=media[0].bucket)
         clean = await asyncio.to_thread(strip_metadata, data)
     except (ObjectMissing, UnreadableImage) as exc:
         log.warning("share_image_unavailable", error_type=type(exc).__name__)

@@ -16,11 +16,13 @@ from .events import event_of
 _COLUMNS = (
     "media_id, user_key, event_id, bucket, object_key, width, height, taken_at, coarse_location, "
     "category, quality_score, duplicate_group, is_best_in_group, nsfw_score, face_count, "
-    "embedding, gem_score, is_gem, classified_event_id, classified_at, unrenderable"
+    "embedding, gem_score, is_gem, classified_event_id, classified_at, unrenderable, "
+    "media_kind, poster_key, moment_start_s, moment_end_s"
 )
+_WIDTH = len(_COLUMNS.split(","))
 _UPSERT = (
-    f"INSERT INTO media ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-    "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) "
+    f"INSERT INTO media ({_COLUMNS}) VALUES "
+    f"({', '.join(f'${i}' for i in range(1, _WIDTH + 1))}) "
     "ON CONFLICT (media_id) DO UPDATE SET event_id = EXCLUDED.event_id, "
     "bucket = EXCLUDED.bucket, object_key = EXCLUDED.object_key, width = EXCLUDED.width, "
     "height = EXCLUDED.height, taken_at = EXCLUDED.taken_at, "
@@ -30,7 +32,9 @@ _UPSERT = (
     "face_count = EXCLUDED.face_count, embedding = EXCLUDED.embedding, "
     "gem_score = EXCLUDED.gem_score, is_gem = EXCLUDED.is_gem, "
     "classified_event_id = EXCLUDED.classified_event_id, "
-    "classified_at = EXCLUDED.classified_at, unrenderable = EXCLUDED.unrenderable"
+    "classified_at = EXCLUDED.classified_at, unrenderable = EXCLUDED.unrenderable, "
+    "media_kind = EXCLUDED.media_kind, poster_key = EXCLUDED.poster_key, "
+    "moment_start_s = EXCLUDED.moment_start_s, moment_end_s = EXCLUDED.moment_end_s"
 )
 
 
@@ -47,6 +51,9 @@ def _media(row: asyncpg.Record) -> MediaItem:
         gem_score=row["gem_score"], is_gem=row["is_gem"],
         classified_event_id=row["classified_event_id"], classified_at=row["classified_at"],
         event_id=row["event_id"], unrenderable=row["unrenderable"],
+        media_kind=row["media_kind"], poster_key=row["poster_key"],
+        best_moment=(row["moment_start_s"], row["moment_end_s"])
+        if row["moment_start_s"] is not None else None,
     )
 
 
@@ -57,6 +64,7 @@ def _media_args(item: MediaItem) -> tuple[Any, ...]:
         item.duplicate_group, item.is_best_in_group, item.nsfw_score, item.face_count,
         list(item.embedding) if item.embedding is not None else None, item.gem_score,
         item.is_gem, item.classified_event_id, item.classified_at, item.unrenderable,
+        item.media_kind, item.poster_key, *(item.best_moment or (None, None)),
     )
 
 
@@ -112,7 +120,8 @@ class PostgresMedia(MediaRepository):
     async def save_placement(self, event: EventRecord, item: MediaItem) -> None:
         await self._conn.execute(
             "WITH saved_event AS (INSERT INTO events (event_id, user_key, start_at, end_at, "
-            " version, dirty, due_at, attempts) VALUES ($22, $2, $23, $24, $25, $26, $27, $28) "
+            " version, dirty, due_at, attempts) VALUES "
+            f"(${_WIDTH + 1}, $2, {', '.join(f'${_WIDTH + i}' for i in range(2, 8))}) "
             " ON CONFLICT (event_id) DO UPDATE SET start_at = EXCLUDED.start_at, "
             " end_at = EXCLUDED.end_at, version = EXCLUDED.version, dirty = EXCLUDED.dirty, "
             " due_at = EXCLUDED.due_at, attempts = EXCLUDED.attempts) "

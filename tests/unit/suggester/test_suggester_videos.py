@@ -1,0 +1,111 @@
+"""Videos join events like photos: highlights and collages show them by their poster frame,
+photo edits never take them, a video without a poster is left out of what is rendered, and a
+share link serves the poster, never the clip's bytes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from gemroll_contracts import Moment, SuggestionKind, VideoVerdict
+from gemroll_suggester.domain import Outcome
+from gemroll_suggester.usecases import intake
+from gemroll_suggester.usecases.planning import Planner
+
+
+def video(kit, *, poster: bool = True, **kw):
+    event = kit.classified(**kw)
+    d = event.data
+    verdict = VideoVerdict(
+        duration_s=12.0, frames_sampled=12, poster_time_s=4.0,
+        best_moment=Moment(start_s=3.0, end_s=7.5),
+        poster_key=f"users/{d.user_key}/posters/{d.media_id}.jpg" if poster else None)
+    data = replace_data(d, object_key=f"users/{d.user_key}/media/{d.media_id}.mov",
+                        media_kind="video", video=verdict)
+    return event.model_copy(update={"data": data})
+
+
+def replace_data(data, **changes):
+    return data.model_copy(update=changes)
+
+
+async def arrive(world, kit, events) -> list[Outcome]:
+    outcomes = []
+    for i, event in enumerate(events):
+        d = event.data
+        picture = d.video.poster_key if d.media_kind == "video" else d.object_key
+        if picture is not None:
+            world.storage.objects[picture] = kit.jpeg_bytes(i, d.width, d.height)
+        if d.media_kind == "video":
+            world.storage.objects[d.object_key] = b"\x00\x00\x00\x14ftypqt  not a picture"
+        outcomes.append(await intake.media_classified(world.deps, event))
+    return outcomes
+
+
+async def plan(world) -> None:
+    world.clock.advance(61)
+    planner = Planner(world.deps)
+    while await planner.run_once() > 0:
+        pass
+
+
+async def test_a_video_is_kept_with_its_poster_and_best_moment(world, kit):
+    clip = video(kit)
+    assert await arrive(world, kit, [clip]) == [Outcome.stored]
+    kept = world.state.media[clip.data.media_id]
+    assert kept.is_video and kept.poster_key == clip.data.video.poster_key
+    assert kept.best_moment == (3.0, 7.5)
+    assert kept.picture_key == kept.poster_key
+
+
+async def test_videos_join_highlights_and_collages_but_never_photo_edits(world, kit):
+    clips = [video(kit, minutes=20 * i, seed=i, gem_score=0.95 - i * 0.01) for i in range(2)]
+    shots = [kit.classified(minutes=20 * i + 10, seed=10 + i, gem_score=0.6) for i in range(2)]
+    await arrive(world, kit, [*clips, *shots])
+    await plan(world)
+    highlight = world.suggestions(SuggestionKind.highlight)[0]
+    assert {c.data.media_id for c in clips} <= set(highlight.media_ids)
+    assert highlight.preview_object_key in world.storage.objects
+    edited = {s.media_ids[0] for s in world.suggestions(SuggestionKind.edit)}
+    assert edited and edited.isdisjoint({c.data.media_id for c in clips})
+
+
+async def test_a_video_without_a_poster_is_left_out_of_what_is_rendered(world, kit):
+    events = [video(kit, poster=False, gem_score=0.99),
+              *[kit.classified(minutes=10 * i + 5, seed=i) for i in range(3)]]
+    await arrive(world, kit, events)
+    await plan(world)
+    shown = {i for s in world.suggestions() for i in s.media_ids}
+    assert events[0].data.media_id not in shown and shown
+    assert world.state.media[events[0].data.media_id].unrenderable
+
+
+async def test_a_later_media_kind_is_not_taken_in(world, kit):
+    event = kit.classified()
+    event = event.model_copy(update={"data": replace_data(event.data, media_kind="hologram")})
+    assert await arrive(world, kit, [event]) == [Outcome.not_a_photo]
+
+
+def test_a_plan_changes_when_a_poster_arrives(kit):
+    from gemroll_suggester.domain.intake import media_item
+    item = media_item(video(kit))
+    assert item.plan_fields() != replace(item, poster_key=None).plan_fields()
+
+
+async def test_a_shared_highlight_shows_a_video_by_its_poster_never_its_bytes(world, kit):
+    from gemroll_suggester.domain import ActionName, Consent
+    from gemroll_suggester.domain.sharing import shared_photos
+    from gemroll_suggester.usecases import sharing, user_actions
+
+    world.state.consent[kit.USER] = Consent(kit.USER, True, 1, kit.T0)
+    clips = [video(kit, minutes=20 * i, seed=i, gem_score=0.95) for i in range(3)]
+    await arrive(world, kit, clips)
+    await plan(world)
+    highlight = world.suggestions(SuggestionKind.highlight)[0]
+    await user_actions.act(world.deps, kit.USER, highlight.suggestion_id, ActionName.share)
+    link = await sharing.link_for(world.deps, kit.USER, highlight.suggestion_id)
+    shown = world.state.suggestions[highlight.suggestion_id]
+    for index, media_id in enumerate(shared_photos(shown), start=1):
+        data, content_type = await sharing.shared_image(world.deps, link.token, index)
+        assert content_type == "image/jpeg" and data.startswith(b"\xff\xd8")
+        assert kit.image_size(data) == kit.image_size(
+            world.storage.objects[world.state.media[media_id].poster_key])
