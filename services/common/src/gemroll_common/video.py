@@ -103,13 +103,14 @@ def probe(path: str | Path) -> VideoProbe:
                 raise VideoUnreadable("the video stream has no size or no duration")
             if rotation in (90, 270):
                 width, height = height, width
-            tags = {**container.metadata, **stream.metadata}
+            tags = {k.lower(): v for k, v in {**container.metadata, **stream.metadata}.items()}
             return VideoProbe(
                 container=container.format.name, video_codec=stream.codec_context.name,
                 width=width, height=height, duration_s=duration_s, fps=_fps(stream),
                 has_audio=bool(container.streams.audio), rotation=rotation,
                 created_at=parse_creation_time(tags.get("creation_time")),
-                location=parse_iso6709(tags.get(QUICKTIME_LOCATION) or tags.get("location")))
+                location=parse_iso6709(tags.get(QUICKTIME_LOCATION.lower())
+                                       or tags.get("location")))
     except av.FFmpegError as exc:
         raise VideoUnreadable(f"not a readable video: {type(exc).__name__}") from exc
 
