@@ -185,7 +185,8 @@ async def ingest_env(stack) -> Isolated:
 @pytest.fixture(scope="module")
 async def ingest(ingest_env) -> AsyncIterator[Harness]:
     """One running ingest per test module; tests use their own accounts."""
-    async with running_ingest(ingest_env, max_upload_bytes=4 * MB) as harness:
+    async with running_ingest(ingest_env, max_upload_bytes=4 * MB,
+                              max_video_bytes=8 * MB) as harness:
         await eventually(lambda: ready(harness.client), "the ingest to be ready")
         yield harness
     await drop_schema(ingest_env, harness.schema)

@@ -74,7 +74,7 @@ class FakeMedia:
         return len(expired)
 
     async def abandoned(self, limit: int) -> list[ErasedMedia]:
-        return [ErasedMedia(r.media_id, r.object_key) for r in self.rows.values()
+        return [ErasedMedia(r.media_id, r.object_key, r.poster_key) for r in self.rows.values()
                 if r.state == "abandoned"][:limit]
 
     async def remove_abandoned(self, media_id: UUID) -> None:
@@ -132,12 +132,12 @@ class FakeMedia:
         return "accepted"
 
     async def erasable(self, user_key: str, media_ids: Sequence[UUID]) -> list[ErasedMedia]:
-        return [ErasedMedia(r.media_id, r.object_key) for r in self.rows.values()
+        return [ErasedMedia(r.media_id, r.object_key, r.poster_key) for r in self.rows.values()
                 if r.user_key == user_key and r.media_id in media_ids and r.state != "erased"]
 
     async def inventory(self, user_key: str, *,
                         created_at_or_before: datetime | None = None) -> list[ErasedMedia]:
-        return [ErasedMedia(r.media_id, r.object_key) for r in self.rows.values()
+        return [ErasedMedia(r.media_id, r.object_key, r.poster_key) for r in self.rows.values()
                 if r.user_key == user_key and r.state != "erased"
                 and (created_at_or_before is None or (r.created_at is not None
                                                       and r.created_at <= created_at_or_before))]
@@ -251,6 +251,11 @@ class FakeBlobs:
         if self.fail_put:
             raise self.fail_put
         self.objects[key] = self.files[path]
+
+    async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        if self.fail_put:
+            raise self.fail_put
+        self.objects[key] = data
 
     async def size(self, key: str) -> int | None:
         return len(self.objects[key]) if key in self.objects else None

@@ -41,7 +41,7 @@ def ftyp(major: bytes, *compatible: bytes) -> bytes:
     (ftyp(b"avif", b"mif1", b"miaf"), "image/avif"),
     (ftyp(b"avis", b"msf1", b"avif"), "image/avif"),
     (ftyp(b"mif1", b"avif"), "image/avif"),
-    (ftyp(b"isom", b"mp41"), None),  # an MP4 video
+    (ftyp(b"isom", b"mp41"), "video/mp4"),  # an MP4 video (since videos are accepted)
     (b"GIF89a", None),
     (b"RIFF\x10\x00\x00\x00WAVEfmt ", None),
     (b"%PDF-1.7", None),

@@ -45,6 +45,8 @@ STATUS: dict[type[errors.IngestError], int] = {
     errors.TooLarge: 413,
     errors.EmptyFile: 422,
     errors.InvalidImage: 422,
+    errors.InvalidVideo: 422,
+    errors.VideoTooLong: 422,
     errors.TooManyPixels: 422,
     errors.InvalidMetadata: 422,
     errors.InvalidRequest: 400,
@@ -88,16 +90,18 @@ def parse_metadata(raw: bytes | None) -> ClientMetadata:
 
 
 def _refuse_declared_oversize(request: Request, settings: IngestSettings) -> None:
+    """Before reading anything: over the larger (photo or video) limit. The kind's own limit is
+    applied once the first bytes show it."""
     declared = request.headers.get("content-length")
-    limit = settings.max_upload_bytes + settings.max_metadata_bytes + MULTIPART_OVERHEAD
+    largest = max(settings.max_upload_bytes, settings.max_video_bytes)
+    limit = largest + settings.max_metadata_bytes + MULTIPART_OVERHEAD
     if declared and declared.isdigit() and int(declared) > limit:
-        raise errors.TooLarge(
-            f"the file is larger than the limit of {settings.max_upload_bytes} bytes")
+        raise errors.TooLarge(f"the file is larger than the limit of {largest} bytes")
 
 
 @router.post(
     "/media", status_code=status.HTTP_201_CREATED, response_model=UploadAccepted,
-    summary="Upload one photo (multipart, streamed)",
+    summary="Upload one photo or video (multipart, streamed)",
     responses={200: {"model": UploadAccepted, "description": "Duplicate of an earlier upload"},
                **error_responses(400, 403, 413, 415, 422, 503, 507)},
     openapi_extra=MULTIPART_BODY,
@@ -113,6 +117,7 @@ async def upload_media(
             request.stream(), request.headers.get("content-type"),
             max_file_bytes=settings.max_upload_bytes,
             max_metadata_bytes=settings.max_metadata_bytes, spool_dir=settings.spool_dir,
+            max_video_bytes=settings.max_video_bytes,
         ) as received:
             client = parse_metadata(received.metadata)
             result = await ingest.uploads.accept_direct(principal.user_key, received.staged,
@@ -160,7 +165,8 @@ async def media_facets(principal: CurrentPrincipal, ingest: IngestDep) -> MediaF
 
 
 @router.get(
-    "/media/{media_id}/preview", summary="A small upright JPEG with no metadata at all",
+    "/media/{media_id}/preview", summary="A small upright JPEG with no metadata at all (a "
+    "video's poster frame)",
     response_class=Response, responses={200: {"content": {"image/jpeg": {}}},
                                         **error_responses(404, 422, 503)},
 )

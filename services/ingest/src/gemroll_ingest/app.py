@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import FastAPI
 from gemroll_common.service import Runtime, ServiceSpec, service_app
 from gemroll_common.settings import (
@@ -16,7 +18,9 @@ from gemroll_contracts import Service
 from . import api, consumers
 from .adapters import postgres
 from .adapters.images import PillowInspector, configure_pillow
+from .adapters.inspector import MediaInspector
 from .adapters.storage import S3BlobStore
+from .adapters.videos import VideoInspector
 from .settings import IngestSettings
 from .usecases import Deps, Limits, UseCases
 from .usecases.janitor import Janitor
@@ -43,10 +47,14 @@ def create_app(
             consent=postgres.PgConsentRepository(pool),
             blobs=S3BlobStore(runtime.require_store(), s3, presign_endpoint=cfg.presign_endpoint,
                               spool_dir=cfg.spool_dir),
-            inspector=PillowInspector(cfg.max_image_pixels, cfg.full_decode_max_pixels,
-                                      cfg.decode_concurrency),
+            inspector=MediaInspector(
+                PillowInspector(cfg.max_image_pixels, cfg.full_decode_max_pixels,
+                                cfg.decode_concurrency),
+                VideoInspector(max_duration_s=cfg.max_video_duration_s,
+                               max_pixels=cfg.max_image_pixels,
+                               slots=asyncio.Semaphore(cfg.decode_concurrency))),
             limits=Limits(cfg.max_upload_bytes, cfg.presign_ttl_s, cfg.complete_grace_s,
-                          cfg.reservation_lease_s),
+                          cfg.reservation_lease_s, cfg.max_video_bytes),
             outbox_written=relay.wake)
         app.state.ingest = UseCases.build(deps)
         app.state.janitor = Janitor(deps)

@@ -34,6 +34,13 @@ class DuplicateMedia(Exception):
 class ErasedMedia:
     media_id: UUID
     object_key: str | None
+    poster_key: str | None = None
+    """A video's poster, erased with it."""
+
+    @property
+    def keys(self) -> list[str]:
+        """The objects to delete."""
+        return [k for k in (self.object_key, self.poster_key) if k]
 
 
 class MediaRepository(Protocol):
@@ -147,6 +154,9 @@ class BlobStore(Protocol):
         self, key: str, path: str, size: int, content_type: str, sha256: str
     ) -> None: ...
 
+    async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        """A small object (a video's poster)."""
+
     async def size(self, key: str) -> int | None:
         """The object's size, or None when it does not exist."""
 
@@ -166,7 +176,9 @@ class BlobStore(Protocol):
 
 class ImageInspector(Protocol):
     async def inspect(self, staged: StagedFile) -> ImageFacts:
-        """Sniff, verify and read EXIF; raises the domain's validation errors."""
+        """Sniff, verify and read EXIF (a video: probe it, decode its poster frame); raises
+        the domain's validation errors."""
 
     async def preview(self, path: str, long_side: int) -> bytes:
-        """A metadata-free, upright JPEG whose longer side is at most `long_side`."""
+        """A metadata-free, upright JPEG of the picture at `path` (a photo or a video's
+        poster) whose longer side is at most `long_side`."""

@@ -67,7 +67,9 @@ class Classification(BaseModel):
 class MediaItem(BaseModel):
     media_id: UUID
     sha256: str
+    media_kind: Literal["photo", "video"]
     content_type: str
+    duration_s: float | None = Field(description="A video's length in seconds; null for photos.")
     size_bytes: int
     width: int
     height: int
@@ -87,6 +89,8 @@ class MediaItem(BaseModel):
     def of(cls, r: MediaRecord) -> MediaItem:
         return cls(
             media_id=r.media_id, sha256=r.sha256, content_type=r.content_type,
+            media_kind=r.media_kind,  # type: ignore[arg-type]
+            duration_s=r.video.duration_s if r.video else None,
             size_bytes=r.size_bytes, width=r.width, height=r.height, captured_at=r.captured_at,
             camera_make=r.camera_make, camera_model=r.camera_model, orientation=r.orientation,
             coarse_location=r.coarse_location, device=r.device, album=r.album,
@@ -137,8 +141,9 @@ MULTIPART_BODY: dict[str, Any] = {
             "required": ["file"],
             "properties": {
                 "file": {"type": "string", "format": "binary",
-                         "description": "The photo: JPEG, PNG, HEIC/HEIF, AVIF or WebP (judged by "
-                         "its bytes)."},
+                         "description": "The photo (JPEG, PNG, HEIC/HEIF, AVIF, WebP) or video "
+                         "(MP4, MOV, M4V, Matroska, WebM; H.264, HEVC, VP9, AV1), judged by its "
+                         "bytes."},
                 "metadata": {"type": "string", "description": "Optional JSON: "
                              '{"captured_at": "<ISO 8601 with zone>", "device": "...", '
                              '"album": "..."}'},

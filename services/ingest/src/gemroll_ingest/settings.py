@@ -7,6 +7,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 MB = 1024 * 1024
+GB = 1024 * MB
 
 
 class IngestSettings(FileSecretsSettings):
@@ -14,6 +15,9 @@ class IngestSettings(FileSecretsSettings):
 
     db_schema: str = "ingest"
     max_upload_bytes: int = Field(50 * MB, ge=1, description="Largest accepted photo (413 above).")
+    max_video_bytes: int = Field(2 * GB, ge=1, description="Largest accepted video (413 above).")
+    max_video_duration_s: float = Field(
+        600.0, gt=0, description="Longest accepted video, seconds (422 above).")
     max_metadata_bytes: int = Field(16 * 1024, ge=256, description="Largest `metadata` part.")
     max_image_pixels: int = Field(
         200_000_000, ge=1, description="Pixel limit against decompression bombs (422 above)."

@@ -1,7 +1,8 @@
 """Streams a multipart/form-data upload to a temporary file, hashing as it goes.
 
 Nothing is read past the size limit: the part is counted while it arrives and the request is
-refused (TooLarge) the moment it grows beyond `max_file_bytes`. File data is written in
+refused (TooLarge) the moment it grows beyond `max_file_bytes` (a photo's) or, once its first
+bytes show a video, `max_video_bytes`. File data is written in
 batches of about 1 MiB from a worker thread (hashing releases the GIL there), so memory per
 upload stays around that batch size whatever the file size.
 """
@@ -24,6 +25,7 @@ from python_multipart.multipart import parse_options_header
 from ..domain.errors import InvalidMetadata, InvalidRequest, MultipartRequired, TooLarge
 from ..domain.media import StagedFile
 from ..domain.sniff import SNIFF_BYTES
+from ..domain.video import size_limit
 
 FLUSH_BYTES = 1024 * 1024
 FILE_FIELD = "file"
@@ -33,9 +35,13 @@ METADATA_FIELD = "metadata"
 class FileSink:
     """A temporary file fed in batches, hashed on the way; removed on `discard`."""
 
-    def __init__(self, spool_dir: str | None, max_bytes: int) -> None:
+    def __init__(self, spool_dir: str | None, max_bytes: int,
+                 max_video_bytes: int | None = None) -> None:
         self._spool_dir = spool_dir
         self._max_bytes = max_bytes
+        self._max_video_bytes = max_bytes if max_video_bytes is None else max_video_bytes
+        self._limit: int | None = None
+        """Fixed once the head tells a photo from a video."""
         self._pending: list[bytes] = []
         self._pending_bytes = 0
         self._hash = hashlib.sha256()
@@ -47,10 +53,15 @@ class FileSink:
     def add(self, data: bytes) -> None:
         """Called from the parser callback: count (refusing past the limit) and buffer."""
         self.size += len(data)
-        if self.size > self._max_bytes:
-            raise TooLarge(f"the file is larger than the limit of {self._max_bytes} bytes")
         if len(self.head) < SNIFF_BYTES:
             self.head += data[: SNIFF_BYTES - len(self.head)]
+        limit = self._limit or size_limit(self.head, photo_bytes=self._max_bytes,
+                                          video_bytes=self._max_video_bytes)
+        if len(self.head) >= SNIFF_BYTES:
+            self._limit = limit
+        if self.size > limit:
+            what = "video" if limit == self._max_video_bytes != self._max_bytes else "file"
+            raise TooLarge(f"the {what} is larger than the limit of {limit} bytes")
         self._pending.append(data)
         self._pending_bytes += len(data)
 
@@ -180,10 +191,11 @@ async def receive_upload(
     max_file_bytes: int,
     max_metadata_bytes: int,
     spool_dir: str | None = None,
+    max_video_bytes: int | None = None,
 ) -> AsyncIterator[ReceivedUpload]:
     """Parse the request body; yields the staged file, which is deleted afterwards."""
     boundary = boundary_of(content_type)
-    sink = FileSink(spool_dir, max_file_bytes)
+    sink = FileSink(spool_dir, max_file_bytes, max_video_bytes)
     handler = _UploadParser(sink, max_metadata_bytes)
     parser = MultipartParser(boundary, handler.callbacks())  # type: ignore[arg-type]
     try:

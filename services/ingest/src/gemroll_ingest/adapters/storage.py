@@ -54,6 +54,10 @@ class S3BlobStore:
         with _unavailable_as_domain_error():
             await self._store.put_file(key, path, size, content_type, {"sha256": sha256})
 
+    async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        with _unavailable_as_domain_error():
+            await self._store.put_bytes(key, data, content_type)
+
     async def size(self, key: str) -> int | None:
         with _unavailable_as_domain_error():
             info = await self._store.stat(key)

@@ -95,3 +95,19 @@ class StorageFull(StorageUnavailable):
 
 class MultipartRequired(IngestError):
     code = "multipart_required"
+
+
+class UnsupportedCodec(UnsupportedMediaType):
+    """A video container this service takes, holding a codec it does not."""
+
+    code = "unsupported_codec"
+
+
+class InvalidVideo(IngestError):
+    """Corrupt or truncated video data: no container FFmpeg reads, or no frame that decodes."""
+
+    code = "invalid_video"
+
+
+class VideoTooLong(IngestError):
+    code = "video_too_long"

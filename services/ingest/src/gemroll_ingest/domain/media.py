@@ -1,4 +1,4 @@
-"""Media: what the ingest records about a photo, and the events it announces."""
+"""Media: what the ingest records about a photo or video, and the events it announces."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from gemroll_contracts import (
     MediaUploadedData,
     UserAction,
     UserActionData,
+    VideoFacts,
     utcnow,
 )
 from gemroll_contracts.base import ShortText, UtcDatetime
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from .exif import CaptureTime, GpsFix
 from .geohash import coarse
 from .verdicts import Verdict
+from .video import VideoInfo, media_kind
 
 PRODUCER = "ingest"
 
@@ -61,7 +63,7 @@ class StagedFile:
 
 @dataclass(frozen=True)
 class ImageFacts:
-    """What validating the image found out."""
+    """What validating the image (or video) found out."""
 
     content_type: str
     width: int
@@ -71,6 +73,10 @@ class ImageFacts:
     camera_model: str | None = None
     orientation: int | None = None
     gps: GpsFix | None = None
+    video: VideoInfo | None = None
+    """Set for a video: what its container says."""
+    poster: bytes | None = None
+    """A video's poster: a metadata-free JPEG of one decoded frame."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,13 @@ class MediaRecord:
     classified_at: datetime | None = None
     verdict: Verdict | None = None
     """The classifier's latest verdict (None until it arrives)."""
+    video: VideoInfo | None = None
+    poster_key: str | None = None
+    """A video's poster JPEG, stored beside it (erased with it)."""
+
+    @property
+    def media_kind(self) -> str:
+        return media_kind(self.content_type)
 
     def with_state(self, state: str) -> MediaRecord:
         return replace(self, state=state)
@@ -116,6 +129,11 @@ class MediaRecord:
 def object_key(user_key: str, media_id: UUID) -> str:
     """Where a media object lives; made by the service, never from client-supplied names."""
     return f"users/{user_key}/media/{media_id}"
+
+
+def poster_key(user_key: str, media_id: UUID) -> str:
+    """Where a video's poster frame (a JPEG) lives."""
+    return f"users/{user_key}/posters/{media_id}.jpg"
 
 
 def staging_key(user_key: str, upload_id: UUID) -> str:
@@ -153,11 +171,22 @@ def new_media(
         album=client.album,
         gps=facts.gps,
         source=source,
+        video=facts.video,
+        poster_key=poster_key(user_key, media_id) if facts.video else None,
     )
 
 
+def video_facts(record: MediaRecord) -> VideoFacts | None:
+    v = record.video
+    if v is None:
+        return None
+    return VideoFacts(duration_s=v.duration_s, fps=v.fps, video_codec=v.video_codec,
+                      has_audio=v.has_audio, rotation=v.rotation, poster_key=record.poster_key)
+
+
 def media_uploaded(record: MediaRecord, bucket: str) -> MediaUploaded:
-    """The announcement of an accepted photo: coarse location only, never exact GPS."""
+    """The announcement of an accepted photo or video: coarse location only, never exact
+    GPS."""
     return MediaUploaded(
         producer=PRODUCER,
         data=MediaUploadedData(
@@ -177,6 +206,8 @@ def media_uploaded(record: MediaRecord, bucket: str) -> MediaUploaded:
             coarse_location=record.coarse_location,
             device=record.device,
             album=record.album,
+            media_kind=record.media_kind,
+            video=video_facts(record),
         ),
     )
 

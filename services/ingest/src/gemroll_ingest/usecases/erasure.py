@@ -1,7 +1,7 @@
 """Erasure: MediaErased (exactly the listed ids; an account erasure also the rest of the
-inventory) and a user's whole account. Objects go first, then the rows' content (exact GPS,
-hashes), their outbox rows and the uploads; only tombstones remain. Idempotent; failures
-propagate so the consumer retries."""
+inventory) and a user's whole account. Objects (and video posters) go first, then the rows'
+content (exact GPS, hashes), their outbox rows and the uploads; only tombstones remain.
+Idempotent; failures propagate so the consumer retries."""
 
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ class Erasure:
         d = event.data
         targets = await self._media.erasable(d.user_key, d.media_ids)
         for target in targets:
-            if target.object_key:
-                await self._blobs.delete(target.object_key)
+            for key in target.keys:
+                await self._blobs.delete(key)
         account = d.reason is ErasureReason.account_erasure
         erased = await self._media.tombstone(d.user_key, [t.media_id for t in targets],
                                              account=account)
@@ -48,13 +48,13 @@ class Erasure:
         """Erase every media item of the user (created at or before `up_to` when given)."""
         targets = await self._media.inventory(user_key, created_at_or_before=up_to)
         if up_to is None:
-            # Everything under the user's media and staging prefixes, listed or not.
-            await self._blobs.delete_prefix(f"users/{user_key}/media/")
-            await self._blobs.delete_prefix(f"users/{user_key}/uploads/")
+            # Everything under the user's media, poster and staging prefixes, listed or not.
+            for kind in ("media", "posters", "uploads"):
+                await self._blobs.delete_prefix(f"users/{user_key}/{kind}/")
         else:
             for target in targets:
-                if target.object_key:
-                    await self._blobs.delete(target.object_key)
+                for key in target.keys:
+                    await self._blobs.delete(key)
         erased = await self._media.tombstone(user_key, [t.media_id for t in targets],
                                              account=True)
         staging = await self._uploads.delete_for_user(user_key, created_at_or_before=up_to)

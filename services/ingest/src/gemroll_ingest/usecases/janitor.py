@@ -37,8 +37,8 @@ class Janitor:
         await media.abandon_expired(limit=BATCH)
         reservations = 0
         for released in await media.abandoned(BATCH):
-            if released.object_key is not None:
-                await blobs.delete(released.object_key)
+            for key in released.keys:
+                await blobs.delete(key)
             await media.remove_abandoned(released.media_id)
             reservations += 1
         expired = 0

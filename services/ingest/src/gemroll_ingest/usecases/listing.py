@@ -31,8 +31,12 @@ class Listing:
         return await self._deps.media.facets(user_key)
 
     async def preview(self, user_key: str, media_id: UUID, long_side: int) -> bytes:
-        """Made from the original each time (the original is the only copy kept)."""
+        """Made from the original each time (the original is the only copy kept); a video's
+        from its poster frame."""
         record = await self.get(user_key, media_id)
-        async with self._deps.blobs.download(record.object_key,
+        if record.media_kind == "video" and record.poster_key is None:
+            raise errors.MediaNotFound(f"video {media_id} has no poster")
+        source = record.poster_key or record.object_key
+        async with self._deps.blobs.download(source,
                                              self._deps.limits.max_upload_bytes) as staged:
             return await self._deps.inspector.preview(staged.path, long_side)

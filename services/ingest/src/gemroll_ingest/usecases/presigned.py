@@ -72,10 +72,12 @@ class PresignedUploads:
 
     async def _accept_staged(self, user_key: str, upload: Upload, size: int) -> Accepted:
         await self._accept.require_consent(user_key)
-        limit = self._deps.limits.max_upload_bytes
-        if size > limit:
-            raise errors.TooLarge(f"the file is larger than the limit of {limit} bytes")
-        async with self._deps.blobs.download(upload.staging_key, limit) as staged:
+        limits = self._deps.limits
+        if size > limits.max_any_bytes:
+            raise errors.TooLarge(f"the file is larger than the limit of {limits.max_any_bytes}"
+                                  " bytes")
+        async with self._deps.blobs.download(upload.staging_key, limits.max_any_bytes) as staged:
+            limits.check_size(staged)  # the photo's or the video's limit, now the kind is known
             facts = await self._deps.inspector.inspect(staged)
             return await self._accept.store(user_key, staged, facts, upload.metadata,
                                             source="presigned", upload=upload)

@@ -1,6 +1,6 @@
-"""Accepting a photo: validate, dedupe per user, store the object, then record it and its
-MediaUploaded in one transaction. No orphans: a failure after the reservation removes the
-object and the row (the janitor retries what that leaves).
+"""Accepting a photo or video: validate, dedupe per user, store the object (and a video's
+poster), then record it and its MediaUploaded in one transaction. No orphans: a failure after
+the reservation removes the objects and the row (the janitor retries what that leaves).
 
 The reservation (the per-user claim on the bytes) is leased and renewed while the object is
 stored: when the request dies (a killed pod, a cut connection), the next upload of the same
@@ -66,6 +66,7 @@ class Uploads:
         self, user_key: str, staged: StagedFile, client: ClientMetadata
     ) -> Accepted:
         """A multipart upload already streamed to a local file: validate, dedupe, store."""
+        self._deps.limits.check_size(staged)
         facts = await self._deps.inspector.inspect(staged)
         return await self.store(user_key, staged, facts, client, source="direct")
 
@@ -82,13 +83,14 @@ class Uploads:
         if (earlier := await self._reserve(record)) is not None:
             return earlier
         async with self._leased(record):
-            await self._put(record, staged, upload)
+            await self._put(record, staged, upload, facts.poster)
         await self._record(record, upload)
         self._deps.outbox_written()
         metrics.UPLOADS.labels("accepted").inc()
         metrics.UPLOAD_BYTES.inc(record.size_bytes)
         log.info("media_accepted", media_id=str(record.media_id), source=source,
-                 content_type=record.content_type, size_bytes=record.size_bytes)
+                 content_type=record.content_type, size_bytes=record.size_bytes,
+                 media_kind=record.media_kind)
         return Accepted(record.media_id, record.sha256, "accepted")
 
     async def _reserve(self, record: MediaRecord) -> Accepted | None:
@@ -138,7 +140,8 @@ class Uploads:
             with contextlib.suppress(asyncio.CancelledError):
                 await renewing
 
-    async def _put(self, record: MediaRecord, staged: StagedFile, upload: Upload | None) -> None:
+    async def _put(self, record: MediaRecord, staged: StagedFile, upload: Upload | None,
+                   poster: bytes | None) -> None:
         blobs = self._deps.blobs
         try:
             if upload is None:
@@ -147,6 +150,8 @@ class Uploads:
             else:
                 await blobs.copy(upload.staging_key, record.object_key, record.content_type,
                                  record.sha256)
+            if record.poster_key is not None and poster is not None:
+                await blobs.put_bytes(record.poster_key, poster, "image/jpeg")
         except Exception as exc:
             await self._undo(record)  # a write can succeed with its answer lost
             log.error("object_store_failed", media_id=str(record.media_id),
@@ -184,7 +189,8 @@ class Uploads:
         gone; when the database cannot say, both stay for the janitor (the lease runs out)."""
         try:
             if await self._deps.media.discard(record.media_id):
-                await self._deps.blobs.delete(record.object_key)
+                for key in _keys(record):
+                    await self._deps.blobs.delete(key)
                 return False
             committed = await self._deps.media.get(record.user_key, record.media_id)
         except Exception as exc:  # noqa: BLE001 - the janitor cleans up after the lease
@@ -196,11 +202,16 @@ class Uploads:
         return committed is not None
 
     async def _undo(self, record: MediaRecord) -> None:
-        """Remove the object and the reservation (the janitor retries failures)."""
-        for step in (self._deps.blobs.delete(record.object_key),
-                     self._deps.media.discard(record.media_id)):
+        """Remove the objects and the reservation (the janitor retries failures)."""
+        steps = [self._deps.blobs.delete(key) for key in _keys(record)]
+        for step in (*steps, self._deps.media.discard(record.media_id)):
             try:
                 await step
             except Exception as exc:  # noqa: BLE001
                 log.error("undo_failed", media_id=str(record.media_id),
                           error_type=type(exc).__name__)
+
+
+def _keys(record: MediaRecord) -> list[str]:
+    """The objects an upload writes: the media and, for a video, its poster."""
+    return [record.object_key, *([record.poster_key] if record.poster_key else [])]

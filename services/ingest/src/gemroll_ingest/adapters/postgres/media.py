@@ -12,36 +12,19 @@ from gemroll_common.outbox import OutboxMessage
 from gemroll_contracts import MediaUploaded
 
 from ...domain.errors import ConsentRequired
-from ...domain.exif import GpsFix
 from ...domain.media import MediaRecord
 from ...domain.paging import Cursor
 from ...domain.verdicts import EVERYTHING, Facets, MediaFilter, Verdict
 from ...ports import DuplicateMedia, ErasedMedia
-from .verdicts import filtered, verdict_of_row
+from .rows import CLEARED, COLUMNS, INSERT, insert_args, record_of
+from .verdicts import filtered
 
-_COLUMNS = (
-    "media_id, user_key, state, source, object_key, content_type, size_bytes, sha256, width,"
-    " height, captured_at, camera_make, camera_model, orientation, coarse_location, device,"
-    " album, gps_latitude, gps_longitude, gps_altitude_m, created_at, announced_at,"
-    " classified_at, category, is_gem, gem_score, reasons, verdict_at"
-)
 _LIVE = "user_key = $1 AND state = 'accepted'"
+_ERASED = "media_id, object_key, poster_key"
 
 
-def _record(row: asyncpg.Record) -> MediaRecord:
-    gps = None
-    if row["gps_latitude"] is not None and row["gps_longitude"] is not None:
-        gps = GpsFix(row["gps_latitude"], row["gps_longitude"], row["gps_altitude_m"])
-    return MediaRecord(
-        media_id=row["media_id"], user_key=row["user_key"], object_key=row["object_key"],
-        content_type=row["content_type"], size_bytes=row["size_bytes"], sha256=row["sha256"],
-        width=row["width"], height=row["height"], captured_at=row["captured_at"],
-        camera_make=row["camera_make"], camera_model=row["camera_model"],
-        orientation=row["orientation"], coarse_location=row["coarse_location"],
-        device=row["device"], album=row["album"], gps=gps, source=row["source"],
-        state=row["state"], created_at=row["created_at"], announced_at=row["announced_at"],
-        classified_at=row["classified_at"], verdict=verdict_of_row(row),
-    )
+def _erased(rows: list[asyncpg.Record]) -> list[ErasedMedia]:
+    return [ErasedMedia(r["media_id"], r["object_key"], r["poster_key"]) for r in rows]
 
 
 class PgMediaRepository:
@@ -51,28 +34,14 @@ class PgMediaRepository:
     async def find_live(self, user_key: str, sha256: str) -> MediaRecord | None:
         async with self._pool.acquire() as conn:
             row = await conn.fetchrow(
-                f"SELECT {_COLUMNS} FROM media WHERE user_key = $1 AND sha256 = $2"
+                f"SELECT {COLUMNS} FROM media WHERE user_key = $1 AND sha256 = $2"
                 " AND state IN ('storing', 'accepted')", user_key, sha256)
-        return _record(row) if row else None
+        return record_of(row) if row else None
 
     async def reserve(self, record: MediaRecord, lease_s: float) -> None:
-        gps = record.gps
         try:
             async with self._pool.acquire() as conn:
-                await conn.execute(
-                    "INSERT INTO media (media_id, user_key, state, source, object_key,"
-                    " content_type, size_bytes, sha256, width, height, captured_at, camera_make,"
-                    " camera_model, orientation, coarse_location, device, album, gps_latitude,"
-                    " gps_longitude, gps_altitude_m, lease_until) VALUES ($1, $2, 'storing', $3,"
-                    " $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,"
-                    " clock_timestamp() + make_interval(secs => $20))",
-                    record.media_id, record.user_key, record.source, record.object_key,
-                    record.content_type, record.size_bytes, record.sha256, record.width,
-                    record.height, record.captured_at, record.camera_make, record.camera_model,
-                    record.orientation, record.coarse_location, record.device, record.album,
-                    gps.latitude if gps else None, gps.longitude if gps else None,
-                    gps.altitude_m if gps else None, float(lease_s),
-                )
+                await conn.execute(INSERT, *insert_args(record, lease_s))
         except asyncpg.UniqueViolationError:
             existing = await self.find_live(record.user_key, record.sha256)
             if existing is None:  # the other reservation was discarded meanwhile: try again
@@ -100,9 +69,8 @@ class PgMediaRepository:
     async def abandoned(self, limit: int) -> list[ErasedMedia]:
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(
-                "SELECT media_id, object_key FROM media WHERE state = 'abandoned' LIMIT $1",
-                limit)
-        return [ErasedMedia(r["media_id"], r["object_key"]) for r in rows]
+                f"SELECT {_ERASED} FROM media WHERE state = 'abandoned' LIMIT $1", limit)
+        return _erased(rows)
 
     async def remove_abandoned(self, media_id: UUID) -> None:
         async with self._pool.acquire() as conn:
@@ -148,21 +116,21 @@ class PgMediaRepository:
     async def get(self, user_key: str, media_id: UUID) -> MediaRecord | None:
         async with self._pool.acquire() as conn:
             row = await conn.fetchrow(
-                f"SELECT {_COLUMNS} FROM media WHERE media_id = $1 AND user_key = $2"
+                f"SELECT {COLUMNS} FROM media WHERE media_id = $1 AND user_key = $2"
                 " AND state = 'accepted'", media_id, user_key)
-        return _record(row) if row else None
+        return record_of(row) if row else None
 
     async def list(self, user_key: str, after: Cursor | None, limit: int,
                    where: MediaFilter = EVERYTHING) -> list[MediaRecord]:
         params: list[object] = [user_key, limit]
-        sql = f"SELECT {_COLUMNS} FROM media WHERE {_LIVE}" + filtered(where, params)
+        sql = f"SELECT {COLUMNS} FROM media WHERE {_LIVE}" + filtered(where, params)
         if after is not None:
             params += [after.created_at, after.media_id]
             sql += f" AND (created_at, media_id) < (${len(params) - 1}, ${len(params)})"
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(sql + " ORDER BY created_at DESC, media_id DESC LIMIT $2",
                                     *params)
-        return [_record(r) for r in rows]
+        return [record_of(r) for r in rows]
 
     async def facets(self, user_key: str) -> Facets:
         async with self._pool.acquire() as conn:
@@ -195,20 +163,20 @@ class PgMediaRepository:
     async def erasable(self, user_key: str, media_ids: Sequence[UUID]) -> list[ErasedMedia]:
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(
-                "SELECT media_id, object_key FROM media WHERE user_key = $1"
+                f"SELECT {_ERASED} FROM media WHERE user_key = $1"
                 " AND media_id = ANY($2::uuid[]) AND state <> 'erased'",
                 user_key, list(media_ids))
-        return [ErasedMedia(r["media_id"], r["object_key"]) for r in rows]
+        return _erased(rows)
 
     async def inventory(
         self, user_key: str, *, created_at_or_before: datetime | None = None
     ) -> list[ErasedMedia]:
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(
-                "SELECT media_id, object_key FROM media WHERE user_key = $1"
+                f"SELECT {_ERASED} FROM media WHERE user_key = $1"
                 " AND state <> 'erased' AND ($2::timestamptz IS NULL OR created_at <= $2)",
                 user_key, created_at_or_before)
-        return [ErasedMedia(r["media_id"], r["object_key"]) for r in rows]
+        return _erased(rows)
 
     async def tombstone(
         self, user_key: str, media_ids: Sequence[UUID], *, account: bool = False
@@ -216,15 +184,8 @@ class PgMediaRepository:
         ids = list(media_ids)
         async with self._pool.acquire() as conn, conn.transaction():
             status = await conn.execute(
-                "UPDATE media SET state = 'erased', erased_at = clock_timestamp(),"
-                " source = NULL, object_key = NULL, content_type = NULL, size_bytes = NULL,"
-                " sha256 = NULL, width = NULL, height = NULL, captured_at = NULL,"
-                " camera_make = NULL, camera_model = NULL, orientation = NULL,"
-                " coarse_location = NULL, device = NULL, album = NULL, gps_latitude = NULL,"
-                " gps_longitude = NULL, gps_altitude_m = NULL, accepted_at = NULL,"
-                " announced_at = NULL, classified_at = NULL, deleted_at = NULL, lease_until = NULL,"
-                " category = NULL, is_gem = NULL, gem_score = NULL, reasons = NULL,"
-                " verdict_at = NULL"
+                "UPDATE media SET state = 'erased', erased_at = clock_timestamp(), "
+                + ", ".join(f"{c} = NULL" for c in CLEARED) +
                 " WHERE user_key = $1 AND media_id = ANY($2::uuid[]) AND state <> 'erased'",
                 user_key, ids)
             # Unsent announcements go; pending user actions still leave (unless the account

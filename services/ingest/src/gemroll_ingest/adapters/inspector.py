@@ -1,0 +1,33 @@
+"""The ImageInspector port for photos and videos: sniff the bytes, then Pillow's checks for a
+photo or PyAV's for a video. Previews are always made from a picture (a video's poster)."""
+
+from __future__ import annotations
+
+from ..domain.errors import EmptyFile, UnsupportedMediaType
+from ..domain.media import ImageFacts, StagedFile
+from ..domain.sniff import sniff_content_type
+from ..domain.video import is_video
+from .images import PillowInspector
+from .videos import VideoInspector
+
+ACCEPTED = ("only JPEG, PNG, HEIC/HEIF, AVIF and WebP photos and MP4, MOV, M4V, Matroska and "
+            "WebM videos are accepted (judged by content)")
+
+
+class MediaInspector:
+    def __init__(self, images: PillowInspector, videos: VideoInspector) -> None:
+        self.images = images
+        self.videos = videos
+
+    async def inspect(self, staged: StagedFile) -> ImageFacts:
+        if staged.size == 0:
+            raise EmptyFile("the file is empty")
+        content_type = sniff_content_type(staged.head)
+        if content_type is None:
+            raise UnsupportedMediaType(ACCEPTED)
+        if is_video(content_type):
+            return await self.videos.inspect(staged.path, content_type)
+        return await self.images.inspect(staged)
+
+    async def preview(self, path: str, long_side: int) -> bytes:
+        return await self.images.preview(path, long_side)
