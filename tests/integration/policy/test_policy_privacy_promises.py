@@ -10,9 +10,11 @@ import io
 import json
 import time
 import uuid
+from datetime import UTC, datetime
 
 import httpx
 import pytest
+from gemroll_common import video, video_privacy
 from gemroll_common.media_privacy import find_metadata
 from gemroll_common.storage import ObjectStore
 from gemroll_contracts import (
@@ -29,7 +31,7 @@ from gemroll_contracts import (
     MediaErased,
 )
 from gemroll_policy.domain import Pseudonymizer
-from gemroll_testkit import eventually, photos
+from gemroll_testkit import clips, eventually, photos
 from gemroll_testkit.events import action, candidate, uploaded
 from gemroll_testkit.topics import group_lags
 from PIL import Image
@@ -73,6 +75,39 @@ async def test_training_copies_carry_no_location_serial_owner_or_xmp(policy):
         with Image.open(io.BytesIO(copy)) as image:
             assert image.size == (240, 320)  # the EXIF rotation is applied to the pixels
             assert image.info.get("icc_profile")
+
+
+@pytest.mark.parametrize(("container", "codec"), [("mov", "hevc"), ("mp4", "h264")])
+async def test_a_video_training_copy_carries_the_pictures_only(policy, tmp_path, container,
+                                                                codec):
+    """A shared phone clip (location, creation time, a voice) is admitted as its video
+    stream alone: the auditor scans every training object of the user and finds nothing."""
+    app = policy.app()
+    account = f"clip-{uuid.uuid4().hex[:8]}"
+    alice, media = policy.user_key(account), uuid.uuid4()
+    store = ObjectStore(policy.env.s3)
+    proposed = candidate(alice, media)
+    original = clips.clip(container=container, codec=codec, seconds=2, audio=True,
+                          created_at=datetime(2026, 5, 1, 8, 15, tzinfo=UTC),
+                          location=(48.8584, 2.2945))
+    await store.put_bytes(proposed.data.object_key, original, "video/quicktime")
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        await opt_in(client, policy, account)
+        await policy.produce(USER_ACTIONS, [action(alice, media, ActionKind.shared)])
+        await policy.produce(TRAINING_CANDIDATES, [proposed])
+        [admitted] = events(await policy.read(TRAINING_MEDIA), "training.admitted")
+    subject = Pseudonymizer(policy.settings.pseudonym_secret.get_secret_value()).subject(alice)
+    keys = await store.list_keys(f"training/{subject}/")
+    assert keys == [admitted["object_key"]]
+    for key in keys:
+        copy = tmp_path / "copy.mp4"
+        copy.write_bytes(await store.get_bytes(key))
+        assert video_privacy.find_metadata(copy) == []
+        facts = video.probe(copy)
+        assert facts.location is None and facts.created_at is None and not facts.has_audio
+        assert facts.video_codec == codec and facts.duration_s == pytest.approx(2, abs=0.15)
+        assert b"48.8584" not in copy.read_bytes()
 
 
 async def gate_idle(policy) -> bool:

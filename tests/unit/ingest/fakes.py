@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from gemroll_common.outbox import OutboxMessage
+from gemroll_common.sniff import sniff_content_type
 from gemroll_ingest.domain import errors
 from gemroll_ingest.domain.consent import ConsentState, allows_uploads
 from gemroll_ingest.domain.errors import TooLarge, UnsupportedMediaType
 from gemroll_ingest.domain.media import ImageFacts, MediaRecord, StagedFile
 from gemroll_ingest.domain.paging import Cursor
-from gemroll_ingest.domain.sniff import sniff_content_type
 from gemroll_ingest.domain.uploads import Upload
 from gemroll_ingest.domain.verdicts import EVERYTHING, Facets, MediaFilter, Verdict
 from gemroll_ingest.ports import DuplicateMedia, ErasedMedia

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from fractions import Fraction
 
 import pytest
+from gemroll_common.sniff import sniff_content_type
 from gemroll_contracts import ConsentChangedData
 from gemroll_ingest.domain import exif, geohash
 from gemroll_ingest.domain.consent import ConsentState, allows_uploads
@@ -21,7 +22,6 @@ from gemroll_ingest.domain.media import (
     object_key,
 )
 from gemroll_ingest.domain.paging import Cursor
-from gemroll_ingest.domain.sniff import sniff_content_type
 
 
 def ftyp(major: bytes, *compatible: bytes) -> bytes:

@@ -7,6 +7,7 @@ import hashlib
 import uuid
 
 import pytest
+from gemroll_common.sniff import SNIFF_BYTES, sniff_content_type
 from gemroll_ingest.domain import errors
 from gemroll_ingest.domain import video as rules
 from gemroll_ingest.domain.exif import GpsFix
@@ -18,7 +19,6 @@ from gemroll_ingest.domain.media import (
     new_media,
     poster_key,
 )
-from gemroll_ingest.domain.sniff import SNIFF_BYTES, sniff_content_type
 from gemroll_ingest.domain.video import VideoInfo
 from gemroll_testkit import clips, photos
 

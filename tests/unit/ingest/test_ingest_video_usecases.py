@@ -5,11 +5,11 @@ has its own size limit (multipart and presigned)."""
 from __future__ import annotations
 
 import pytest
+from gemroll_common.sniff import sniff_content_type
 from gemroll_contracts import ErasureReason, MediaErased, MediaErasedData, MediaUploaded, utcnow
 from gemroll_ingest.adapters.multipart import receive_upload
 from gemroll_ingest.domain import errors
 from gemroll_ingest.domain.media import ClientMetadata, ImageFacts, StagedFile
-from gemroll_ingest.domain.sniff import sniff_content_type
 from gemroll_ingest.domain.video import VideoInfo
 
 from .fakes import world

@@ -219,6 +219,23 @@ class ObjectStore:
     async def get_bytes(self, key: str, bucket: str | None = None) -> bytes:
         return await self._run("read an object", self.get_bytes_sync, key, bucket)
 
+    def download_sync(self, key: str, path: str, bucket: str | None = None,
+                      max_bytes: int | None = None) -> int:
+        """Stream the object into the file at `path` (a chunk at a time: memory does not grow
+        with the object); its size. `StoreRefused` when it is over `max_bytes`."""
+        with self.open_sync(key, bucket) as reader, open(path, "wb") as out:
+            if max_bytes is not None and reader.size > max_bytes:
+                raise StoreRefused(f"the object is over {max_bytes} bytes")
+            size = 0
+            for chunk in reader.chunks():
+                size += out.write(chunk)
+            return size
+
+    async def download(self, key: str, path: str, bucket: str | None = None,
+                       max_bytes: int | None = None) -> int:
+        return await self._run("read an object", self.download_sync, key, path, bucket,
+                               max_bytes)
+
     async def stat(self, key: str) -> ObjectInfo | None:
         """The object's size and metadata; None when it does not exist."""
         try:

@@ -137,6 +137,35 @@ def sample_frames(path: str | Path, times: Sequence[float], *, long_side: int = 
         raise VideoUnreadable(f"not a readable video: {type(exc).__name__}") from exc
 
 
+def frames_between(path: str | Path, start_s: float, end_s: float, *, fps: float,
+                   long_side: int = 768) -> Iterator[SampledFrame]:
+    """Every frame of the window [start_s, end_s) at `fps` (the nearest decoded frame to each
+    tick), upright and scaled down. Decoding starts at the key frame before `start_s` and stops
+    at `end_s`: the cost is the window's (a few seconds), never the clip's."""
+    step = 1.0 / fps
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            base = stream.time_base or Fraction(1, 1000)
+            container.seek((stream.start_time or 0) + int(start_s / base), stream=stream,
+                           backward=True, any_frame=False)
+            wanted, made = max(0, round((end_s - start_s) * fps)), 0
+            for frame in container.decode(stream):
+                tick = start_s + made * step
+                at = float(frame.pts * base) if frame.pts is not None else tick
+                if at + step / 2 < tick:
+                    continue
+                if made >= wanted:
+                    return
+                image = _upright(frame, long_side)
+                while made < wanted and at + step / 2 >= start_s + made * step:
+                    yield SampledFrame(time_s=start_s + made * step, image=image)
+                    made += 1  # a frame is repeated where the clip is slower than `fps`
+    except av.FFmpegError as exc:
+        raise VideoUnreadable(f"not a readable video: {type(exc).__name__}") from exc
+
+
 def _key_frame_at(container: av.container.InputContainer, stream: av.VideoStream,
                   time_s: float, base: Fraction) -> av.VideoFrame | None:
     start = stream.start_time or 0

@@ -13,12 +13,12 @@ from typing import Any
 
 import pillow_heif
 from gemroll_common import media_privacy
+from gemroll_common.sniff import sniff_content_type
 from PIL import Image, UnidentifiedImageError
 
 from ..domain import exif as exif_rules
 from ..domain.errors import EmptyFile, InvalidImage, TooManyPixels, UnsupportedMediaType
 from ..domain.media import ImageFacts, StagedFile
-from ..domain.sniff import sniff_content_type
 
 pillow_heif.register_heif_opener()
 

@@ -3,9 +3,10 @@ photo or PyAV's for a video. Previews are always made from a picture (a video's 
 
 from __future__ import annotations
 
+from gemroll_common.sniff import sniff_content_type
+
 from ..domain.errors import EmptyFile, UnsupportedMediaType
 from ..domain.media import ImageFacts, StagedFile
-from ..domain.sniff import sniff_content_type
 from ..domain.video import is_video
 from .images import PillowInspector
 from .videos import VideoInspector

@@ -18,13 +18,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import IO
 
+from gemroll_common.sniff import SNIFF_BYTES
 from python_multipart import MultipartParser
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
 
 from ..domain.errors import InvalidMetadata, InvalidRequest, MultipartRequired, TooLarge
 from ..domain.media import StagedFile
-from ..domain.sniff import SNIFF_BYTES
 from ..domain.video import size_limit
 
 FLUSH_BYTES = 1024 * 1024

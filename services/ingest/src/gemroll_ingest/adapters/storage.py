@@ -17,11 +17,11 @@ from datetime import timedelta
 
 from gemroll_common.errors import ObjectMissing, StoreFull, StoreUnavailable
 from gemroll_common.settings import S3Settings
+from gemroll_common.sniff import SNIFF_BYTES
 from gemroll_common.storage import ObjectStore
 
 from ..domain.errors import StorageFull, StorageUnavailable, TooLarge
 from ..domain.media import StagedFile
-from ..domain.sniff import SNIFF_BYTES
 
 CHUNK = 1024 * 1024
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gemroll_common.sniff import SNIFF_BYTES, sniff_content_type
+
 from . import errors
-from .sniff import SNIFF_BYTES, sniff_content_type
 
 ACCEPTED_CODECS = ("h264", "hevc", "vp9", "av1")
 _CODEC_ALIASES = {"libdav1d": "av1", "libaom-av1": "av1", "av1_cuvid": "av1",
