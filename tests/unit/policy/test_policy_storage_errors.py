@@ -7,24 +7,34 @@ from __future__ import annotations
 import contextlib
 import io
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import urllib3
+from gemroll_common import video, video_privacy
 from gemroll_common.errors import ObjectMissing, StoreRefused, StoreUnavailable, is_transient
 from gemroll_common.media_privacy import find_metadata
-from gemroll_policy.adapters.storage import MAX_SOURCE_BYTES, S3TrainingObjects
+from gemroll_policy.adapters.storage import MAX_SOURCE_BYTES, MAX_VIDEO_BYTES, S3TrainingObjects
 from gemroll_policy.ports import StorageUnavailable, UnusableSource
-from gemroll_testkit import photos
+from gemroll_testkit import clips, photos
 
 
 class Reader:
+    """An open object as the kit's ObjectReader gives it: chunks, then the rest."""
+
     def __init__(self, data: bytes, size: int | None = None) -> None:
-        self.data = data
+        self.data, self.at = data, 0
         self.size = len(data) if size is None else size
 
+    def chunks(self, size: int = 1024 * 1024):
+        while self.at < len(self.data):
+            self.at += size
+            yield self.data[self.at - size:self.at]
+
     def read(self) -> bytes:
-        return self.data
+        rest, self.at = self.data[self.at:], len(self.data)
+        return rest
 
 
 class FakeStore:
@@ -67,6 +77,27 @@ async def test_the_copy_is_the_picture_without_its_metadata():
     written = store.written["training/s/c"]
     assert find_metadata(written) == []
     assert b"SERIAL-0042" not in written and b"Alice Example" not in written  # nor in a comment
+
+
+async def test_a_video_copy_is_its_video_stream_without_tags_or_audio(tmp_path):
+    original = clips.clip(container="mov", codec="hevc", audio=True, location=(48.8584, 2.2945),
+                          created_at=datetime(2026, 5, 1, tzinfo=UTC))
+    store = FakeStore(original)
+    assert await copy(store) is True
+    written = tmp_path / "copy.mp4"
+    written.write_bytes(store.written["training/s/c"])
+    assert video_privacy.find_metadata(written) == []
+    assert video.probe(written).video_codec == "hevc"
+
+
+@pytest.mark.parametrize("store", [
+    FakeStore(clips.clip()[:3_000]),
+    FakeStore(clips.clip()[:64], size=MAX_VIDEO_BYTES + 1),
+], ids=["truncated", "too_large"])
+async def test_a_video_that_can_never_be_copied_is_unusable(store):
+    with pytest.raises(UnusableSource):
+        await copy(store)
+    assert store.written == {}
 
 
 async def test_a_missing_source_is_false():
