@@ -62,6 +62,10 @@ bench-ingest: venv setup ## ingest throughput vs raw S3, and peak RSS with 50 MB
 bench-classifier: venv setup ## 12 MP JPEGs to MediaClassified: images/s and RSS vs a naive baseline
 	$(PY) -m gemroll_dev.bench.classifier
 
+.PHONY: bench-video
+bench-video: venv setup ## videos: classifier's key-frame path vs decoding every frame, clips/s and RSS
+	$(PY) -m gemroll_dev.bench.video
+
 .PHONY: bench-suggester
 bench-suggester: venv setup ## suggester events/s and classification-to-suggestion latency vs raw consume
 	$(PY) -m gemroll_dev.bench.suggester
@@ -75,7 +79,7 @@ bench-growth: venv setup ## per-photo costs as one user's roll grows to 1k, 10k 
 	$(PY) -m gemroll_dev.bench.growth
 
 .PHONY: bench
-bench: bench-ingest bench-classifier bench-suggester bench-policy bench-growth ## every benchmark
+bench: bench-ingest bench-classifier bench-video bench-suggester bench-policy bench-growth ## every benchmark
 
 .PHONY: eval-classifier
 eval-classifier: venv setup ## per-class precision/recall and confusion matrix on the labeled sample set

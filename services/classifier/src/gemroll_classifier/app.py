@@ -17,6 +17,7 @@ from .adapters.postgres import PostgresResults
 from .adapters.preparers import preparer_for
 from .adapters.storage import S3Reader
 from .adapters.torch_model import resolve_device
+from .adapters.video_frames import PyAvSampler
 from .consumers import subscribe
 from .models import Models, build_models
 from .settings import ClassifierSettings
@@ -48,6 +49,8 @@ def create_app(settings: ClassifierSettings | None = None, kafka: KafkaSettings 
             preparer=preparer_for(device, decode_pool, max_pixels=settings.max_image_pixels,
                                   analysis_long_side=settings.analysis_long_side),
             store=results, sink=KafkaSink(runtime.publisher), model_pool=model_pool,
+            sampler=PyAvSampler(decode_pool, frames=settings.video_frames,
+                                long_side=settings.analysis_long_side),
             options=settings.classify_options())
         subscribe(runtime.consumers, classify, EraseMedia(results),
                   batch_max=settings.batch_max, batch_timeout_ms=settings.batch_timeout_ms)

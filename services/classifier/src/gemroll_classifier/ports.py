@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -13,7 +14,7 @@ from gemroll_common.errors import ObjectMissing
 from gemroll_contracts import MediaClassified, TrainingCandidate
 
 from .domain.duplicates import Shot
-from .domain.features import Prepared, Unreadable
+from .domain.features import Prepared, PreparedClip, Unreadable
 
 
 class ObjectReader(Protocol):
@@ -22,11 +23,23 @@ class ObjectReader(Protocol):
         more), `StoreUnavailable` (transient) when the store is down."""
         ...
 
+    async def download(self, bucket: str, key: str, path: Path) -> int:
+        """Stream the object into the file at `path` (never whole in memory); its size.
+        Fails as `read` does."""
+        ...
+
 
 class Preparer(Protocol):
     """Decodes files into analysis images and model inputs (CPU threads or the GPU)."""
 
     async def prepare(self, blobs: Sequence[bytes]) -> list[Prepared | Unreadable]: ...
+
+
+class ClipSampler(Protocol):
+    """Samples a bounded number of key frames of a video file and prepares them as photos
+    (never decoding the whole clip)."""
+
+    async def sample(self, path: Path) -> PreparedClip | Unreadable: ...
 
 
 class ImageModel(Protocol):
@@ -107,5 +120,5 @@ class EventSink(Protocol):
     async def candidate(self, event: TrainingCandidate) -> None: ...
 
 
-__all__ = ["EventSink", "ImageModel", "NsfwModel", "ObjectMissing", "ObjectReader", "Preparer",
-           "ResultRow", "ResultStore", "StoredResult"]
+__all__ = ["ClipSampler", "EventSink", "ImageModel", "NsfwModel", "ObjectMissing",
+           "ObjectReader", "Preparer", "ResultRow", "ResultStore", "StoredResult"]

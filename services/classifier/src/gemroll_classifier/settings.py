@@ -60,6 +60,14 @@ class ClassifierSettings(FileSecretsSettings):
                                     "at about this long side.")
     max_image_pixels: int = Field(250_000_000, ge=1, description="Decompression-bomb limit.")
 
+    # videos
+    video_frames: int = Field(12, ge=1, le=64, description="Key frames sampled per video "
+                              "(spread over the clip; never the whole clip decoded).")
+    video_concurrency: int = Field(2, ge=1, le=32, description="Videos streamed to temporary "
+                                   "files and sampled at a time.")
+    video_tmp_dir: Path | None = Field(None, description="Where videos are streamed to "
+                                       "(default: the system's temporary folder).")
+
     # object fetching
     fetch_attempts: int = Field(5, ge=1,
                                 description="Tries for a missing object, then dead letter.")
@@ -77,4 +85,6 @@ class ClassifierSettings(FileSecretsSettings):
             duplicate_window=timedelta(hours=self.duplicate_window_hours),
             duplicate_window_items=self.duplicate_window_items,
             publish_embedding=self.publish_embedding,
-            nsfw_min_skin_fraction=self.nsfw_min_skin_fraction)
+            nsfw_min_skin_fraction=self.nsfw_min_skin_fraction,
+            video_concurrency=self.video_concurrency,
+            video_tmp_dir=str(self.video_tmp_dir) if self.video_tmp_dir else None)

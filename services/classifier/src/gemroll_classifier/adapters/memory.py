@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from uuid import UUID
 
 from gemroll_common.errors import ObjectMissing
@@ -34,6 +35,11 @@ class MemoryReader:
         if blob is None:
             raise ObjectMissing(f"NoSuchKey: {bucket}/{key}")
         return blob
+
+    async def download(self, bucket: str, key: str, path: Path) -> int:
+        blob = await self.read(bucket, key)
+        path.write_bytes(blob)  # noqa: ASYNC240 - in-memory test adapter
+        return len(blob)
 
 
 class MemoryResults:

@@ -6,7 +6,11 @@ Failures come out typed: `ObjectMissing` (the use case retries, then reports it 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from gemroll_common.storage import ObjectStore
+
+CHUNK = 1024 * 1024
 
 
 class S3Reader:
@@ -15,3 +19,15 @@ class S3Reader:
 
     async def read(self, bucket: str, key: str) -> bytes:
         return await self._store.get_bytes(key, bucket)
+
+    async def download(self, bucket: str, key: str, path: Path) -> int:
+        """Streams the object to `path` in 1 MiB chunks on the store's threads."""
+        def copy() -> int:
+            size = 0
+            with self._store.open_sync(key, bucket) as obj, open(path, "wb") as out:
+                for chunk in obj.chunks(CHUNK):
+                    out.write(chunk)
+                    size += len(chunk)
+            return size
+
+        return await self._store.run_sync(copy)

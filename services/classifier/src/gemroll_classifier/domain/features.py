@@ -80,3 +80,29 @@ class Prepared:
     phash: int
     rgb: np.ndarray  # analysis size, H x W x 3 uint8
     model_input: Any  # 224 x 224 x 3 uint8 array, or a 3 x 224 x 224 CUDA tensor
+
+
+@dataclass
+class ClipFrame:
+    """One sampled key frame of a video, prepared as a photo would be."""
+
+    time_s: float
+    prepared: Prepared
+
+
+@dataclass
+class PreparedClip:
+    """A video's container facts and its sampled frames (in time order)."""
+
+    width: int
+    height: int
+    duration_s: float
+    video_codec: str
+    frames: list[ClipFrame]
+
+
+def video_frame_facts(width: int, height: int) -> MediaFacts:
+    """The facts a sampled frame is judged with: at its analysis size (phones record at
+    screen resolutions, so the screen-size test is moot) and as camera capture (a video has
+    no EXIF; the container is its capture record)."""
+    return MediaFacts(width=width, height=height, file_format="VIDEO", has_capture_exif=True)

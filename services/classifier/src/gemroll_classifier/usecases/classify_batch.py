@@ -1,11 +1,13 @@
 """Classify a micro-batch: MediaUploaded in, MediaClassified + TrainingCandidate per media out.
 
 Per batch: erased media are skipped; results already stored are republished unchanged
-(redelivery); the other objects are fetched concurrently (`fetch`), decoded in worker threads,
-run through the image model in one batch, scored, grouped with the user's recent shots in
-capture-time order, checked for NSFW where that can still change the outcome (would-be gems
-only), stored, and published (`results`). Publishing happens before the runner commits the
-batch: a redelivery republishes the stored events, so there is no outbox.
+(redelivery); the other objects are fetched concurrently (`fetch`), decoded in worker threads
+(videos: streamed to files, key frames sampled, `video`), photos and every sampled frame run
+through the image model in one batch, scored (a video judged from its frames), photos grouped
+with the user's recent shots in capture-time order, checked for NSFW where that can still
+change the outcome (would-be gems only), stored, and published (`results`). Publishing
+happens before the runner commits the batch: a redelivery republishes the stored events, so
+there is no outbox.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from gemroll_common.logging import get_logger
 from gemroll_common.retry import Backoff
 from gemroll_contracts import MediaUploaded
 
-from .. import metrics
 from ..domain.duplicates import DuplicateRules, Shot, assign_groups, group_bests
 from ..domain.features import ModelSignals, Unreadable
-from ..domain.labels import family_indices, family_scores
+from ..domain.labels import family_indices
 from ..domain.nsfw import NsfwCheck, nsfw_check
 from ..domain.scorer import DEFAULT_THRESHOLDS, Thresholds, assess
+from ..domain.video import DEFAULT_VIDEO_RULES, VideoRules
 from ..ports import (
+    ClipSampler,
     EventSink,
     ImageModel,
     NsfwModel,
@@ -41,8 +44,10 @@ from ..ports import (
     StoredResult,
 )
 from .fetch import fetch_objects
-from .outcomes import Erased, Failure, Outcome, settle
+from .inference import infer
+from .outcomes import Erased, Failure, Outcome, count, settle
 from .results import Item, model_info, result_row
+from .video import frame_inputs, is_video, judge_clips, prepare_clips
 
 log = get_logger(__name__)
 
@@ -58,6 +63,9 @@ class Options:
     nsfw_min_skin_fraction: float = 0.10
     thresholds: Thresholds = DEFAULT_THRESHOLDS
     duplicate_rules: DuplicateRules = field(default_factory=DuplicateRules)
+    video_concurrency: int = 2  # clips fetched (to temporary files) and sampled at a time
+    video_tmp_dir: str | None = None
+    video_rules: VideoRules = DEFAULT_VIDEO_RULES
 
 
 @dataclass(eq=False, kw_only=True)
@@ -71,6 +79,7 @@ class ClassifyBatch:
     store: ResultStore
     sink: EventSink
     model_pool: Executor
+    sampler: ClipSampler | None = None  # without one, videos are classified unreadable
     options: Options = field(default_factory=Options)
     _families: dict[str, np.ndarray] | None = field(default=None, init=False, repr=False)
 
@@ -89,14 +98,16 @@ class ClassifyBatch:
 
         stored = await self.store.stored(list(first))
         await self._publish(stored.values())
-        items = [Item(u) for mid, u in first.items() if mid not in stored]
+        items = [Item(u, video=is_video(u.data)) for mid, u in first.items()
+                 if mid not in stored]
         ready = await self._fetch(items, outcomes)
         await self._analyse(ready)
         rows = await self._save(ready, uploads, stored, outcomes)
         await self._publish(rows)  # at most one best claim per group: order does not matter
 
         settle(outcomes, uploads, first, stored, rows)
-        self._count(rows, len(uploads), len(items) - len(ready), time.perf_counter() - started)
+        count(rows, len(uploads), len(items) - len(ready), time.perf_counter() - started,
+              self.model.device)
         return outcomes
 
     # -- steps ------------------------------------------------------------------------------
@@ -116,18 +127,29 @@ class ClassifyBatch:
     async def _fetch(self, items: Sequence[Item], outcomes: dict[UUID, Outcome]) -> list[Item]:
         """The items whose object could be read, decoded (or found unreadable)."""
         o = self.options
-        fetched = await fetch_objects(self.reader, [i.upload.data for i in items],
+        photos = [i for i in items if not i.video]
+        fetched = await fetch_objects(self.reader, [i.upload.data for i in photos],
                                       attempts=o.fetch_attempts, backoff=o.fetch_backoff,
                                       concurrency=o.prefetch_concurrency)
+        videos = [i for i in items if i.video]
+        clips = await prepare_clips(videos, self.reader, self.sampler,
+                                    attempts=o.fetch_attempts, backoff=o.fetch_backoff,
+                                    concurrency=o.video_concurrency, tmp_dir=o.video_tmp_dir)
         ready: list[Item] = []
         blobs: list[bytes] = []
-        for item, blob in zip(items, fetched, strict=True):
-            if isinstance(blob, Exception):
-                outcomes[item.upload.event_id] = Failure(blob, o.fetch_attempts)
+        for item, got in [*zip(photos, fetched, strict=True), *zip(videos, clips, strict=True)]:
+            if isinstance(got, Exception) and not isinstance(got, Unreadable):
+                outcomes[item.upload.event_id] = Failure(got, o.fetch_attempts)
+                continue
+            ready.append(item)
+            if isinstance(got, bytes):
+                blobs.append(got)
+            elif isinstance(got, Unreadable):
+                item.failure = got
             else:
-                ready.append(item)
-                blobs.append(blob)
-        for item, result in zip(ready, await self.preparer.prepare(blobs), strict=True):
+                item.clip = got
+        decoded = [i for i in ready if not i.video]
+        for item, result in zip(decoded, await self.preparer.prepare(blobs), strict=True):
             if isinstance(result, Unreadable):
                 item.failure = result
             else:
@@ -135,13 +157,19 @@ class ClassifyBatch:
         return ready
 
     async def _analyse(self, ready: Sequence[Item]) -> None:
-        readable = [item for item in ready if item.prepared is not None]
-        await self._run_model(readable)
-        for item in readable:
+        """One model pass over the photos and every sampled frame of the clips."""
+        photos = [item for item in ready if item.prepared is not None and not item.video]
+        clips = [item for item in ready if item.clip is not None]
+        embeddings, signals = await self._run_model(
+            [item.prepared.model_input for item in photos] + frame_inputs(clips))
+        for item, emb, sig in zip(photos, embeddings, signals, strict=False):
+            item.embedding, item.signals = emb, sig
             item.assessment = assess(item.facts, item.prepared.stats, item.signals,
                                      self.options.thresholds)
-        await self._group_duplicates(readable)
-        await self._run_nsfw(readable)
+        judge_clips(clips, embeddings[len(photos):], signals[len(photos):],
+                    self.options.thresholds, self.options.video_rules)
+        await self._group_duplicates(photos)
+        await self._run_nsfw(photos + clips)
 
     async def _save(self, ready: Sequence[Item], uploads: Sequence[MediaUploaded],
                     stored: dict[UUID, StoredResult],
@@ -166,24 +194,10 @@ class ClassifyBatch:
         await self._publish(stored_now.values())
         return [row for row in rows if row.media_id in inserted]
 
-    async def _run_model(self, items: Sequence[Item]) -> None:
-        if not items:
-            return
-        loop = asyncio.get_running_loop()
-        started = time.perf_counter()
-        embeddings, probs = await loop.run_in_executor(
-            self.model_pool, self.model.infer, [item.prepared.model_input for item in items])
-        metrics.INFERENCE_SECONDS.observe(time.perf_counter() - started)
-        categories = self.model.categories
+    async def _run_model(self, inputs: list) -> tuple[list[np.ndarray], list[ModelSignals]]:
         if self._families is None:
-            self._families = family_indices(categories)
-        for item, emb, p in zip(items, embeddings, probs, strict=True):
-            top = np.argsort(p)[::-1][:5]
-            item.embedding = emb.astype(np.float32)
-            item.signals = ModelSignals(
-                labels=tuple(categories[i][:80] for i in top),
-                label_probs=tuple(round(float(p[i]), 4) for i in top),
-                families=family_scores(p, self._families))
+            self._families = family_indices(self.model.categories)
+        return await infer(self.model, self.model_pool, inputs, self._families)
 
     async def _group_duplicates(self, items: Sequence[Item]) -> None:
         by_user: dict[str, list[Item]] = defaultdict(list)
@@ -230,16 +244,3 @@ class ClassifyBatch:
                 await self.sink.candidate(result.candidate)
 
         await asyncio.gather(*(one(r) for r in results))
-
-    def _count(self, rows: Sequence[ResultRow], batch: int, missing: int,
-               seconds: float) -> None:
-        device = self.model.device
-        metrics.BATCH_SIZE.observe(batch)
-        for row in rows:
-            outcome = ("unreadable" if row.classified.data.quality is None else
-                       "gem" if row.is_gem else "not_gem")
-            metrics.IMAGES.labels(device, outcome).inc()
-        if missing:
-            metrics.IMAGES.labels(device, "missing").inc(missing)
-        log.info("batch_classified", size=batch, classified=len(rows), missing=missing,
-                 gems=sum(r.is_gem for r in rows), seconds=round(seconds, 3), device=device)

@@ -8,9 +8,13 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from gemroll_common.consumer import Failure
+from gemroll_common.logging import get_logger
 from gemroll_contracts import MediaClassified, MediaUploaded, TrainingCandidate
 
+from .. import metrics
 from ..ports import ResultRow, StoredResult
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,4 +53,18 @@ def settle(outcomes: dict[UUID, Outcome], uploads: Sequence[MediaUploaded],
                 first[media_id].event_id,
                 Failure(RuntimeError(f"no stored result for media {media_id}")))
 
-__all__ = ["Classified", "Erased", "Failure", "Outcome", "settle"]
+def count(rows: Sequence[ResultRow], batch: int, missing: int, seconds: float,
+          device: str) -> None:
+    """The batch's metrics and log line."""
+    metrics.BATCH_SIZE.observe(batch)
+    for row in rows:
+        outcome = ("unreadable" if row.classified.data.quality is None else
+                   "gem" if row.is_gem else "not_gem")
+        metrics.IMAGES.labels(device, outcome).inc()
+    if missing:
+        metrics.IMAGES.labels(device, "missing").inc(missing)
+    log.info("batch_classified", size=batch, classified=len(rows), missing=missing,
+             gems=sum(r.is_gem for r in rows), seconds=round(seconds, 3), device=device)
+
+
+__all__ = ["count", "Classified", "Erased", "Failure", "Outcome", "settle"]

@@ -14,15 +14,17 @@ from gemroll_contracts import (
     MediaClassifiedData,
     MediaUploaded,
     ModelInfo,
+    Moment,
     Quality,
     TrainingCandidate,
     TrainingCandidateData,
+    VideoVerdict,
     utcnow,
 )
 
 from ..domain.candidates import candidate_id
 from ..domain.duplicates import capture_order
-from ..domain.features import MediaFacts, ModelSignals, Prepared, Unreadable
+from ..domain.features import MediaFacts, ModelSignals, Prepared, PreparedClip, Unreadable
 from ..domain.scorer import (
     SCORER_VERSION,
     Assessment,
@@ -32,6 +34,7 @@ from ..domain.scorer import (
     decide,
     unreadable,
 )
+from ..domain.video import VideoJudgement
 from ..ports import ImageModel, ResultRow
 
 PRODUCER = "classifier"
@@ -49,6 +52,9 @@ class Item:
     assessment: Assessment | None = None
     duplicate: DuplicateDecision = field(default_factory=lambda: DuplicateDecision(None))
     nsfw: float | None = None
+    video: bool = False  # a video: judged from its sampled frames (`clip`, `judgement`)
+    clip: PreparedClip | None = None
+    judgement: VideoJudgement | None = None
 
     @property
     def media_id(self) -> UUID:
@@ -75,18 +81,37 @@ def model_info(model: ImageModel) -> ModelInfo:
     return ModelInfo(name=f"{model.name}+open_nsfw", version=f"{model.version}/{SCORER_VERSION}")
 
 
+def video_verdict(item: Item) -> VideoVerdict | None:
+    """What the classifier found in a video; for an unreadable one, the ingest's duration."""
+    judged, clip, facts = item.judgement, item.clip, item.upload.data.video
+    if judged is not None and clip is not None:
+        start, end = judged.best_moment
+        return VideoVerdict(duration_s=round(clip.duration_s, 3),
+                            frames_sampled=judged.frames_sampled,
+                            poster_time_s=judged.poster_time_s,
+                            best_moment=Moment(start_s=start, end_s=end))
+    return VideoVerdict(duration_s=facts.duration_s, frames_sampled=0) if facts else None
+
+
+def _size(item: Item) -> tuple[int, int]:
+    data = item.upload.data
+    if item.video:
+        return (item.clip.width, item.clip.height) if item.clip else (data.width, data.height)
+    facts = item.prepared.facts if item.prepared else None
+    return (facts.width, facts.height) if facts else (data.width, data.height)
+
+
 def classified_event(item: Item, verdict: Verdict, model: ModelInfo, *,
                      publish_embedding: bool) -> MediaClassified:
     data = item.upload.data
-    facts = item.prepared.facts if item.prepared else None
+    width, height = _size(item)
     quality = verdict.quality
     embedding = item.embedding if publish_embedding else None
     return MediaClassified(producer=PRODUCER, trace_id=item.upload.trace_id,
                            data=MediaClassifiedData(
         media_id=data.media_id, user_key=data.user_key, bucket=data.bucket,
         object_key=data.object_key,
-        width=facts.width if facts else data.width,
-        height=facts.height if facts else data.height,
+        width=width, height=height,
         captured_at=data.captured_at, coarse_location=data.coarse_location,
         category=verdict.category,
         quality=Quality(sharpness=round(quality.sharpness, 4),
@@ -100,6 +125,8 @@ def classified_event(item: Item, verdict: Verdict, model: ModelInfo, *,
         embedding=[round(float(v), 5) for v in embedding] if embedding is not None else None,
         gem_score=verdict.gem_score, is_gem=verdict.is_gem, reasons=list(verdict.reasons),
         model=model,
+        media_kind="video" if item.video else "photo",
+        video=video_verdict(item) if item.video else None,
     ))
 
 
@@ -115,15 +142,17 @@ def candidate_event(upload: MediaUploaded) -> TrainingCandidate:
 
 def result_row(item: Item, thresholds: Thresholds, model: ModelInfo, *,
                publish_embedding: bool) -> ResultRow:
-    """The item's stored row, with the events published for it."""
+    """The item's stored row, with the events published for it. A video's row keeps no
+    hash or embedding: photos are never grouped with it."""
     verdict = item.verdict(thresholds)
+    photo = item.prepared if not item.video else None
     data = item.upload.data
     return ResultRow(
         media_id=data.media_id, user_key=data.user_key, captured_at=data.captured_at,
         category=verdict.category, gem_score=verdict.gem_score, is_gem=verdict.is_gem,
         quality_score=verdict.quality_score,
         duplicate_group=UUID(verdict.duplicate_group) if verdict.duplicate_group else None,
-        is_best=verdict.is_best_in_group, phash=item.prepared.phash if item.prepared else None,
-        embedding=item.embedding, reasons=verdict.reasons,
+        is_best=verdict.is_best_in_group, phash=photo.phash if photo else None,
+        embedding=None if item.video else item.embedding, reasons=verdict.reasons,
         classified=classified_event(item, verdict, model, publish_embedding=publish_embedding),
         candidate=candidate_event(item.upload))
