@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
-from gemroll_common.errors import ObjectMissing
+from gemroll_common.errors import ObjectMissing, StoreRefused
 from gemroll_contracts import (
     Category,
     Event,
@@ -371,6 +372,13 @@ class FakeStorage:
         if self.fail:
             raise OSError("storage down")
         self.objects[key] = data
+
+    async def download(self, key: str, path: str, bucket: str | None = None,
+                       max_bytes: int | None = None) -> int:
+        data = await self.get(key, bucket)
+        if max_bytes is not None and len(data) > max_bytes:
+            raise StoreRefused(f"over {max_bytes} bytes")
+        return Path(path).write_bytes(data)  # noqa: ASYNC240 - a test's small file
 
     async def delete(self, keys: Sequence[str]) -> None:
         if self.fail:

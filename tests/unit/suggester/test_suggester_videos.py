@@ -6,10 +6,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from gemroll_contracts import Moment, SuggestionKind, VideoVerdict
-from gemroll_suggester.domain import Outcome
-from gemroll_suggester.usecases import intake
+import pytest
+from gemroll_common.video import probe
+from gemroll_contracts import (
+    ErasureReason,
+    MediaErased,
+    MediaErasedData,
+    Moment,
+    SuggestionKind,
+    VideoVerdict,
+)
+from gemroll_suggester.domain import Consent, Outcome
+from gemroll_suggester.domain.model import recap_key
+from gemroll_suggester.usecases import intake, recaps
 from gemroll_suggester.usecases.planning import Planner
+from gemroll_suggester.usecases.user_actions import ImageMissing, NotFound
 
 
 def video(kit, *, poster: bool = True, **kw):
@@ -92,7 +103,7 @@ def test_a_plan_changes_when_a_poster_arrives(kit):
 
 
 async def test_a_shared_highlight_shows_a_video_by_its_poster_never_its_bytes(world, kit):
-    from gemroll_suggester.domain import ActionName, Consent
+    from gemroll_suggester.domain import ActionName
     from gemroll_suggester.domain.sharing import shared_photos
     from gemroll_suggester.usecases import sharing, user_actions
 
@@ -109,3 +120,85 @@ async def test_a_shared_highlight_shows_a_video_by_its_poster_never_its_bytes(wo
         assert content_type == "image/jpeg" and data.startswith(b"\xff\xd8")
         assert kit.image_size(data) == kit.image_size(
             world.storage.objects[world.state.media[media_id].poster_key])
+
+
+def real_video(kit, world, *, seconds: float = 6.0, **kw):
+    """A clip the recap can decode: the classifier's best moment is 2-4.5 s."""
+    from gemroll_testkit import clips
+
+    event = video(kit, **kw)
+    data = event.data.model_copy(update={"video": event.data.video.model_copy(update={
+        "best_moment": Moment(start_s=2.0, end_s=4.5)})})
+    event = event.model_copy(update={"data": data})
+    return event, clips.clip(container="mov", size=(320, 240), fps=24, seconds=seconds)
+
+
+async def highlight_with_a_video(world, kit):
+    world.state.consent[kit.USER] = Consent(kit.USER, True, 1, kit.T0)
+    clip, movie = real_video(kit, world, gem_score=0.95)
+    shots = [kit.classified(minutes=15 * i + 5, seed=i, gem_score=0.9) for i in range(3)]
+    await arrive(world, kit, [clip, *shots])
+    world.storage.objects[clip.data.object_key] = movie
+    await plan(world)
+    [highlight] = world.suggestions(SuggestionKind.highlight)
+    assert clip.data.media_id in highlight.media_ids
+    return highlight, clip
+
+
+async def test_a_recap_movie_is_made_once_of_the_photos_and_the_best_moment(world, kit,
+                                                                           tmp_path):
+    highlight, _ = await highlight_with_a_video(world, kit)
+    data, revision = await recaps.recap_movie(world.deps, kit.USER, highlight.suggestion_id)
+    assert revision == highlight.revision
+    key = recap_key(kit.USER, highlight.suggestion_id, highlight.revision)
+    assert world.storage.objects[key] == data
+    movie = tmp_path / "recap.mp4"
+    movie.write_bytes(data)
+    facts = probe(movie)
+    style = recaps.style_of(world.deps)
+    assert (facts.width, facts.height) == (style.width, style.height)
+    assert facts.video_codec == "h264" and not facts.has_audio
+    stills = len(highlight.media_ids) - 1  # title card, the photos, the 2.5 s best moment
+    assert facts.duration_s == pytest.approx(style.title_s + stills * style.still_s + 2.5,
+                                             abs=0.2)
+    world.storage.objects[key] = b"kept"  # the second ask is served from the store
+    assert (await recaps.recap_movie(world.deps, kit.USER, highlight.suggestion_id))[0] == b"kept"
+
+
+async def test_only_the_users_own_highlight_has_a_recap(world, kit):
+    highlight, _ = await highlight_with_a_video(world, kit)
+    with pytest.raises(NotFound):
+        await recaps.recap_movie(world.deps, kit.OTHER, highlight.suggestion_id)
+    [collage] = world.suggestions(SuggestionKind.collage)
+    with pytest.raises(ImageMissing):
+        await recaps.recap_movie(world.deps, kit.USER, collage.suggestion_id)
+
+
+async def test_a_photo_deleted_while_the_movie_renders_wins(world, kit, monkeypatch):
+    """The deletion commits between the render and the store's write: the movie, which still
+    shows the deleted photo, is deleted at once and not served."""
+    highlight, clip = await highlight_with_a_video(world, kit)
+    render = recaps._render
+
+    async def render_then_delete(deps, found):
+        data = await render(deps, found)
+        await intake.media_erased(world.deps, MediaErased(producer="ingest", data=MediaErasedData(
+            user_key=kit.USER, media_ids=[clip.data.media_id],
+            reason=ErasureReason.media_deleted, erased_at=world.clock())))
+        return data
+
+    monkeypatch.setattr(recaps, "_render", render_then_delete)
+    with pytest.raises(ImageMissing):
+        await recaps.recap_movie(world.deps, kit.USER, highlight.suggestion_id)
+    assert not [k for k in world.storage.objects if k.endswith(".mp4")]
+
+
+async def test_a_revision_drops_the_old_movie(world, kit):
+    highlight, clip = await highlight_with_a_video(world, kit)
+    await recaps.recap_movie(world.deps, kit.USER, highlight.suggestion_id)
+    old = recap_key(kit.USER, highlight.suggestion_id, highlight.revision)
+    late = kit.classified(minutes=50, seed=9, gem_score=0.97)
+    await arrive(world, kit, [late])
+    await plan(world)
+    [now] = world.suggestions(SuggestionKind.highlight)
+    assert now.revision > highlight.revision and old not in world.storage.objects

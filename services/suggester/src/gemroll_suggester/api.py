@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .domain import ActionName, ActionRefused, SuggestionRecord, SuggestionStatus
 from .share_api import share_path
-from .usecases import Deps, sharing, user_actions
+from .usecases import Deps, recaps, sharing, user_actions
 
 router = APIRouter(prefix="/v1/suggestions", tags=["suggestions"])
 
@@ -52,6 +52,8 @@ class SuggestionOut(BaseModel):
     preview_url: str | None = Field(description="The rendered preview, when there is one.")
     occasion: str | None = Field(default=None, description="`on_this_day`: a highlight of an "
                                  "event from this date in an earlier year.")
+    recap_url: str | None = Field(default=None, description="A highlight's recap movie (MP4), "
+                                  "made on first request.")
 
     @classmethod
     def of(cls, s: SuggestionRecord) -> SuggestionOut:
@@ -62,6 +64,8 @@ class SuggestionOut(BaseModel):
             recipe=s.recipe, actions=sorted(s.actions),
             preview_url=f"/v1/suggestions/{s.suggestion_id}/preview"
             if s.preview_object_key else None, occasion=s.occasion,
+            recap_url=f"/v1/suggestions/{s.suggestion_id}/recap"
+            if s.preview_object_key and s.kind is SuggestionKind.highlight else None,
         )
 
 
@@ -139,6 +143,20 @@ async def get_rendition(request: Request, principal: CurrentPrincipal,
     """The full-size AI edit, once the edit was applied, saved or shared."""
     data = await user_actions.rendition(_deps(request), principal.user_key, suggestion_id)
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private"})
+
+
+_MP4 = {200: {"content": {"video/mp4": {}}, "description": "MP4 movie (H.264)."}, **_ERRORS}
+
+
+@router.get("/{suggestion_id}/recap", response_class=Response, responses=_MP4)
+async def get_recap(request: Request, principal: CurrentPrincipal,
+                    suggestion_id: UUID) -> Response:
+    """A highlight's recap movie: a title card, its photos with a slow zoom and its videos'
+    best moments. Made on the first request (a few seconds), then kept."""
+    data, revision = await recaps.recap_movie(_deps(request), principal.user_key,
+                                              suggestion_id)
+    return Response(data, media_type="video/mp4", headers={
+        "Cache-Control": "private, max-age=300", "ETag": f'"{suggestion_id}-r{revision}-mp4"'})
 
 
 @router.post("/{suggestion_id}/actions", response_model=ActionOut, responses={

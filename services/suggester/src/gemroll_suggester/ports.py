@@ -195,6 +195,10 @@ class ObjectStorage(Protocol):
         """The object's bytes; raises `gemroll_common.errors.ObjectMissing` when there is
         none (and the store's other typed errors)."""
     async def put(self, key: str, data: bytes, content_type: str) -> None: ...
+    async def download(self, key: str, path: str, bucket: str | None = None,
+                       max_bytes: int | None = None) -> int:
+        """Stream the object into the file at `path`; its size (`StoreRefused` over
+        `max_bytes`)."""
     async def delete(self, keys: Sequence[str]) -> None:
         """Delete objects; missing ones are fine. Raises `StoreUnavailable` (transient) when
         some could not be deleted this time: the caller retries the whole removal."""

@@ -56,6 +56,12 @@ class SuggesterSettings(FileSecretsSettings):
     rendition_max_side: int = Field(0, ge=0, description="0 = the original's full resolution.")
     jpeg_quality: int = Field(88, ge=50, le=100)
     render_concurrency: int = Field(2, ge=1, le=16)
+    recap_width: int = Field(640, ge=64, le=3840, multiple_of=2)
+    recap_height: int = Field(360, ge=64, le=2160, multiple_of=2)
+    recap_fps: int = Field(24, ge=1, le=60)
+    recap_still_seconds: float = Field(2.5, gt=0, le=10)
+    recap_max_video_bytes: int = Field(
+        4 * 1024**3, ge=1, description="Larger source videos are left out of recap movies.")
 
     # share links
     share_link_days: float = Field(30.0, gt=0, le=365, description="A share link's lifetime.")

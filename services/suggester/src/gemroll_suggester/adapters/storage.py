@@ -25,6 +25,10 @@ class S3Storage(ObjectStorage):
     async def put(self, key: str, data: bytes, content_type: str) -> None:
         await self._store.put_bytes(key, data, content_type)
 
+    async def download(self, key: str, path: str, bucket: str | None = None,
+                       max_bytes: int | None = None) -> int:
+        return await self._store.download(key, path, bucket, max_bytes)
+
     async def delete(self, keys: Sequence[str]) -> None:
         await self._store.delete_many(keys)
 

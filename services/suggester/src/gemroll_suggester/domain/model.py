@@ -209,6 +209,16 @@ def preview_key(user_key: str, suggestion_id: UUID, revision: int) -> str:
     return f"{suggestion_prefix(user_key, suggestion_id)}r{revision}.jpg"
 
 
+def recap_key(user_key: str, suggestion_id: UUID, revision: int) -> str:
+    """A highlight's recap movie, beside its preview (erased with the suggestion's prefix)."""
+    return f"{suggestion_prefix(user_key, suggestion_id)}r{revision}.mp4"
+
+
+def revision_objects(preview_object_key: str) -> list[str]:
+    """What a revision may have stored: its preview and, for a highlight, its recap movie."""
+    return [preview_object_key, preview_object_key.removesuffix(".jpg") + ".mp4"]
+
+
 def suggestion_prefix(user_key: str, suggestion_id: UUID) -> str:
     return f"users/{user_key}/suggestions/{suggestion_id}/"
 

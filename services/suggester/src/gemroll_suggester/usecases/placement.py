@@ -17,7 +17,7 @@ from ..domain import (
     merged,
     place,
 )
-from ..domain.model import event_id_for
+from ..domain.model import event_id_for, revision_objects
 from ..ports import Transaction
 from .deps import apply_change
 
@@ -55,7 +55,7 @@ async def _merge(tx: Transaction, survivor: EventRecord, absorbed: Sequence[Even
         change = merged(s, survivor.event_id, now)
         await apply_change(tx, change)
         if change.drop_preview:
-            dropped.append(change.drop_preview)
+            dropped += revision_objects(change.drop_preview)
     await tx.events.delete(ids)
     for e in absorbed:
         survivor = survivor.extended(e.start_at).extended(e.end_at)

@@ -36,6 +36,7 @@ from ..domain import (
     reconcile,
     refresh_edits,
 )
+from ..domain.model import revision_objects
 from ..metrics import OPEN_EVENTS, PLAN_SECONDS, PLANNING_FAILURES, REVISIONS, SUGGESTIONS_MADE
 from .deps import Deps, apply_change
 from .memories import plan_memories
@@ -245,7 +246,7 @@ class Planner:
                 SUGGESTIONS_MADE.labels(kind).inc()
             elif change.publish:
                 REVISIONS.labels(kind).inc()
-        dropped = [c.drop_preview for c in changes if c.drop_preview]
+        dropped = [k for c in changes if c.drop_preview for k in revision_objects(c.drop_preview)]
         if dropped:
             try:
                 await self.deps.storage.delete(dropped)
