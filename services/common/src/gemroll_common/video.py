@@ -123,7 +123,7 @@ def sample_frames(path: str | Path, times: Sequence[float], *, long_side: int = 
         with av.open(str(path), metadata_errors="ignore") as container:
             stream = container.streams.video[0]
             stream.codec_context.skip_frame = "NONKEY"
-            stream.thread_type = "AUTO"
+            stream.thread_type = "SLICE"  # frame threads would decode ahead of every seek
             base = stream.time_base or Fraction(1, 1000)
             seen: set[int] = set()
             for time_s in times:

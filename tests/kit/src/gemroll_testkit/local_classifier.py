@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from gemroll_classifier.adapters.memory import ListSink, MemoryReader, MemoryResults
 from gemroll_classifier.adapters.preparers import preparer_for
 from gemroll_classifier.adapters.torch_model import resolve_device
+from gemroll_classifier.adapters.video_frames import PyAvSampler
 from gemroll_classifier.domain.scorer import DEFAULT_THRESHOLDS, Thresholds
 from gemroll_classifier.models import Models, build_models
 from gemroll_classifier.settings import ClassifierSettings
@@ -45,6 +46,8 @@ class LocalPipeline:
         classify = ClassifyBatch(reader=reader, preparer=preparer, model=models.image,
                                  nsfw=models.nsfw, store=store, sink=sink,
                                  model_pool=ThreadPoolExecutor(1, thread_name_prefix="model"),
+                                 sampler=PyAvSampler(pool, frames=settings.video_frames,
+                                                     long_side=settings.analysis_long_side),
                                  options=options)
         return cls(classify=classify, reader=reader, store=store, sink=sink, models=models,
                    device=device)

@@ -10,8 +10,6 @@ from pathlib import Path
 
 from gemroll_common.storage import ObjectStore
 
-CHUNK = 1024 * 1024
-
 
 class S3Reader:
     def __init__(self, store: ObjectStore) -> None:
@@ -21,13 +19,5 @@ class S3Reader:
         return await self._store.get_bytes(key, bucket)
 
     async def download(self, bucket: str, key: str, path: Path) -> int:
-        """Streams the object to `path` in 1 MiB chunks on the store's threads."""
-        def copy() -> int:
-            size = 0
-            with self._store.open_sync(key, bucket) as obj, open(path, "wb") as out:
-                for chunk in obj.chunks(CHUNK):
-                    out.write(chunk)
-                    size += len(chunk)
-            return size
-
-        return await self._store.run_sync(copy)
+        """Streams the object to `path`, a chunk at a time."""
+        return await self._store.download(key, str(path), bucket)

@@ -84,13 +84,16 @@ def model_info(model: ImageModel) -> ModelInfo:
 def video_verdict(item: Item) -> VideoVerdict | None:
     """What the classifier found in a video; for an unreadable one, the ingest's duration."""
     judged, clip, facts = item.judgement, item.clip, item.upload.data.video
+    poster = facts.poster_key if facts else None
     if judged is not None and clip is not None:
         start, end = judged.best_moment
         return VideoVerdict(duration_s=round(clip.duration_s, 3),
                             frames_sampled=judged.frames_sampled,
                             poster_time_s=judged.poster_time_s,
-                            best_moment=Moment(start_s=start, end_s=end))
-    return VideoVerdict(duration_s=facts.duration_s, frames_sampled=0) if facts else None
+                            best_moment=Moment(start_s=start, end_s=end), poster_key=poster)
+    if facts is None:
+        return None
+    return VideoVerdict(duration_s=facts.duration_s, frames_sampled=0, poster_key=poster)
 
 
 def _size(item: Item) -> tuple[int, int]:
