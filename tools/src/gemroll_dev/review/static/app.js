@@ -474,6 +474,33 @@ function allowed(s, action) {
   return true;
 }
 
+// A highlight's recap movie (MP4): made by the suggester on first ask, so the first play
+// may take a few seconds; fetched with the token and played from a blob: URL.
+async function playRecap(suggestion, card, button) {
+  button.disabled = true;
+  button.textContent = "Making the recap…";
+  try {
+    const key = `${suggestion.id}/${suggestion.revision}/recap`;
+    if (!state.previews.has(key)) {
+      const response = await api("suggester", suggestion.recap_url, { raw: true });
+      state.previews.set(key, URL.createObjectURL(await response.blob()));
+    }
+    const video = document.createElement("video");
+    video.controls = true;
+    video.playsInline = true;
+    video.setAttribute("data-testid", "recap");
+    video.setAttribute("aria-label", `Recap movie: ${suggestion.title}`);
+    video.src = state.previews.get(key);
+    card.querySelector(".preview").replaceChildren(video);
+    button.hidden = true;
+    showError(null);
+  } catch (error) {
+    button.disabled = false;
+    button.textContent = "Play recap";
+    showError(error);
+  }
+}
+
 function describe(s) {
   const photos = s.media_ids.length === 1 ? "1 photo" : `${s.media_ids.length} photos`;
   const when = new Date(s.created_at).toLocaleString();
@@ -498,6 +525,9 @@ function renderCard(s) {
     if (s.actions.includes(action)) button.classList.add("taken");
     button.addEventListener("click", () => act(s, action, card));
   }
+  const recap = card.querySelector("[data-testid=play-recap]");
+  recap.hidden = !s.recap_url || s.status === "withdrawn";
+  recap.addEventListener("click", () => playRecap(s, card, recap));
   if (FINAL.has(s.status)) card.classList.add("done");
   card.querySelector("img").alt = `Preview: ${s.title}`;
   loadPreview(s, card.querySelector("img"));
