@@ -94,3 +94,19 @@ def test_creation_time(text: str | None, expected) -> None:
 def test_frame_times_spread_over_the_clip() -> None:
     assert video.frame_times(10.0, 5) == [1.0, 3.0, 5.0, 7.0, 9.0]
     assert video.frame_times(0.0, 5) == [] and video.frame_times(10.0, 0) == []
+
+
+@pytest.mark.parametrize("container", ["mp4", "mov", "mkv", "webm"])
+def test_a_clip_cut_short_behind_its_index_is_found(tmp_path, container: str) -> None:
+    """An upload that stops early keeps a header that promises the whole clip (MP4 with its
+    index first, Matroska's duration): the packets tell."""
+    codec = "vp9" if container == "webm" else "h264"
+    whole = clips.clip(container=container, codec=codec, seconds=4, size=(320, 240),
+                       options={"movflags": "faststart"} if container != "mkv" and
+                       container != "webm" else None)
+    path = tmp_path / f"clip.{container}"
+    path.write_bytes(whole)
+    video.check_complete(path, video.probe(path))
+    path.write_bytes(whole[: len(whole) * 2 // 3])
+    with pytest.raises(video.VideoUnreadable, match="stops|breaks|readable"):
+        video.check_complete(path, video.probe(path))

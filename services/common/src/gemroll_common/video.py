@@ -115,6 +115,31 @@ def probe(path: str | Path) -> VideoProbe:
         raise VideoUnreadable(f"not a readable video: {type(exc).__name__}") from exc
 
 
+def check_complete(path: str | Path, facts: VideoProbe) -> None:
+    """`VideoUnreadable` when the video stream stops before the container says it ends (an
+    upload cut short behind a complete index). Reads every packet, decodes none: the cost is
+    one pass over the file's bytes."""
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            stream = container.streams.video[0]
+            base = stream.time_base or Fraction(1, 1000)
+            packets, last = 0, 0.0
+            for packet in container.demux(stream):
+                if packet.size:
+                    packets += 1
+                    if packet.pts is not None:
+                        last = max(last, float((packet.pts - (stream.start_time or 0)) * base))
+            expected = stream.frames
+    except av.FFmpegError as exc:
+        raise VideoUnreadable(f"the video stream breaks off: {type(exc).__name__}") from exc
+    frame_s = 1.0 / facts.fps if facts.fps else 0.1
+    if expected and packets < expected:
+        raise VideoUnreadable(f"the video stream stops after {packets} of {expected} frames")
+    if last + max(1.0, 3 * frame_s) < facts.duration_s:
+        raise VideoUnreadable(f"the video stream stops at {last:.2f} s of "
+                              f"{facts.duration_s:.2f} s")
+
+
 def sample_frames(path: str | Path, times: Sequence[float], *, long_side: int = 768
                   ) -> Iterator[SampledFrame]:
     """The key frame at or before each of `times` (seconds), each decoded once: two times in

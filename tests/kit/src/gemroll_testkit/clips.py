@@ -14,11 +14,12 @@ arguments give the same frames.
 
 from __future__ import annotations
 
-import io
 import math
+import tempfile
 from datetime import datetime
 from enum import StrEnum
 from fractions import Fraction
+from pathlib import Path
 
 import av
 import numpy as np
@@ -81,40 +82,52 @@ def clip(motion: Motion = Motion.pan, *, container: str = "mp4", codec: str = "h
          size: tuple[int, int] = (320, 240), fps: int = 24, seconds: float = 2.0,
          seed: int = 0, picture: Image.Image | None = None, audio: bool = False,
          created_at: datetime | None = None, location: tuple[float, float] | None = None,
-         rotation: int = 0, gop: int | None = None) -> bytes:
-    """An encoded clip (see the module's docstring)."""
+         rotation: int = 0, gop: int | None = None,
+         options: dict[str, str] | None = None) -> bytes:
+    """An encoded clip (see the module's docstring); `options` go to FFmpeg's muxer (e.g.
+    `{"movflags": "faststart"}`: the index before the pictures, as phones write it)."""
     count = max(1, round(seconds * fps))
     pictures = frames(motion, size=size, count=count, seed=seed, picture=picture)
-    buffer = io.BytesIO()
-    buffer.name = f"clip.{container}"
-    options = {"mov": {"movflags": "use_metadata_tags"}, "m4v": {"brand": "M4V "}}.get(
+    muxer = {"mov": {"movflags": "use_metadata_tags"}, "m4v": {"brand": "M4V "}}.get(
         container, {})
-    with av.open(buffer, "w", format=CONTAINERS[container], options=options) as out:
-        if created_at is not None:
-            out.metadata["creation_time"] = created_at.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
-        if location is not None:
-            key = "com.apple.quicktime.location.ISO6709" if container == "mov" else "location"
-            out.metadata[key] = iso6709(*location)
-        stream = out.add_stream(CODECS[codec], rate=fps)
-        stream.width, stream.height = size
-        stream.pix_fmt = "yuv420p"
-        stream.codec_context.gop_size = gop or fps
-        if codec == "hevc":
-            stream.codec_context.options = {"x265-params": "log-level=none"}
-        if rotation:
-            stream.set_display_rotation(rotation)
-        sound = None
-        if audio:
-            sound = out.add_stream("libopus" if container == "webm" else "aac", rate=48_000)
-        for index, picture_ in enumerate(pictures):
-            frame = av.VideoFrame.from_image(picture_)
-            frame.pts = index
-            frame.time_base = Fraction(1, fps)
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode())
-        if sound is not None:
-            _tone(out, sound, seconds)
-    return buffer.getvalue()
+    if options:
+        muxer = {**muxer, **options, "movflags": "+".join(
+            f for f in (muxer.get("movflags"), options.get("movflags")) if f)}
+    with tempfile.TemporaryDirectory() as work:  # faststart rereads the file
+        path = Path(work) / f"clip.{container}"
+        with av.open(str(path), "w", format=CONTAINERS[container], options=muxer) as out:
+            out.metadata.update(_tags(container, created_at, location))
+            stream = out.add_stream(CODECS[codec], rate=fps)
+            stream.width, stream.height = size
+            stream.pix_fmt = "yuv420p"
+            stream.codec_context.gop_size = gop or fps
+            if codec == "hevc":
+                stream.codec_context.options = {"x265-params": "log-level=none"}
+            if rotation:
+                stream.set_display_rotation(rotation)
+            sound = None
+            if audio:
+                sound = out.add_stream("libopus" if container == "webm" else "aac", rate=48_000)
+            for index, picture_ in enumerate(pictures):
+                frame = av.VideoFrame.from_image(picture_)
+                frame.pts = index
+                frame.time_base = Fraction(1, fps)
+                out.mux(stream.encode(frame))
+            out.mux(stream.encode())
+            if sound is not None:
+                _tone(out, sound, seconds)
+        return path.read_bytes()
+
+
+def _tags(container: str, created_at: datetime | None,
+          location: tuple[float, float] | None) -> dict[str, str]:
+    tags = {}
+    if created_at is not None:
+        tags["creation_time"] = created_at.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    if location is not None:
+        key = "com.apple.quicktime.location.ISO6709" if container == "mov" else "location"
+        tags[key] = iso6709(*location)
+    return tags
 
 
 def _tone(out: av.container.OutputContainer, sound: av.AudioStream, seconds: float) -> None:

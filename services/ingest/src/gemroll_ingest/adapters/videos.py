@@ -1,8 +1,9 @@
 """Video validation with `gemroll_common.video` (PyAV): what the container says, a codec and
 duration check, and one frame that really decodes, kept as the poster (a JPEG, no metadata).
 
-Never decodes the whole clip: `probe` reads the headers and one frame, the poster is one key
-frame, scaled down by FFmpeg. A clip FFmpeg cannot read, or whose frames do not decode (a
+Never decodes the whole clip: `probe` reads the headers and one frame, `check_complete` reads
+the packets without decoding them, the poster is one key frame, scaled down by FFmpeg. A clip
+FFmpeg cannot read, whose stream stops before its end, or whose frames do not decode (a
 truncated upload), is refused as `invalid_video` (422).
 """
 
@@ -43,6 +44,7 @@ class VideoInspector:
         """Blocking: probe, check codec, duration and size, decode the poster frame."""
         try:
             probe = av_video.probe(path)
+            av_video.check_complete(path, probe)
         except _DECODE_ERRORS as exc:
             raise InvalidVideo(f"the video is corrupt or truncated: {exc}") from None
         codec = rules.check_codec(probe.video_codec)
