@@ -1,18 +1,21 @@
 """Videos on the real services, end to end: a phone clip (HEVC in MOV, with its location) is
-uploaded to the ingest, which stores it with a poster frame; the classifier's verdict on it and
-three photos of the same afternoon arrive; the suggester's highlight shows the clip, and its
-recap movie plays in headless Chromium on the review page. Deleting the clip then takes the
-clip, its poster and the recap movie that showed it out of the store (a bucket scan)."""
+uploaded with `gemroll upload`, and the ingest stores it with a poster frame; the classifier's
+verdict on it and three photos of the same afternoon arrive; the suggester's highlight shows
+the clip, its recap movie plays in headless Chromium on the review page and `gemroll recap`
+downloads it. Deleting the clip then takes the clip, its poster and the recap movie that
+showed it out of the store (a bucket scan)."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 from gemroll_cli.tokens import dev_token, user_key_of
+from gemroll_common import video
 from gemroll_common.storage import ObjectStore
 from gemroll_contracts import (
     MEDIA_CLASSIFIED,
@@ -32,6 +35,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from .conftest import classifier_publisher
+from .test_cli import gemroll, ok
 
 pytestmark = pytest.mark.integration
 
@@ -43,14 +47,17 @@ def css(selector: str):
     return (By.CSS_SELECTOR, selector)
 
 
-def upload_clip(services, token: str) -> dict:
-    clip = clips.clip(clips.Motion.pan, container="mov", codec="hevc", size=(480, 270),
-                      fps=24, seconds=6, created_at=START, location=(38.7223, -9.1393))
-    response = httpx.post(f"{services.url('ingest')}/v1/media",
-                          headers={"Authorization": f"Bearer {token}"},
-                          files={"file": ("IMG_0042.MOV", clip, "video/quicktime")}, timeout=60)
-    assert response.status_code == 201, response.text
-    return response.json()
+def upload_clip(services, user: str, folder: Path) -> uuid.UUID:
+    """`gemroll upload` of a folder holding one phone clip; the clip's media id."""
+    folder.mkdir()
+    (folder / "IMG_0042.MOV").write_bytes(clips.clip(
+        clips.Motion.pan, container="mov", codec="hevc", size=(480, 270), fps=24, seconds=6,
+        created_at=START, location=(38.7223, -9.1393)))
+    ok(gemroll(services, "upload", str(folder), "--user", user))
+    response = httpx.get(f"{services.url('ingest')}/v1/media",
+                         headers={"Authorization": f"Bearer {dev_token(user)}"})
+    [item] = response.json()["items"]
+    return uuid.UUID(item["media_id"])
 
 
 async def classify(services, user: str, clip_id: uuid.UUID) -> list[uuid.UUID]:
@@ -91,7 +98,7 @@ async def objects_of(services, prefix: str) -> list[str]:
 
 
 def test_a_phone_clip_is_in_a_highlight_whose_recap_plays_and_deletion_erases_it(
-        services, browser):
+        services, browser, tmp_path):
     user = f"clips-{uuid.uuid4().hex[:8]}"
     token, ukey = dev_token(user), user_key_of(user)
     headers = {"Authorization": f"Bearer {token}"}
@@ -99,8 +106,7 @@ def test_a_phone_clip_is_in_a_highlight_whose_recap_plays_and_deletion_erases_it
     suggester = httpx.Client(base_url=services.url("suggester"), headers=headers, timeout=60)
     assert policy.put("/v1/consent", json={"camera_roll": True}).status_code == 200
 
-    uploaded = upload_clip(services, token)
-    clip_id = uuid.UUID(uploaded["media_id"])
+    clip_id = upload_clip(services, user, tmp_path / "roll")
     listed = httpx.get(f"{services.url('ingest')}/v1/media/{clip_id}", headers=headers).json()
     assert listed["media_kind"] == "video" and listed["duration_s"] == pytest.approx(6, abs=0.1)
     poster = f"users/{ukey}/posters/{clip_id}.jpg"
@@ -141,6 +147,9 @@ def test_a_phone_clip_is_in_a_highlight_whose_recap_plays_and_deletion_erases_it
                                                abs=0.25)
     recap_key = f"users/{ukey}/suggestions/{found['id']}/r{found['revision']}.mp4"
     assert recap_key in run_sync(objects_of(services, f"users/{ukey}/suggestions/"))
+    movie = tmp_path / "recap.mp4"
+    ok(gemroll(services, "recap", found["id"], "--output", str(movie), "--user", user))
+    assert video.probe(movie).duration_s == pytest.approx(played["duration"], abs=0.1)
 
     # Delete the clip: its bytes, its poster and the movie that showed it leave the store.
     response = httpx.delete(f"{services.url('ingest')}/v1/media/{clip_id}", headers=headers)

@@ -135,8 +135,8 @@ def upload(
     owner = user or "token"
     files = camera_roll_files(folder)
     if not files:
-        err.print(f"[yellow]no images in {escape(str(folder))}[/] "
-                  "(jpeg, png, heic, heif, avif, webp)")
+        err.print(f"[yellow]no photos or videos in {escape(str(folder))}[/] "
+                  "(jpeg, png, heic, heif, avif, webp; mp4, mov, m4v, mkv, webm)")
         raise typer.Exit(1)
     urls = ServiceUrls.discover()
     state = UploadState.load(state_file or default_state_file(folder, owner),
@@ -318,6 +318,28 @@ def act(
     if result.get("share_url"):
         out.print(f"link: {result['share_url']} (anyone with it can see it; "
                   f"`gemroll act {suggestion_id} unshare` closes it)")
+
+
+@app.command()
+def recap(
+    suggestion_id: str,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Where to write the MP4 (default: recap-<id>.mp4).")] = None,
+    user: UserOpt = None,
+    token_: TokenOpt = None,
+) -> None:
+    """Download a highlight's recap movie (MP4: a title card, its photos and its videos' best
+    moments)."""
+    bearer = _token(user, token_)
+
+    async def go() -> bytes:
+        async with _client(bearer) as api:
+            return await api.recap(suggestion_id)
+
+    movie = _run(go())
+    target = output or Path(f"recap-{suggestion_id}.mp4")
+    target.write_bytes(movie)
+    out.print(f"{escape(str(target))}: {len(movie) / 1e6:.1f} MB")
 
 
 @app.command()

@@ -241,6 +241,11 @@ class GemrollClient:
         response = await self._call("suggester", "GET", f"/v1/suggestions/{suggestion_id}/preview")
         return response.content, response.headers.get("content-type", "image/jpeg")
 
+    async def recap(self, suggestion_id: str) -> bytes:
+        """A highlight's recap movie (MP4); the suggester makes it on first ask."""
+        response = await self._call("suggester", "GET", f"/v1/suggestions/{suggestion_id}/recap")
+        return response.content
+
     async def act(self, suggestion_id: str, action: str) -> dict[str, Any]:
         if action not in ACTIONS:
             raise ValueError(f"action must be one of {ACTIONS}, not {action!r}")

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from .client import GemrollClient
 from .upload import (
-    IMAGE_SUFFIXES,
+    MEDIA_SUFFIXES,
     FileResult,
     UploadAborted,
     UploadState,
@@ -70,12 +70,13 @@ class SyncTotals:
 
 
 def wanted(folder: Path, path: Path) -> bool:
-    """An image under `folder`, not hidden (the state file and editors' temp files are)."""
+    """A photo or video under `folder`, not hidden (the state file and editors' temp files
+    are)."""
     try:
         parts = path.relative_to(folder).parts
     except ValueError:
         return False
-    return (path.suffix.lower() in IMAGE_SUFFIXES
+    return (path.suffix.lower() in MEDIA_SUFFIXES
             and not any(part.startswith(".") for part in parts))
 
 

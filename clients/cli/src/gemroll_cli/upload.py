@@ -17,7 +17,10 @@ from typing import Any
 from .client import ApiError, GemrollClient
 from .tokens import user_key_of
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".heic", ".heif", ".avif", ".webp"})
+PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".heic", ".heif", ".avif", ".webp"})
+VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".webm"})
+MEDIA_SUFFIXES = PHOTO_SUFFIXES | VIDEO_SUFFIXES
+"""What a camera roll holds; the ingest judges every file by its bytes all the same."""
 FATAL_CODES = frozenset({"consent_required", "missing_token", "invalid_token"})
 """Refusals that will not change from one file to the next: stop the whole upload."""
 TRANSIENT_CODES = frozenset({"upload_in_progress"})
@@ -36,10 +39,11 @@ def _permanent(error: ApiError) -> bool:
 
 
 def camera_roll_files(folder: Path) -> list[Path]:
-    """The images in `folder` and below, in a stable order (hidden files left out)."""
+    """The photos and videos in `folder` and below, in a stable order (hidden files left
+    out)."""
     return sorted(
         p for p in folder.rglob("*")
-        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+        if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES
         and not any(part.startswith(".") for part in p.relative_to(folder).parts)
     )
 
