@@ -49,3 +49,14 @@ def test_what_is_no_video_is_refused_not_copied(tmp_path, data) -> None:
     source.write_bytes(data)
     with pytest.raises(video.VideoUnreadable):
         video_privacy.copy_without_metadata(source, copy)
+
+
+def test_a_trim_runs_from_key_frame_to_key_frame_without_re_encoding(tmp_path) -> None:
+    source, trimmed = tmp_path / "clip.mov", tmp_path / "moment.mp4"
+    source.write_bytes(clips.clip(container="mov", seconds=10, fps=24, gop=24, **PRIVATE))
+    video_privacy.copy_without_metadata(source, trimmed, start_s=3.2, end_s=7.5)
+    facts = video.probe(trimmed)
+    assert facts.duration_s == pytest.approx(5.0, abs=0.05)  # 3 s .. the key frame at 8 s
+    assert video_privacy.find_metadata(trimmed) == []
+    first = next(video.sample_frames(trimmed, [0.0]))
+    assert first.time_s == pytest.approx(0.0)

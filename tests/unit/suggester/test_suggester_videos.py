@@ -202,3 +202,21 @@ async def test_a_revision_drops_the_old_movie(world, kit):
     await plan(world)
     [now] = world.suggestions(SuggestionKind.highlight)
     assert now.revision > highlight.revision and old not in world.storage.objects
+
+
+async def test_each_video_of_a_suggestion_is_trimmed_to_its_best_moment(world, kit, tmp_path):
+    highlight, clip = await highlight_with_a_video(world, kit)
+    [moment] = await recaps.moments(world.deps, kit.USER, highlight.suggestion_id)
+    assert (moment.media_id, moment.start_s, moment.end_s) == (clip.data.media_id, 2.0, 4.5)
+    data = await recaps.moment_clip(world.deps, kit.USER, highlight.suggestion_id,
+                                    clip.data.media_id)
+    trimmed = tmp_path / "moment.mp4"
+    trimmed.write_bytes(data)
+    facts = probe(trimmed)  # key frames every second: 2 s to the key frame after 4.5 s
+    assert facts.duration_s == pytest.approx(3.0, abs=0.1) and not facts.has_audio
+    with pytest.raises(ImageMissing):
+        await recaps.moment_clip(world.deps, kit.USER, highlight.suggestion_id,
+                                 highlight.media_ids[-1] if highlight.media_ids[-1]
+                                 != clip.data.media_id else highlight.media_ids[0])
+    with pytest.raises(NotFound):
+        await recaps.moments(world.deps, kit.OTHER, highlight.suggestion_id)

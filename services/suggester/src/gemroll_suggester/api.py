@@ -159,6 +159,31 @@ async def get_recap(request: Request, principal: CurrentPrincipal,
         "Cache-Control": "private, max-age=300", "ETag": f'"{suggestion_id}-r{revision}-mp4"'})
 
 
+class MomentOut(BaseModel):
+    media_id: UUID
+    start_s: float
+    end_s: float
+    url: str = Field(description="The video trimmed to this moment (MP4, no re-encoding).")
+
+
+@router.get("/{suggestion_id}/moments", response_model=list[MomentOut], responses=_ERRORS)
+async def get_moments(request: Request, principal: CurrentPrincipal,
+                      suggestion_id: UUID) -> list[MomentOut]:
+    """The best moment (3-6 s) of each video in the suggestion."""
+    found = await recaps.moments(_deps(request), principal.user_key, suggestion_id)
+    return [MomentOut(media_id=m.media_id, start_s=m.start_s, end_s=m.end_s,
+                      url=f"/v1/suggestions/{suggestion_id}/moments/{m.media_id}")
+            for m in found]
+
+
+@router.get("/{suggestion_id}/moments/{media_id}", response_class=Response, responses=_MP4)
+async def get_moment(request: Request, principal: CurrentPrincipal, suggestion_id: UUID,
+                     media_id: UUID) -> Response:
+    """A video of the suggestion trimmed to its best moment, from key frame to key frame."""
+    data = await recaps.moment_clip(_deps(request), principal.user_key, suggestion_id, media_id)
+    return Response(data, media_type="video/mp4", headers={"Cache-Control": "private"})
+
+
 @router.post("/{suggestion_id}/actions", response_model=ActionOut, responses={
     **_ERRORS, 409: {"model": ErrorBody, "description": "Not allowed in the current state."}})
 async def post_action(request: Request, principal: CurrentPrincipal, suggestion_id: UUID,

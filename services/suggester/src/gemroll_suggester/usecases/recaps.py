@@ -1,6 +1,7 @@
 """A highlight's recap movie: a title card, its photos (a slow zoom) and its videos' best
 moments, rendered on first ask and stored beside its preview (`recap_key`), then served from
-there.
+there. And the best moments themselves: each video of a suggestion trimmed to its best 3-6 s
+without re-encoding (`moments`, `moment_clip`).
 
 The movie is made outside any transaction. A photo deleted, or the user opting out, while it
 renders wins: once stored, the suggestion is read again, and a movie of a revision that is no
@@ -14,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
 from gemroll_common.errors import ObjectMissing, StoreRefused
 from gemroll_common.logging import get_logger
 from gemroll_common.video import VideoUnreadable, probe
+from gemroll_common.video_privacy import copy_without_metadata
 from gemroll_contracts import SuggestionKind
 
 from .. import rendering
@@ -97,3 +100,40 @@ async def _shot(deps: Deps, item: MediaItem, work: Path) -> recap.Shot | None:
         log.warning("recap_media_unusable", media_id=str(item.media_id),
                     error_type=type(exc).__name__)
         return None
+
+
+@dataclass(frozen=True)
+class ClipMoment:
+    media_id: UUID
+    start_s: float
+    end_s: float
+
+
+async def moments(deps: Deps, user_key: str, suggestion_id: UUID) -> list[ClipMoment]:
+    """The best moment of each video in the user's suggestion, in its order."""
+    found = await get_suggestion(deps, user_key, suggestion_id)
+    async with deps.uow() as tx:
+        media = {m.media_id: m for m in await tx.media.get(list(found.media_ids))}
+    return [ClipMoment(i, *media[i].best_moment) for i in found.media_ids
+            if i in media and media[i].is_video and media[i].best_moment is not None]
+
+
+async def moment_clip(deps: Deps, user_key: str, suggestion_id: UUID, media_id: UUID) -> bytes:
+    """A video of the suggestion trimmed to its best moment: its video stream from the key
+    frame at or before the start to the next key frame after the end, no re-encoding, no tags
+    or audio (as a share would be)."""
+    found = {m.media_id: m for m in await moments(deps, user_key, suggestion_id)}
+    if media_id not in found:
+        raise _no_recap("this suggestion has no best moment of that media")
+    async with deps.uow() as tx:
+        [item] = await tx.media.get([media_id])
+    with tempfile.TemporaryDirectory(prefix="gemroll-moment-") as work:
+        source, target = Path(work) / "original", Path(work) / "moment.mp4"
+        try:
+            await deps.storage.download(item.object_key, str(source), item.bucket,
+                                        deps.settings.recap_max_video_bytes)
+            await asyncio.to_thread(copy_without_metadata, source, target,
+                                    start_s=found[media_id].start_s, end_s=found[media_id].end_s)
+        except (ObjectMissing, StoreRefused, VideoUnreadable) as exc:
+            raise _no_recap(f"the video cannot be trimmed ({type(exc).__name__})") from None
+        return await asyncio.to_thread(target.read_bytes)
