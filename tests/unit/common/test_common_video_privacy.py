@@ -59,4 +59,4 @@ def test_a_trim_runs_from_key_frame_to_key_frame_without_re_encoding(tmp_path) -
     assert facts.duration_s == pytest.approx(5.0, abs=0.05)  # 3 s .. the key frame at 8 s
     assert video_privacy.find_metadata(trimmed) == []
     first = next(video.sample_frames(trimmed, [0.0]))
-    assert first.time_s == pytest.approx(0.0)
+    assert first.time_s < 0.1  # the trim starts at its own zero (B-frame delay aside)
