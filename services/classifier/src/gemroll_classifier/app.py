@@ -30,9 +30,8 @@ def create_app(settings: ClassifierSettings | None = None, kafka: KafkaSettings 
                models: Models | None = None) -> FastAPI:
     settings = settings or ClassifierSettings()
     spec = ServiceSpec(
-        Service.classifier, "gemroll classifier", "Classifies uploaded media: category, "
-        "quality, near duplicates, gems. Consumes gemroll.media.uploaded.v1, publishes "
-        "gemroll.media.classified.v1 and gemroll.training.candidates.v1.",
+        Service.classifier, "gemroll classifier", "Classifies uploaded photos and videos: "
+        "category, quality, near duplicates, gems, reasons.",
         db_schema=settings.db_schema, migrations="gemroll_classifier", api_auth=False)
 
     async def wire(runtime: Runtime, app: FastAPI) -> None:
@@ -49,13 +48,11 @@ def create_app(settings: ClassifierSettings | None = None, kafka: KafkaSettings 
             preparer=preparer_for(device, decode_pool, max_pixels=settings.max_image_pixels,
                                   analysis_long_side=settings.analysis_long_side),
             store=results, sink=KafkaSink(runtime.publisher), model_pool=model_pool,
-            sampler=PyAvSampler(decode_pool, frames=settings.video_frames,
-                                long_side=settings.analysis_long_side),
+            sampler=PyAvSampler.configured(decode_pool, settings),
             options=settings.classify_options())
         subscribe(runtime.consumers, classify, EraseMedia(results),
                   batch_max=settings.batch_max, batch_timeout_ms=settings.batch_timeout_ms)
-        # The models load before consuming starts, so the first batch is not a slow one.
-        await asyncio.get_running_loop().run_in_executor(model_pool, used.load)
+        await asyncio.get_running_loop().run_in_executor(model_pool, used.load)  # before any batch
         runtime.ready_when("model", used.ready)
         metrics.DEVICE_INFO.labels(device).set(1)
 

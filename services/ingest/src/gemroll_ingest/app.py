@@ -2,37 +2,28 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import FastAPI
+from gemroll_common import settings as common
 from gemroll_common.service import Runtime, ServiceSpec, service_app
-from gemroll_common.settings import (
-    AuthSettings,
-    DatabaseSettings,
-    IdentitySettings,
-    KafkaSettings,
-    S3Settings,
-)
 from gemroll_contracts import Service
 
 from . import api, consumers
 from .adapters import postgres
-from .adapters.images import PillowInspector, configure_pillow
+from .adapters.images import configure_pillow
 from .adapters.inspector import MediaInspector
 from .adapters.storage import S3BlobStore
-from .adapters.videos import VideoInspector
 from .settings import IngestSettings
 from .usecases import Deps, Limits, UseCases
 from .usecases.janitor import Janitor
 
 
 def create_app(
-    *, settings: IngestSettings | None = None, kafka: KafkaSettings | None = None,
-    database: DatabaseSettings | None = None, s3: S3Settings | None = None,
-    auth: AuthSettings | None = None, identity: IdentitySettings | None = None,
+    *, settings: IngestSettings | None = None, kafka: common.KafkaSettings | None = None,
+    database: common.DatabaseSettings | None = None, s3: common.S3Settings | None = None,
+    auth: common.AuthSettings | None = None, identity: common.IdentitySettings | None = None,
 ) -> FastAPI:
     cfg = settings or IngestSettings()
-    s3 = s3 or S3Settings()
+    s3 = s3 or common.S3Settings()
     spec = ServiceSpec(
         Service.ingest, "gemroll ingest", "Opt-in camera-roll uploads into object storage, "
         "announced as MediaUploaded.", db_schema=cfg.db_schema, migrations="gemroll_ingest",
@@ -47,12 +38,7 @@ def create_app(
             consent=postgres.PgConsentRepository(pool),
             blobs=S3BlobStore(runtime.require_store(), s3, presign_endpoint=cfg.presign_endpoint,
                               spool_dir=cfg.spool_dir),
-            inspector=MediaInspector(
-                PillowInspector(cfg.max_image_pixels, cfg.full_decode_max_pixels,
-                                cfg.decode_concurrency),
-                VideoInspector(max_duration_s=cfg.max_video_duration_s,
-                               max_pixels=cfg.max_image_pixels,
-                               slots=asyncio.Semaphore(cfg.decode_concurrency))),
+            inspector=MediaInspector.configured(cfg),
             limits=Limits(cfg.max_upload_bytes, cfg.presign_ttl_s, cfg.complete_grace_s,
                           cfg.reservation_lease_s, cfg.max_video_bytes),
             outbox_written=relay.wake)

@@ -1,5 +1,4 @@
-"""The only wiring: `create_app()` builds the policy service (uvicorn --factory); with
-`gate_enabled` the process runs the gate and serves the API, without it the API only."""
+"""The only wiring (uvicorn --factory); without `gate_enabled`, the API only."""
 
 from __future__ import annotations
 
@@ -53,10 +52,7 @@ def create_app(
             pg.PostgresErasureQueue(pool), store, cfg.erasure_interval_s).run)
         runtime.background("policy-monitor", lambda: monitor(pool, cfg.monitor_interval_s))
         if cfg.gate_enabled:
-            loop = GateLoop(gate, pool, runtime.kafka, cfg, checkpoint=checkpoint)
-            runtime.background("policy-gate", loop.run)
-            runtime.background("policy-gate-lag", loop.watch_lag)
-            runtime.ready_when("gate", loop.ready)
+            GateLoop(gate, pool, runtime.kafka, cfg, checkpoint=checkpoint).attach(runtime)
         tune_gc()
 
     return service_app(spec, wire, kafka=kafka, database=database, s3=s3, auth=auth,

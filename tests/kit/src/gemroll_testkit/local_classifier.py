@@ -46,8 +46,7 @@ class LocalPipeline:
         classify = ClassifyBatch(reader=reader, preparer=preparer, model=models.image,
                                  nsfw=models.nsfw, store=store, sink=sink,
                                  model_pool=ThreadPoolExecutor(1, thread_name_prefix="model"),
-                                 sampler=PyAvSampler(pool, frames=settings.video_frames,
-                                                     long_side=settings.analysis_long_side),
+                                 sampler=PyAvSampler.configured(pool, settings),
                                  options=options)
         return cls(classify=classify, reader=reader, store=store, sink=sink, models=models,
                    device=device)

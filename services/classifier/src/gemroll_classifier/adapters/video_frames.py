@@ -14,6 +14,7 @@ from pathlib import Path
 from gemroll_common.video import VideoUnreadable, frame_times, probe, sample_frames
 
 from ..domain.features import ClipFrame, PreparedClip, Unreadable, video_frame_facts
+from ..settings import ClassifierSettings
 from .decode import finish
 
 
@@ -49,6 +50,11 @@ class PyAvSampler:
         self._pool = pool
         self._frames = frames
         self._long = long_side
+
+    @classmethod
+    def configured(cls, pool: Executor, settings: ClassifierSettings) -> PyAvSampler:
+        """At most `video_frames` key frames, at the photos' analysis size."""
+        return cls(pool, frames=settings.video_frames, long_side=settings.analysis_long_side)
 
     def _run(self, path: Path) -> PreparedClip | Unreadable:
         try:

@@ -3,11 +3,14 @@ photo or PyAV's for a video. Previews are always made from a picture (a video's 
 
 from __future__ import annotations
 
+import asyncio
+
 from gemroll_common.sniff import sniff_content_type
 
 from ..domain.errors import EmptyFile, UnsupportedMediaType
 from ..domain.media import ImageFacts, StagedFile
 from ..domain.video import is_video
+from ..settings import IngestSettings
 from .images import PillowInspector
 from .videos import VideoInspector
 
@@ -19,6 +22,15 @@ class MediaInspector:
     def __init__(self, images: PillowInspector, videos: VideoInspector) -> None:
         self.images = images
         self.videos = videos
+
+    @classmethod
+    def configured(cls, cfg: IngestSettings) -> MediaInspector:
+        """Both inspectors with the settings' limits, sharing the decode concurrency."""
+        return cls(PillowInspector(cfg.max_image_pixels, cfg.full_decode_max_pixels,
+                                   cfg.decode_concurrency),
+                   VideoInspector(max_duration_s=cfg.max_video_duration_s,
+                                  max_pixels=cfg.max_image_pixels,
+                                  slots=asyncio.Semaphore(cfg.decode_concurrency)))
 
     async def inspect(self, staged: StagedFile) -> ImageFacts:
         if staged.size == 0:

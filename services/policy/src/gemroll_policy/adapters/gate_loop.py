@@ -47,6 +47,7 @@ from gemroll_common.kafka import topic_name
 from gemroll_common.logging import get_logger
 from gemroll_common.metrics import EVENTS_CONSUMED, PROCESSING_SECONDS, watch_consumer_lag
 from gemroll_common.retry import Backoff, retry_while_transient
+from gemroll_common.service import Runtime
 from gemroll_common.settings import KafkaSettings
 from gemroll_contracts import Service, subscriptions_of
 
@@ -100,6 +101,12 @@ class GateLoop:
         self._last_commit = 0.0
 
     # -- lifecycle ------------------------------------------------------------------------
+    def attach(self, runtime: Runtime) -> None:
+        """Run beside the service: the loop, its lag gauge, and readiness once it consumes."""
+        runtime.background("policy-gate", self.run)
+        runtime.background("policy-gate-lag", self.watch_lag)
+        runtime.ready_when("gate", self.ready)
+
     async def run(self) -> None:
         """Run sessions until cancelled; a failed session is restarted with backoff."""
         failures = 0
