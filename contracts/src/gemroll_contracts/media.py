@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Final, Literal
 from uuid import UUID
@@ -34,31 +35,30 @@ MEDIA_KINDS: Final = ("photo", "video")
 add one) and leave a kind they do not know alone; a record without it is a photo."""
 
 
-def _written_types_only(value: str, info: ValidationInfo) -> str:
-    if value not in CONTENT_TYPES and not reading(info):
-        raise ValueError(f"content type {value!r} is not one of {', '.join(CONTENT_TYPES)}")
-    return value
+def _written_only(what: str, written: tuple[str, ...]
+                  ) -> Callable[[str, ValidationInfo], str]:
+    """A reader takes any well-formed value; a writer only those this version knows."""
+    def check(value: str, info: ValidationInfo) -> str:
+        if value not in written and not reading(info):
+            raise ValueError(f"{what} {value!r} is not one of {', '.join(written)}")
+        return value
+
+    return check
 
 
 ContentType = Annotated[
     str,
     StringConstraints(pattern=r"^(image|video)/[a-z0-9][a-z0-9.+-]{0,62}$"),
-    AfterValidator(_written_types_only),
+    AfterValidator(_written_only("content type", CONTENT_TYPES)),
     Field(description="The media type judged from the bytes; written: one of "
           + ", ".join(CONTENT_TYPES) + ".", examples=list(CONTENT_TYPES)),
 ]
 
 
-def _written_kinds_only(value: str, info: ValidationInfo) -> str:
-    if value not in MEDIA_KINDS and not reading(info):
-        raise ValueError(f"media kind {value!r} is not one of {', '.join(MEDIA_KINDS)}")
-    return value
-
-
 MediaKind = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z][a-z_]{0,23}$"),
-    AfterValidator(_written_kinds_only),
+    AfterValidator(_written_only("media kind", MEDIA_KINDS)),
     Field(description="What the media is; written: " + " | ".join(MEDIA_KINDS)
           + ". Absent (older writers): photo.", examples=list(MEDIA_KINDS)),
 ]

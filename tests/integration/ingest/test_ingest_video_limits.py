@@ -4,13 +4,10 @@ ingest does not take (415). Nothing of a refused clip is kept."""
 
 from __future__ import annotations
 
-import io
 import uuid
-from fractions import Fraction
 
-import av
 import pytest
-from gemroll_testkit import eventually, photos
+from gemroll_testkit import clips, eventually, photos
 from gemroll_testkit.clips import clip
 from gemroll_testkit.isolation import isolate
 from PIL import Image
@@ -82,23 +79,9 @@ async def test_a_presigned_video_over_the_size_limit_is_refused_with_413(limited
     assert await nothing_kept(limited, account)
 
 
-def mpeg4_clip() -> bytes:
-    """MPEG-4 Part 2 in MP4: a container the ingest takes with a codec it does not."""
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format="mp4") as out:
-        stream = out.add_stream("mpeg4", rate=10)
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-        for i in range(5):
-            frame = av.VideoFrame.from_image(Image.new("RGB", (64, 48), (i * 40, 90, 120)))
-            frame.pts, frame.time_base = i, Fraction(1, 10)
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode())
-    return buffer.getvalue()
-
-
 async def test_a_codec_the_ingest_does_not_take_is_refused_with_415(limited):
     account = await limited.opted_in_user()
-    response = await limited.upload(account, mpeg4_clip())
+    response = await limited.upload(account, clips.mpeg4_clip())
     assert response.status_code == 415, response.text
     assert detail(response)["code"] == "unsupported_codec"
     assert "H.264, HEVC, VP9 or AV1" in detail(response)["message"]

@@ -49,26 +49,33 @@ async def opt_in(client: httpx.AsyncClient, policy, account: str, **change) -> N
     assert response.status_code == 200, response.text
 
 
-async def test_training_copies_carry_no_location_serial_owner_or_xmp(policy):
+async def shared_and_admitted(policy, original: bytes, content_type: str) -> list[str]:
+    """A fresh user (the bucket outlives test runs) shares `original`; every training object
+    of theirs once it is admitted, for the auditor to read back."""
     app = policy.app()
-    account = f"gps-{uuid.uuid4().hex[:8]}"  # the bucket outlives test runs: a fresh user
+    account = f"audit-{uuid.uuid4().hex[:8]}"
     alice, media = policy.user_key(account), uuid.uuid4()
     store = ObjectStore(policy.env.s3)
     proposed = candidate(alice, media)
-    original = photos.phone_jpeg()
-    await store.put_bytes(proposed.data.object_key, original, "image/jpeg")
-    assert {"gps", "serial_owner_or_makernote", "xmp"} <= set(find_metadata(original))
+    await store.put_bytes(proposed.data.object_key, original, content_type)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         await opt_in(client, policy, account)
         await policy.produce(USER_ACTIONS, [action(alice, media, ActionKind.shared)])
         await policy.produce(TRAINING_CANDIDATES, [proposed])
         [admitted] = events(await policy.read(TRAINING_MEDIA), "training.admitted")
-    # every training object of the run, read back: the picture only, upright, colour kept
     subject = Pseudonymizer(policy.settings.pseudonym_secret.get_secret_value()).subject(alice)
     keys = await store.list_keys(f"training/{subject}/")
     assert keys == [admitted["object_key"]]
-    for key in keys:
+    return keys
+
+
+async def test_training_copies_carry_no_location_serial_owner_or_xmp(policy):
+    original = photos.phone_jpeg()
+    assert {"gps", "serial_owner_or_makernote", "xmp"} <= set(find_metadata(original))
+    store = ObjectStore(policy.env.s3)
+    # every training object of the run, read back: the picture only, upright, colour kept
+    for key in await shared_and_admitted(policy, original, "image/jpeg"):
         copy = await store.get_bytes(key)
         assert find_metadata(copy) == []
         assert b"SERIAL-0042" not in copy and b"Alice Example" not in copy
@@ -82,25 +89,11 @@ async def test_a_video_training_copy_carries_the_pictures_only(policy, tmp_path,
                                                                 codec):
     """A shared phone clip (location, creation time, a voice) is admitted as its video
     stream alone: the auditor scans every training object of the user and finds nothing."""
-    app = policy.app()
-    account = f"clip-{uuid.uuid4().hex[:8]}"
-    alice, media = policy.user_key(account), uuid.uuid4()
-    store = ObjectStore(policy.env.s3)
-    proposed = candidate(alice, media)
     original = clips.clip(container=container, codec=codec, seconds=2, audio=True,
                           created_at=datetime(2026, 5, 1, 8, 15, tzinfo=UTC),
                           location=(48.8584, 2.2945))
-    await store.put_bytes(proposed.data.object_key, original, "video/quicktime")
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-        await opt_in(client, policy, account)
-        await policy.produce(USER_ACTIONS, [action(alice, media, ActionKind.shared)])
-        await policy.produce(TRAINING_CANDIDATES, [proposed])
-        [admitted] = events(await policy.read(TRAINING_MEDIA), "training.admitted")
-    subject = Pseudonymizer(policy.settings.pseudonym_secret.get_secret_value()).subject(alice)
-    keys = await store.list_keys(f"training/{subject}/")
-    assert keys == [admitted["object_key"]]
-    for key in keys:
+    store = ObjectStore(policy.env.s3)
+    for key in await shared_and_admitted(policy, original, "video/quicktime"):
         copy = tmp_path / "copy.mp4"
         copy.write_bytes(await store.get_bytes(key))
         assert video_privacy.find_metadata(copy) == []

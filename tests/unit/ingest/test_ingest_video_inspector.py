@@ -6,9 +6,7 @@ from __future__ import annotations
 import io
 import os
 from datetime import UTC, datetime
-from fractions import Fraction
 
-import av
 import pytest
 from gemroll_common.media_privacy import find_metadata
 from gemroll_ingest.adapters.images import PillowInspector
@@ -22,20 +20,6 @@ from PIL import Image
 
 TAKEN = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 PARIS = (48.8584, 2.2945)
-
-
-def mpeg4_clip() -> bytes:
-    """MPEG-4 Part 2 in MP4: a container the ingest takes with a codec it does not."""
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format="mp4") as out:
-        stream = out.add_stream("mpeg4", rate=10)
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-        for i in range(5):
-            frame = av.VideoFrame.from_image(Image.new("RGB", (64, 48), (i * 40, 90, 120)))
-            frame.pts, frame.time_base = i, Fraction(1, 10)
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode())
-    return buffer.getvalue()
 
 
 def write(tmp_path, data: bytes) -> str:
@@ -93,7 +77,7 @@ def test_junk_behind_an_ftyp_header_is_an_invalid_video(tmp_path):
 
 def test_a_codec_other_than_h264_hevc_vp9_av1_is_refused(tmp_path):
     with pytest.raises(errors.UnsupportedCodec, match="'mpeg4'"):
-        inspector().inspect_file(write(tmp_path, mpeg4_clip()), "video/mp4")
+        inspector().inspect_file(write(tmp_path, clips.mpeg4_clip()), "video/mp4")
 
 
 def test_a_clip_over_the_duration_limit_is_refused(tmp_path):

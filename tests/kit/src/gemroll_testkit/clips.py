@@ -155,3 +155,18 @@ def _darken(frame: Image.Image, factor: float, *, seed: int) -> Image.Image:
     arr = np.asarray(frame, dtype=np.float32) * factor
     arr += np.random.default_rng(seed).normal(0, 2.0, arr.shape)
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+
+
+def mpeg4_clip() -> bytes:
+    """MPEG-4 Part 2 in MP4: a container the ingest takes with a codec it does not."""
+    with tempfile.TemporaryDirectory() as work:
+        path = Path(work) / "clip.mp4"
+        with av.open(str(path), "w", format="mp4") as out:
+            stream = out.add_stream("mpeg4", rate=10)
+            stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+            for i in range(5):
+                frame = av.VideoFrame.from_image(Image.new("RGB", (64, 48), (i * 40, 90, 120)))
+                frame.pts, frame.time_base = i, Fraction(1, 10)
+                out.mux(stream.encode(frame))
+            out.mux(stream.encode())
+        return path.read_bytes()
