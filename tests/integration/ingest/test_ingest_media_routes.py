@@ -170,7 +170,8 @@ async def test_operational_routes_and_openapi(ingest):
 
     spec = (await ingest.client.get("/openapi.json")).json()
     assert set(spec["paths"]) == {"/v1/media", "/v1/media/{media_id}", "/v1/media/facets",
-                                  "/v1/media/{media_id}/preview", "/v1/uploads",
+                                  "/v1/media/{media_id}/preview",
+                                  "/v1/media/{media_id}/motion", "/v1/uploads",
                                   "/v1/uploads/{upload_id}/complete"}
     assert "image/jpeg" in spec["paths"]["/v1/media/{media_id}/preview"]["get"][
         "responses"]["200"]["content"]

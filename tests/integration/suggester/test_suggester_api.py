@@ -146,7 +146,8 @@ async def test_only_the_owner_sees_and_acts(suggester):
     stranger = suggester.new_user()
     target = items[0]["id"]
     client = suggester.client
-    for path in (f"/v1/suggestions/{target}", f"/v1/suggestions/{target}/preview"):
+    for path in (f"/v1/suggestions/{target}", f"/v1/suggestions/{target}/preview",
+                 f"/v1/suggestions/{target}/moments"):
         assert (await client.get(path)).status_code == 401
         other = await client.get(path, headers=stranger.auth)
         assert other.status_code == 404
@@ -177,4 +178,6 @@ async def test_operational_routes(suggester):
     spec = (await suggester.client.get("/openapi.json")).json()
     assert {"/v1/suggestions", "/v1/suggestions/{suggestion_id}",
             "/v1/suggestions/{suggestion_id}/preview",
+            "/v1/suggestions/{suggestion_id}/recap", "/v1/suggestions/{suggestion_id}/moments",
+            "/v1/suggestions/{suggestion_id}/moments/{media_id}",
             "/v1/suggestions/{suggestion_id}/actions"} <= set(spec["paths"])

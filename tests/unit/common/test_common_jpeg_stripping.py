@@ -91,3 +91,15 @@ def test_a_cut_short_or_malformed_jpeg_never_takes_the_lossless_path(cut) -> Non
         return
     assert find_metadata(clean.data) == []  # whatever Pillow made of it, nothing private
     assert not [s for s in SECRETS if s in clean.data]
+
+
+@pytest.mark.parametrize("samsung", [False, True], ids=["google", "samsung"])
+def test_a_motion_photos_clip_is_found_after_the_picture(samsung):
+    from gemroll_common.media_privacy import appended_video
+    from gemroll_testkit import clips
+
+    data = clips.motion_photo(samsung=samsung)
+    offset = appended_video(data)
+    assert offset is not None and data[offset + 4:offset + 8] == b"ftyp"
+    assert appended_video(data[:offset]) is None  # the picture alone
+    assert appended_video(data[:offset - 100]) is None  # no end of image: not plain JPEG

@@ -83,36 +83,62 @@ def _end_of_scan(data: bytes, i: int) -> int | None:
             return j
 
 
-def jpeg_without_metadata(data: bytes) -> bytes | None:
-    """The JPEG's own bytes without its metadata segments, up to its end-of-image marker; None
-    when its structure is not plain JPEG (then it is decoded and written again instead)."""
-    if not data.startswith(b"\xff\xd8"):
+def _jpeg_parts(data: bytes) -> tuple[list[tuple[int, bytes]], int] | None:
+    """The JPEG's segments in order (marker, bytes; a scan's entropy-coded data follows its
+    header as marker 0) and where its end-of-image marker ends; None when its structure is not
+    plain JPEG. `data` may be an mmap."""
+    if data[:2] != b"\xff\xd8":
         return None
-    out, i, n = bytearray(b"\xff\xd8"), 2, len(data)
-    scanned = False
+    parts: list[tuple[int, bytes]] = []
+    i, n, scanned = 2, len(data), False
     while i + 1 < n and data[i] == 0xFF:
         marker = data[i + 1]
         if marker == 0xFF:
             i += 1
             continue
         if marker == 0xD9:
-            return bytes(out + b"\xff\xd9") if scanned else None
+            return (parts, i + 2) if scanned else None
         if marker in _NO_LENGTH or i + 4 > n:
             return None
         length = int.from_bytes(data[i + 2:i + 4], "big")
         if length < 2 or i + 2 + length > n:
             return None
-        segment = data[i:i + 2 + length]
-        if _kept_segment(marker, segment):
-            out += segment
+        parts.append((marker, data[i:i + 2 + length]))
         i += 2 + length
         if marker == 0xDA:  # start of scan: entropy-coded data up to the next marker
             scanned = True
             end = _end_of_scan(data, i)
             if end is None:
                 return None
-            out += data[i:end]
+            parts.append((0, data[i:end]))
             i = end
+    return None
+
+
+def jpeg_without_metadata(data: bytes) -> bytes | None:
+    """The JPEG's own bytes without its metadata segments, up to its end-of-image marker; None
+    when its structure is not plain JPEG (then it is decoded and written again instead)."""
+    found = _jpeg_parts(data)
+    if found is None:
+        return None
+    kept = (b for marker, b in found[0] if marker == 0 or _kept_segment(marker, b))
+    return b"\xff\xd8" + b"".join(kept) + b"\xff\xd9"
+
+
+def appended_video(data: bytes) -> int | None:
+    """Where the clip of a motion photo starts: an MP4/MOV appended after the JPEG's end (as
+    Google's and Samsung's cameras write them, Samsung behind a `MotionPhoto_Data` marker);
+    None for a plain JPEG."""
+    found = _jpeg_parts(data)
+    if found is None:
+        return None
+    end = found[1]
+    at = data.find(b"ftyp", end)
+    while at >= end + 4:
+        box = int.from_bytes(data[at - 4:at], "big")
+        if 16 <= box <= 4096 and at - 4 + box <= len(data):
+            return at - 4
+        at = data.find(b"ftyp", at + 1)
     return None
 
 

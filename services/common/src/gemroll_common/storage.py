@@ -203,9 +203,11 @@ class ObjectStore:
 
     # -- reading --------------------------------------------------------------------------
     @contextlib.contextmanager
-    def open_sync(self, key: str, bucket: str | None = None) -> Iterator[ObjectReader]:
+    def open_sync(self, key: str, bucket: str | None = None, offset: int = 0
+                  ) -> Iterator[ObjectReader]:
+        """The object from byte `offset` on."""
         with typed_errors("read an object"):
-            response = self._client.get_object(bucket or self.bucket, key)
+            response = self._client.get_object(bucket or self.bucket, key, offset=offset)
         try:
             yield ObjectReader(response)
         finally:
@@ -220,10 +222,11 @@ class ObjectStore:
         return await self._run("read an object", self.get_bytes_sync, key, bucket)
 
     def download_sync(self, key: str, path: str, bucket: str | None = None,
-                      max_bytes: int | None = None) -> int:
-        """Stream the object into the file at `path` (a chunk at a time: memory does not grow
-        with the object); its size. `StoreRefused` when it is over `max_bytes`."""
-        with self.open_sync(key, bucket) as reader, open(path, "wb") as out:
+                      max_bytes: int | None = None, offset: int = 0) -> int:
+        """Stream the object (from byte `offset` on) into the file at `path`, a chunk at a
+        time: memory does not grow with the object; its size. `StoreRefused` when it is over
+        `max_bytes`."""
+        with self.open_sync(key, bucket, offset) as reader, open(path, "wb") as out:
             if max_bytes is not None and reader.size > max_bytes:
                 raise StoreRefused(f"the object is over {max_bytes} bytes")
             size = 0
@@ -232,9 +235,9 @@ class ObjectStore:
             return size
 
     async def download(self, key: str, path: str, bucket: str | None = None,
-                       max_bytes: int | None = None) -> int:
+                       max_bytes: int | None = None, offset: int = 0) -> int:
         return await self._run("read an object", self.download_sync, key, path, bucket,
-                               max_bytes)
+                               max_bytes, offset)
 
     async def stat(self, key: str) -> ObjectInfo | None:
         """The object's size and metadata; None when it does not exist."""

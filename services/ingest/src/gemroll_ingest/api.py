@@ -179,6 +179,17 @@ async def media_preview(
                     headers={"Cache-Control": "private, max-age=3600"})
 
 
+@router.get(
+    "/media/{media_id}/motion", summary="A motion photo's clip: its video stream as MP4, no "
+    "metadata", response_class=Response,
+    responses={200: {"content": {"video/mp4": {}}}, **error_responses(404, 422, 503)},
+)
+async def media_motion_clip(media_id: UUID, principal: CurrentPrincipal,
+                            ingest: IngestDep) -> Response:
+    data = await ingest.listing.motion_clip(principal.user_key, media_id)
+    return Response(data, media_type="video/mp4", headers={"Cache-Control": "private"})
+
+
 @router.get("/media/{media_id}", response_model=MediaItem, summary="Metadata and pipeline "
             "status of one photo", responses=error_responses(404))
 async def get_media(media_id: UUID, principal: CurrentPrincipal, ingest: IngestDep) -> MediaItem:

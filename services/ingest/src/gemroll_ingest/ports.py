@@ -182,3 +182,7 @@ class ImageInspector(Protocol):
     async def preview(self, path: str, long_side: int) -> bytes:
         """A metadata-free, upright JPEG of the picture at `path` (a photo or a video's
         poster) whose longer side is at most `long_side`."""
+
+    async def motion_clip(self, path: str, offset: int) -> bytes:
+        """The clip of the motion photo at `path` (it starts at `offset`): its video stream as
+        MP4, without tags or audio; `InvalidVideo` when it does not read."""

@@ -70,6 +70,8 @@ class MediaItem(BaseModel):
     media_kind: Literal["photo", "video"]
     content_type: str
     duration_s: float | None = Field(description="A video's length in seconds; null for photos.")
+    motion_clip: bool = Field(default=False, description="A motion photo: its clip is at "
+                              "`GET /v1/media/{id}/motion`.")
     size_bytes: int
     width: int
     height: int
@@ -91,6 +93,7 @@ class MediaItem(BaseModel):
             media_id=r.media_id, sha256=r.sha256, content_type=r.content_type,
             media_kind=r.media_kind,  # type: ignore[arg-type]
             duration_s=r.video.duration_s if r.video else None,
+            motion_clip=r.motion_offset is not None,
             size_bytes=r.size_bytes, width=r.width, height=r.height, captured_at=r.captured_at,
             camera_make=r.camera_make, camera_model=r.camera_model, orientation=r.orientation,
             coarse_location=r.coarse_location, device=r.device, album=r.album,

@@ -170,3 +170,12 @@ def mpeg4_clip() -> bytes:
                 out.mux(stream.encode(frame))
             out.mux(stream.encode())
         return path.read_bytes()
+
+
+def motion_photo(seed: int = 0, *, samsung: bool = False,
+                 location: tuple[float, float] | None = (48.8584, 2.2945)) -> bytes:
+    """A phone's motion photo: a JPEG with its EXIF, then a short MP4 appended after its end
+    (Google's layout; Samsung's puts `MotionPhoto_Data` before the clip)."""
+    still = photos.phone_jpeg(photos.scene(seed, (320, 240)))
+    movie = clip(Motion.static, seed=seed, seconds=1.5, size=(320, 240), location=location)
+    return still + (b"MotionPhoto_Data" if samsung else b"") + movie

@@ -9,10 +9,13 @@ limited by `full_decode_max_pixels` and a semaphore.
 from __future__ import annotations
 
 import asyncio
+import mmap
+from dataclasses import replace
 from typing import Any
 
 import pillow_heif
 from gemroll_common import media_privacy
+from gemroll_common.media_privacy import appended_video
 from gemroll_common.sniff import sniff_content_type
 from PIL import Image, UnidentifiedImageError
 
@@ -83,6 +86,7 @@ class PillowInspector:
                 self._check_pixels(width, height)
                 facts = _facts(im, content_type, width, height)
                 if fmt == "JPEG":
+                    facts = replace(facts, motion_offset=_motion_offset(path))
                     # Reduced (1/8) decoding still reads every byte of the compressed data.
                     im.draft(None, (max(1, width // 8), max(1, height // 8)))
                     im.load()
@@ -148,3 +152,9 @@ def _facts(im: Image.Image, content_type: str, width: int, height: int) -> Image
         gps=exif_rules.gps_fix(gps.get(2), gps.get(1), gps.get(4), gps.get(3),
                                gps.get(6), gps.get(5)),
     )
+
+
+def _motion_offset(path: str) -> int | None:
+    """Where a motion photo's appended clip starts, when the JPEG has one."""
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return appended_video(data)  # type: ignore[arg-type]  # an mmap reads as bytes do

@@ -4,10 +4,15 @@ photo or PyAV's for a video. Previews are always made from a picture (a video's 
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import tempfile
 
 from gemroll_common.sniff import sniff_content_type
+from gemroll_common.video import VideoUnreadable
+from gemroll_common.video_privacy import copy_without_metadata
 
-from ..domain.errors import EmptyFile, UnsupportedMediaType
+from ..domain.errors import EmptyFile, InvalidVideo, UnsupportedMediaType
 from ..domain.media import ImageFacts, StagedFile
 from ..domain.video import is_video
 from ..settings import IngestSettings
@@ -44,3 +49,20 @@ class MediaInspector:
 
     async def preview(self, path: str, long_side: int) -> bytes:
         return await self.images.preview(path, long_side)
+
+    async def motion_clip(self, path: str, offset: int) -> bytes:
+        return await asyncio.to_thread(_motion_clip, path, offset)
+
+
+def _motion_clip(path: str, offset: int) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="gemroll-motion-") as work:
+        clip, out = os.path.join(work, "clip"), os.path.join(work, "clip.mp4")
+        with open(path, "rb") as source, open(clip, "wb") as target:
+            source.seek(offset)
+            shutil.copyfileobj(source, target)
+        try:
+            copy_without_metadata(clip, out)
+        except VideoUnreadable as exc:
+            raise InvalidVideo(f"the motion photo's clip does not read: {exc}") from None
+        with open(out, "rb") as result:
+            return result.read()

@@ -77,6 +77,8 @@ class ImageFacts:
     """Set for a video: what its container says."""
     poster: bytes | None = None
     """A video's poster: a metadata-free JPEG of one decoded frame."""
+    motion_offset: int | None = None
+    """A motion photo's clip: where it starts in the file (after the JPEG's end)."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,8 @@ class MediaRecord:
     """The classifier's latest verdict (None until it arrives)."""
     video: VideoInfo | None = None
     poster_key: str | None = None
+    motion_offset: int | None = None
+    """A motion photo: the offset of its clip inside the original."""
     """A video's poster JPEG, stored beside it (erased with it)."""
 
     @property
@@ -173,6 +177,7 @@ def new_media(
         source=source,
         video=facts.video,
         poster_key=poster_key(user_key, media_id) if facts.video else None,
+        motion_offset=facts.motion_offset,
     )
 
 

@@ -1,5 +1,5 @@
 """Reading a user's media: one item, pages newest first (filtered by verdict and reason), the
-counts behind the filters, and small metadata-free previews."""
+counts behind the filters, small metadata-free previews, and motion photos' clips."""
 
 from __future__ import annotations
 
@@ -40,3 +40,12 @@ class Listing:
         async with self._deps.blobs.download(source,
                                              self._deps.limits.max_upload_bytes) as staged:
             return await self._deps.inspector.preview(staged.path, long_side)
+
+    async def motion_clip(self, user_key: str, media_id: UUID) -> bytes:
+        """A motion photo's clip, metadata-free (the original keeps it behind the picture)."""
+        record = await self.get(user_key, media_id)
+        if record.motion_offset is None:
+            raise errors.MediaNotFound(f"media {media_id} is no motion photo")
+        async with self._deps.blobs.download(record.object_key,
+                                             self._deps.limits.max_upload_bytes) as staged:
+            return await self._deps.inspector.motion_clip(staged.path, record.motion_offset)

@@ -11,7 +11,7 @@ from ...domain.video import VideoInfo
 from .verdicts import verdict_of_row
 
 _VIDEO_COLUMNS = ("media_kind", "duration_s", "fps", "video_codec", "has_audio", "rotation",
-                  "poster_key")
+                  "poster_key", "motion_offset")
 COLUMNS = (
     "media_id, user_key, state, source, object_key, content_type, size_bytes, sha256, width,"
     " height, captured_at, camera_make, camera_model, orientation, coarse_location, device,"
@@ -52,6 +52,7 @@ def insert_args(record: MediaRecord, lease_s: float) -> list[object]:
         gps.altitude_m if gps else None, record.media_kind,
         v.duration_s if v else None, v.fps if v else None, v.video_codec if v else None,
         v.has_audio if v else None, v.rotation if v else None, record.poster_key,
+        record.motion_offset,
     ]
 
 
@@ -68,7 +69,7 @@ def record_of(row: asyncpg.Record) -> MediaRecord:
         device=row["device"], album=row["album"], gps=gps, source=row["source"],
         state=row["state"], created_at=row["created_at"], announced_at=row["announced_at"],
         classified_at=row["classified_at"], verdict=verdict_of_row(row),
-        video=_video_of(row), poster_key=row["poster_key"],
+        video=_video_of(row), poster_key=row["poster_key"], motion_offset=row["motion_offset"],
     )
 
 
