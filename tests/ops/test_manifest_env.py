@@ -18,6 +18,7 @@ from cryptography.x509.oid import NameOID
 from gemroll_common.auth import TokenVerifier
 from gemroll_common.db import ssl_option
 from gemroll_common.kafka import broker_security
+from gemroll_common.s3_client import http_client
 from gemroll_common.settings import (
     AuthSettings,
     DatabaseSettings,
@@ -26,7 +27,6 @@ from gemroll_common.settings import (
     KafkaSettings,
     S3Settings,
 )
-from gemroll_common.storage import http_client
 from gemroll_contracts import Service
 from gemroll_dev import k8s
 from pydantic_settings import BaseSettings

@@ -17,7 +17,7 @@ from gemroll_common.errors import (
 )
 from gemroll_common.http import add_operational_routes
 from gemroll_common.retry import Backoff
-from gemroll_common.storage import store_error
+from gemroll_common.s3_client import store_error
 from gemroll_contracts import CONSENT, MEDIA_ERASED, ConsentChanged, ConsentChangedData, utcnow
 from gemroll_testkit.faults import TRANSIENT_ERRORS
 from minio.error import S3Error

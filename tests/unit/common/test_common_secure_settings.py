@@ -17,13 +17,13 @@ from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLScram512
 from gemroll_common.db import ssl_option
 from gemroll_common.kafka import broker_security
+from gemroll_common.s3_client import http_client, make_minio
 from gemroll_common.settings import (
     DatabaseSettings,
     IdentitySettings,
     KafkaSettings,
     S3Settings,
 )
-from gemroll_common.storage import http_client, make_minio
 from pydantic import ValidationError
 
 ENV_PREFIXES = ("KAFKA_", "DATABASE_", "S3_", "GEMROLL_")
