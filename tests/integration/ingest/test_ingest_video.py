@@ -117,11 +117,13 @@ async def test_the_clients_capture_time_wins_as_for_photos(ingest):
 
 
 @pytest.mark.parametrize(("container", "codec", "content_type"), [
+    ("mp4", "hevc", "video/mp4"),
+    ("mov", "h264", "video/quicktime"),
     ("webm", "vp9", "video/webm"),
     ("mkv", "h264", "video/x-matroska"),
     ("m4v", "h264", "video/x-m4v"),
 ])
-async def test_other_containers_are_accepted(ingest, container, codec, content_type):
+async def test_each_container_and_codec_is_accepted(ingest, container, codec, content_type):
     account = await ingest.opted_in_user()
     data = clip(container=container, codec=codec, seconds=1, size=(160, 120))
     media_id = await uploaded(ingest, account, data)

@@ -49,9 +49,11 @@ async def opt_in(client: httpx.AsyncClient, policy, account: str, **change) -> N
     assert response.status_code == 200, response.text
 
 
-async def shared_and_admitted(policy, original: bytes, content_type: str) -> list[str]:
+async def shared_and_admitted(policy, original: bytes, content_type: str, *,
+                              then_deleted: bool = False) -> list[str]:
     """A fresh user (the bucket outlives test runs) shares `original`; every training object
-    of theirs once it is admitted, for the auditor to read back."""
+    of theirs once it is admitted, for the auditor to read back. `then_deleted`: the user
+    deletes the media next, and every training object of theirs must be gone."""
     app = policy.app()
     account = f"audit-{uuid.uuid4().hex[:8]}"
     alice, media = policy.user_key(account), uuid.uuid4()
@@ -64,9 +66,18 @@ async def shared_and_admitted(policy, original: bytes, content_type: str) -> lis
         await policy.produce(USER_ACTIONS, [action(alice, media, ActionKind.shared)])
         await policy.produce(TRAINING_CANDIDATES, [proposed])
         [admitted] = events(await policy.read(TRAINING_MEDIA), "training.admitted")
-    subject = Pseudonymizer(policy.settings.pseudonym_secret.get_secret_value()).subject(alice)
-    keys = await store.list_keys(f"training/{subject}/")
-    assert keys == [admitted["object_key"]]
+        subject = Pseudonymizer(policy.settings.pseudonym_secret.get_secret_value()).subject(
+            alice)
+        keys = await store.list_keys(f"training/{subject}/")
+        assert keys == [admitted["object_key"]]
+        if then_deleted:
+            await policy.produce(USER_ACTIONS, [
+                action(alice, media, ActionKind.media_deleted, producer="ingest")])
+
+            async def erased() -> bool:
+                return await store.list_keys(f"training/{subject}/") == []
+
+            await eventually(erased, "the training copy erased", timeout_s=30)
     return keys
 
 
@@ -101,6 +112,12 @@ async def test_a_video_training_copy_carries_the_pictures_only(policy, tmp_path,
         assert facts.location is None and facts.created_at is None and not facts.has_audio
         assert facts.video_codec == codec and facts.duration_s == pytest.approx(2, abs=0.15)
         assert b"48.8584" not in copy.read_bytes()
+
+
+async def test_deleting_a_video_erases_its_training_copy(policy):
+    """The store scan after the user deletes an admitted clip finds no training object."""
+    original = clips.clip(container="mov", codec="hevc", seconds=2, location=(48.8584, 2.2945))
+    assert await shared_and_admitted(policy, original, "video/quicktime", then_deleted=True)
 
 
 async def gate_idle(policy) -> bool:
