@@ -32,6 +32,7 @@ from typing import Any
 from gemroll_cli.client import ApiError, GemrollClient, ServiceUrls
 from gemroll_cli.tokens import dev_token, user_key_of
 from gemroll_cli.upload import (
+    VIDEO_SUFFIXES,
     UploadAborted,
     UploadState,
     camera_roll_files,
@@ -42,8 +43,19 @@ from gemroll_contracts import MEDIA_CLASSIFIED, MediaClassified
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .report import DemoReport, Item, Suggestion, Training, reason_label, render, write_jpeg
+from .demo_videos import clip_ids, fetch_posters, fetch_recaps, video_view
+from .report import (
+    DemoReport,
+    Item,
+    Suggestion,
+    Training,
+    reason_label,
+    render,
+    write_jpeg,
+    write_placeholder,
+)
 from .samples import MANIFEST_NAME, Manifest, SampleItem, SamplesError, build_camera_roll
+from .samples.reuse import current_roll
 from .stack import StackConfig, StackError, down, up
 from .tail import follow
 
@@ -84,6 +96,8 @@ class Run:
     classified: dict[str, dict[str, Any]] = field(default_factory=dict)
     suggestions: list[dict[str, Any]] = field(default_factory=list)
     acted: dict[str, str] = field(default_factory=dict)
+    posters: dict[str, Path] = field(default_factory=dict)
+    """Clip media id -> its poster JPEG (from the ingest), in the report folder."""
     report: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -109,7 +123,7 @@ class Phases:
 # -- the sample roll --------------------------------------------------------------------------
 def prepare_roll(opts: Options, cache_dir: Path) -> tuple[Path, Manifest]:
     """The roll to upload: `--roll DIR` as it is, else the sample roll for size and seed,
-    built once into `.cache/sample-roll/` and reused while its files are intact."""
+    built once into `.cache/sample-roll/` and reused while it is today's plan, intact."""
     if opts.roll is not None:
         manifest = Manifest.read(opts.roll) if (opts.roll / MANIFEST_NAME).is_file() else None
         if manifest is None:
@@ -117,15 +131,8 @@ def prepare_roll(opts: Options, cache_dir: Path) -> tuple[Path, Manifest]:
                             "`python -m gemroll_dev.samples build DIR`)")
         return opts.roll, manifest
     folder = cache_dir / "sample-roll" / f"{opts.size}-{opts.seed}"
-    try:
-        manifest = Manifest.read(folder)
-        intact = all((folder / i.file_name).is_file()
-                     and (folder / i.file_name).stat().st_size == i.size_bytes
-                     for i in manifest.items)
-        if intact:
-            return folder, manifest
-    except (FileNotFoundError, ValueError):
-        pass
+    if manifest := current_roll(folder, opts.size, opts.seed):  # type: ignore[arg-type]
+        return folder, manifest
     return folder, build_camera_roll(folder, opts.size, opts.seed)  # type: ignore[arg-type]
 
 
@@ -295,6 +302,8 @@ async def run_pipeline(urls: ServiceUrls, bootstrap: str, topic_suffix: str, rol
             phases.start("report")
             run.suggestions = await api.suggestions()  # statuses after the actions
             await fetch_previews(api, run, opts.out)
+            run.posters = await fetch_posters(api, clip_ids(run.classified), opts.out)
+            await fetch_recaps(api, run.suggestions, opts.out)
     finally:
         stop.set()
         await asyncio.gather(watcher, return_exceptions=True)
@@ -339,7 +348,14 @@ def training_of(media_id: str, report: dict[str, Any], suggested: dict[str, list
 def sample_kind(item: SampleItem) -> str:
     if item.junk_reason is not None:
         return str(item.junk_reason)
+    if item.video is not None:
+        return "real clip" if item.video.motion == "camera" else "steady clip"
     return "burst best shot" if item.burst_id else "good photo"
+
+
+def write_thumbnail(source: Path | None, dest: Path) -> Path:
+    """The item's own file (a photo) or its poster (a clip); grey when a clip has none."""
+    return write_jpeg(source, dest) if source else write_placeholder(dest)
 
 
 def build_report(run: Run, roll: Path, manifest: Manifest, out: Path) -> DemoReport:
@@ -353,8 +369,9 @@ def build_report(run: Run, roll: Path, manifest: Manifest, out: Path) -> DemoRep
         samples[kv[0]].captured_at.astimezone(UTC) if kv[0] in samples
         else datetime.max.replace(tzinfo=UTC), kv[0]))
     thumbs = {media_id: out / "images" / f"{media_id}.jpg" for _, media_id in order}
+    sources = {m: _thumb_source(roll / name, run.posters.get(m)) for name, m in order}
     with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
-        list(pool.map(lambda kv: write_jpeg(roll / kv[0], thumbs[kv[1]]), order))
+        list(pool.map(lambda kv: write_thumbnail(sources[kv[1]], thumbs[kv[1]]), order))
     items: dict[str, Item] = {}
     for name, media_id in order:
         sample = samples.get(name)
@@ -368,6 +385,7 @@ def build_report(run: Run, roll: Path, manifest: Manifest, out: Path) -> DemoRep
             training=training_of(media_id, run.report, suggested, is_gem),
             reason_labels=[reason_label(c, names)
                            for c in (classified or {}).get("reasons", [])],
+            video=video_view(classified, sample, _relative(run.posters.get(media_id), out)),
         )
     suggestions = []
     kind_order = {"highlight": 0, "collage": 1, "edit": 2}
@@ -380,9 +398,19 @@ def build_report(run: Run, roll: Path, manifest: Manifest, out: Path) -> DemoRep
             preview=Path(preview).relative_to(out).as_posix() if preview else None,
             members=[items[str(m)] for m in s["media_ids"] if str(m) in items],
             acted=run.acted.get(str(s["id"])), recipe=s.get("recipe"),
+            recap=_relative(s.get("_recap"), out),
         ))
     return DemoReport(user=run.user, started_at=run.started_at, items=list(items.values()),
                       suggestions=suggestions, timings=run.timings, training_report=run.report)
+
+
+def _thumb_source(file: Path, poster: Path | None) -> Path | None:
+    """A clip's poster, a photo's own file; None for a clip without a poster."""
+    return poster if poster or file.suffix.lower() in VIDEO_SUFFIXES else file
+
+
+def _relative(path: Path | None, out: Path) -> str | None:
+    return Path(path).relative_to(out).as_posix() if path else None
 
 
 def write_report(run: Run, roll: Path, manifest: Manifest, out: Path) -> tuple[Path, DemoReport]:

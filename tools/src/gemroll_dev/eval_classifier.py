@@ -7,6 +7,8 @@ Debian packages, Chromium screenshots, rendered and photographed documents, blur
 burst variants), runs every item through the full pipeline minus Kafka/S3/PostgreSQL
 (`gemroll_testkit.local_classifier.LocalPipeline`) in capture-time micro-batches, and prints
 per-class precision/recall, the confusion matrix, junk recall, gem precision and the burst check.
+The roll's clips are classified in the same batches and reported as their own slice
+(`eval_videos`), outside the photo metrics.
 
 The scorer's thresholds were tuned on seed 1; the reported numbers use seed 0 (held out).
 Gems are counted the way a consumer sees them: within a near-duplicate group only the latest
@@ -26,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from gemroll_contracts import MediaClassifiedData, MediaUploaded, MediaUploadedData
+
+from .eval_videos import is_clip, video_facts, video_slice
 
 USER = "e" * 32
 NAMESPACE = uuid.UUID("9a0c3d8e-1f2b-4c5d-8e7f-6a5b4c3d2e1f")
@@ -66,7 +70,9 @@ def uploads_for(manifest: Any) -> list[MediaUploaded]:
             size_bytes=item.size_bytes, sha256=item.sha256, width=item.width,
             height=item.height, captured_at=item.captured_at,
             camera_make=item.camera.make if item.camera else None,
-            camera_model=item.camera.model if item.camera else None)))
+            camera_model=item.camera.model if item.camera else None,
+            media_kind="video" if is_clip(item) else "photo",
+            video=video_facts(item) if is_clip(item) else None)))
     return uploads
 
 
@@ -100,12 +106,14 @@ def _ratio(num: int, den: int) -> float:
 
 
 def report(manifest: Any, results: list[MediaClassifiedData], elapsed: float) -> dict[str, Any]:
-    by_id = {uuid.uuid5(NAMESPACE, i.id): i for i in manifest.items}
+    clips = {uuid.uuid5(NAMESPACE, i.id): i for i in manifest.items if is_clip(i)}
+    by_id = {uuid.uuid5(NAMESPACE, i.id): i for i in manifest.items if not is_clip(i)}
     got = {r.media_id: r for r in results}
+    results = [r for r in results if r.media_id in by_id]  # the photo metrics: photos only
     pairs = [(by_id[m], got[m]) for m in by_id if m in got]
     n = len(pairs)
-    print(f"\n{n} items classified in {elapsed:.1f}s ({n / elapsed:.1f} items/s); "
-          f"labels: {manifest.counts()}")
+    print(f"\n{n} photos (+{len(clips)} clips) classified in {elapsed:.1f}s "
+          f"({(n + len(clips)) / elapsed:.1f} items/s); labels: {manifest.counts()}")
 
     confusion = Counter((item.category.value, r.category.value) for item, r in pairs)
     print("\nconfusion matrix (rows: truth, columns: predicted)")
@@ -175,6 +183,8 @@ def report(manifest: Any, results: list[MediaClassifiedData], elapsed: float) ->
                          "intended_best": intended}
     print(f"\nbursts: {nb}; grouped together {one_group}/{nb}; exactly one best shot "
           f"{one_best}/{nb}; the intended best chosen {intended}/{nb}")
+
+    summary["video"] = video_slice(clips, got)
 
     checks = {"gem precision >= 0.95": gem_p >= AIMS["gem_precision"]}
     for key in ("screenshot", "document", "blurry", "dark"):

@@ -36,3 +36,10 @@ def write_jpeg(source: Path | bytes, dest: Path, max_px: int = THUMB_PX) -> Path
         dest.parent.mkdir(parents=True, exist_ok=True)
         image.save(dest, "JPEG", quality=84, optimize=True)
     return dest
+
+
+def write_placeholder(dest: Path, size: tuple[int, int] = (THUMB_PX, THUMB_PX * 9 // 16)) -> Path:
+    """A plain grey JPEG where an item has no picture (a clip whose poster did not come)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, (206, 210, 216)).save(dest, "JPEG", quality=80)
+    return dest

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,8 +18,29 @@ class Training:
     why: str
 
 
-NOT_JUNK_SIGNALS = frozenset({"photo", "gem"})
+NOT_JUNK_SIGNALS = frozenset({"photo", "gem", "video"})
 """Reason signals that describe what an item is, not why it is junk."""
+
+
+@dataclass(frozen=True)
+class VideoView:
+    """A clip's verdict details (the classifier's `video`) and what its container says."""
+
+    duration_s: float
+    frames_sampled: int
+    poster: str | None
+    """The ingest's poster frame (its preview route), relative to the report folder."""
+    poster_time_s: float | None = None
+    best_moment: tuple[float, float] | None = None
+    """(start, end) in seconds: the stretch a recap movie takes."""
+    codec: str | None = None
+    fps: float | None = None
+
+    @property
+    def length(self) -> str:
+        """`0:06` (minutes:seconds, rounded)."""
+        minutes, seconds = divmod(round(self.duration_s), 60)
+        return f"{minutes}:{seconds:02d}"
 
 
 @dataclass(frozen=True)
@@ -38,6 +60,8 @@ class Item:
     training: Training
     reason_labels: list[str] = field(default_factory=list)
     """The reasons, readable (media ids replaced by file names)."""
+    video: VideoView | None = None
+    """Set for clips."""
 
     @property
     def is_gem(self) -> bool:
@@ -87,6 +111,8 @@ class Suggestion:
     acted: str | None = None
     """What the demo did with it (`share`, `edit`), if anything."""
     recipe: dict[str, Any] | None = None
+    recap: str | None = None
+    """A highlight's recap movie (MP4), relative to the report folder."""
 
 
 @dataclass
@@ -114,6 +140,14 @@ class DemoReport:
         return dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])))
 
     @property
+    def videos(self) -> list[Item]:
+        return [i for i in self.items if i.video is not None]
+
+    @property
+    def recaps(self) -> list[Suggestion]:
+        return [s for s in self.suggestions if s.recap]
+
+    @property
     def eligible(self) -> list[Item]:
         return [i for i in self.items if i.training.eligible]
 
@@ -125,7 +159,7 @@ class DemoReport:
         junk = ", ".join(f"{len(v)} {k}" for k, v in self.junk.items())
         labelled = [i for i in self.items if i.agrees is not None]
         agreed = sum(1 for i in labelled if i.agrees)
-        return [
+        lines = [
             f"{len(self.items)} items uploaded and classified for {self.user}",
             f"{len(self.gems)} gems; junk: {junk or 'none'}",
             f"gem or not: the classifier matched the sample's labels on {agreed} of "
@@ -134,3 +168,10 @@ class DemoReport:
             f"{len(self.eligible)} items eligible for training "
             f"(only what was shared or edited with AI)",
         ]
+        if videos := self.videos:
+            gems = sum(i.is_gem for i in videos)
+            junk = Counter(i.junk_reason for i in videos if not i.is_gem)
+            lines.append(f"{len(videos)} of them clips: {gems} gems; junk: "
+                         f"{', '.join(f'{n} {k}' for k, n in sorted(junk.items())) or 'none'}; "
+                         f"{len(self.recaps)} recap movies")
+        return lines

@@ -33,6 +33,8 @@ from .manifest import (
 )
 from .plan import DocumentRecipe, PhotoRecipe, PlannedItem, ScreenRecipe, plan_camera_roll
 from .system import cache_root, ensure_debian_packages, photo_path, source_ref_path
+from .video_build import build_clips, debian_needs
+from .video_plan import plan_clips
 
 log = logging.getLogger("gemroll_dev.samples")
 Progress = Callable[[int, int], None]
@@ -43,6 +45,9 @@ NOTES = [
     "(HEIC) output may differ with their versions, so sha256/size_bytes of those may too.",
     "Photos are crops of real photographs shipped in Python wheels and Debian packages "
     "(see each item's source); screenshots are real headless-Chromium renderings.",
+    "Clips (category video, ids v0001...) follow the photos: camera motions over real photos "
+    "encoded by PyAV's FFmpeg (x264/x265 output may differ across versions), and one real "
+    "phone clip copied as recorded.",
 ]
 
 
@@ -66,17 +71,19 @@ def build_camera_roll(out_dir: Path, size: SizeName = "demo", seed: int = 0, *,
 
         return build_bench_manifest(out_dir, BENCH_COUNT, seed, workers=workers)
     started = time.monotonic()
-    plan = plan_camera_roll(size, seed)
+    plan, clips = plan_camera_roll(size, seed), plan_clips(size, seed)
     ensure_requirements(screenshots=any(isinstance(i.recipe, ScreenRecipe) for i in plan))
     out_dir.mkdir(parents=True, exist_ok=True)
     _remove_previous(out_dir)
     cache = cache_dir or cache_root()
     screens = _screenshots(plan, cache)
     written = _realise_all(plan, out_dir, screens, workers, progress)
+    items = [_manifest_item(i, w) for i, w in zip(plan, written, strict=True)]
+    items += build_clips(clips, out_dir)
     manifest = Manifest(size=size, seed=seed, events=list(catalog.EVENTS), notes=NOTES,
-                        items=[_manifest_item(i, w) for i, w in zip(plan, written, strict=True)])
+                        items=items)
     manifest.write(out_dir)
-    log.info("built %d items into %s in %.1f s", len(plan), out_dir,
+    log.info("built %d items (%d clips) into %s in %.1f s", len(items), len(clips), out_dir,
              time.monotonic() - started)
     return manifest
 
@@ -86,6 +93,7 @@ def ensure_requirements(*, screenshots: bool = True) -> list[str]:
     needs = [(p.package, p.path) for p in catalog.PHOTOS + catalog.TABLE_PHOTOS
              if p.kind == "debian"]
     needs.append(("fonts-dejavu-core", str(FONT_DIR / "DejaVuSans.ttf")))
+    needs += debian_needs(plan_clips("demo"))  # the real phone clip
     if screenshots:
         needs.append(("chromium", "chromium"))
         needs += [("debian-reference-en", page) for page in catalog.DOC_PAGES]

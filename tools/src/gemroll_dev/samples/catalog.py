@@ -161,6 +161,9 @@ EVENTS: tuple[EventInfo, ...] = (
               utc_offset="+02:00", gps=GpsPoint(lat=48.1372, lon=11.5756)),
     EventInfo(key="everyday", title="Everyday life", place="Berlin, Germany",
               utc_offset="+02:00", gps=None),
+    # Only the real Android clip (real_videos "android-dog"), on the day and place it was shot.
+    EventInfo(key="dog_evening", title="An evening with the dog", place="Brasília, Brazil",
+              utc_offset="-03:00", gps=GpsPoint(lat=-15.8355, lon=-48.0153)),
 )
 EVENT_BY_KEY = {e.key: e for e in EVENTS}
 
@@ -172,6 +175,7 @@ EVENT_DAYS: dict[str, tuple[str, int]] = {
     "florida": ("2024-10-11", 3),
     "birthday": ("2024-09-14", 1),
     "everyday": ("2024-05-01", 200),
+    "dog_evening": ("2019-12-20", 1),
 }
 
 

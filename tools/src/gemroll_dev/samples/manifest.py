@@ -17,12 +17,15 @@ class Category(StrEnum):
     photo = "photo"
     screenshot = "screenshot"
     document = "document"
+    video = "video"
 
 
 class QualityLabel(StrEnum):
     good = "good"
     blurry = "blurry"
     dark = "dark"
+    shaky = "shaky"  # videos: hand-held jitter with motion blur
+    accidental = "accidental"  # videos: recorded by accident (in a pocket)
 
 
 class JunkReason(StrEnum):
@@ -32,6 +35,8 @@ class JunkReason(StrEnum):
     document = "document"
     blurry = "blurry"
     dark = "dark"
+    shaky = "shaky"
+    accidental = "accidental"
     duplicate = "duplicate"
 
 
@@ -40,6 +45,8 @@ class ImageFormat(StrEnum):
     heic = "heic"
     webp = "webp"
     png = "png"
+    mp4 = "mp4"  # videos (the name stays: the manifest's `format` field)
+    mov = "mov"
 
 
 CONTENT_TYPES: dict[ImageFormat, str] = {
@@ -47,6 +54,8 @@ CONTENT_TYPES: dict[ImageFormat, str] = {
     ImageFormat.heic: "image/heic",
     ImageFormat.webp: "image/webp",
     ImageFormat.png: "image/png",
+    ImageFormat.mp4: "video/mp4",
+    ImageFormat.mov: "video/quicktime",
 }
 
 
@@ -81,6 +90,16 @@ class EventInfo(_Model):
     gps: GpsPoint | None
 
 
+class VideoInfo(_Model):
+    """A clip's facts, as its container says them (`gemroll_common.video.probe`)."""
+
+    duration_s: float = Field(gt=0)
+    fps: float | None
+    codec: str
+    has_audio: bool
+    motion: str = Field(description="`pan`, `shake`, `pocket`, `dark` or `camera` (real).")
+
+
 class SampleItem(_Model):
     id: str
     file_name: str
@@ -101,7 +120,7 @@ class SampleItem(_Model):
     pixel_width: int = Field(ge=1, description="Width of the stored pixels.")
     pixel_height: int = Field(ge=1)
     orientation: int = Field(ge=1, le=8, description="EXIF orientation written in the file.")
-    pixel_mode: Literal["RGB", "L", "CMYK", "RGB16"]
+    pixel_mode: Literal["RGB", "L", "CMYK", "RGB16", "YUV420"]
     camera: Camera | None = Field(description="Camera EXIF (Make/Model); None: no camera EXIF.")
     gps: GpsPoint | None = None
     source: SourceRef
@@ -112,6 +131,7 @@ class SampleItem(_Model):
     transform: str = Field(description="The recipe, human-readable.")
     size_bytes: int = Field(ge=1)
     sha256: str
+    video: VideoInfo | None = Field(default=None, description="Set for clips.")
 
 
 class Manifest(_Model):
@@ -160,7 +180,9 @@ class Manifest(_Model):
 
 
 def is_expected_gem(category: Category, quality: QualityLabel, is_best_shot: bool) -> bool:
-    return category is Category.photo and quality is QualityLabel.good and is_best_shot
+    """A good photo that is the best shot of its burst, or a good clip."""
+    return (category in (Category.photo, Category.video) and quality is QualityLabel.good
+            and is_best_shot)
 
 
 def junk_reason(
@@ -174,6 +196,10 @@ def junk_reason(
         return JunkReason.blurry
     if quality is QualityLabel.dark:
         return JunkReason.dark
+    if quality is QualityLabel.shaky:
+        return JunkReason.shaky
+    if quality is QualityLabel.accidental:
+        return JunkReason.accidental
     if not is_best_shot:
         return JunkReason.duplicate
     return None
