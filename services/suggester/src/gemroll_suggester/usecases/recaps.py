@@ -67,10 +67,15 @@ async def recap_movie(deps: Deps, user_key: str, suggestion_id: UUID) -> tuple[b
     return data, found.revision
 
 
-async def _render(deps: Deps, found: SuggestionRecord) -> bytes:
+async def _media_of(deps: Deps, found: SuggestionRecord) -> list[MediaItem]:
+    """The suggestion's media that are still there, in its order."""
     async with deps.uow() as tx:
         media = {m.media_id: m for m in await tx.media.get(list(found.media_ids))}
-    items = [media[i] for i in found.media_ids if i in media]
+    return [media[i] for i in found.media_ids if i in media]
+
+
+async def _render(deps: Deps, found: SuggestionRecord) -> bytes:
+    items = await _media_of(deps, found)
     with tempfile.TemporaryDirectory(prefix="gemroll-recap-") as work:
         shots = [s for s in [await _shot(deps, item, Path(work)) for item in items] if s]
         if not shots:
@@ -109,31 +114,34 @@ class ClipMoment:
     end_s: float
 
 
+async def _videos_of(deps: Deps, user_key: str, suggestion_id: UUID) -> list[MediaItem]:
+    """The videos with a best moment in the user's suggestion, in its order."""
+    found = await get_suggestion(deps, user_key, suggestion_id)
+    return [m for m in await _media_of(deps, found) if m.is_video and m.best_moment is not None]
+
+
 async def moments(deps: Deps, user_key: str, suggestion_id: UUID) -> list[ClipMoment]:
     """The best moment of each video in the user's suggestion, in its order."""
-    found = await get_suggestion(deps, user_key, suggestion_id)
-    async with deps.uow() as tx:
-        media = {m.media_id: m for m in await tx.media.get(list(found.media_ids))}
-    return [ClipMoment(i, *media[i].best_moment) for i in found.media_ids
-            if i in media and media[i].is_video and media[i].best_moment is not None]
+    return [ClipMoment(m.media_id, *m.best_moment)  # type: ignore[misc] - set, see _videos_of
+            for m in await _videos_of(deps, user_key, suggestion_id)]
 
 
 async def moment_clip(deps: Deps, user_key: str, suggestion_id: UUID, media_id: UUID) -> bytes:
     """A video of the suggestion trimmed to its best moment: its video stream from the key
     frame at or before the start to the next key frame after the end, no re-encoding, no tags
     or audio (as a share would be)."""
-    found = {m.media_id: m for m in await moments(deps, user_key, suggestion_id)}
+    found = {m.media_id: m for m in await _videos_of(deps, user_key, suggestion_id)}
     if media_id not in found:
         raise _no_recap("this suggestion has no best moment of that media")
-    async with deps.uow() as tx:
-        [item] = await tx.media.get([media_id])
+    item = found[media_id]
+    start_s, end_s = item.best_moment  # type: ignore[misc] - set, see _videos_of
     with tempfile.TemporaryDirectory(prefix="gemroll-moment-") as work:
         source, target = Path(work) / "original", Path(work) / "moment.mp4"
         try:
             await deps.storage.download(item.object_key, str(source), item.bucket,
                                         deps.settings.recap_max_video_bytes)
             await asyncio.to_thread(copy_without_metadata, source, target,
-                                    start_s=found[media_id].start_s, end_s=found[media_id].end_s)
+                                    start_s=start_s, end_s=end_s)
         except (ObjectMissing, StoreRefused, VideoUnreadable) as exc:
             raise _no_recap(f"the video cannot be trimmed ({type(exc).__name__})") from None
         return await asyncio.to_thread(target.read_bytes)
