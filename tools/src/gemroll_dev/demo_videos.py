@@ -33,14 +33,12 @@ async def fetch_posters(api: GemrollClient, media_ids: list[str], out: Path) -> 
     posters: dict[str, Path] = {}
     for media_id in media_ids:
         try:
-            # The CLI's client has no call for a media preview yet: its generic request.
-            response = await api._call("ingest", "GET", f"/v1/media/{media_id}/preview",
-                                       params={"size": POSTER_PX})
+            poster = await api.media_preview(media_id, POSTER_PX)
         except ApiError as exc:
             log.warning("no poster for clip %s: %s", media_id, exc)
             continue
         posters[media_id] = folder / f"{media_id}.jpg"
-        await asyncio.to_thread(posters[media_id].write_bytes, response.content)
+        await asyncio.to_thread(posters[media_id].write_bytes, poster)
     return posters
 
 

@@ -236,6 +236,12 @@ class GemrollClient:
     async def suggestion(self, suggestion_id: str) -> dict[str, Any]:
         return (await self._call("suggester", "GET", f"/v1/suggestions/{suggestion_id}")).json()
 
+    async def media_preview(self, media_id: str, size: int = 320) -> bytes:
+        """A photo's (or a video's poster) small metadata-free JPEG."""
+        response = await self._call("ingest", "GET", f"/v1/media/{media_id}/preview",
+                                    params={"size": size})
+        return response.content
+
     async def preview(self, suggestion_id: str) -> tuple[bytes, str]:
         """The rendered preview image and its content type."""
         response = await self._call("suggester", "GET", f"/v1/suggestions/{suggestion_id}/preview")
