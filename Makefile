@@ -85,6 +85,10 @@ bench: bench-ingest bench-classifier bench-video bench-suggester bench-policy be
 eval-classifier: venv setup ## per-class precision/recall and confusion matrix on the labeled sample set
 	$(PY) -m gemroll_dev.eval_classifier
 
+.PHONY: train-classifier
+train-classifier: venv setup ## fit the learned head on the training roll; writes gemroll_classifier/data/head-1.json
+	$(PY) -m gemroll_dev.train_classifier
+
 .PHONY: soak
 soak: venv setup ## 5-minute sustained load, then three 2,000-photo fault rounds; reports/soak/index.html
 	$(PY) -m gemroll_dev.soak --minutes 5 --rate 4 --fault-photos 2000 --fault-rounds 3

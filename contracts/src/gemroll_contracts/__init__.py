@@ -4,11 +4,13 @@ from .base import READ_EXTRA, Event, StrictModel, new_trace_id, utcnow
 from .deadletter import DeadLetter, DeadLetterData
 from .media import (
     CONTENT_TYPES,
+    MAX_FACE_BOXES,
     MEDIA_KINDS,
     PHOTO_TYPES,
     VIDEO_TYPES,
     Category,
     ErasureReason,
+    FaceBox,
     MediaClassified,
     MediaClassifiedData,
     MediaErased,
@@ -73,19 +75,19 @@ from .training import (
 )
 from .users import ActionKind, ConsentChanged, ConsentChangedData, UserAction, UserActionData
 
-CONTRACTS_VERSION = "1.5.0"
+CONTRACTS_VERSION = "1.6.0"
 
 __all__ = [
     "ACTION_WRITERS", "CANDIDATE_WRITERS",
     "ALL_EVENTS", "ALL_TOPICS", "CONSENT", "CONTENT_TYPES", "CONTRACTS_VERSION", "DEAD_LETTERS",
     "MEDIA_CLASSIFIED", "MEDIA_ERASED", "MEDIA_UPLOADED", "ON_THIS_DAY", "READ_EXTRA",
-    "MEDIA_KINDS", "PHOTO_TYPES", "SUBSCRIPTIONS", "VIDEO_TYPES",
+    "MAX_FACE_BOXES", "MEDIA_KINDS", "PHOTO_TYPES", "SUBSCRIPTIONS", "VIDEO_TYPES",
     "SUGGESTIONS", "TOPICS_BY_NAME",
     "TRAINING_CANDIDATES",
     "TRAINING_DECISIONS", "TRAINING_MEDIA", "USER_ACTIONS",
     "ActionKind", "AdmissionBasis", "AnyEvent", "CandidateSource", "Category", "ConsentChanged",
     "ConsentChangedData", "Crop", "DeadLetter", "DeadLetterData", "EditRecipe", "ErasureReason",
-    "Event", "MediaClassified", "MediaClassifiedData", "MediaErased", "MediaErasedData",
+    "Event", "FaceBox", "MediaClassified", "MediaClassifiedData", "MediaErased", "MediaErasedData",
     "MediaUploaded", "MediaUploadedData", "ModelInfo", "Moment", "Quality", "RejectionReason",
     "RetractionReason", "Service", "StrictModel", "SuggestionCreated", "SuggestionCreatedData",
     "Subscription", "SuggestionKind", "SuggestionWithdrawn", "SuggestionWithdrawnData", "Topic",

@@ -155,6 +155,21 @@ class VideoVerdict(StrictModel):
         default=None, description="The ingest's poster frame (from the upload), for display.")
 
 
+MAX_FACE_BOXES: Final = 64
+
+
+class FaceBox(StrictModel):
+    """Where a face is: a box, 0..1 of the (orientation-corrected) image's width and height,
+    and the detector's confidence. Faces are detected, never identified: no face embedding,
+    descriptor or identity is computed, stored or published."""
+
+    left: float = Field(ge=0, le=1)
+    top: float = Field(ge=0, le=1)
+    right: float = Field(ge=0, le=1)
+    bottom: float = Field(ge=0, le=1)
+    probability: float = Field(ge=0, le=1, description="The detector's confidence.")
+
+
 class MediaClassifiedData(StrictModel):
     media_id: UUID
     user_key: UserKey
@@ -169,7 +184,13 @@ class MediaClassifiedData(StrictModel):
     duplicate_group: UUID | None = Field(default=None, description="Near-duplicate group id.")
     is_best_in_group: bool = True
     nsfw_score: float | None = Field(default=None, ge=0, le=1)
-    face_count: int | None = Field(default=None, ge=0, le=1000)
+    face_count: int | None = Field(
+        default=None, ge=0, le=1000, description="Faces detected on a photo (0: none); None "
+        "when not checked (unreadable media, videos, detection off). Filled since 1.6.0.")
+    faces: list[FaceBox] | None = Field(
+        default=None, max_length=MAX_FACE_BOXES, description="The counted faces' boxes, "
+        "largest first (at most 64); None when not checked. Detected, never identified: no "
+        "face embedding or identity exists. Since 1.6.0.")
     labels: list[Annotated[str, StringConstraints(max_length=80)]] = Field(
         default_factory=list, max_length=5, description="Top ImageNet labels."
     )

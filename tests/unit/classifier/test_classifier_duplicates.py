@@ -85,3 +85,16 @@ def test_different_categories_never_group():
 
 def test_hamming():
     assert hamming(0b1011, 0b0001) == 2
+
+
+def test_groups_do_not_chain_through_a_middle_frame():
+    """A slow pan: each frame resembles its neighbour, the last one no longer the first.
+    Only shots that resemble the group's best frame join it."""
+    a = SCENE_A
+    c = unit(a + 2.2 * SCENE_B)  # far from a: cosine well under the burst rule
+    b = unit(a + c)  # between the two: close to each
+    assert float(a @ c) < 0.55 < min(float(a @ b), float(b @ c))
+    d = assign_groups([shot("a", a, 0.9), shot("b", b, 0.5), shot("c", c, 0.6)], [])
+    assert d["a"].group_id == d["b"].group_id
+    assert d["c"].group_id != d["a"].group_id  # chaining would have put c with a via b
+    assert d["c"].is_best and d["a"].is_best and not d["b"].is_best

@@ -48,8 +48,8 @@ def create_app(settings: ClassifierSettings | None = None, kafka: KafkaSettings 
             preparer=preparer_for(device, decode_pool, max_pixels=settings.max_image_pixels,
                                   analysis_long_side=settings.analysis_long_side),
             store=results, sink=KafkaSink(runtime.publisher), model_pool=model_pool,
-            sampler=PyAvSampler.configured(decode_pool, settings),
-            options=settings.classify_options())
+            sampler=PyAvSampler.configured(decode_pool, settings), heads=used.heads,
+            options=settings.classify_options(), faces=used.faces, cpu_pool=decode_pool)
         subscribe(runtime.consumers, classify, EraseMedia(results),
                   batch_max=settings.batch_max, batch_timeout_ms=settings.batch_timeout_ms)
         await asyncio.get_running_loop().run_in_executor(model_pool, used.load)  # before any batch

@@ -14,6 +14,7 @@ from gemroll_common.errors import ObjectMissing
 from gemroll_contracts import MediaClassified, TrainingCandidate
 
 from .domain.duplicates import Shot
+from .domain.faces import Face
 from .domain.features import Prepared, PreparedClip, Unreadable
 
 
@@ -58,6 +59,13 @@ class ImageModel(Protocol):
 class NsfwModel(Protocol):
     def scores(self, images: Sequence[np.ndarray]) -> list[float]:
         """NSFW probability per RGB image. Blocking."""
+        ...
+
+
+class FaceDetector(Protocol):
+    def detect(self, rgb: np.ndarray) -> tuple[Face, ...]:
+        """Faces (boxes, probabilities, landmarks; never an identity) in an H x W x 3 uint8
+        image, largest first. Blocking; safe to call from several threads at once."""
         ...
 
 
@@ -120,5 +128,5 @@ class EventSink(Protocol):
     async def candidate(self, event: TrainingCandidate) -> None: ...
 
 
-__all__ = ["ClipSampler", "EventSink", "ImageModel", "NsfwModel", "ObjectMissing",
-           "ObjectReader", "Preparer", "ResultRow", "ResultStore", "StoredResult"]
+__all__ = ["ClipSampler", "EventSink", "FaceDetector", "ImageModel", "NsfwModel",
+           "ObjectMissing", "ObjectReader", "Preparer", "ResultRow", "ResultStore", "StoredResult"]

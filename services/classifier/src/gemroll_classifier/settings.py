@@ -50,6 +50,8 @@ class ClassifierSettings(FileSecretsSettings):
         0.10, ge=0, le=1, description="NSFW runs on would-be gems with at least this share of "
         "skin-tone pixels (0: on every would-be gem).")
     publish_embedding: bool = Field(True, description="Put the embedding into MediaClassified.")
+    faces: bool = Field(True, description="Detect faces (MTCNN; boxes only, never identified) "
+                        "on photos: face_count and faces in MediaClassified, face-safe crops.")
 
     # throughput
     batch_max: int = Field(32, ge=1, le=1024, description="Most records per micro-batch.")

@@ -44,9 +44,10 @@ class LocalPipeline:
         reader, store, sink = MemoryReader(load=load), MemoryResults(), ListSink()
         options = dataclasses.replace(settings.classify_options(), thresholds=thresholds)
         classify = ClassifyBatch(reader=reader, preparer=preparer, model=models.image,
-                                 nsfw=models.nsfw, store=store, sink=sink,
+                                 nsfw=models.nsfw, heads=models.heads, store=store,
+                                 sink=sink,
                                  model_pool=ThreadPoolExecutor(1, thread_name_prefix="model"),
                                  sampler=PyAvSampler.configured(pool, settings),
-                                 options=options)
+                                 faces=models.faces, cpu_pool=pool, options=options)
         return cls(classify=classify, reader=reader, store=store, sink=sink, models=models,
                    device=device)

@@ -31,7 +31,7 @@ from .manifest import (
     SizeName,
     SourceRef,
 )
-from .plan import DocumentRecipe, PhotoRecipe, PlannedItem, ScreenRecipe, plan_camera_roll
+from .plan import Crop, DocumentRecipe, PhotoRecipe, PlannedItem, ScreenRecipe, plan_camera_roll
 from .system import cache_root, ensure_debian_packages, photo_path, source_ref_path
 from .video_build import build_clips, debian_needs
 from .video_plan import plan_clips
@@ -181,8 +181,17 @@ def make_photo(recipe: PhotoRecipe) -> Image.Image:
     source = _load(photo.key, _draft_factor(recipe.long_side / crop_px))
     rng = np.random.default_rng(recipe.seed)
     image = imaging.resize_long(imaging.crop(source, recipe.crop), recipe.long_side)
-    image = imaging.apply_effect(image, recipe.effect, rng)
+    image = imaging.apply_effect(image, recipe.effect, rng, _subject_in(photo, recipe.crop))
     return imaging.camera_finish(image, recipe.grain, rng)
+
+
+def _subject_in(photo: RealPhoto, crop: Crop) -> tuple[float, float, float, float]:
+    """The source's subject box in the crop's coordinates (mirrored with it)."""
+    sx0, sy0, sx1, sy1 = photo.subject
+    cw, ch = crop.x1 - crop.x0, crop.y1 - crop.y0
+    x0, x1 = (max(0.0, min(1.0, (v - crop.x0) / cw)) for v in (sx0, sx1))
+    y0, y1 = (max(0.0, min(1.0, (v - crop.y0) / ch)) for v in (sy0, sy1))
+    return (1 - x1, y0, 1 - x0, y1) if crop.flip else (x0, y0, x1, y1)
 
 
 def make_document(recipe: DocumentRecipe, item: PlannedItem) -> Image.Image:

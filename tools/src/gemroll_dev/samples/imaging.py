@@ -28,10 +28,26 @@ def resize_long(image: Image.Image, long_side: int) -> Image.Image:
     return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
-def apply_effect(image: Image.Image, effect: Effect, rng: np.random.Generator) -> Image.Image:
+def apply_effect(image: Image.Image, effect: Effect, rng: np.random.Generator,
+                 subject: tuple[float, float, float, float] = (0.2, 0.2, 0.8, 0.8),
+                 ) -> Image.Image:
+    """`subject`: the in-focus part (fractions of this image), kept by bokeh and low key."""
     long_side = max(image.size)
     if effect.gain != 1.0:
         image = gain(image, effect.gain)
+    if effect.kind == "defocus":
+        return gaussian_blur(image, effect.amount * long_side)
+    if effect.kind == "shake":
+        return motion_blur(image, effect.amount * long_side, effect.angle)
+    if effect.kind == "bokeh":
+        return outside(image, subject, gaussian_blur(image, effect.amount * long_side))
+    if effect.kind == "low_key":
+        return outside(image, subject, underexpose(image, effect.amount, rng, noise_sigma=2.0,
+                                                   floor=False))
+    if effect.kind == "night":
+        return night(image, effect.amount, rng)
+    if effect.kind == "fog":
+        return fog(image, effect.amount)
     if effect.kind == "gaussian_blur":
         return gaussian_blur(image, max(3.5, effect.amount * long_side))
     if effect.kind == "soft":
@@ -78,13 +94,49 @@ def motion_blur(image: Image.Image, length: float, angle_deg: float) -> Image.Im
     return blurred.resize(image.size, Image.Resampling.BICUBIC) if factor > 1 else blurred
 
 
+def outside(image: Image.Image, subject: tuple[float, float, float, float],
+            changed: Image.Image) -> Image.Image:
+    """`changed` outside the subject box, `image` inside, with a soft edge."""
+    w, h = image.size
+    x0, y0, x1, y1 = subject
+    mask = Image.new("L", (w, h), 0)
+    pad = 0.04 * max(w, h)
+    box = (round(x0 * w + pad), round(y0 * h + pad), round(x1 * w - pad), round(y1 * h - pad))
+    if box[2] > box[0] and box[3] > box[1]:
+        mask.paste(255, box)
+    mask = mask.filter(ImageFilter.GaussianBlur(pad))
+    return Image.composite(image.convert("RGB"), changed.convert("RGB"), mask)
+
+
+def night(image: Image.Image, level: float, rng: np.random.Generator) -> Image.Image:
+    """A night scene: exposure cut to a mean of `level`, but the brightest parts (lamps,
+    windows, the sky's glow) stay bright, with the noise of a long exposure."""
+    arr = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
+    luma = arr @ _LUMA
+    cut = np.quantile(luma[::4, ::4], 0.97)
+    lights = np.clip((luma - cut) / max(1e-3, 1.0 - cut), 0, 1)[..., None] ** 0.7
+    dark = (arr ** 2.2 * level * 4.0) ** (1 / 2.2)
+    out = (dark * (1 - lights) + arr * lights) * 255 + _noise(rng, arr.shape[:2], 3.0)
+    return Image.fromarray(np.clip(out + 0.5, 0, 255).astype(np.uint8), "RGB")
+
+
+def fog(image: Image.Image, density: float) -> Image.Image:
+    """Haze: the scene fades towards a bright grey; edges stay where they were."""
+    arr = np.asarray(image.convert("RGB"), dtype=np.float32)
+    h = arr.shape[0]
+    depth = np.linspace(1.0, 0.6, h, dtype=np.float32)[:, None, None]  # more haze far (top)
+    t = density * depth
+    out = arr * (1 - t) + 215.0 * t
+    return Image.fromarray(np.clip(out + 0.5, 0, 255).astype(np.uint8), "RGB")
+
+
 def gain(image: Image.Image, factor: float) -> Image.Image:
     arr = np.asarray(image, dtype=np.float32) * factor
     return Image.fromarray(np.clip(arr + 0.5, 0, 255).astype(np.uint8), image.mode)
 
 
 def underexpose(image: Image.Image, target_luma: float, rng: np.random.Generator,
-                noise_sigma: float = 5.0) -> Image.Image:
+                noise_sigma: float = 5.0, *, floor: bool = True) -> Image.Image:
     """Exposure cut in linear light until the mean luminance is `target_luma` (0..1), plus
     the strong sensor noise and cold cast of a high-ISO shot."""
     arr = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
@@ -100,7 +152,7 @@ def underexpose(image: Image.Image, target_luma: float, rng: np.random.Generator
     dark = (lo * linear) ** (1 / 2.2) * np.array([0.94, 0.97, 1.06], dtype=np.float32)
     out = dark * 255 + _noise(rng, arr.shape[:2], noise_sigma)
     result = Image.fromarray(np.clip(out + 0.5, 0, 255).astype(np.uint8), "RGB")
-    while mean_luma(result) >= 0.12:  # noise clipped at black lifts the mean; pull it back
+    while floor and mean_luma(result) >= 0.12:  # noise clipped at black lifts the mean
         result = gain(result, 0.85)
     return result
 

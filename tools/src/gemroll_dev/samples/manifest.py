@@ -10,7 +10,7 @@ from typing import Literal, Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 MANIFEST_NAME = "manifest.json"
-SizeName = Literal["demo", "eval", "bench"]
+SizeName = Literal["demo", "eval", "bench", "train"]
 
 
 class Category(StrEnum):
@@ -132,6 +132,11 @@ class SampleItem(_Model):
     size_bytes: int = Field(ge=1)
     sha256: str
     video: VideoInfo | None = Field(default=None, description="Set for clips.")
+    slices: list[str] = Field(
+        default_factory=list,
+        description="Evaluation slices the item belongs to (`night`, `chat_copy`, `blur_shake`"
+                    ", ...); empty in rolls made before slices existed.",
+    )
 
 
 class Manifest(_Model):

@@ -6,6 +6,7 @@ gives the same labels. The builder then turns each planned item into a file.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
@@ -24,7 +25,8 @@ from .manifest import (
     junk_reason,
 )
 
-EffectKind = Literal["none", "gaussian_blur", "motion_blur", "dark", "soft"]
+EffectKind = Literal["none", "gaussian_blur", "motion_blur", "dark", "soft", "defocus",
+                     "shake", "bokeh", "night", "low_key", "fog"]
 PixelMode = Literal["RGB", "L", "CMYK", "RGB16"]
 
 
@@ -68,8 +70,10 @@ class Effect:
             return f"gain({self.gain:.2f})" if self.gain != 1.0 else "as shot"
         if self.kind == "dark":
             return f"underexposed(mean_luma={self.amount:.3f})+sensor_noise"
-        if self.kind == "motion_blur":
-            return f"motion_blur(length={self.amount:.4f}*long_side, angle={self.angle:.0f})"
+        if self.kind in ("motion_blur", "shake"):
+            return f"{self.kind}(length={self.amount:.4f}*long_side, angle={self.angle:.0f})"
+        if self.kind in ("night", "low_key", "fog"):
+            return f"{self.kind}(level={self.amount:.3f})"
         return f"{self.kind}(radius={self.amount:.4f}*long_side) gain({self.gain:.2f})"
 
 
@@ -187,6 +191,16 @@ class SizeSpec:
     stripped: int  # good photos without camera EXIF (received through a messenger)
     jpeg_screenshots: int
     long_sides: tuple[int, ...] = (2016, 1632, 1440)
+    # the training roll's extras: precise blur from barely visible to plain (fractions of the
+    # long side, log-uniform), and good photos that rules mistake for junk
+    fine_blurry: int = 0
+    bokeh: int = 0
+    night: int = 0
+    low_key: int = 0
+    fog: int = 0
+    chat_copies: int = 0  # good photos resent by a messenger: 1600 or 1280 px, no EXIF
+    max_scale: float = 1.1  # largest resize of the crop (the training roll never upscales:
+    # an upscaled "good" photo is as soft as a blurred one)
 
 
 SIZES: dict[str, SizeSpec] = {
@@ -196,6 +210,12 @@ SIZES: dict[str, SizeSpec] = {
     "eval": SizeSpec(good=110, bursts=16, burst_frames=(3, 6), blurry=55, dark=45,
                      screenshots=80, documents=50, heic=14, webp=6, rotated=8, grayscale=3,
                      cmyk=2, png16=2, stripped=5, jpeg_screenshots=6),
+    # `make train-classifier` fits the learned head on this size (seed 0; see train_classifier)
+    "train": SizeSpec(good=90, bursts=14, burst_frames=(3, 5), blurry=20, dark=40,
+                      screenshots=70, documents=45, heic=10, webp=5, rotated=8, grayscale=3,
+                      cmyk=2, png16=2, stripped=6, jpeg_screenshots=6,
+                      long_sides=(4032, 3024, 2016, 1632), fine_blurry=110, bokeh=24,
+                      night=14, low_key=12, fog=14, chat_copies=16, max_scale=0.9),
 }
 
 _ASPECTS = ((4 / 3, 45), (3 / 4, 30), (16 / 9, 10), (1.0, 10), (9 / 16, 5))
@@ -247,6 +267,10 @@ class _Planner:
         for n in range(spec.bursts):
             drafts += self._burst(f"burst-{n + 1:02d}")
         drafts += [self._blurry_photo(i) for i in range(spec.blurry)]
+        drafts += [self._finely_blurred(i) for i in range(spec.fine_blurry)]
+        drafts += [self._hard_good(kind) for kind, n in (
+            ("bokeh", spec.bokeh), ("night", spec.night), ("low_key", spec.low_key),
+            ("fog", spec.fog), ("chat_copy", spec.chat_copies)) for _ in range(n)]
         drafts += [self._dark_photo() for _ in range(spec.dark)]
         drafts += [self._screenshot(i) for i in range(spec.screenshots)]
         drafts += [self._document(i) for i in range(spec.documents)]
@@ -281,7 +305,7 @@ class _Planner:
 
     def _long_side(self, photo: RealPhoto, crop: Crop) -> int:
         native = max((crop.x1 - crop.x0) * photo.size[0], (crop.y1 - crop.y0) * photo.size[1])
-        return _even(min(self.rng.choice(self.spec.long_sides), native * 1.1))
+        return _even(min(self.rng.choice(self.spec.long_sides), native * self.spec.max_scale))
 
     def _photo_recipe(self, photo: RealPhoto, crop: Crop, effect: Effect,
                       grain: tuple[float, float] = (0.8, 2.0)) -> PhotoRecipe:
@@ -338,6 +362,41 @@ class _Planner:
             variant = "motion_blur"
         recipe = self._photo_recipe(photo, crop, effect, grain=(0.6, 1.2))
         return _Draft(Category.photo, QualityLabel.blurry, recipe, photo.event, variant)
+
+    def _finely_blurred(self, index: int) -> _Draft:
+        """Defocus (Gaussian) or a straight shake, exactly as wide as planned: 0.05-1.2 %
+        (defocus) or 0.12-5 % (shake) of the long side, log-uniform."""
+        photo = self._next_source(for_gem=False, min_mp=1.5)
+        crop = self._crop(photo, self._aspect(), distinct=False)
+        rng = self.rng
+        if index % 2 == 0:
+            effect = Effect("defocus", round(math.exp(rng.uniform(math.log(0.0005),
+                                                                  math.log(0.012))), 5))
+        else:
+            effect = Effect("shake", round(math.exp(rng.uniform(math.log(0.0012),
+                                                                math.log(0.05))), 5),
+                            round(rng.uniform(0, 180), 1))
+        recipe = self._photo_recipe(photo, crop, effect, grain=(0.5, 1.5))
+        return _Draft(Category.photo, QualityLabel.blurry, recipe, photo.event, effect.kind)
+
+    def _hard_good(self, kind: str) -> _Draft:
+        """Good photos that look like junk to simple rules: a sharp subject on a blurred
+        background, a night scene with lights, a low-key shot, haze, a messenger's copy."""
+        photo = self._next_source(for_gem=False, min_mp=1.0)
+        crop = self._crop(photo, self._aspect(), distinct=False)
+        rng = self.rng
+        amounts = {"bokeh": (0.004, 0.012), "night": (0.02, 0.06), "low_key": (0.08, 0.16),
+                   "fog": (0.35, 0.6)}
+        effect = Effect()
+        if kind in amounts:
+            effect = Effect(kind, round(rng.uniform(*amounts[kind]), 4))  # type: ignore[arg-type]
+        recipe = self._photo_recipe(photo, crop, effect)
+        if kind == "chat_copy":
+            recipe = replace(recipe, long_side=min(recipe.long_side, rng.choice((1600, 1280))))
+        draft = _Draft(Category.photo, QualityLabel.good, recipe, photo.event, kind)
+        if kind == "chat_copy":
+            draft.tags.add("stripped")
+        return draft
 
     def _dark_photo(self) -> _Draft:
         photo = self._next_source(for_gem=False)

@@ -11,8 +11,9 @@ import numpy as np
 from gemroll_common.logging import get_logger
 from PIL import Image
 
+from ..domain.detail import detail_stats
 from ..domain.features import Prepared, Unreadable
-from .decode import MODEL_SIZE, decode, finish, open_image, read_facts
+from .decode import DETAIL_LONG, MODEL_SIZE, decode, finish, open_image, read_facts
 
 log = get_logger(__name__)
 
@@ -64,8 +65,9 @@ class CudaPreparer:
                 return None
             return facts
 
-    def _gpu_batch(self, blobs: Sequence[bytes]) -> list[tuple[np.ndarray, object]]:
-        """Decode + resize on the GPU: (analysis RGB on the CPU, model input on the GPU)."""
+    def _gpu_batch(self, blobs: Sequence[bytes]) -> list[tuple[np.ndarray, object, np.ndarray]]:
+        """Decode + resize on the GPU: (analysis RGB on the CPU, model input on the GPU,
+        detail-sized luminance on the CPU)."""
         import warnings
 
         import torch
@@ -95,11 +97,14 @@ class CudaPreparer:
             model = model[0, :, top:top + MODEL_SIZE, left:left + MODEL_SIZE]
             model = model.clamp_(0, 255).round_().to(torch.uint8)
             rgb = small[0].clamp_(0, 255).round_().to(torch.uint8).permute(1, 2, 0)
-            out.append((rgb.contiguous().cpu().numpy(), model))
+            out.append((rgb.contiguous().cpu().numpy(), model, _detail_luma(img)))
         return out
 
-    def _finish(self, facts, rgb: np.ndarray, model_input: object) -> Prepared:  # noqa: ANN001
-        return finish(facts, Image.fromarray(rgb), model_input)
+    def _finish(self, facts, rgb: np.ndarray, model_input: object,  # noqa: ANN001
+                luma: np.ndarray) -> Prepared:
+        stored_long = max(facts.width, facts.height)
+        return finish(facts, Image.fromarray(rgb), model_input,
+                      detail_stats(luma, max(luma.shape) / max(1, stored_long)))
 
     async def prepare(self, blobs: Sequence[bytes]) -> list[Prepared | Unreadable]:
         loop = asyncio.get_running_loop()
@@ -118,8 +123,8 @@ class CudaPreparer:
                 decoded = None
         if decoded is not None:
             finished = await asyncio.gather(*(
-                loop.run_in_executor(self._pool, self._finish, headers[i], rgb, model)
-                for i, (rgb, model) in zip(gpu_idx, decoded, strict=True)))
+                loop.run_in_executor(self._pool, self._finish, headers[i], rgb, model, luma)
+                for i, (rgb, model, luma) in zip(gpu_idx, decoded, strict=True)))
             for i, prepared in zip(gpu_idx, finished, strict=True):
                 results[i] = prepared
         rest = [i for i, r in enumerate(results) if r is None]
@@ -127,6 +132,22 @@ class CudaPreparer:
             for i, r in zip(rest, await self._cpu.prepare([blobs[i] for i in rest]), strict=True):
                 results[i] = r
         return [r for r in results if r is not None]
+
+
+def _detail_luma(img) -> np.ndarray:  # noqa: ANN001 - a 3 x H x W uint8 CUDA tensor
+    """The luminance the CPU path measures sharpness on (`decode.measure_detail`): at most
+    DETAIL_LONG px long side."""
+    import torch
+    import torch.nn.functional as F
+
+    x = img[None].float()
+    luma = 0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3]
+    h, w = luma.shape[2:]
+    if max(h, w) > DETAIL_LONG:
+        scale = DETAIL_LONG / max(h, w)
+        luma = F.interpolate(luma, size=(max(8, round(h * scale)), max(8, round(w * scale))),
+                             mode="bilinear", antialias=True, align_corners=False)
+    return luma[0, 0].clamp_(0, 255).round_().to(torch.uint8).cpu().numpy()
 
 
 def preparer_for(device: str, pool: ThreadPoolExecutor, *, analysis_long_side: int,

@@ -96,6 +96,12 @@ def _match(shot: Shot, recent: Sequence[Shot], rules: DuplicateRules) -> Shot | 
     return best
 
 
+def _representative(shots: Sequence[Shot]) -> Shot:
+    """The group's current best frame (its stored best, else its highest quality)."""
+    stored = [s for s in shots if s.is_best]
+    return stored[0] if stored else max(shots, key=lambda s: s.quality_score)
+
+
 def assign_groups(new: Iterable[Shot], recent: Sequence[Shot],
                   rules: DuplicateRules = DuplicateRules()) -> dict[str, DuplicateDecision]:
     """Group the new shots (one user's, in capture order) with the recent ones and each other.
@@ -103,20 +109,24 @@ def assign_groups(new: Iterable[Shot], recent: Sequence[Shot],
     `recent` shots carry their stored group and whether they are the group's current best;
     they are updated in place (the caller persists `is_best` changes).
     """
-    pool = list(recent)
+    loose = [s for s in recent if not s.group_id]  # stored before groups were kept
     members: dict[str, list[Shot]] = {}
     for shot in recent:
         if shot.group_id:
             members.setdefault(shot.group_id, []).append(shot)
+    # a shot joins a group by resembling the group's best frame, never just any member
+    # (no chaining: A ~ B ~ C does not put A and C together unless C resembles the best)
+    faces = {g: _representative(shots) for g, shots in members.items()}
     fresh: list[Shot] = []
     for shot in new:
-        match = _match(shot, pool, rules)
+        match = _match(shot, [*faces.values(), *loose], rules)
         shot.group_id = match.group_id if match and match.group_id else group_for(shot.media_id)
         if match and not match.group_id:
             match.group_id = shot.group_id
+            loose.remove(match)
             members.setdefault(shot.group_id, []).append(match)
         members.setdefault(shot.group_id, []).append(shot)
-        pool.append(shot)
+        faces[shot.group_id] = _representative(members[shot.group_id])
         fresh.append(shot)
 
     decisions: dict[str, DuplicateDecision] = {}

@@ -7,6 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from .detail import DetailStats
+from .faces import Face
+
 
 @dataclass(frozen=True)
 class MediaFacts:
@@ -51,6 +54,8 @@ class PixelStats:
     sharpest_tile_var: float = 0.0  # Laplacian variance of the sharpest 4x4 tile
     directional_var: float = 0.0  # see pixels.directional_sharpness
     skin_fraction: float = 0.0  # skin-tone pixels (YCbCr box); below a floor NSFW is moot
+    luma_p99: float = 0.0  # highlights: light sources keep a night scene from being "dark"
+    bright_fraction: float = 0.0  # pixels brighter than 0.6
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,8 @@ class Prepared:
     phash: int
     rgb: np.ndarray  # analysis size, H x W x 3 uint8
     model_input: Any  # 224 x 224 x 3 uint8 array, or a 3 x 224 x 224 CUDA tensor
+    faces: tuple[Face, ...] = ()  # detected on `rgb` (photos only), largest first
+    detail: DetailStats | None = None  # sharpness on the large decode (None: not measured)
 
 
 @dataclass

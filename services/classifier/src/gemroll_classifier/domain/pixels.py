@@ -113,7 +113,10 @@ def pixel_stats(rgb: np.ndarray) -> PixelStats:
     cr = 128 + 0.5 * rs - 0.418688 * gs - 0.081312 * bs
     skin = float(np.mean((cb >= 77) & (cb <= 127) & (cr >= 133) & (cr <= 173)))
 
+    sample = norm[::2, ::2]
     return PixelStats(
+        luma_p99=float(np.percentile(sample, 99)),
+        bright_fraction=float(np.mean(sample > 0.6)),
         brightness=float(norm.mean()),
         dark_fraction=float(np.mean(norm < 0.16)),
         blown_fraction=float(np.mean(norm > 0.96)),

@@ -27,14 +27,18 @@ from gemroll_common.retry import Backoff
 from gemroll_contracts import MediaUploaded
 
 from ..domain.duplicates import DuplicateRules, Shot, assign_groups, group_bests
+from ..domain.faces import keep_faces
 from ..domain.features import ModelSignals, Unreadable
+from ..domain.head import LearnedHeads
+from ..domain.judge import assess_photo, summarize_faces
 from ..domain.labels import family_indices
 from ..domain.nsfw import NsfwCheck, nsfw_check
-from ..domain.scorer import DEFAULT_THRESHOLDS, Thresholds, assess
+from ..domain.scorer import DEFAULT_THRESHOLDS, Assessment, Thresholds, assess
 from ..domain.video import DEFAULT_VIDEO_RULES, VideoRules
 from ..ports import (
     ClipSampler,
     EventSink,
+    FaceDetector,
     ImageModel,
     NsfwModel,
     ObjectReader,
@@ -80,6 +84,9 @@ class ClassifyBatch:
     sink: EventSink
     model_pool: Executor
     sampler: ClipSampler | None = None  # without one, videos are classified unreadable
+    faces: FaceDetector | None = None  # without one, face_count is None (not checked)
+    cpu_pool: Executor | None = None  # runs face detection (None: the model pool)
+    heads: LearnedHeads | None = None  # the learned scorer for photos; None: the rules
     options: Options = field(default_factory=Options)
     _families: dict[str, np.ndarray] | None = field(default=None, init=False, repr=False)
 
@@ -101,6 +108,7 @@ class ClassifyBatch:
         items = [Item(u, video=is_video(u.data)) for mid, u in first.items()
                  if mid not in stored]
         ready = await self._fetch(items, outcomes)
+        await self._detect_faces(ready)
         await self._analyse(ready)
         rows = await self._save(ready, uploads, stored, outcomes)
         await self._publish(rows)  # at most one best claim per group: order does not matter
@@ -156,6 +164,24 @@ class ClassifyBatch:
                 item.prepared = result
         return ready
 
+    async def _detect_faces(self, ready: Sequence[Item]) -> None:
+        """Faces on every readable photo's analysis image, in the CPU pool (not on video
+        frames); the ones that count (`keep_faces`) go into `prepared.faces`. A detector
+        failure leaves that photo's faces unchecked (`face_count` None), never the batch."""
+        if self.faces is None:
+            return
+        photos = [item for item in ready if item.prepared is not None and not item.video]
+        loop, pool = asyncio.get_running_loop(), self.cpu_pool or self.model_pool
+        found = await asyncio.gather(
+            *(loop.run_in_executor(pool, self.faces.detect, i.prepared.rgb) for i in photos),
+            return_exceptions=True)
+        for item, faces in zip(photos, found, strict=True):
+            if isinstance(faces, Exception):
+                log.warning("face_detection_failed", media_id=str(item.media_id),
+                            error_type=type(faces).__name__)
+                continue
+            item.prepared.faces, item.faces_checked = keep_faces(faces, limit=None), True
+
     async def _analyse(self, ready: Sequence[Item]) -> None:
         """One model pass over the photos and every sampled frame of the clips."""
         photos = [item for item in ready if item.prepared is not None and not item.video]
@@ -164,19 +190,26 @@ class ClassifyBatch:
             [item.prepared.model_input for item in photos] + frame_inputs(clips))
         for item, emb, sig in zip(photos, embeddings, signals, strict=False):
             item.embedding, item.signals = emb, sig
-            item.assessment = assess(item.facts, item.prepared.stats, item.signals,
-                                     self.options.thresholds)
+            item.assessment = self._assess(item)
         judge_clips(clips, embeddings[len(photos):], signals[len(photos):],
                     self.options.thresholds, self.options.video_rules)
         await self._group_duplicates(photos)
         await self._run_nsfw(photos + clips)
+
+    def _assess(self, item: Item) -> Assessment:
+        p, t = item.prepared, self.options.thresholds
+        if self.heads is None:
+            return assess(item.facts, p.stats, item.signals, t)
+        return assess_photo(item.facts, p.stats, p.detail, item.signals, item.embedding,
+                            self.heads, t, summarize_faces(p))
 
     async def _save(self, ready: Sequence[Item], uploads: Sequence[MediaUploaded],
                     stored: dict[UUID, StoredResult],
                     outcomes: dict[UUID, Outcome]) -> list[ResultRow]:
         """Stores the rows; returns those inserted. Rows another consumer stored first are
         added to `stored` (their stored result is published, never a second one)."""
-        o, model = self.options, model_info(self.model)
+        o = self.options
+        model = model_info(self.model, self.heads.version if self.heads else None)
         rows = [result_row(item, o.thresholds, model, publish_embedding=o.publish_embedding)
                 for item in ready]
         bests = group_bests({str(item.media_id): item.duplicate for item in ready})

@@ -9,7 +9,9 @@ from uuid import UUID
 
 import numpy as np
 from gemroll_contracts import (
+    MAX_FACE_BOXES,
     CandidateSource,
+    FaceBox,
     MediaClassified,
     MediaClassifiedData,
     MediaUploaded,
@@ -55,6 +57,7 @@ class Item:
     video: bool = False  # a video: judged from its sampled frames (`clip`, `judgement`)
     clip: PreparedClip | None = None
     judgement: VideoJudgement | None = None
+    faces_checked: bool = False  # face detection ran on the photo (`prepared.faces`)
 
     @property
     def media_id(self) -> UUID:
@@ -77,8 +80,10 @@ class Item:
         return decide(self.assessment, self.duplicate, self.nsfw, thresholds)
 
 
-def model_info(model: ImageModel) -> ModelInfo:
-    return ModelInfo(name=f"{model.name}+open_nsfw", version=f"{model.version}/{SCORER_VERSION}")
+def model_info(model: ImageModel, head_version: str | None = None) -> ModelInfo:
+    """The image model's version and the scorer's: the learned head's, else the rules'."""
+    return ModelInfo(name=f"{model.name}+open_nsfw",
+                     version=f"{model.version}/{head_version or SCORER_VERSION}")
 
 
 def video_verdict(item: Item) -> VideoVerdict | None:
@@ -96,6 +101,14 @@ def video_verdict(item: Item) -> VideoVerdict | None:
     return VideoVerdict(duration_s=facts.duration_s, frames_sampled=0, poster_key=poster)
 
 
+def face_boxes(item: Item) -> list[FaceBox] | None:
+    """The photo's counted faces as boxes (no landmarks, no identity); None: not checked."""
+    if not item.faces_checked or item.prepared is None or item.video:
+        return None
+    return [FaceBox(left=f.x0, top=f.y0, right=f.x1, bottom=f.y1, probability=f.probability)
+            for f in item.prepared.faces[:MAX_FACE_BOXES]]
+
+
 def _size(item: Item) -> tuple[int, int]:
     data = item.upload.data
     if item.video:
@@ -110,6 +123,7 @@ def classified_event(item: Item, verdict: Verdict, model: ModelInfo, *,
     width, height = _size(item)
     quality = verdict.quality
     embedding = item.embedding if publish_embedding else None
+    faces = face_boxes(item)
     return MediaClassified(producer=PRODUCER, trace_id=item.upload.trace_id,
                            data=MediaClassifiedData(
         media_id=data.media_id, user_key=data.user_key, bucket=data.bucket,
@@ -123,7 +137,8 @@ def classified_event(item: Item, verdict: Verdict, model: ModelInfo, *,
         duplicate_group=UUID(verdict.duplicate_group) if verdict.duplicate_group else None,
         is_best_in_group=verdict.is_best_in_group,
         nsfw_score=verdict.nsfw_score,
-        face_count=None,
+        face_count=len(item.prepared.faces) if faces is not None else None,
+        faces=faces,
         labels=list(item.signals.labels) if item.signals else [],
         embedding=[round(float(v), 5) for v in embedding] if embedding is not None else None,
         gem_score=verdict.gem_score, is_gem=verdict.is_gem, reasons=list(verdict.reasons),

@@ -46,6 +46,8 @@ def media_item(event: MediaClassified) -> MediaItem:
         classified_at=event.occurred_at, media_kind=d.media_kind,
         poster_key=video.poster_key if video is not None else None,
         best_moment=(moment.start_s, moment.end_s) if moment is not None else None,
+        faces=tuple((f.left, f.top, f.right, f.bottom) for f in d.faces)
+        if d.faces is not None else None,
     )
 
 

@@ -11,6 +11,8 @@ from uuid import UUID, uuid5
 
 from gemroll_contracts import EditRecipe, SuggestionKind
 
+from .framing import Box
+
 NAMESPACE = UUID("6b1f3c4e-2a57-5d0e-9f1c-7e3a2b9d4c10")
 """uuid5 namespace of every id the suggester derives (events, suggestions, renditions)."""
 
@@ -88,6 +90,9 @@ class MediaItem:
     """A video's poster frame (a JPEG the ingest stored); None for photos."""
     best_moment: tuple[float, float] | None = None
     """A video's best 3-6 s (start, end seconds), as the classifier found it."""
+    faces: tuple[Box, ...] | None = None
+    """Face boxes (fractions of the image, largest first) from the classifier; None when not
+    known (an older classification, a video). Crops keep them in frame."""
 
     @property
     def is_video(self) -> bool:
@@ -111,7 +116,8 @@ class MediaItem:
         """The fields a plan depends on: a reclassification changing none of them is a no-op."""
         return (self.quality_score, self.duplicate_group, self.is_best_in_group, self.nsfw_score,
                 self.face_count, self.embedding, self.gem_score, self.is_gem, self.taken_at,
-                self.coarse_location, self.unrenderable, self.poster_key, self.best_moment)
+                self.coarse_location, self.unrenderable, self.poster_key, self.best_moment,
+                self.faces)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,10 @@
 * contrast — stretches the 2nd–98th percentile spread towards 0.8 without clipping it;
 * saturation — nudges the mean chroma towards a natural level;
 * straighten — the tilt of a long straight near-horizontal edge (a horizon), if any;
-* crop — towards the rule of thirds when the detail concentrates in a small area, and
-  never when the photo has faces (no face boxes are known, so every face is kept).
+* crop — towards the rule of thirds when the detail concentrates in a small area, moved
+  (and grown, up to no crop) so that it holds every face box wholly with a margin; never
+  when the photo has faces whose boxes are unknown (an older classification);
+* straightening trims the corners: skipped when that would cut a known face.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import numpy as np
 from gemroll_contracts import Crop, EditRecipe
 from PIL import Image
 
-from .recipes import LUMA, linear_to_srgb, shoulder, srgb_to_linear, tone
+from ..domain.framing import Box, contains, face_window, in_window, rotation_keeps_faces
+from .recipes import LUMA, linear_to_srgb, shoulder, srgb_to_linear, straighten_scale, tone
 
 ANALYSIS_SIDE = 512
 
@@ -161,8 +164,8 @@ def horizon_tilt(gray: np.ndarray) -> float:
     return round(float(fine), 1)
 
 
-def _subject_crop(gray: np.ndarray) -> Crop | None:
-    """A rule-of-thirds crop around a compact subject, or None."""
+def _subject_crop(gray: np.ndarray, faces: tuple[Box, ...] = ()) -> Crop | None:
+    """A rule-of-thirds crop around a compact subject, holding every face, or None."""
     gx, gy = _gradients(gray)
     energy = np.hypot(gx, gy)
     total = float(energy.sum())
@@ -182,16 +185,45 @@ def _subject_crop(gray: np.ndarray) -> Crop | None:
     size = 0.8
     tx = 1 / 3 if cx < 0.5 else 2 / 3
     ty = 1 / 3 if cy < 0.5 else 2 / 3
-    left = float(np.clip(cx - tx * size, 0, 1 - size))
-    top = float(np.clip(cy - ty * size, 0, 1 - size))
+    keep = (*faces, (x0, y0, x1, y1)) if faces else ()  # the subject too, then
+    window = face_window(width, height, width / height, keep, fill=size,
+                         start=((cx - tx * size) * width, (cy - ty * size) * height))
+    left, top = window[0] / width, window[1] / height
+    size = (window[2] - window[0]) / width  # grown past 0.8 where faces need it
     if not (left <= x0 and x1 <= left + size and top <= y0 and y1 <= top + size):
         return None
-    left, top = round(left, 3), round(top, 3)
+    if not all(contains(window, face, width, height) for face in faces):
+        return None  # the subject and the faces do not fit one crop: none
+    # rounded outwards to the contract's 3 decimals, so that a face at the edge stays in
+    size = math.ceil(size * 1000 - 1e-6) / 1000 + (0.001 if faces else 0.0)
+    if size >= 0.95:
+        return None  # the faces leave nothing worth cropping
+    left = min(math.floor(left * 1000 + 1e-6) / 1000, round(1 - size, 3))
+    top = min(math.floor(top * 1000 + 1e-6) / 1000, round(1 - size, 3))
     return Crop(left=left, top=top, right=round(left + size, 3), bottom=round(top + size, 3))
 
 
-def auto_enhance(image: Image.Image, *, face_count: int | None = None) -> EditRecipe:
-    """The recipe for `image` (orientation already applied)."""
+def _keeps_faces(image: Image.Image, crop: Crop | None, degrees: float,
+                 faces: tuple[Box, ...]) -> bool:
+    """Whether straightening by `degrees` after `crop` leaves every face in frame."""
+    if not faces or abs(degrees) < 0.01:
+        return True
+    width, height = image.size
+    window = (0.0, 0.0, float(width), float(height))
+    if crop is not None:
+        window = (crop.left * width, crop.top * height, crop.right * width,
+                  crop.bottom * height)
+    w, h = window[2] - window[0], window[3] - window[1]
+    inside = [in_window(face, window, width, height) for face in faces]
+    return rotation_keeps_faces(w, h, degrees, straighten_scale(round(w), round(h), degrees),
+                                inside)
+
+
+def auto_enhance(image: Image.Image, *, face_count: int | None = None,
+                 faces: tuple[Box, ...] | None = None) -> EditRecipe:
+    """The recipe for `image` (orientation already applied). `faces`: the classifier's face
+    boxes (fractions of the image; None: not known, then a photo with `face_count` faces
+    is not cropped at all)."""
     srgb = _analysis_pixels(image)
     lin = srgb_to_linear(srgb)
     gains = _white_balance(srgb, lin)
@@ -204,6 +236,11 @@ def auto_enhance(image: Image.Image, *, face_count: int | None = None) -> EditRe
     saturation = _saturation(tone(srgb, partial))
     gray = srgb @ LUMA
     rotate = -horizon_tilt(gray)
-    crop = None if (face_count or 0) > 0 else _subject_crop(gray)
+    if faces is None:
+        crop = None if (face_count or 0) > 0 else _subject_crop(gray)
+    else:
+        crop = _subject_crop(gray, faces)
+        if not _keeps_faces(image, crop, rotate, faces):
+            rotate = 0.0
     return EditRecipe(exposure=exposure, contrast=contrast, saturation=saturation,
                       white_balance=gains, rotate_degrees=rotate + 0.0, crop=crop)

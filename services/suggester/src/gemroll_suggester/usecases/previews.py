@@ -66,7 +66,7 @@ class Previews:
         """The auto-enhance recipe of each photo (in order)."""
         return list(await asyncio.gather(*(
             self._timed("analyse", rendering.auto_enhance, images[item.media_id],
-                        face_count=item.face_count) for item in items)))
+                        face_count=item.face_count, faces=item.faces) for item in items)))
 
     async def render(self, change: Change, media: dict[UUID, MediaItem],
                      images: dict[UUID, Image.Image]) -> Change:
@@ -84,12 +84,15 @@ class Previews:
             ranked = sorted((i for i in record.media_ids if i in images),
                             key=lambda i: (-media[i].gem_score, str(i)))
             image = await self._timed("highlight", rendering.highlight_cover,
-                                      [images[i] for i in ranked], settings.cover_width)
+                                      [images[i] for i in ranked], settings.cover_width,
+                                      [media[i].faces for i in ranked])
         else:
             if len(pictures) < 2:
                 raise RuntimeError(f"collage {record.suggestion_id} has fewer than 2 photos")
+            shown = [i for i in record.media_ids if i in images]
             image = await self._timed("collage", rendering.collage, pictures,
-                                      settings.collage_width)
+                                      settings.collage_width,
+                                      [media[i].faces if i in media else None for i in shown])
         data = await asyncio.to_thread(rendering.encode_jpeg, image, settings.jpeg_quality)
         key = preview_key(record.user_key, record.suggestion_id, record.revision)
         await self._storage.put(key, data, "image/jpeg")

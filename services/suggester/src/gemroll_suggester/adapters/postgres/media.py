@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from ...domain import Consent, EventRecord, MediaItem, Moment
+from ...domain.framing import Box
 from ...ports import Intake, MediaRepository, Neighbourhood
 from .events import event_of
 
@@ -17,7 +18,7 @@ _COLUMNS = (
     "media_id, user_key, event_id, bucket, object_key, width, height, taken_at, coarse_location, "
     "category, quality_score, duplicate_group, is_best_in_group, nsfw_score, face_count, "
     "embedding, gem_score, is_gem, classified_event_id, classified_at, unrenderable, "
-    "media_kind, poster_key, moment_start_s, moment_end_s"
+    "media_kind, poster_key, moment_start_s, moment_end_s, face_boxes"
 )
 _WIDTH = len(_COLUMNS.split(","))
 _UPSERT = (
@@ -34,8 +35,18 @@ _UPSERT = (
     "classified_event_id = EXCLUDED.classified_event_id, "
     "classified_at = EXCLUDED.classified_at, unrenderable = EXCLUDED.unrenderable, "
     "media_kind = EXCLUDED.media_kind, poster_key = EXCLUDED.poster_key, "
-    "moment_start_s = EXCLUDED.moment_start_s, moment_end_s = EXCLUDED.moment_end_s"
+    "moment_start_s = EXCLUDED.moment_start_s, moment_end_s = EXCLUDED.moment_end_s, "
+    "face_boxes = EXCLUDED.face_boxes"
 )
+
+
+def _faces(flat: Sequence[float] | None) -> tuple[Box, ...] | None:
+    """Face boxes from the flat column (4 numbers per face)."""
+    if flat is None:
+        return None
+    values = [float(v) for v in flat]
+    return tuple((values[i], values[i + 1], values[i + 2], values[i + 3])
+                 for i in range(0, len(values) - 3, 4))
 
 
 def _media(row: asyncpg.Record) -> MediaItem:
@@ -54,6 +65,7 @@ def _media(row: asyncpg.Record) -> MediaItem:
         media_kind=row["media_kind"], poster_key=row["poster_key"],
         best_moment=(row["moment_start_s"], row["moment_end_s"])
         if row["moment_start_s"] is not None else None,
+        faces=_faces(row["face_boxes"]),
     )
 
 
@@ -65,6 +77,7 @@ def _media_args(item: MediaItem) -> tuple[Any, ...]:
         list(item.embedding) if item.embedding is not None else None, item.gem_score,
         item.is_gem, item.classified_event_id, item.classified_at, item.unrenderable,
         item.media_kind, item.poster_key, *(item.best_moment or (None, None)),
+        [v for face in item.faces for v in face] if item.faces is not None else None,
     )
 
 

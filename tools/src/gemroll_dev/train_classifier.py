@@ -1,0 +1,268 @@
+"""`make train-classifier`: fit the classifier's learned head and write its weights file.
+
+    python -m gemroll_dev.train_classifier [--seed 0] [--out PATH] [--check]
+
+Builds the training roll (`gemroll_dev.samples`, size `train`: real photos from the Python and
+Debian packages of `samples.catalog`, Chromium screenshots of Debian's reference pages,
+rendered documents, blur, darkness and the hard good cases made from those photos), turns
+every photo into the features the service computes (the same decode, the same MobileNetV2 and
+face detector, `head.named_features`), and fits one L2-regularised logistic regression per head
+by Newton's method in float64. 80 % of the items (by a hash of their id) fit the weights, the
+other 20 % set each head's threshold. Nothing of the evaluation roll (`samples.holdout`) is
+used. Features and weights are rounded before they are written, so a rerun reproduces the
+file byte for byte; `--check` retrains and compares with the shipped file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import pickle
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+VERSION = "head-1"
+WEIGHTS = (Path(__file__).resolve().parents[3] / "services" / "classifier" / "src"
+           / "gemroll_classifier" / "data" / f"{VERSION}.json")
+
+CATEGORY_FEATURES = (
+    "flat_fraction", "palette_fraction", "edge_density", "paper_fraction", "colorfulness",
+    "contrast", "brightness", "screen_family", "document_family", "sharp_best",
+    "textured_fraction", "noise_sigma", "detail_noise", "skin_fraction",
+)
+HEAD_FEATURES: dict[str, tuple[tuple[str, ...], bool, float]] = {
+    # name: (named features, uses the embedding, L2 strength)
+    "screenshot": (CATEGORY_FEATURES, True, 30.0),
+    "document": (CATEGORY_FEATURES, True, 30.0),
+    "blurry": (("edge_p90", "edge_median", "edge_weak_p90", "edge_contrast",
+                "sharp_best", "sharp_median", "weak_axis_best", "anisotropy", "energy_best",
+                "textured_fraction", "detail_noise", "log_laplacian_var",
+                "log_tile_var", "log_directional_var", "noise_sigma", "contrast",
+                "brightness", "face_count", "face_sharpness"), False, 1.0),
+    "dark": (("brightness", "dark_fraction", "luma_p99", "bright_fraction", "contrast",
+              "energy_best", "textured_fraction", "noise_sigma", "blown_fraction"), False, 1.0),
+}
+
+
+MIN_BLUR_SIGMA = 0.5
+
+
+def planned_blur_sigma(recipe, detail_scale: float) -> float:  # noqa: ANN001
+    """Sigma (pixels of the detail image) of a planned blur: a Gaussian's own, a straight
+    shake of length L has L / sqrt(12)."""
+    effect = getattr(recipe, "effect", None)
+    if effect is None or effect.kind not in ("defocus", "shake", "gaussian_blur",
+                                             "motion_blur"):
+        return 0.0
+    width = effect.amount * recipe.long_side * detail_scale
+    return width / 12 ** 0.5 if effect.kind in ("shake", "motion_blur") else width
+
+
+@dataclass
+class Sample:
+    item_id: str
+    named: dict[str, float]
+    embedding: np.ndarray
+    category: str
+    quality: str
+    variant: str
+    blur_sigma: float = 0.0  # the planned blur's sigma in pixels of the detail image
+
+
+    @property
+    def calibration(self) -> bool:
+        return hashlib.sha256(self.item_id.encode()).digest()[0] < 52  # ~20 %
+
+
+def labels_for(head: str, samples: list[Sample]) -> tuple[list[Sample], np.ndarray]:
+    """Which samples a head learns from, and their 0/1 labels."""
+    if head in ("screenshot", "document"):
+        return samples, np.array([s.category == head for s in samples], dtype=np.float64)
+    # quality heads: photos only; a burst's soft, non-best frames teach the burst pick, not
+    # blur; a blur planned below half a pixel of the measured image is neither sharp nor blurry
+    photos = [s for s in samples if s.category == "photo" and s.variant != "burst_frame"
+              and not (s.quality == "blurry" and s.blur_sigma < MIN_BLUR_SIGMA)]
+    if head == "blurry":  # the dark head speaks first: dark shots teach it nothing
+        photos = [s for s in photos if s.quality != "dark"]
+    return photos, np.array([s.quality == head for s in photos], dtype=np.float64)
+
+
+def design(head: str, samples: list[Sample]) -> np.ndarray:
+    names, uses_embedding, _ = HEAD_FEATURES[head]
+    x = np.array([[s.named[n] for n in names] for s in samples], dtype=np.float64)
+    if uses_embedding:
+        x = np.hstack([x, np.stack([s.embedding for s in samples]).astype(np.float64)])
+    return x
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float, iterations: int = 30,
+                 ) -> tuple[np.ndarray, float]:
+    """Class-balanced, L2-regularised logistic regression by Newton's method (deterministic)."""
+    n, d = x.shape
+    pos = max(1.0, y.sum())
+    sample_w = np.where(y > 0, n / (2 * pos), n / (2 * max(1.0, n - pos)))
+    a = np.hstack([x, np.ones((n, 1))])
+    w = np.zeros(d + 1)
+    reg = np.full(d + 1, l2)
+    reg[-1] = 0.0
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-np.clip(a @ w, -40, 40)))
+        grad = a.T @ (sample_w * (p - y)) + reg * w
+        hess = (a * (sample_w * p * (1 - p))[:, None]).T @ a + np.diag(reg + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if float(np.abs(step).max()) < 1e-10:
+            break
+    return w[:-1], float(w[-1])
+
+
+def best_threshold(p: np.ndarray, y: np.ndarray) -> tuple[float, dict[str, float]]:
+    """The threshold with the best balanced accuracy on the calibration items (ties: the one
+    nearest 0.5)."""
+    best, best_key = 0.5, (-1.0, 0.0)
+    for t in np.round(np.arange(0.05, 0.951, 0.01), 2):
+        pred = p >= t
+        tpr = float((pred & (y > 0)).sum() / max(1, (y > 0).sum()))
+        tnr = float((~pred & (y == 0)).sum() / max(1, (y == 0).sum()))
+        key = (round((tpr + tnr) / 2, 6), -abs(float(t) - 0.5))
+        if key > best_key:
+            best, best_key = float(t), key
+    pred = p >= best
+    return best, {"balanced_accuracy": best_key[0],
+                  "recall": round(float((pred & (y > 0)).sum() / max(1, (y > 0).sum())), 4),
+                  "false_positive_rate":
+                      round(float((pred & (y == 0)).sum() / max(1, (y == 0).sum())), 4),
+                  "positives": int((y > 0).sum()), "items": int(y.size)}
+
+
+def _g(value: float) -> float:
+    return float(f"{value:.6g}")
+
+
+def train_head(head: str, samples: list[Sample]) -> dict:
+    names, uses_embedding, l2 = HEAD_FEATURES[head]
+    chosen, y = labels_for(head, samples)
+    fit = np.array([not s.calibration for s in chosen])
+    x = design(head, chosen)
+    mean = x[fit].mean(axis=0)
+    scale = x[fit].std(axis=0)
+    scale[scale < 1e-6] = 1.0
+    mean, scale = np.array([_g(v) for v in mean]), np.array([_g(v) for v in scale])
+    z = (x - mean) / scale
+    w, b = fit_logistic(z[fit], y[fit], l2)
+    w, b = np.array([_g(v) for v in w]), _g(b)
+    p = 1.0 / (1.0 + np.exp(-np.clip(z[~fit] @ w + b, -40, 40)))
+    threshold, calibration = best_threshold(p, y[~fit])
+    return {"features": list(names), "uses_embedding": uses_embedding, "l2": l2,
+            "mean": mean.tolist(), "scale": scale.tolist(), "weights": w.tolist(), "bias": b,
+            "threshold": threshold, "calibration": calibration,
+            "fit_items": int(fit.sum())}
+
+
+# -- features, exactly as the service computes them ------------------------------------------
+
+def extract(folder: Path, manifest, threads: int = 2) -> list[Sample]:  # noqa: ANN001
+    from gemroll_classifier.adapters.decode import decode
+    from gemroll_classifier.domain.features import Unreadable
+    from gemroll_classifier.domain.labels import family_indices, family_scores
+    from gemroll_classifier.settings import ClassifierSettings
+
+    from .eval_videos import is_clip
+    from .head_inputs import face_summary, load_models
+    from .samples.plan import plan_camera_roll
+
+    settings = ClassifierSettings(device="cpu")
+    models = load_models(settings)
+    families = family_indices(models.image.categories)
+    items = sorted((i for i in manifest.items if not is_clip(i)), key=lambda i: i.id)
+    recipes = {p.id: p.recipe for p in plan_camera_roll(manifest.size, manifest.seed)}
+
+    def prepare(item):  # noqa: ANN001, ANN202
+        try:
+            return decode((folder / item.file_name).read_bytes(),
+                          analysis_long_side=settings.analysis_long_side,
+                          max_pixels=settings.max_image_pixels)
+        except Unreadable:
+            return None
+
+    samples: list[Sample] = []
+    with ThreadPoolExecutor(threads) as pool:
+        for start in range(0, len(items), 32):
+            chunk = items[start:start + 32]
+            prepared = list(pool.map(prepare, chunk))
+            ok = [(i, p) for i, p in zip(chunk, prepared, strict=True) if p is not None]
+            embeddings, probs = models.image.infer([p.model_input for _, p in ok])
+            for (item, p), emb, prob in zip(ok, embeddings, probs, strict=True):
+                faces = face_summary(models, p)
+                from gemroll_classifier.domain.features import ModelSignals
+                from gemroll_classifier.domain.head import named_features
+
+                signals = ModelSignals(labels=(), label_probs=(),
+                                       families=family_scores(prob, families))
+                named = named_features(p.stats, p.detail, signals, faces.count,
+                                       faces.largest_area,
+                                       faces.sharpest if faces.count else None)
+                samples.append(Sample(
+                    item.id, {k: round(float(v), 5) for k, v in named.items()},
+                    np.round(np.asarray(emb, dtype=np.float64), 5), item.category.value,
+                    item.quality.value, item.variant,
+                    round(planned_blur_sigma(recipes[item.id], named["detail_scale"]), 4)))
+            print(f"  features {len(samples)}/{len(items)}", flush=True)
+    return samples
+
+
+def train(samples: list[Sample], roll: dict) -> str:
+    doc = {"version": VERSION, "trained_on": roll,
+           "heads": {h: train_head(h, samples) for h in HEAD_FEATURES}}
+    return json.dumps(doc, sort_keys=True, indent=1) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", type=Path, default=WEIGHTS)
+    ap.add_argument("--roll-dir", type=Path, default=Path(".cache/samples"))
+    ap.add_argument("--check", action="store_true",
+                    help="retrain and compare with the shipped weights instead of writing")
+    ap.add_argument("--features-cache", type=Path, default=None,
+                    help="reuse extracted features from this file (experiments only)")
+    args = ap.parse_args(argv)
+    from .eval_classifier import build
+
+    started = time.perf_counter()
+    folder, manifest = build(args.roll_dir, "train", args.seed)
+    digest = hashlib.sha256("".join(
+        f"{i.id}:{i.sha256}\n" for i in sorted(manifest.items, key=lambda i: i.id)).encode()
+    ).hexdigest()  # the roll's files, whatever the manifest's other fields
+    cache = args.features_cache
+    if cache and cache.is_file():
+        samples = pickle.loads(cache.read_bytes())
+    else:
+        samples = extract(folder, manifest)
+        if cache:
+            cache.write_bytes(pickle.dumps(samples))
+    text = train(samples, {"roll": "train", "seed": args.seed, "items": len(samples),
+                           "files_sha256": digest})
+    took = time.perf_counter() - started
+    if args.check:
+        shipped = args.out.read_text() if args.out.is_file() else ""
+        same = shipped == text
+        print(f"retrained in {took:.0f} s: {'identical to' if same else 'DIFFERS from'} "
+              f"{args.out}")
+        return 0 if same else 1
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    for head, h in json.loads(text)["heads"].items():
+        print(f"{head:10s} threshold {h['threshold']:.2f}  calibration {h['calibration']}")
+    print(f"wrote {args.out} in {took:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
