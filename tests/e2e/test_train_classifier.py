@@ -23,12 +23,3 @@ def test_training_from_scratch_reproduces_the_shipped_weights(tmp_path: Path,
     out = capsys.readouterr().out
     assert code == 0, out
     assert "identical to" in out
-
-
-def test_the_training_roll_shares_no_source_with_the_evaluation_roll() -> None:
-    from gemroll_dev.samples import catalog
-    from gemroll_dev.samples.holdout import sources as holdout
-
-    training = {p.path for p in catalog.PHOTOS + catalog.TABLE_PHOTOS} | set(catalog.DOC_PAGES)
-    evaluation = holdout.source_paths()
-    assert evaluation and not training & evaluation

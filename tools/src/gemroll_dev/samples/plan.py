@@ -215,7 +215,7 @@ SIZES: dict[str, SizeSpec] = {
                       screenshots=70, documents=45, heic=10, webp=5, rotated=8, grayscale=3,
                       cmyk=2, png16=2, stripped=6, jpeg_screenshots=6,
                       long_sides=(4032, 3024, 2016, 1632), fine_blurry=110, bokeh=24,
-                      night=14, low_key=12, fog=14, chat_copies=16, max_scale=0.9),
+                      night=14, low_key=12, fog=14, chat_copies=16, max_scale=0.6),
 }
 
 _ASPECTS = ((4 / 3, 45), (3 / 4, 30), (16 / 9, 10), (1.0, 10), (9 / 16, 5))
@@ -364,17 +364,18 @@ class _Planner:
         return _Draft(Category.photo, QualityLabel.blurry, recipe, photo.event, variant)
 
     def _finely_blurred(self, index: int) -> _Draft:
-        """Defocus (Gaussian) or a straight shake, exactly as wide as planned: 0.05-1.2 %
-        (defocus) or 0.12-5 % (shake) of the long side, log-uniform."""
+        """Defocus (Gaussian) or a straight shake, exactly as wide as planned: sigma
+        0.04-0.6 % (defocus) or 0.15-3 % (shake) of the long side, log-uniform: most of it
+        near the edge of what a viewer notices, where the head must draw its line."""
         photo = self._next_source(for_gem=False, min_mp=1.5)
         crop = self._crop(photo, self._aspect(), distinct=False)
         rng = self.rng
         if index % 2 == 0:
-            effect = Effect("defocus", round(math.exp(rng.uniform(math.log(0.0005),
-                                                                  math.log(0.012))), 5))
+            effect = Effect("defocus", round(math.exp(rng.uniform(math.log(0.0004),
+                                                                  math.log(0.006))), 5))
         else:
-            effect = Effect("shake", round(math.exp(rng.uniform(math.log(0.0012),
-                                                                math.log(0.05))), 5),
+            effect = Effect("shake", round(math.exp(rng.uniform(math.log(0.0015),
+                                                                math.log(0.03))), 5),
                             round(rng.uniform(0, 180), 1))
         recipe = self._photo_recipe(photo, crop, effect, grain=(0.5, 1.5))
         return _Draft(Category.photo, QualityLabel.blurry, recipe, photo.event, effect.kind)

@@ -29,7 +29,7 @@ MODEL_SIZE = 224
 # at their own size): JPEGs are decoded at the smallest DCT scale that reaches DETAIL_MIN
 # (12 MP at 1/2), then reduced. One scale for every file keeps a photo's own softness from
 # counting against it just because it is large.
-DETAIL_MIN, DETAIL_LONG = 1400, 1600
+DETAIL_MIN, DETAIL_LONG = 1400, 2048
 _EXIF_IFD = 0x8769
 _MAKE, _MODEL, _SOFTWARE, _ORIENTATION = 0x010F, 0x0110, 0x0131, 0x0112
 _CAPTURE_TAGS = (0x829A, 0x829D, 0x8827, 0x9003, 0x920A)  # exposure, f-number, ISO, date, focal

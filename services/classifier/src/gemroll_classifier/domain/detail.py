@@ -135,9 +135,10 @@ def edge_steepness(full: np.ndarray, coarse: np.ndarray) -> tuple[float, float, 
     results = []
     for axis, grad in ((1, gx), (0, gy)):
         flat = grad.ravel()
-        k = max(16, int(flat.size * EDGE_SHARE))
-        picked = np.argpartition(flat, -k)[-k:]
-        picked = picked[flat[picked] >= MIN_EDGE]
+        sample = flat[::7]  # the cut-off from a sample: a full partition costs 10x more
+        k = max(2, int(sample.size * EDGE_SHARE))
+        cut = max(float(np.partition(sample, -k)[-k]), MIN_EDGE)
+        picked = np.flatnonzero(flat >= cut)
         if picked.size < 16:
             results.append((np.ones(1, dtype=np.float32), np.zeros(1, dtype=np.float32)))
             continue

@@ -98,6 +98,7 @@ class LinearHead:
     bias: float
     threshold: float
     uses_embedding: bool = False
+    corroborated_threshold: float | None = None  # enough when metadata corroborates
 
     def vector(self, named: Mapping[str, float], embedding: np.ndarray | None) -> np.ndarray:
         x = np.array([named[f] for f in self.features], dtype=np.float64)
@@ -126,13 +127,14 @@ class HeadOutcome:
 
 
 def run_head(head: LinearHead, named: Mapping[str, float], embedding: np.ndarray | None,
-             top: int = 2) -> HeadOutcome:
+             top: int = 2, *, force: bool = False) -> HeadOutcome:
     """Probability, decision at the calibrated threshold, and the reasons: the largest
-    positive contributions that have a reason code (distinct codes, at most `top`)."""
+    positive contributions that have a reason code (distinct codes, at most `top`; `force`:
+    also below the threshold)."""
     z = head.vector(named, embedding)
     p = head.probability(z)
     codes: list[str] = []
-    if p >= head.threshold:
+    if p >= head.threshold or force:
         parts = sorted(head.contributions(z).items(), key=lambda kv: -kv[1])
         for feature, value in parts:
             code = REASONS.get(head.name, {}).get(feature)
@@ -163,7 +165,8 @@ def heads_from_dict(doc: Mapping) -> LearnedHeads:
         heads[name] = LinearHead(
             name=name, features=tuple(h["features"]), mean=_array(h["mean"]),
             scale=_array(h["scale"]), weights=_array(h["weights"]), bias=float(h["bias"]),
-            threshold=float(h["threshold"]), uses_embedding=bool(h["uses_embedding"]))
+            threshold=float(h["threshold"]), uses_embedding=bool(h["uses_embedding"]),
+            corroborated_threshold=h.get("corroborated_threshold"))
     missing = {"screenshot", "document", "blurry", "dark"} - heads.keys()
     if missing:
         raise ValueError(f"the weights file lacks heads {sorted(missing)}")

@@ -14,7 +14,7 @@ import numpy as np
 from .detail import DetailStats
 from .faces import NO_FACES, FaceStats, face_stats
 from .features import MediaFacts, ModelSignals, PixelStats, Prepared
-from .head import LearnedHeads, named_features, run_head
+from .head import LearnedHeads, LinearHead, named_features, run_head
 from .pixels import luminance
 from .scorer import Assessment, QualitySignals, Thresholds, _page_aspect
 from .screens import is_screen_size
@@ -31,6 +31,15 @@ def summarize_faces(prepared: Prepared) -> FaceStats:
 
 def _clip(x: float) -> float:
     return 0.0 if x < 0 else 1.0 if x > 1 else x
+
+
+def _corroborated(probability: float, head: LinearHead, facts: MediaFacts) -> bool:
+    """Weak pixel evidence of a screenshot that the metadata backs: an exact screen size and
+    no camera EXIF. Metadata alone never decides (the weak evidence must be there)."""
+    floor = head.corroborated_threshold
+    return (floor is not None and probability >= floor
+            and is_screen_size(facts.width, facts.height)
+            and not facts.has_camera and not facts.has_capture_exif)
 
 
 def _corroboration(category: str, facts: MediaFacts) -> list[str]:
@@ -57,10 +66,12 @@ def assess_photo(facts: MediaFacts, stats: PixelStats, detail: DetailStats | Non
     shot = run_head(heads["screenshot"], named, embedding)
     doc = run_head(heads["document"], named, embedding)
     camera_photo = facts.has_camera and shot.probability < CAMERA_SCREENSHOT_MIN
+    shot_fired = shot.fired or _corroborated(shot.probability, heads["screenshot"], facts)
     reasons: list[str] = []
-    if shot.fired and not camera_photo and (not doc.fired or shot.probability >= doc.probability):
-        category = "screenshot"
-        reasons += shot.reasons
+    if shot_fired and not camera_photo and (not doc.fired or shot.probability >= doc.probability):
+        category = "screenshot"  # below the threshold (corroborated): its reasons all the same
+        reasons += shot.reasons or run_head(heads["screenshot"], named, embedding,
+                                            force=True).reasons
     elif doc.fired:
         category = "document"
         reasons += doc.reasons
