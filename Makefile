@@ -82,7 +82,7 @@ bench-growth: venv setup ## per-photo costs as one user's roll grows to 1k, 10k 
 bench: bench-ingest bench-classifier bench-video bench-suggester bench-policy bench-growth ## every benchmark
 
 .PHONY: eval-classifier
-eval-classifier: venv setup ## per-class precision/recall and confusion matrix on the labeled sample set
+eval-classifier: venv setup ## per-class and per-slice precision/recall on the holdout roll (sources training never saw)
 	$(PY) -m gemroll_dev.eval_classifier
 
 .PHONY: train-classifier

@@ -20,16 +20,21 @@ from PIL import Image, ImageFilter
 
 pytestmark = pytest.mark.integration
 
-SOURCES = {  # real photos of Debian's mate-backgrounds (sharp at their native size)
-    "marigold": "/usr/share/backgrounds/mate/nature/Garden.jpg",
-    "ladybird": "/usr/share/backgrounds/mate/nature/LadyBird.jpg",
+SOURCES = {  # real photos of Debian packages: a 13 MP one, crisp at its own size ...
+    "dragonfly": ("lomiri-wallpapers-16.04", "/usr/share/backgrounds/Dragonfly_by_Bolly.jpg"),
+    # ... and a macro that is soft at its stored 2560 px, crisp at half that
+    "ladybird": ("mate-backgrounds", "/usr/share/backgrounds/mate/nature/LadyBird.jpg"),
 }
 
 
 @pytest.fixture(scope="module")
 def real() -> dict[str, Image.Image]:
-    ensure_debian_packages([("mate-backgrounds", p) for p in SOURCES.values()])
-    return {k: Image.open(p).convert("RGB") for k, p in SOURCES.items()}
+    ensure_debian_packages(SOURCES.values())
+    out = {k: Image.open(p).convert("RGB") for k, (_, p) in SOURCES.items()}
+    ladybird = out["ladybird"]
+    out["ladybird"] = ladybird.resize((ladybird.width // 2, ladybird.height // 2),
+                                      Image.Resampling.LANCZOS)
+    return out
 
 
 def motion(image: Image.Image, length: int) -> Image.Image:
@@ -66,30 +71,32 @@ def classify(models, files: dict[str, bytes]) -> dict[str, MediaClassifiedData]:
 
 
 def test_a_few_pixels_of_blur_make_junk_and_a_sharp_subject_does_not(classifier_models, real):
-    marigold, ladybird = real["marigold"], real["ladybird"]
+    """On a 13-megapixel frame: defocus of 4 and 12 px (Gaussian sigma 2 and 6) and a 12 px
+    shake are blurry; the frame itself and a sharp ladybird on a blurred leaf are gems."""
+    dragonfly, ladybird = real["dragonfly"], real["ladybird"]
     exif = photos.camera_exif()
     got = classify(classifier_models, {
-        "sharp": photos.jpeg(marigold, exif=exif),
-        "defocus_4px": photos.jpeg(marigold.filter(ImageFilter.GaussianBlur(2)), exif=exif),
-        "defocus_12px": photos.jpeg(marigold.filter(ImageFilter.GaussianBlur(6)), exif=exif),
-        "shake_10px": photos.jpeg(motion(marigold, 10), exif=exif),
+        "sharp": photos.jpeg(dragonfly, exif=exif),
+        "defocus_4px": photos.jpeg(dragonfly.filter(ImageFilter.GaussianBlur(2)), exif=exif),
+        "defocus_12px": photos.jpeg(dragonfly.filter(ImageFilter.GaussianBlur(6)), exif=exif),
+        "shake_12px": photos.jpeg(motion(dragonfly, 12), exif=exif),
         "macro_bokeh": photos.jpeg(bokeh(ladybird, (0.42, 0.3, 0.95, 0.75)), exif=exif),
     })
     assert got["sharp"].is_gem and got["macro_bokeh"].is_gem, {
         k: v.reasons for k, v in got.items()}
-    for name in ("defocus_4px", "defocus_12px", "shake_10px"):
+    for name in ("defocus_4px", "defocus_12px", "shake_12px"):
         assert got[name].category == "photo" and not got[name].is_gem, got[name].reasons
         assert any(r.startswith("blurry:") for r in got[name].reasons), got[name].reasons
 
 
 def test_copies_without_metadata_are_still_photos(classifier_models, real):
-    marigold = real["marigold"]
-    chat = marigold.copy()
+    dragonfly = real["dragonfly"]
+    chat = dragonfly.copy()
     chat.thumbnail((1280, 1280), Image.Resampling.LANCZOS)
-    screen_sized = marigold.crop((0, 0, 2532, 1170))  # exactly an iPhone screen, no EXIF
+    screen_sized = dragonfly.crop((800, 600, 3332, 1770))  # exactly an iPhone screen, no EXIF
     got = classify(classifier_models, {
         "chat_1280": photos.jpeg(chat, quality=75),
-        "chat_1600": photos.jpeg(marigold.resize((1600, 1000), Image.Resampling.LANCZOS),
+        "chat_1600": photos.jpeg(dragonfly.resize((1600, 1200), Image.Resampling.LANCZOS),
                                  quality=75),
         "screen_sized_png": photos.png(screen_sized),
     })

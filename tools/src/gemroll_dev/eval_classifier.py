@@ -240,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="eval", help="--roll sample only")
     parser.add_argument("--out", type=Path, default=Path(".cache/samples"))
     parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--scorer", choices=("head", "rules"), default="head",
+                        help="rules: the hand-set scorer the learned head replaced (a baseline)")
     parser.add_argument("--json", type=Path, help="also write the summary here (holdout: "
                                                  "default .cache/eval/holdout.json)")
     args = parser.parse_args(argv)
@@ -247,8 +249,14 @@ def main(argv: list[str] | None = None) -> int:
         folder, manifest = build_holdout(args.out, args.seed)
     else:
         folder, manifest = build(args.out, args.size, args.seed)
+    from gemroll_classifier.models import build_models
+    from gemroll_classifier.settings import ClassifierSettings
+
+    settings = ClassifierSettings(device="cpu", batch_max=args.batch)
+    models = build_models(settings, learned_heads=args.scorer == "head")
     results, elapsed = asyncio.run(classify_all(object_loader(folder, manifest),
-                                                  uploads_for(manifest), args.batch))
+                                                  uploads_for(manifest), args.batch,
+                                                  settings=settings, models=models))
     if args.roll == "holdout":
         from .eval_report import holdout_report, jsonable
 
