@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
-import os
 import shutil
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +28,7 @@ from .manifest import (
     SizeName,
     SourceRef,
 )
+from .parallel import run_all
 from .plan import Crop, DocumentRecipe, PhotoRecipe, PlannedItem, ScreenRecipe, plan_camera_roll
 from .system import cache_root, ensure_debian_packages, photo_path, source_ref_path
 from .video_build import build_clips, debian_needs
@@ -125,26 +123,8 @@ def _screenshots(plan: list[PlannedItem], cache: Path) -> dict[str, Path]:
 
 def _realise_all(plan: list[PlannedItem], out_dir: Path, screens: dict[str, Path],
                  workers: int | None, progress: Progress | None) -> list[_Written]:
-    workers = workers or min(4, os.cpu_count() or 1)
     tasks = [(item, out_dir, screens.get(item.id)) for item in plan]
-    results: list[_Written] = []
-    if workers <= 1 or len(tasks) < 4:
-        for n, task in enumerate(tasks, start=1):
-            results.append(realise(*task))
-            if progress:
-                progress(n, len(tasks))
-        return results
-    context = multiprocessing.get_context("spawn")  # safe whatever threads the caller runs
-    done: dict[int, _Written] = {}
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        # Costly items first so that the pool's tail is short.
-        order = sorted(range(len(tasks)), key=lambda i: -_cost(plan[i]))
-        futures = {pool.submit(realise, *tasks[i]): i for i in order}
-        for n, future in enumerate(as_completed(futures), start=1):
-            done[futures[future]] = future.result()
-            if progress:
-                progress(n, len(tasks))
-    return [done[i] for i in range(len(tasks))]
+    return run_all(realise, tasks, [_cost(i) for i in plan], workers, progress)
 
 
 def _cost(item: PlannedItem) -> float:

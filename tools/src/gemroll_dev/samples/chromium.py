@@ -106,19 +106,7 @@ class ScreenshotCache:
 
     def render(self, jobs: list[ScreenJob], workers: int = 2) -> int:
         """Take the screenshots that are not cached yet; returns how many were taken."""
-        todo = list({job.key: job for job in jobs if not job.png_path.exists()}.values())
-        if not todo:
-            return 0
-        browsers = [Browser() for _ in range(max(1, min(workers, len(todo))))]
-        try:
-            shares = [todo[i:: len(browsers)] for i in range(len(browsers))]
-            with ThreadPoolExecutor(max_workers=len(browsers)) as pool:
-                list(pool.map(lambda pair: pair[0].shoot_all(pair[1]),
-                              zip(browsers, shares, strict=True)))
-        finally:
-            for browser in browsers:
-                browser.close()
-        return len(todo)
+        return render_jobs(jobs, workers)
 
     def _asset(self, key: str) -> str:
         """A downsized copy of a real photo for pages to embed; returns its identity."""
@@ -253,3 +241,21 @@ def _code_text(seed: int) -> str:
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     path = stdlib / CODE_FILES[seed % len(CODE_FILES)]
     return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def render_jobs(jobs: list[ScreenJob], workers: int = 2) -> int:
+    """Take the screenshots whose PNG does not exist yet, with up to `workers` browsers;
+    returns how many were taken."""
+    todo = list({job.key: job for job in jobs if not job.png_path.exists()}.values())
+    if not todo:
+        return 0
+    browsers = [Browser() for _ in range(max(1, min(workers, len(todo))))]
+    try:
+        shares = [todo[i:: len(browsers)] for i in range(len(browsers))]
+        with ThreadPoolExecutor(max_workers=len(browsers)) as pool:
+            list(pool.map(lambda pair: pair[0].shoot_all(pair[1]),
+                          zip(browsers, shares, strict=True)))
+    finally:
+        for browser in browsers:
+            browser.close()
+    return len(todo)

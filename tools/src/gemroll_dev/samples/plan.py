@@ -24,6 +24,7 @@ from .manifest import (
     is_expected_gem,
     junk_reason,
 )
+from .parallel import unique_name
 
 EffectKind = Literal["none", "gaussian_blur", "motion_blur", "dark", "soft", "defocus",
                      "shake", "bokeh", "night", "low_key", "fog"]
@@ -609,12 +610,7 @@ class _Namer:
             base, ext = f"IMG-{at:%Y%m%d}-WA{self.counter % 10000:04d}", "jpg"
         else:  # a browser saving a screenshot as JPEG
             base, ext = f"Screenshot_{at:%Y%m%d-%H%M%S}_Chrome", "jpg"
-        name, n = f"{base}.{ext}", 1
-        while name.lower() in self.taken:
-            n += 1
-            name = f"{base}({n}).{ext}"
-        self.taken.add(name.lower())
-        return name
+        return unique_name(base, ext, self.taken)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
-import os
 import shutil
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +16,7 @@ from PIL import Image
 from ..build import _remove_previous
 from ..encode import set_capture_mtime
 from ..manifest import CONTENT_TYPES, Camera, ImageFormat, Manifest, SampleItem, SourceRef
+from ..parallel import run_all
 from ..system import ensure_debian_packages
 from . import paper
 from .fetch import fetch, holdout_cache, local_path
@@ -114,25 +112,8 @@ def _screenshots(plan: list[PlannedItem], local: dict[str, str]) -> dict[str, st
 def _realise_all(plan: list[PlannedItem], out_dir: Path, shots: dict[str, str],
                  local: dict[str, str], workers: int | None, progress: Progress | None
                  ) -> list[_Written]:
-    workers = workers or min(4, os.cpu_count() or 1)
     tasks = [(item, str(out_dir), shots.get(item.id), local) for item in plan]
-    if workers <= 1 or len(tasks) < 4:
-        results = []
-        for n, task in enumerate(tasks, start=1):
-            results.append(realise(*task))
-            if progress:
-                progress(n, len(tasks))
-        return results
-    done: dict[int, _Written] = {}
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        order = sorted(range(len(tasks)), key=lambda i: -_cost(plan[i]))
-        futures = {pool.submit(realise, *tasks[i]): i for i in order}
-        for n, future in enumerate(as_completed(futures), start=1):
-            done[futures[future]] = future.result()
-            if progress:
-                progress(n, len(tasks))
-    return [done[i] for i in range(len(tasks))]
+    return run_all(realise, tasks, [_cost(i) for i in plan], workers, progress)
 
 
 def _cost(item: PlannedItem) -> float:

@@ -6,6 +6,7 @@ import random
 from collections import Counter
 
 from ..manifest import Category, QualityLabel
+from ..parallel import unique_name
 from ..plan import ExifSpec
 from .drafts import Draft
 from .recipes import Encoding, PaperRecipe, PhotoRecipe, PlannedItem, ScreenRecipe
@@ -181,9 +182,4 @@ class _Namer:
             base = f"{at:%Y%m%d_%H%M%S}_edit"
         else:  # a download
             base = f"image-{self.rng.randrange(10**5, 10**6)}"
-        name, n = f"{base}.{ext}", 1
-        while name.lower() in self.taken:
-            n += 1
-            name = f"{base}({n}).{ext}"
-        self.taken.add(name.lower())
-        return name
+        return unique_name(base, ext, self.taken)

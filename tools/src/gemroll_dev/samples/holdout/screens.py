@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..chromium import FLAGS, Browser, ScreenJob, _atomic_write
+from ..chromium import FLAGS, ScreenJob, _atomic_write, render_jobs
 from .recipes import ScreenRecipe
 from .sources import VIEWPORT_BY_NAME
 
@@ -167,21 +167,7 @@ class HoldoutScreens:
         return ScreenJob(key, url, viewport, self.shots / f"{key}.png")
 
     def render(self, jobs: list[ScreenJob], workers: int = 2) -> int:
-        todo = list({j.key: j for j in jobs if not j.png_path.exists()}.values())
-        if not todo:
-            return 0
-        from concurrent.futures import ThreadPoolExecutor
-
-        browsers = [Browser() for _ in range(max(1, min(workers, len(todo))))]
-        try:
-            shares = [todo[i:: len(browsers)] for i in range(len(browsers))]
-            with ThreadPoolExecutor(len(browsers)) as pool:
-                list(pool.map(lambda pair: pair[0].shoot_all(pair[1]),
-                              zip(browsers, shares, strict=True)))
-        finally:
-            for browser in browsers:
-                browser.close()
-        return len(todo)
+        return render_jobs(jobs, workers)
 
     def _asset(self, key: str) -> str:
         """A copy of a holdout photo no larger than an app would serve (1400 px)."""
