@@ -202,17 +202,23 @@ def train_head(head: str, samples: list[Sample]) -> dict:
 # -- features, exactly as the service computes them ------------------------------------------
 
 def extract(folder: Path, manifest, threads: int = 2) -> list[Sample]:  # noqa: ANN001
+    """Every photo of the roll through the service's decode, image model and face detector,
+    to the head's named features and the embedding (rounded: reruns give the same bits)."""
     from gemroll_classifier.adapters.decode import decode
-    from gemroll_classifier.domain.features import Unreadable
+    from gemroll_classifier.domain.faces import keep_faces
+    from gemroll_classifier.domain.features import ModelSignals, Unreadable
+    from gemroll_classifier.domain.head import named_features
+    from gemroll_classifier.domain.judge import summarize_faces
     from gemroll_classifier.domain.labels import family_indices, family_scores
+    from gemroll_classifier.models import build_models
     from gemroll_classifier.settings import ClassifierSettings
 
     from .eval_videos import is_clip
-    from .head_inputs import face_summary, load_models
     from .samples.plan import plan_camera_roll
 
     settings = ClassifierSettings(device="cpu")
-    models = load_models(settings)
+    models = build_models(settings, learned_heads=False)
+    models.load()
     families = family_indices(models.image.categories)
     items = sorted((i for i in manifest.items if not is_clip(i)), key=lambda i: i.id)
     recipes = {p.id: p.recipe for p in plan_camera_roll(manifest.size, manifest.seed)}
@@ -229,16 +235,14 @@ def extract(folder: Path, manifest, threads: int = 2) -> list[Sample]:  # noqa: 
     with ThreadPoolExecutor(threads) as pool:
         for start in range(0, len(items), 32):
             chunk = items[start:start + 32]
-            prepared = list(pool.map(prepare, chunk))
-            ok = [(i, p) for i, p in zip(chunk, prepared, strict=True) if p is not None]
+            ok = [(i, p) for i, p in zip(chunk, pool.map(prepare, chunk), strict=True)
+                  if p is not None]
             embeddings, probs = models.image.infer([p.model_input for _, p in ok])
             for (item, p), emb, prob in zip(ok, embeddings, probs, strict=True):
-                faces = face_summary(models, p)
-                from gemroll_classifier.domain.features import ModelSignals
-                from gemroll_classifier.domain.head import named_features
-
-                signals = ModelSignals(labels=(), label_probs=(),
-                                       families=family_scores(prob, families))
+                if models.faces is not None:  # one at a time: the same bits on every run
+                    p.faces = keep_faces(models.faces.detect(p.rgb), limit=None)
+                faces = summarize_faces(p)
+                signals = ModelSignals((), (), family_scores(prob, families))
                 named = named_features(p.stats, p.detail, signals, faces.count,
                                        faces.largest_area,
                                        faces.sharpest if faces.count else None)
