@@ -17,6 +17,7 @@ def test_the_evaluation_sources_are_disjoint_from_training() -> None:
     assert check_disjoint() == []
 
 
+@pytest.mark.timeout(900)  # the first run fetches the material (~230 MB)
 def test_small_build_is_byte_identical(tmp_path: Path) -> None:
     from gemroll_dev.samples.holdout import build_holdout_roll
 

@@ -13,6 +13,7 @@ from gemroll_dev import train_classifier
 pytestmark = pytest.mark.slow
 
 
+@pytest.mark.timeout(1200)  # builds the 517-item roll and runs the models over it
 def test_training_from_scratch_reproduces_the_shipped_weights(tmp_path: Path,
                                                               capsys: pytest.CaptureFixture
                                                               ) -> None:
