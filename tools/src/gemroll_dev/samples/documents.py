@@ -252,7 +252,7 @@ def photograph(doc: Image.Image, table: Image.Image, recipe: DocumentRecipe) -> 
         py += rng.uniform(-1, 1) * recipe.warp * h * 0.15
         corners.append((cx + px * math.cos(angle) - py * math.sin(angle),
                         cy + px * math.sin(angle) + py * math.cos(angle)))
-    coeffs = _perspective(corners, doc.size)
+    coeffs = perspective_coefficients(corners, doc.size)
     warped = paper.transform(size, Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC)
     mask = Image.new("L", doc.size, 255).transform(size, Image.Transform.PERSPECTIVE, coeffs,
                                                     Image.Resampling.BILINEAR)
@@ -295,8 +295,10 @@ def _shade(image: Image.Image, rng: random.Random) -> Image.Image:
     return Image.fromarray(np.clip(arr // 200, 0, 255).astype(np.uint8), "RGB")
 
 
-def _perspective(corners: list[tuple[float, float]], size: tuple[int, int]) -> list[float]:
-    """PIL coefficients mapping output points on `corners` back to the source rectangle."""
+def perspective_coefficients(corners: list[tuple[float, float]], size: tuple[int, int]
+                             ) -> list[float]:
+    """PIL `Image.transform(PERSPECTIVE)` coefficients mapping output points on `corners`
+    (top left, top right, bottom right, bottom left) back to the source rectangle."""
     w, h = size
     source = ((0, 0), (w, 0), (w, h), (0, h))
     rows, rhs = [], []

@@ -56,13 +56,9 @@ def _corroboration(category: str, facts: MediaFacts) -> list[str]:
     return why
 
 
-def assess_photo(facts: MediaFacts, stats: PixelStats, detail: DetailStats | None,
-                 signals: ModelSignals | None, embedding: np.ndarray | None,
-                 heads: LearnedHeads, t: Thresholds, faces: FaceStats = NO_FACES,
-                 ) -> Assessment:
-    face_sharpness = faces.sharpest if faces.count else None
-    named = named_features(stats, detail, signals, faces.count, faces.largest_area,
-                           face_sharpness)
+def _category(facts: MediaFacts, named: dict[str, float], embedding: np.ndarray | None,
+              heads: LearnedHeads) -> tuple[str, list[str], list[float]]:
+    """Category, its reasons, and each category head's probability over twice its threshold."""
     shot = run_head(heads["screenshot"], named, embedding)
     doc = run_head(heads["document"], named, embedding)
     camera_photo = facts.has_camera and shot.probability < CAMERA_SCREENSHOT_MIN
@@ -79,29 +75,46 @@ def assess_photo(facts: MediaFacts, stats: PixelStats, detail: DetailStats | Non
         category = "photo"
         if facts.has_camera:
             reasons.append("photo:camera_exif")
-    reasons += _corroboration(category, facts)
-
     margins = [shot.probability / (2 * heads["screenshot"].threshold),
                doc.probability / (2 * heads["document"].threshold)]
-    p_blur = p_dark = 0.0
-    junk = category != "photo"
+    return category, reasons + _corroboration(category, facts), margins
+
+
+def _photo_quality(stats: PixelStats, named: dict[str, float], heads: LearnedHeads,
+                   t: Thresholds) -> tuple[bool, list[str], float, float, list[float]]:
+    """(junk, reasons, P(blurry), P(dark), margins) of a photo."""
+    dark = run_head(heads["dark"], named, None)
+    blur = run_head(heads["blurry"], named, None)
+    junk, reasons = False, []
+    if dark.fired:
+        junk = True
+        reasons += dark.reasons or ("dark:low_mean_luminance",)
+    elif blur.fired:
+        junk = True
+        reasons += blur.reasons or ("blurry:soft_detail",)
+    if stats.blown_fraction >= t.blown_fraction:
+        junk = True
+        reasons.append("overexposed:blown_highlights")
+    if stats.noise_sigma >= t.noise_sigma and not junk:
+        reasons.append("noisy:high_noise_estimate")
+    margins = [blur.probability / (2 * heads["blurry"].threshold),
+               dark.probability / (2 * heads["dark"].threshold)]
+    return junk, reasons, blur.probability, dark.probability, margins
+
+
+def assess_photo(facts: MediaFacts, stats: PixelStats, detail: DetailStats | None,
+                 signals: ModelSignals | None, embedding: np.ndarray | None,
+                 heads: LearnedHeads, t: Thresholds, faces: FaceStats = NO_FACES,
+                 ) -> Assessment:
+    face_sharpness = faces.sharpest if faces.count else None
+    named = named_features(stats, detail, signals, faces.count, faces.largest_area,
+                           face_sharpness)
+    category, reasons, margins = _category(facts, named, embedding, heads)
+    junk, p_blur, p_dark = category != "photo", 0.0, 0.0
     if category == "photo":
-        dark = run_head(heads["dark"], named, None)
-        blur = run_head(heads["blurry"], named, None)
-        p_blur, p_dark = blur.probability, dark.probability
-        margins += [p_blur / (2 * heads["blurry"].threshold),
-                    p_dark / (2 * heads["dark"].threshold)]
-        if dark.fired:
-            junk = True
-            reasons += dark.reasons or ("dark:low_mean_luminance",)
-        elif blur.fired:
-            junk = True
-            reasons += blur.reasons or ("blurry:soft_detail",)
-        if stats.blown_fraction >= t.blown_fraction:
-            junk = True
-            reasons.append("overexposed:blown_highlights")
-        if stats.noise_sigma >= t.noise_sigma and not junk:
-            reasons.append("noisy:high_noise_estimate")
+        junk, why, p_blur, p_dark, more = _photo_quality(stats, named, heads, t)
+        reasons += why
+        margins += more
 
     crisp = _clip(((detail.sharp_best if detail else 0.25) - 0.25) / 0.75)
     face = crisp if face_sharpness is None else face_sharpness

@@ -13,6 +13,7 @@ import random
 import numpy as np
 from PIL import Image, ImageDraw
 
+from ..documents import perspective_coefficients
 from . import optics
 from .recipes import ScreenPhotoRecipe
 
@@ -108,7 +109,7 @@ def _emission(shown: Image.Image, corners: list[tuple[float, float]], size: tupl
     lin = optics.to_linear(shown)
     ph, pw = lin.shape[:2]
     rows = (np.arange(ph * 3) % 3 != 2).astype(np.float32)[:, None]  # the black matrix
-    coeffs = _homography(corners, (pw * 3, ph * 3))
+    coeffs = perspective_coefficients(corners, (pw * 3, ph * 3))
     channels = []
     for c in range(3):
         stripe = (np.arange(pw * 3) % 3 == c).astype(np.float32)[None, :]
@@ -134,15 +135,3 @@ def _glare(size: tuple[int, int], corners: list[tuple[float, float]], rng: rando
     img = Image.fromarray(band.astype(np.float32), "F").resize(size, Image.Resampling.BILINEAR)
     del corners
     return np.asarray(img, np.float32)
-
-
-def _homography(corners: list[tuple[float, float]], size: tuple[int, int]) -> list[float]:
-    """PIL coefficients taking photo points on `corners` (tl, tr, br, bl) into the panel."""
-    w, h = size
-    source = ((0, 0), (w, 0), (w, h), (0, h))
-    rows, rhs = [], []
-    for (x, y), (u, v) in zip(corners, source, strict=True):
-        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
-        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
-        rhs += [u, v]
-    return [float(c) for c in np.linalg.solve(np.array(rows), np.array(rhs))]
