@@ -33,12 +33,10 @@ from typing import Any
 
 from gemroll_contracts import MediaClassifiedData, MediaUploaded, MediaUploadedData
 
+from .eval_report import CATEGORIES, NAMESPACE, PREDICTED, print_confusion
 from .eval_videos import is_clip, video_facts, video_slice
 
 USER = "e" * 32
-NAMESPACE = uuid.UUID("9a0c3d8e-1f2b-4c5d-8e7f-6a5b4c3d2e1f")
-CATEGORIES = ("photo", "screenshot", "document")
-PREDICTED = (*CATEGORIES, "other")
 AIMS = {"gem_precision": 0.95, "screenshot": 0.9, "document": 0.9, "blurry": 0.9, "dark": 0.9}
 
 
@@ -145,10 +143,7 @@ def report(manifest: Any, results: list[MediaClassifiedData], elapsed: float) ->
           f"({(n + len(clips)) / elapsed:.1f} items/s); labels: {manifest.counts()}")
 
     confusion = Counter((item.category.value, r.category.value) for item, r in pairs)
-    print("\nconfusion matrix (rows: truth, columns: predicted)")
-    print(f"{'':12s}" + "".join(f"{p:>12s}" for p in PREDICTED))
-    for t in CATEGORIES:
-        print(f"{t:12s}" + "".join(f"{confusion[(t, p)]:12d}" for p in PREDICTED))
+    print_confusion(confusion)
 
     summary: dict[str, Any] = {}
     print(f"\n{'class':12s}{'precision':>10s}{'recall':>10s}{'support':>9s}")

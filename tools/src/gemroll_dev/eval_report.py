@@ -13,7 +13,7 @@ from typing import Any
 
 from gemroll_contracts import MediaClassifiedData
 
-NAMESPACE = uuid.UUID("9a0c3d8e-1f2b-4c5d-8e7f-6a5b4c3d2e1f")  # as eval_classifier's
+NAMESPACE = uuid.UUID("9a0c3d8e-1f2b-4c5d-8e7f-6a5b4c3d2e1f")  # media ids of the eval uploads
 CATEGORIES = ("photo", "screenshot", "document")
 PREDICTED = (*CATEGORIES, "other")
 AIMS = {"gem_precision": 0.95, "gem_recall": 0.85, "junk_recall": 0.9}
@@ -24,6 +24,13 @@ ISSUE_SLICES = ("no_exif", "chat_copy", "bw", "night", "macro_bokeh", "fog", "ph
                 "blur_defocus", "blur_2-5px", "blur_5-20px", "dark", "low_key", "avif", "heic",
                 "png16", "cmyk", "icc", "rotated", "12mp")
 MISSES_SHOWN = 6
+
+
+def print_confusion(confusion: Counter) -> None:
+    print("\nconfusion matrix (rows: truth, columns: predicted)")
+    print(f"{'':12s}" + "".join(f"{p:>12s}" for p in PREDICTED))
+    for t in CATEGORIES:
+        print(f"{t:12s}" + "".join(f"{confusion[(t, p)]:12d}" for p in PREDICTED))
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -65,10 +72,7 @@ def holdout_report(manifest: Any, results: list[MediaClassifiedData], gems: set[
         print(f"  {missing} items got no result")
 
     confusion = Counter((i.category.value, r.category.value) for i, r, _ in pairs)
-    print("\nconfusion matrix (rows: truth, columns: predicted)")
-    print(f"{'':12s}" + "".join(f"{p:>12s}" for p in PREDICTED))
-    for t in CATEGORIES:
-        print(f"{t:12s}" + "".join(f"{confusion[(t, p)]:12d}" for p in PREDICTED))
+    print_confusion(confusion)
     summary["confusion"] = {t: {p: confusion[(t, p)] for p in PREDICTED} for t in CATEGORIES}
 
     classes: dict[str, Any] = {}

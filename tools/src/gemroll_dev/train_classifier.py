@@ -207,8 +207,7 @@ def extract(folder: Path, manifest, threads: int = 2) -> list[Sample]:  # noqa: 
     from gemroll_classifier.adapters.decode import decode
     from gemroll_classifier.domain.faces import keep_faces
     from gemroll_classifier.domain.features import ModelSignals, Unreadable
-    from gemroll_classifier.domain.head import named_features
-    from gemroll_classifier.domain.judge import summarize_faces
+    from gemroll_classifier.domain.judge import photo_features, summarize_faces
     from gemroll_classifier.domain.labels import family_indices, family_scores
     from gemroll_classifier.models import build_models
     from gemroll_classifier.settings import ClassifierSettings
@@ -241,11 +240,8 @@ def extract(folder: Path, manifest, threads: int = 2) -> list[Sample]:  # noqa: 
             for (item, p), emb, prob in zip(ok, embeddings, probs, strict=True):
                 if models.faces is not None:  # one at a time: the same bits on every run
                     p.faces = keep_faces(models.faces.detect(p.rgb), limit=None)
-                faces = summarize_faces(p)
                 signals = ModelSignals((), (), family_scores(prob, families))
-                named = named_features(p.stats, p.detail, signals, faces.count,
-                                       faces.largest_area,
-                                       faces.sharpest if faces.count else None)
+                named = photo_features(p.stats, p.detail, signals, summarize_faces(p))
                 samples.append(Sample(
                     item.id, {k: round(float(v), 5) for k, v in named.items()},
                     np.round(np.asarray(emb, dtype=np.float64), 5), item.category.value,

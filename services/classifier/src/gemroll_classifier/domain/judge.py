@@ -16,7 +16,7 @@ from .faces import NO_FACES, FaceStats, face_stats
 from .features import MediaFacts, ModelSignals, PixelStats, Prepared
 from .head import LearnedHeads, LinearHead, named_features, run_head
 from .pixels import luminance
-from .scorer import Assessment, QualitySignals, Thresholds, _page_aspect
+from .scorer import Assessment, QualitySignals, Thresholds, page_aspect
 from .screens import is_screen_size
 
 CAMERA_SCREENSHOT_MIN = 0.97  # a camera photo must be this surely a screenshot
@@ -27,6 +27,14 @@ def summarize_faces(prepared: Prepared) -> FaceStats:
     if not prepared.faces:
         return NO_FACES
     return face_stats(prepared.faces, luminance(prepared.rgb))
+
+
+def photo_features(stats: PixelStats, detail: DetailStats | None,
+                   signals: ModelSignals | None, faces: FaceStats = NO_FACES
+                   ) -> dict[str, float]:
+    """The heads' named features of one photo (the training computes them with this too)."""
+    return named_features(stats, detail, signals, faces.count, faces.largest_area,
+                          faces.sharpest if faces.count else None)
 
 
 def _clip(x: float) -> float:
@@ -51,7 +59,7 @@ def _corroboration(category: str, facts: MediaFacts) -> list[str]:
             why.append("screenshot:no_camera_exif")
         if facts.file_format == "PNG":
             why.append("screenshot:lossless_png")
-    elif category == "document" and _page_aspect(facts):
+    elif category == "document" and page_aspect(facts):
         why.append("document:page_aspect")
     return why
 
@@ -107,8 +115,7 @@ def assess_photo(facts: MediaFacts, stats: PixelStats, detail: DetailStats | Non
                  heads: LearnedHeads, t: Thresholds, faces: FaceStats = NO_FACES,
                  ) -> Assessment:
     face_sharpness = faces.sharpest if faces.count else None
-    named = named_features(stats, detail, signals, faces.count, faces.largest_area,
-                           face_sharpness)
+    named = photo_features(stats, detail, signals, faces)
     category, reasons, margins = _category(facts, named, embedding, heads)
     junk, p_blur, p_dark = category != "photo", 0.0, 0.0
     if category == "photo":

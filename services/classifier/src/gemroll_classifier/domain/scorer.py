@@ -114,7 +114,7 @@ def quality_signals(stats: PixelStats) -> QualitySignals:
 _PAGE_ASPECTS = (2 ** 0.5, 11 / 8.5)  # ISO A-series, US letter
 
 
-def _page_aspect(facts: MediaFacts) -> bool:
+def page_aspect(facts: MediaFacts) -> bool:
     aspect = max(facts.width, facts.height) / max(1, min(facts.width, facts.height))
     return any(abs(aspect - page) / page < 0.015 for page in _PAGE_ASPECTS)
 
@@ -157,7 +157,7 @@ def _document_evidence(facts: MediaFacts, stats: PixelStats, signals: ModelSigna
     if stats.edge_density >= t.text_edges and stats.colorfulness <= 2.5 * t.paper_colorfulness:
         points += 0.5
         why.append("document:text_like_edges")
-    if _page_aspect(facts) and not is_screen_size(facts.width, facts.height):
+    if page_aspect(facts) and not is_screen_size(facts.width, facts.height):
         points += 0.5
         why.append("document:page_aspect")
     return points, why
