@@ -78,10 +78,8 @@ def test_every_service_has_its_objects(overlay, objects):
     counts = Counter((o["kind"], o["metadata"]["name"]) for o in objs)
     assert all(n == 1 for n in counts.values()), [k for k, n in counts.items() if n > 1]
     for workload in k8s.WORKLOADS:
-        kinds = ["Deployment", "Service", "ServiceAccount", "PodDisruptionBudget",
-                 "NetworkPolicy", "ServiceMonitor"]
-        kinds += [] if workload.singleton else ["ScaledObject"]
-        for kind in kinds:
+        for kind in ("Deployment", "Service", "ServiceAccount", "PodDisruptionBudget",
+                     "NetworkPolicy", "ServiceMonitor", "ScaledObject"):
             assert (kind, workload.name) in counts, f"{overlay}: no {kind} {workload.name}"
         assert ("KafkaUser", workload.kafka_user) in counts
     assert {w.service for w in k8s.WORKLOADS} == set(Service)
@@ -125,10 +123,7 @@ def test_probes_and_resources(overlay, objects):
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", name
         for bound in ("requests", "limits"):
             assert {"cpu", "memory"} <= set(container["resources"][bound]), (name, bound)
-        if k8s.WORKLOADS_BY_NAME[name].singleton:
-            assert dep["spec"]["replicas"] == 1 and dep["spec"]["strategy"]["type"] == "Recreate"
-        else:
-            assert "replicas" not in dep["spec"], f"{name}: KEDA owns the replica count"
+        assert "replicas" not in dep["spec"], f"{name}: KEDA owns the replica count"
 
 
 def _env(objects: list[dict[str, Any]], deployment: dict[str, Any]) -> dict[str, str]:
@@ -241,9 +236,6 @@ def test_autoscaling_on_consumer_lag(overlay, objects):
     scaled = of_kind(objects[overlay], "ScaledObject")
     deployments = of_kind(objects[overlay], "Deployment")
     for workload in k8s.WORKLOADS:
-        if workload.singleton:
-            assert workload.name not in scaled, f"{workload.name} must never run twice"
-            continue
         so = scaled[workload.name]
         assert so["spec"]["scaleTargetRef"]["name"] in deployments
         assert 1 <= so["spec"]["minReplicaCount"] <= so["spec"]["maxReplicaCount"]

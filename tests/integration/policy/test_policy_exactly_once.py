@@ -96,6 +96,7 @@ def policy_process(policy, log: Path) -> ServiceProcess:
         **policy.env.as_env(),
         "GEMROLL_POLICY_DB_SCHEMA": policy.schema,
         "GEMROLL_POLICY_BATCH_MAX_RECORDS": "100",  # many transactions: many kill points
+        "GEMROLL_POLICY_CONSENT_IN_EFFECT_TIMEOUT_S": "0",  # no other service acts on it
         "PYTHONUNBUFFERED": "1",
         "GEMROLL_ENV": "development",  # the built-in development token secret
     }, log, cwd=ROOT, inherit_config=False)

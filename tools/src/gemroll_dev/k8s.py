@@ -84,8 +84,6 @@ class Workload:
     lag_threshold: int = 100
     startup_seconds: int = 60
     transactional: bool = False
-    singleton: bool = False
-    """Exactly one pod, replaced (not rolled): no autoscaling, no overlap."""
     role: str | None = None
     """Distinguishes a second Deployment of the same service (`gemroll-<svc>-<role>`)."""
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -152,15 +150,15 @@ WORKLOADS: tuple[Workload, ...] = (
         extra_env={"GEMROLL_POLICY_GATE_ENABLED": "false"},
         extra_secrets=(POLICY_PSEUDONYM,),
     ),
-    # The training-data gate: one transactional producer with a fixed transactional id, so a
-    # new gate fences the old one; two at once would fence each other. Exactly one pod.
+    # The training-data gate: every pod decides its share of the partitions; one at a time
+    # (a PostgreSQL lock) publishes, with a fixed transactional id that fences an old leader.
     Workload(
         Service.policy, role="gate",
         # TRAINING_DECISIONS: the gate commits its outbox watermark as a group offset there
         extra_reads=(TRAINING_DECISIONS,),
         scale_on=TRAINING_CANDIDATES, api=False, identity=True,
-        cpu=("250m", "1"), memory=("256Mi", "768Mi"), transactional=True, singleton=True,
-        min_replicas=1, max_replicas=1,
+        cpu=("250m", "1"), memory=("256Mi", "768Mi"), transactional=True,
+        min_replicas=2, max_replicas=3,
         extra_env={"GEMROLL_POLICY_GATE_ENABLED": "true"},
         extra_secrets=(POLICY_PSEUDONYM,),
     ),
@@ -291,11 +289,9 @@ def service_env(workload: Workload) -> dict[str, str]:
 
 def deployment(workload: Workload) -> dict[str, Any]:
     svc = workload.service.value
-    if workload.singleton:
-        replicas: dict[str, Any] = {"replicas": 1, "strategy": {"type": "Recreate"}}
-    else:  # no `replicas`: the KEDA ScaledObject owns the replica count
-        replicas = {"strategy": {"type": "RollingUpdate",
-                                 "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}}
+    # no `replicas`: the KEDA ScaledObject owns the replica count
+    replicas = {"strategy": {"type": "RollingUpdate",
+                             "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}}
     secrets = secret_files(workload)
     probe = {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 10,
              "timeoutSeconds": 3}
@@ -489,11 +485,9 @@ def service_monitor(workload: Workload) -> dict[str, Any]:
 
 
 def workload_documents(workload: Workload) -> list[dict[str, Any]]:
-    documents = [service_account(workload), deployment(workload), k8s_service(workload),
-                 pod_disruption_budget(workload)]
-    if not workload.singleton:
-        documents.append(scaled_object(workload))
-    return documents + [network_policy(workload), service_monitor(workload)]
+    return [service_account(workload), deployment(workload), k8s_service(workload),
+            pod_disruption_budget(workload), scaled_object(workload), network_policy(workload),
+            service_monitor(workload)]
 
 
 # --- monitoring -------------------------------------------------------------------------------

@@ -33,6 +33,9 @@ GATE_FAILURES = Counter(
     ["stage"],
 )
 GATE_BATCHES = Counter("gemroll_policy_gate_batches_total", "Gate batches committed.")
+GATE_RELAY_LEADING = Gauge(
+    "gemroll_policy_gate_relay_leading",
+    "1 while this instance publishes the gate's outbox (one instance at a time).")
 ERASURE_JOBS_FAILED = Counter(
     "gemroll_policy_erasure_job_failures_total", "Object-store erasure attempts that failed."
 )

@@ -1,44 +1,49 @@
-"""The gate's Kafka loop: consume -> decide (PostgreSQL) -> publish, exactly once.
+"""The gate's Kafka loop: consume -> decide (PostgreSQL) -> publish, exactly once, on as
+many instances as run.
 
 The gate is the one consumer that does not run on the kit's runner (`gemroll_common.consumer`)
-and only because it runs inside Kafka transactions: its own transactional producer and
-read_committed consumer, in the registry's consumer group (`policy.gate`). Decoding,
-dead letters, the failure policy, the backoff and the transient classification are the kit's.
+and only because its output goes out inside Kafka transactions. Its read_committed consumer
+is in the registry's consumer group (`policy.gate`), so instances share the partitions.
+Decoding, dead letters, the failure policy, the backoff and the transient classification are
+the kit's.
 
 How exactly-once works here, step by step:
 
 1. Poll a batch of candidates, user actions, uploads and consent changes (read_committed).
-2. `GateHandler.handle` applies the batch in ONE database transaction: state changes,
-   audit entries and the outgoing events (the outbox rows) commit together, or not at all.
-   Applying a batch twice changes nothing: candidates are keyed by candidate_id, actions by
-   event_id, and a candidate already decided is never decided again.
-3. One Kafka transaction publishes the outbox rows from the watermark on and commits, for
-   the gate's group, the batch's offsets together with the new watermark (`gate_relay`).
-4. Rows below the committed watermark are deleted from the outbox.
+2. `GateHandler.handle` applies the batch in ONE database transaction, under the writers'
+   lock: state changes, audit entries and the outgoing events (the outbox rows) commit
+   together, or not at all. Applying a batch twice changes nothing: candidates are keyed by
+   candidate_id, actions by event_id, and a candidate already decided is never decided again.
+   So the decisions themselves need no fencing: two instances deciding the same record (a
+   rebalance, a paused zombie) serialise on the lock, and the second finds it decided.
+3. The batch's offsets are committed for the group. A crash or rebalance before that replays
+   the batch on the partitions' next owner: a no-op.
+4. The relay (`gate_relay`), on one instance at a time, publishes the outbox rows from the
+   watermark on and commits the new watermark in ONE Kafka transaction; rows below the
+   committed watermark are deleted. Its fixed transactional id fences any older leader.
 
-A crash between 2 and 3 replays the batch (a no-op) and publishes the rows still in the
-outbox; a crash between 3 and 4 reads the watermark back from Kafka and skips what was
-published. Starting the producer (a fixed transactional id) fences any older instance, so a
-zombie can never commit. Events not caused by a consumed record (consent changes from the
-API, the retention job) go through the same outbox.
+A crash between 2 and 4 leaves the rows in the outbox for the next leader; a crash after 4
+reads the watermark back from Kafka and skips what was published. Events not caused by a
+consumed record (consent changes from the API, the retention job) go through the same outbox.
 
 If PostgreSQL is unreachable, nothing is decided or published (fail closed): the loop seeks
 back to the start of the batch and retries with backoff until it answers. A training copy
 that fails holds only its own admission (see `usecases.copies`).
 
 Training copies are made beside the loop, by a task of their own (`_copy_admissions`):
-a batch's admissions wait in the copy queue, so no batch waits for the object store.
+a batch's admissions wait in the copy queue, so no batch waits for the object store. Every
+instance runs one; claims are taken under the writers' lock, so no copy is claimed twice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 from gemroll_common.consumer import FailurePolicy
 from gemroll_common.errors import ObjectStoreError, is_transient
@@ -56,21 +61,16 @@ from ..ports import StorageUnavailable
 from ..settings import PolicySettings
 from ..usecases import GateHandler
 from .gate_records import GateRecords
-from .gate_relay import GateRelay
-from .kafka_clients import committed_consumer, transactional_producer
+from .gate_relay import Checkpoint, GateRelay
+from .kafka_clients import committed_consumer
 
 log = get_logger(__name__)
 
 SERVICE = Service.policy.value
-HEARTBEAT_S = 600.0
-"""Re-commit the watermark at least this often, so Kafka never expires it while idle."""
-IDLE_RELAY_S = 0.2
 COPY_POLL_S = 1.0
 """The copier looks for due copies this often when nothing wakes it (retries, restarts)."""
 SESSION_BACKOFF = Backoff(0.5, 30.0)
 
-Checkpoint = Callable[[str], None]
-"""Test hook called at 'after_db_commit' and 'after_kafka_commit'; may raise to crash."""
 
 
 def gate_group() -> str:
@@ -87,18 +87,17 @@ class GateLoop:
         self.settings = settings
         self.checkpoint = checkpoint or (lambda _: None)
         self.group = gate_group() + kafka.topic_suffix
-        self.transactional_id = f"{settings.transactional_id}{kafka.topic_suffix}"
         self.backoff = Backoff(0.1, settings.db_retry_max_s)
         topics = {topic_name(s.topic, kafka): s.topic for s in subscriptions_of(Service.policy)}
         self.records = GateRecords(handler, topics, self.group,
                                    FailurePolicy(backoff=self.backoff))
         self.relay = GateRelay(pool, settings.db_schema, kafka, self.group,
+                               f"{settings.transactional_id}{kafka.topic_suffix}",
                                max_rows=settings.relay_max_rows)
         self.consumer: AIOKafkaConsumer | None = None
         self.stopping = False
         self._failures = 0
-        self._next_sweep = self._next_idle_relay = 0.0
-        self._last_commit = 0.0
+        self._next_sweep = 0.0
 
     # -- lifecycle ------------------------------------------------------------------------
     def attach(self, runtime: Runtime) -> None:
@@ -108,7 +107,15 @@ class GateLoop:
         runtime.ready_when("gate", self.ready)
 
     async def run(self) -> None:
-        """Run sessions until cancelled; a failed session is restarted with backoff."""
+        """Decide, copy and relay until cancelled. Each keeps going through its own errors;
+        a crash of one (a BaseException, e.g. a test's simulated kill) stops all three."""
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self._decide_forever())
+            tasks.create_task(self._copy_admissions())
+            tasks.create_task(self.relay.run(self.checkpoint))
+
+    async def _decide_forever(self) -> None:
+        """Run consumer sessions; a failed session is restarted with backoff."""
         failures = 0
         while not self.stopping:
             started = time.monotonic()
@@ -124,31 +131,22 @@ class GateLoop:
                 await SESSION_BACKOFF.wait(failures)
 
     async def _session(self) -> None:
-        producer = transactional_producer(self.kafka, self.transactional_id)
         consumer = committed_consumer(self.kafka, self.records.topics, self.group)
-        await producer.start()  # fences any older gate with the same transactional id
         try:
             await consumer.start()
             self.consumer = consumer
             committed = await self.relay.committed()
-            watermark = await retry_while_transient(
-                lambda: self.relay.align(committed), what="gate_start", backoff=self.backoff,
+            await retry_while_transient(
+                lambda: self.relay.protect(committed), what="gate_start", backoff=self.backoff,
                 on_retry=lambda exc, _: self._failed("start", exc))
             self._ok()
-            log.info("gate_started", group=self.group, watermark=watermark,
-                     transactional_id=self.transactional_id)
+            log.info("gate_started", group=self.group)
             self._next_sweep = time.monotonic()
-            copier = asyncio.create_task(self._copy_admissions())
-            try:
-                while not self.stopping:
-                    await self._step(producer, consumer)
-            finally:
-                copier.cancel()
-                await asyncio.gather(copier, return_exceptions=True)
+            while not self.stopping:
+                await self._step(consumer)
         finally:
             self.consumer = None
             await _quietly(consumer.stop())
-            await _quietly(producer.stop())
 
     def stop(self) -> None:
         self.stopping = True
@@ -161,41 +159,35 @@ class GateLoop:
         await watch_consumer_lag(SERVICE, [self])
 
     # -- one iteration ----------------------------------------------------------------------
-    async def _step(self, producer: AIOKafkaProducer, consumer: AIOKafkaConsumer) -> None:
+    async def _step(self, consumer: AIOKafkaConsumer) -> None:
         batch = await consumer.getmany(timeout_ms=self.settings.poll_timeout_ms,
                                        max_records=self.settings.batch_max_records)
-        offsets: dict[TopicPartition, int] = {}
         if batch:
             started = time.perf_counter()
             if not await self._decide(batch, consumer):
                 return
-            offsets = {tp: records[-1].offset + 1 for tp, records in batch.items()}
             elapsed = time.perf_counter() - started
             for tp, records in batch.items():
                 name = self.records.topics[tp.topic].name
                 EVENTS_CONSUMED.labels(SERVICE, name, "ok").inc(len(records))
                 PROCESSING_SECONDS.labels(SERVICE, name).observe(elapsed / max(1, len(records)))
+            self.relay.wake()
             self.checkpoint("after_db_commit")
-
+            await self._commit(consumer, {tp: rs[-1].offset + 1 for tp, rs in batch.items()})
         if time.monotonic() >= self._next_sweep:
             await self._sweep()
 
-        heartbeat = time.monotonic() - self._last_commit > HEARTBEAT_S
-        if not (batch or heartbeat) and time.monotonic() < self._next_idle_relay:
-            return  # idle: look for rows from the API (consent changes) a few times a second
-        self._next_idle_relay = time.monotonic() + IDLE_RELAY_S
-        rows = []
+    async def _commit(self, consumer: AIOKafkaConsumer,
+                      offsets: dict[TopicPartition, int]) -> None:
+        """Commit the decided batch's offsets. A commit that fails (a rebalance, the broker
+        away) loses nothing: the next commit covers it, or the partitions' next owner
+        replays the batch, and deciding it again changes nothing."""
         try:
-            rows = await self.relay.pending()
-        except Exception as exc:
-            if not is_transient(exc):
-                raise
-            self._failed("relay", exc)
-        if not (rows or offsets or heartbeat):
-            return
-        await self.relay.publish(producer, rows, offsets)
-        self._last_commit = time.monotonic()
-        self.checkpoint("after_kafka_commit")
+            await consumer.commit(offsets)
+        except KafkaError as exc:
+            metrics.GATE_FAILURES.labels("commit").inc()
+            log.warning("gate_commit_failed", error_type=type(exc).__name__,
+                        error=str(exc)[:200])
 
     async def _decide(self, batch: dict[TopicPartition, list[ConsumerRecord]],
                       consumer: AIOKafkaConsumer) -> bool:

@@ -3,7 +3,9 @@ outbox (the kit's table, appended with `gemroll_common.outbox.append`).
 
 Every writer of the outbox or the audit log takes the writers' transaction-scoped advisory
 lock first, so outbox ids become visible in order (the gate's relay never skips a row) and
-the hash chain stays linear.
+the hash chain stays linear. A holder that stops talking (a paused or hung instance) would
+stall every gate and the consent API behind it, so PostgreSQL ends a writer's transaction
+that sits idle for `WRITER_IDLE_LIMIT`: it rolls back, and its work is retried.
 """
 
 from __future__ import annotations
@@ -18,9 +20,14 @@ from ...domain import AuditEntry, chain
 from ...domain.audit import GENESIS
 
 
+WRITER_IDLE_LIMIT = "15s"
+
+
 async def lock_writers(conn: asyncpg.Connection, schema: str) -> None:
     """Serialise writers of the outbox and the audit log (released at commit)."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"policy-writers:{schema}")
+    await conn.execute(
+        "SELECT set_config('idle_in_transaction_session_timeout', $2, true), "
+        "pg_advisory_xact_lock(hashtext($1))", f"policy-writers:{schema}", WRITER_IDLE_LIMIT)
 
 
 async def write_audit(conn: asyncpg.Connection, entries: Sequence[AuditEntry]) -> None:
