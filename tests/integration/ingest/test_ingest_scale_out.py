@@ -170,24 +170,29 @@ async def test_two_instances_share_uploads_and_a_kill_loses_and_duplicates_nothi
         async with httpx.AsyncClient(timeout=30) as http:
             clients = Clients(AuthSettings(hs256_secret=SecretStr(JWT_SECRET)), http)
 
+            copies: list[asyncio.Task] = []
+
             async def worker(url: str) -> None:
                 while queues[url]:
                     photo, twice = queues[url].pop(0)
-                    await asyncio.gather(
-                        clients.upload(url, photo, survivor=b.url),
-                        *([clients.upload(b.url, photo, survivor=b.url)] if twice else []))
+                    if twice:  # the copy goes to b on its own: this worker keeps a busy
+                        copies.append(asyncio.create_task(
+                            clients.upload(b.url, photo, survivor=b.url)))
+                    await clients.upload(url, photo, survivor=b.url)
 
             workers = [asyncio.create_task(worker(url)) for url in (a.url, b.url)
                        for _ in range(WORKERS_PER_INSTANCE)]
             try:
                 async def mid_stream() -> bool:
-                    """Both took uploads, and some are being stored right now (the kill point
-                    that leaves most behind: a reservation, maybe an object)."""
-                    for done in (w for w in workers if w.done()):
+                    """Both took uploads, a has requests in flight, and some uploads are
+                    being stored right now (the kill point that leaves most behind: a
+                    reservation, maybe an object)."""
+                    for done in (t for t in workers + copies if t.done()):
                         done.result()  # a client that failed: say why
                     assert not all(w.done() for w in workers), "all uploaded before the kill"
                     return (sum(clients.answered.values()) >= KILL_AFTER
                             and min(clients.answered[a.url], clients.answered[b.url]) > 0
+                            and clients.in_flight[a.url] >= 2
                             and await conn.fetchval(f"SELECT count(*) FROM {schema}.media"
                                                     " WHERE state = 'storing'") >= 2)
 
@@ -197,8 +202,9 @@ async def test_two_instances_share_uploads_and_a_kill_loses_and_duplicates_nothi
                 answered_before_kill = clients.answered[a.url]
                 await asyncio.to_thread(a.kill)
                 await asyncio.gather(*workers)
+                await asyncio.gather(*copies)
             finally:
-                for task in workers:
+                for task in workers + copies:
                     task.cancel()
 
             # clients that never heard back send again; each answer must name the same media

@@ -110,9 +110,11 @@ class GateLoop:
         """Decide, copy and relay until cancelled. Each keeps going through its own errors;
         a crash of one (a BaseException, e.g. a test's simulated kill) stops all three."""
         async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(self._decide_forever())
-            tasks.create_task(self._copy_admissions())
-            tasks.create_task(self.relay.run(self.checkpoint))
+            beside = [tasks.create_task(self._copy_admissions()),
+                      tasks.create_task(self.relay.run(self.checkpoint))]
+            await self._decide_forever()  # until `stop`
+            for task in beside:
+                task.cancel()
 
     async def _decide_forever(self) -> None:
         """Run consumer sessions; a failed session is restarted with backoff."""

@@ -19,7 +19,6 @@ from gemroll_common.outbox import OutboxMessage, append
 from ...domain import AuditEntry, chain
 from ...domain.audit import GENESIS
 
-
 WRITER_IDLE_LIMIT = "15s"
 
 
