@@ -6,8 +6,10 @@ On a private stack (free ports, its own run folder; the shared stack is never to
 the four services as real processes:
 
 1. Load: users upload at `--rate` photos/s for `--minutes` and act on their suggestions.
-   Measured: end-to-end latency upload -> first suggestion containing the photo (p50, p99),
-   consumer lag of every group over time, RSS of every service over time (and its slope).
+   Measured: latency upload -> MediaClassified and upload -> first suggestion containing
+   the photo (p50, p99, and over time), consumer lag of every group over time, RSS of every
+   service over time (and its slope). The suggester's quiet period is the pipeline's
+   (`PipelineConfig.quiet_seconds`), printed with the figures.
 2. Faults (unless `--fault-photos 0`): `--fault-photos` uploads while each service is
    SIGKILLed and restarted in turn, the broker restarts, PostgreSQL and S3 stop for 10 s
    (the plan repeats until the uploads end); then the full audit (see
@@ -118,25 +120,41 @@ def _plot(path: Path, title: str, ylabel: str, series: dict[str, list[tuple[floa
     plt.close(fig)
 
 
-def _latency_plot(path: Path, latencies: list[float]) -> None:
-    fig, ax = plt.subplots(figsize=(9, 3.2), dpi=100)
-    if latencies:
-        ax.hist(latencies, bins=40, color="tab:blue", alpha=0.8)
-        for q, style in ((50, "--"), (99, ":")):
-            value = percentile(latencies, q)
-            ax.axvline(value, color="black", linestyle=style, label=f"p{q} {value:.1f} s")
-        ax.legend()
-    ax.set_title("Upload → first suggestion containing the photo")
-    ax.set_xlabel("seconds")
-    ax.set_ylabel("photos")
+def _latency_plot(path: Path, latencies: dict[str, list[tuple[float, float]]]) -> None:
+    """Each photo's latency to each stage, by when it was uploaded."""
+    fig, ax = plt.subplots(figsize=(9, 3.6), dpi=100)
+    for stage, points in latencies.items():
+        if points:
+            p99 = percentile([s for _, s in points], 99)
+            ax.scatter([t for t, _ in points], [s for _, s in points], s=4, alpha=0.5,
+                       label=f"upload → {stage} (p99 {p99:.1f} s)")
+    ax.set_title("Latency over time, per photo")
+    ax.set_xlabel("seconds since the first upload")
+    ax.set_ylabel("seconds")
     ax.grid(alpha=0.3)
+    if any(latencies.values()):
+        ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
 
 
+def stage_figures(latencies: dict[str, list[tuple[float, float]]]) -> dict[str, Any]:
+    """p50 and p99 per stage; the p99 also per tenth of the run (is it flat?)."""
+    out: dict[str, Any] = {}
+    for stage, points in latencies.items():
+        seconds = [s for _, s in points]
+        tenths = [seconds[k * len(seconds) // 10:(k + 1) * len(seconds) // 10]
+                  for k in range(10)] if len(seconds) >= 10 else []
+        out[stage] = {"p50_s": round(percentile(seconds, 50) or 0, 2) if seconds else None,
+                      "p99_s": round(percentile(seconds, 99) or 0, 2) if seconds else None,
+                      "samples": len(seconds),
+                      "p99_by_tenth_s": [round(percentile(t, 99) or 0, 1) for t in tenths]}
+    return out
+
+
 def phase_summary(name: str, result: ScenarioResult) -> dict[str, Any]:
-    lat = result.latencies_s
+    stages = stage_figures(result.latencies)
     accepted = result.audit.figures.get("accepted_uploads", 0)
     return {
         "phase": name,
@@ -145,9 +163,7 @@ def phase_summary(name: str, result: ScenarioResult) -> dict[str, Any]:
         "drain_seconds": round(result.drain_seconds, 1),
         "achieved_upload_rate": round(accepted / result.upload_seconds, 2)
         if result.upload_seconds else None,
-        "latency_p50_s": round(percentile(lat, 50) or 0, 2) if lat else None,
-        "latency_p99_s": round(percentile(lat, 99) or 0, 2) if lat else None,
-        "latency_samples": len(lat),
+        "latency": stages,
         "max_lag": {g: max((v for _, v in pts), default=0)
                     for g, pts in lag_series(result).items()},
         "rss": rss_figures(result),
@@ -170,7 +186,7 @@ def write_report(out: Path, phases: list[tuple[str, ScenarioResult]], args: Any)
              f"<code>{html.escape(' '.join(sys.argv))}</code></p>"]
     for (name, result), figures in zip(phases, summary["phases"], strict=True):
         faults = result.faults
-        _latency_plot(out / f"{name}_latency.png", result.latencies_s)
+        _latency_plot(out / f"{name}_latency.png", result.latencies)
         _plot(out / f"{name}_lag.png", "Consumer lag (records not yet committed)", "records",
               lag_series(result), faults)
         _plot(out / f"{name}_rss.png", "RSS per service", "MiB", rss_series(result), faults)
@@ -195,13 +211,15 @@ def write_report(out: Path, phases: list[tuple[str, ScenarioResult]], args: Any)
             f"{html.escape(p['problem'] or '')}</h4><pre>"
             f"{html.escape(chr(10).join(p['timeline']))}</pre>"
             for p in figures["problem_uploads"][:50])
+        latency_lines = "".join(
+            f"Latency upload → {stage}: p50 <b>{f['p50_s']} s</b>, p99 <b>{f['p99_s']} s</b> "
+            f"({f['samples']} photos; p99 per tenth of the run: {f['p99_by_tenth_s']}).<br>"
+            for stage, f in figures["latency"].items())
         parts.append(f"""
 <h2>{html.escape(name)}</h2>
 <p>{figures['accepted_uploads']} uploads accepted in {figures['upload_seconds']} s
 ({figures['achieved_upload_rate']} /s), drained in {figures['drain_seconds']} s.
-End-to-end latency upload → suggestion: p50 <b>{figures['latency_p50_s']} s</b>,
-p99 <b>{figures['latency_p99_s']} s</b> ({figures['latency_samples']} photos; includes the
-suggester's quiet period). Restarts after crashes: {html.escape(str(result.crashes))}.</p>
+{latency_lines}Restarts after crashes: {html.escape(str(result.crashes))}.</p>
 <img src="{name}_latency.png"><img src="{name}_lag.png"><img src="{name}_rss.png">
 <img src="{name}_uploads.png">
 <h3>RSS (MiB; slope after the first 20 % of the run)</h3>
@@ -231,7 +249,8 @@ async def run(args: argparse.Namespace) -> int:
         async with private_stack(Path(tmp) / "stack") as stack:
             cfg = PipelineConfig(endpoints=stack.endpoints, logs=logs)
             async with running_pipeline(cfg) as pipeline:
-                print(f"pipeline ready; load: {args.minutes} min at {args.rate}/s", flush=True)
+                print(f"pipeline ready; load: {args.minutes} min at {args.rate}/s; the "
+                      f"suggester's quiet period {cfg.quiet_seconds} s", flush=True)
                 if args.minutes > 0:
                     load = ScenarioConfig(photos=int(args.minutes * 60 * args.rate),
                                           users=args.users, rate=args.rate, concurrency=8,
@@ -253,8 +272,8 @@ async def run(args: argparse.Namespace) -> int:
     summary = write_report(out, phases, args)
     for phase in summary["phases"]:
         print(json.dumps({k: phase[k] for k in ("phase", "accepted_uploads", "accounting",
-                                                 "achieved_upload_rate", "latency_p50_s",
-                                                 "latency_p99_s", "rss", "max_lag")},
+                                                 "achieved_upload_rate", "latency", "rss",
+                                                 "max_lag")},
                          default=str))
     print(f"report: {out / 'index.html'}")
     failed = [f for _, r in phases for f in r.audit.failures()]

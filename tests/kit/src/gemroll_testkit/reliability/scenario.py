@@ -127,8 +127,9 @@ class ScenarioResult:
     crashes: dict[str, int]
     upload_seconds: float
     drain_seconds: float
-    latencies_s: list[float] = field(default_factory=list)
-    """Upload answered -> first suggestion containing the photo, per photo that got one."""
+    latencies: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    """Per stage (`STAGES`), (upload answered, seconds to the stage) per photo that reached
+    it, in upload order; the first in seconds since the first upload was answered."""
     actions: dict[str, int] = field(default_factory=dict)
     poisons: list[Poison] = field(default_factory=list)
     ledger: Ledger = field(default_factory=Ledger)
@@ -493,23 +494,34 @@ class Scenario:
             audit=audit, snapshot=snap, expectations=exp, faults=self.faults,
             samples=self.samples, users=self.users, driver=self.driver,
             crashes=self.pipeline.crashes(), upload_seconds=upload_s, drain_seconds=drain_s,
-            latencies_s=latencies(self.driver, snap), actions=actions, ledger=ledger)
+            latencies=latencies(self.driver, snap), actions=actions, ledger=ledger)
 
 
-def latencies(driver: Driver, snap: Snapshot) -> list[float]:
-    """Seconds from each upload's answer to the first suggestion record that contains it."""
-    first: dict[str, float] = {}
-    for record, event in zip(snap.records[SUGGESTIONS.name], snap.events[SUGGESTIONS.name],
-                             strict=True):
-        if event is None:
-            continue
-        for media_id in event.data.media_ids:
+STAGES = {
+    "classified": (MEDIA_CLASSIFIED.name, lambda data: [data.media_id]),
+    "suggested": (SUGGESTIONS.name, lambda data: data.media_ids),
+}
+"""Where a photo is seen first, per stage: its MediaClassified, the first suggestion with it."""
+
+
+def latencies(driver: Driver, snap: Snapshot) -> dict[str, list[tuple[float, float]]]:
+    """Per stage, seconds from each upload's answer to the photo's first record there."""
+    answered = sorted((r for r in driver.uploads if r.media_id), key=lambda r: r.answered)
+    start = answered[0].answered if answered else 0.0
+    out = {}
+    for stage, (topic, media_ids) in STAGES.items():
+        first: dict[str, float] = {}
+        for record, event in zip(snap.records[topic], snap.events[topic], strict=True):
+            if event is None:
+                continue
             t = record.timestamp_ms / 1000
-            key = str(media_id)
-            if key not in first or t < first[key]:
-                first[key] = t
-    return sorted(first[r.media_id] - r.answered for r in driver.uploads
-                  if r.media_id and r.media_id in first)
+            for media_id in media_ids(event.data):
+                key = str(media_id)
+                if key not in first or t < first[key]:
+                    first[key] = t
+        out[stage] = [(r.answered - start, first[r.media_id] - r.answered)
+                      for r in answered if r.media_id in first]
+    return out
 
 
 async def run_scenario(pipeline: Pipeline, stack: PrivateStack | None, cfg: ScenarioConfig,
