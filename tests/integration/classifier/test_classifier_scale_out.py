@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
-import httpx
 import pytest
 from gemroll_common.kafka import EventPublisher, key_partition, make_broker
 from gemroll_common.storage import ObjectStore
@@ -61,10 +60,7 @@ def instance(env, schema: str, log: Path) -> ServiceProcess:
 
 async def classified_by(proc: ServiceProcess) -> float:
     """Media this instance classified (and stored), from its own /metrics."""
-    async with httpx.AsyncClient(timeout=5) as client:
-        text = (await client.get(f"{proc.url}/metrics")).text
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith("gemroll_classifier_images_total{"))
+    return await proc.metric("gemroll_classifier_images_total")
 
 
 def one_user_per_partition(partitions: int) -> list[str]:

@@ -13,7 +13,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
-import httpx
 import pytest
 from gemroll_common.kafka import EventPublisher, make_broker
 from gemroll_common.storage import ObjectStore
@@ -62,10 +61,7 @@ def instance(env, schema: str, log: Path) -> ServiceProcess:
 
 async def taken_in(proc: ServiceProcess) -> float:
     """Classifications this instance took in, from its own /metrics."""
-    async with httpx.AsyncClient(timeout=5) as client:
-        text = (await client.get(f"{proc.url}/metrics")).text
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith("gemroll_suggester_media_total{"))
+    return await proc.metric("gemroll_suggester_media_total")
 
 
 async def test_two_instances_share_the_stream_and_a_kill_loses_and_repeats_nothing(

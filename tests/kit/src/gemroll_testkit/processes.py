@@ -125,6 +125,13 @@ class ServiceProcess:
                     raise RuntimeError(f"{self.name} not ready in {timeout_s:.0f}s:\n{self.tail()}")
                 await asyncio.sleep(0.25)
 
+    async def metric(self, name: str) -> float:
+        """The sum of every sample of metric `name` (all label sets) on its /metrics."""
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            text = (await client.get(f"{self.url}/metrics")).text
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith((f"{name}{{", f"{name} ")))
+
     async def healthy(self) -> bool:
         async with httpx.AsyncClient(timeout=3.0) as client:
             try:

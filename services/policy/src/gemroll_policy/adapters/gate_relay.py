@@ -18,8 +18,8 @@ lock decides who *should* publish; the fixed transactional id makes sure nobody 
 the new leader starts its producer before it reads the watermark, which fences an old leader
 that lost its lock without noticing (paused, cut off from PostgreSQL) and aborts its open
 transaction. A paused leader does lose its lock: the lock's session ends when it has been
-idle for `LOCK_IDLE_LIMIT_S` (`idle_session_timeout`), and the leader touches it every
-`LOCK_CHECK_S`.
+idle for `LOCK_IDLE_LIMIT_S` (`idle_session_timeout`), and the leader reads the outbox on it
+every `IDLE_RELAY_S`.
 """
 
 from __future__ import annotations
@@ -48,11 +48,10 @@ IDLE_RELAY_S = 0.2
 """The leader looks for rows nobody woke it for (consent changes from the API) this often."""
 STANDBY_POLL_S = 1.0
 """A standby tries to take the relay over this often."""
-LOCK_CHECK_S = 2.0
-"""The leader checks its lock's connection this often (a dropped connection drops the lock)."""
 LOCK_IDLE_LIMIT_S = 15
-"""PostgreSQL ends the lock's session when the leader has not checked it for this long (a
-paused or hung leader): the lock goes to a standby, whose producer then fences the old one."""
+"""PostgreSQL ends the lock's session when the leader has not used it for this long (a paused
+or hung leader): the lock goes to a standby, whose producer then fences the old one. The
+leader does all its database work on that session, at least every `IDLE_RELAY_S`."""
 HEARTBEAT_S = 600.0
 """Re-commit the watermark at least this often, so Kafka never expires it while idle."""
 LEAD_BACKOFF = Backoff(0.5, 30.0)
@@ -127,25 +126,21 @@ class GateRelay:
         producer = transactional_producer(self.kafka, self.transactional_id)
         await producer.start()  # fences an older leader: its open transaction is aborted
         try:
-            watermark = await self.align(await self.committed())
+            watermark = await self.align(await self.committed(), lock)
             self.leading = True
             metrics.GATE_RELAY_LEADING.set(1)
             log.info("gate_relay_leading", group=self.group, watermark=watermark,
                      transactional_id=self.transactional_id)
             last_commit = 0.0
-            next_check = time.monotonic() + LOCK_CHECK_S
             while True:
                 self._due.clear()
-                rows = await self.pending()
+                rows = await self.pending(lock)  # raises once the lock's session is gone
                 if rows or time.monotonic() - last_commit > HEARTBEAT_S:
                     await self.publish(producer, rows)
                     last_commit = time.monotonic()
                     checkpoint("after_kafka_commit")
                     if len(rows) >= self.max_rows:
                         continue  # more are waiting
-                if time.monotonic() >= next_check:
-                    await lock.fetchval("SELECT 1")  # raises once the lock is gone
-                    next_check = time.monotonic() + LOCK_CHECK_S
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._due.wait(), IDLE_RELAY_S)
         finally:
@@ -167,9 +162,9 @@ class GateRelay:
         finally:
             await reader.stop()
 
-    async def align(self, committed: int | None) -> int:
+    async def align(self, committed: int | None, conn: asyncpg.Connection) -> int:
         """The leader starts from the committed watermark: what is below it was published."""
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with conn.transaction():
             await lock_writers(conn, self.schema)
             if committed is None:
                 first = await conn.fetchval("SELECT min(id) FROM outbox")
@@ -189,11 +184,10 @@ class GateRelay:
             await lock_writers(conn, self.schema)
             await _ids_above(conn, committed)
 
-    async def pending(self) -> list[OutboxRow]:
+    async def pending(self, conn: asyncpg.Connection) -> list[OutboxRow]:
         """Rows from the watermark on, in order; those below it (published) are deleted."""
-        async with self.pool.acquire() as conn:
-            await delete_through(conn, self.watermark - 1)
-            return await pending_rows(conn, after_id=self.watermark - 1, limit=self.max_rows)
+        await delete_through(conn, self.watermark - 1)
+        return await pending_rows(conn, after_id=self.watermark - 1, limit=self.max_rows)
 
     async def publish(self, producer: AIOKafkaProducer, rows: Sequence[OutboxRow]) -> None:
         """One Kafka transaction: `rows` and the new watermark."""
