@@ -71,7 +71,6 @@ class GateRelay:
         self.max_rows = max_rows
         self.anchor = TopicPartition(topic_name(TRAINING_DECISIONS, kafka), 0)
         self.watermark = 0
-        self.leading = False
         self._lock_name = f"policy-relay:{schema}"
         self._due = asyncio.Event()
 
@@ -127,7 +126,6 @@ class GateRelay:
         await producer.start()  # fences an older leader: its open transaction is aborted
         try:
             watermark = await self.align(await self.committed(), lock)
-            self.leading = True
             metrics.GATE_RELAY_LEADING.set(1)
             log.info("gate_relay_leading", group=self.group, watermark=watermark,
                      transactional_id=self.transactional_id)
@@ -144,7 +142,6 @@ class GateRelay:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._due.wait(), IDLE_RELAY_S)
         finally:
-            self.leading = False
             metrics.GATE_RELAY_LEADING.set(0)
             try:
                 await producer.stop()
