@@ -4,6 +4,7 @@ carrying fields of a later contract version are processed too, never dead-letter
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 import pytest
@@ -84,12 +85,23 @@ async def test_malformed_records_are_dead_lettered_and_the_consumer_goes_on(
         await eventually(past_valid, f"{group} past offset {valid_offset}", timeout_s=90)
 
     # ... after dead-lettering every bad record, with a reason; the valid one is not there.
-    letters = [DeadLetter.from_json(r.value) for r in await read_records(
-        bootstrap, cfg.topic(DEAD_LETTERS))]
-    mine = [d for d in letters if d.data.source_topic == name and d.data.source_partition ==
-            partition and d.data.source_offset in (*bad_offsets, *later_offsets, valid_offset)]
-    missing = {(service, bad_offsets[o]) for service in CONSUMED[topic] for o in bad_offsets
-               if not any(d.producer == service and d.data.source_offset == o for d in mine)}
+    # (The policy gate commits its offsets before its relay publishes what it decided.)
+    async def lettered() -> tuple[list[DeadLetter], set[tuple[str, str]]]:
+        letters = [DeadLetter.from_json(r.value) for r in await read_records(
+            bootstrap, cfg.topic(DEAD_LETTERS))]
+        mine = [d for d in letters if d.data.source_topic == name
+                and d.data.source_partition == partition
+                and d.data.source_offset in (*bad_offsets, *later_offsets, valid_offset)]
+        missing = {(service, bad_offsets[o]) for service in CONSUMED[topic] for o in bad_offsets
+                   if not any(d.producer == service and d.data.source_offset == o for d in mine)}
+        return mine, missing
+
+    async def all_lettered() -> bool:
+        return not (await lettered())[1]
+
+    with contextlib.suppress(AssertionError):  # what is missing is asserted just below
+        await eventually(all_lettered, "every bad record dead-lettered", timeout_s=30)
+    mine, missing = await lettered()
     assert missing == set(), "not dead-lettered (service, record)"
     assert all(d.data.error and d.data.error_type for d in mine)
     assert [d for d in mine if d.data.source_offset == valid_offset] == []

@@ -122,8 +122,8 @@ async def test_deleting_a_video_erases_its_training_copy(policy):
 
 async def gate_idle(policy) -> bool:
     """All written so far is decided and out: no admission waits for its copy, the outbox
-    is published and the gate's group has committed everything it consumes (its outputs go
-    in the same transactions)."""
+    is published and the gate's group has committed everything it consumes (it commits
+    after deciding)."""
     [row] = await policy.query("SELECT (SELECT count(*) FROM outbox) "
                                "+ (SELECT count(*) FROM copy_retries) AS n")
     group = policy.gate_group
