@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -63,13 +62,13 @@ from ..usecases import GateHandler
 from .gate_records import GateRecords
 from .gate_relay import Checkpoint, GateRelay
 from .kafka_clients import committed_consumer
+from .sessions import keep_running, quietly
 
 log = get_logger(__name__)
 
 SERVICE = Service.policy.value
 COPY_POLL_S = 1.0
 """The copier looks for due copies this often when nothing wakes it (retries, restarts)."""
-SESSION_BACKOFF = Backoff(0.5, 30.0)
 
 
 
@@ -118,19 +117,8 @@ class GateLoop:
 
     async def _decide_forever(self) -> None:
         """Run consumer sessions; a failed session is restarted with backoff."""
-        failures = 0
-        while not self.stopping:
-            started = time.monotonic()
-            try:
-                await self._session()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - the gate must keep going
-                log.error("gate_session_failed", error_type=type(exc).__name__,
-                          error=str(exc)[:500])
-                metrics.GATE_FAILURES.labels("session").inc()
-                failures = 1 if time.monotonic() - started > 60 else failures + 1
-                await SESSION_BACKOFF.wait(failures)
+        await keep_running(self._session, stage="session", event="gate_session_failed",
+                           level="error", stopping=lambda: self.stopping)
 
     async def _session(self) -> None:
         consumer = committed_consumer(self.kafka, self.records.topics, self.group)
@@ -148,7 +136,7 @@ class GateLoop:
                 await self._step(consumer)
         finally:
             self.consumer = None
-            await _quietly(consumer.stop())
+            await quietly(consumer.stop())
 
     def stop(self) -> None:
         self.stopping = True
@@ -253,13 +241,6 @@ class GateLoop:
     def _ok(self) -> None:
         self._failures = 0
         metrics.CONSENT_STORE_UP.set(1)
-
-
-async def _quietly(awaitable: Any) -> None:
-    try:
-        await awaitable
-    except Exception as exc:  # noqa: BLE001 - best effort on shutdown
-        log.warning("gate_close_failed", error=str(exc)[:200])
 
 
 __all__ = ["Checkpoint", "GateLoop", "gate_group"]

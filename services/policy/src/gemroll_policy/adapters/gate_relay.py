@@ -34,13 +34,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from gemroll_common.kafka import aiokafka_client_kwargs, topic_name
 from gemroll_common.logging import get_logger
 from gemroll_common.outbox import OUTBOX_PUBLISHED, OutboxRow, delete_through, pending_rows
-from gemroll_common.retry import Backoff
 from gemroll_common.settings import KafkaSettings
 from gemroll_contracts import TRAINING_DECISIONS, Service, topic_named
 
 from .. import metrics
 from .kafka_clients import transactional_producer
 from .postgres import lock_writers
+from .sessions import keep_running, quietly
 
 log = get_logger(__name__)
 
@@ -54,7 +54,6 @@ or hung leader): the lock goes to a standby, whose producer then fences the old 
 leader does all its database work on that session, at least every `IDLE_RELAY_S`."""
 HEARTBEAT_S = 600.0
 """Re-commit the watermark at least this often, so Kafka never expires it while idle."""
-LEAD_BACKOFF = Backoff(0.5, 30.0)
 
 Checkpoint = Callable[[str], None]
 """Test hook called at 'after_db_commit' and 'after_kafka_commit'; may raise to crash."""
@@ -81,24 +80,15 @@ class GateRelay:
     # -- leadership -----------------------------------------------------------------------
     async def run(self, checkpoint: Checkpoint) -> None:
         """Lead while this instance holds the lock, else stand by; never stops on an error."""
-        failures = 0
-        while True:
-            started = time.monotonic()
-            try:
-                async with self._lock() as lock:
-                    if lock is None:
-                        failures = 0
-                        await asyncio.sleep(STANDBY_POLL_S)
-                        continue
-                    await self._lead(lock, checkpoint)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - the relay must keep going
-                metrics.GATE_FAILURES.labels("relay").inc()
-                log.warning("gate_relay_failed", error_type=type(exc).__name__,
-                            error=str(exc)[:300])
-                failures = 1 if time.monotonic() - started > 60 else failures + 1
-                await LEAD_BACKOFF.wait(failures)
+        await keep_running(lambda: self._lead_or_stand_by(checkpoint), stage="relay",
+                           event="gate_relay_failed")
+
+    async def _lead_or_stand_by(self, checkpoint: Checkpoint) -> None:
+        async with self._lock() as lock:
+            if lock is None:
+                await asyncio.sleep(STANDBY_POLL_S)
+                return
+            await self._lead(lock, checkpoint)
 
     @contextlib.asynccontextmanager
     async def _lock(self) -> AsyncIterator[asyncpg.Connection | None]:
@@ -143,10 +133,7 @@ class GateRelay:
                     await asyncio.wait_for(self._due.wait(), IDLE_RELAY_S)
         finally:
             metrics.GATE_RELAY_LEADING.set(0)
-            try:
-                await producer.stop()
-            except Exception as exc:  # noqa: BLE001 - best effort on the way out
-                log.warning("gate_relay_close_failed", error=str(exc)[:200])
+            await quietly(producer.stop())
 
     # -- the watermark and the rows ---------------------------------------------------------
     async def committed(self) -> int | None:

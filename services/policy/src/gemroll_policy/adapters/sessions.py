@@ -1,0 +1,51 @@
+"""How the gate's long-running tasks (the consumer session, the relay) survive their errors:
+run again with a growing wait, and close what they opened without letting a close fail them."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from gemroll_common.logging import get_logger
+from gemroll_common.retry import Backoff
+
+from .. import metrics
+
+log = get_logger(__name__)
+
+SESSION_BACKOFF = Backoff(0.5, 30.0)
+FRESH_AFTER_S = 60.0
+"""A session that ran this long before failing starts the wait over."""
+
+
+async def keep_running(session: Callable[[], Awaitable[None]], *, stage: str, event: str,
+                       level: str = "warning",
+                       stopping: Callable[[], bool] = lambda: False) -> None:
+    """Run `session()` again until `stopping()`; a failure is counted (`stage`), logged
+    (`event` at `level`) and waited out, longer for each failure in a row."""
+    failures = 0
+    while not stopping():
+        started = time.monotonic()
+        try:
+            await session()
+            failures = 0
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the gate must keep going
+            metrics.GATE_FAILURES.labels(stage).inc()
+            getattr(log, level)(event, error_type=type(exc).__name__, error=str(exc)[:500])
+            failures = 1 if time.monotonic() - started > FRESH_AFTER_S else failures + 1
+            await SESSION_BACKOFF.wait(failures)
+
+
+async def quietly(awaitable: Awaitable[Any]) -> None:
+    """Await a close; a failure is logged, never raised (best effort on the way out)."""
+    try:
+        await awaitable
+    except Exception as exc:  # noqa: BLE001 - best effort on shutdown
+        log.warning("gate_close_failed", error=str(exc)[:200])
+
+
+__all__ = ["keep_running", "quietly"]
