@@ -41,6 +41,10 @@ down: venv ## stop everything `make up` started
 status: venv ## show what is running
 	$(PY) -m gemroll_dev.stack status
 
+.PHONY: prune-topics
+prune-topics: venv ## delete the test topics (<topic>.t<unique>) killed test runs left on the stack
+	$(PY) -m gemroll_dev.stack prune-topics
+
 .PHONY: contracts
 contracts: venv ## regenerate JSON Schemas and the AsyncAPI document from the contracts
 	$(PY) -m gemroll_dev.contracts_docs write

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -22,6 +22,7 @@ os.environ.setdefault("GEMROLL_ENV", "development")
 
 if TYPE_CHECKING:
     from gemroll_dev.stack import StackEndpoints
+    from gemroll_testkit.isolation import Isolated
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +37,13 @@ def stack() -> Iterator[StackEndpoints]:
 def unique() -> str:
     """A short random suffix for isolated topic, bucket, schema or group names."""
     return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture
+async def isolated_env(stack: StackEndpoints, unique: str) -> AsyncIterator[Isolated]:
+    """Settings private to this test (`isolate`, with `unique`); its topics go at teardown."""
+    from gemroll_testkit.isolation import drop_isolated, isolate
+
+    env = await isolate(stack, unique)
+    yield env
+    await drop_isolated(env)

@@ -35,7 +35,7 @@ from gemroll_contracts import (
     TrainingCandidateData,
 )
 from gemroll_testkit import photos
-from gemroll_testkit.isolation import Isolated, isolate
+from gemroll_testkit.isolation import Isolated, drop_isolated, isolate
 from gemroll_testkit.processes import ServiceProcess, free_port, stop_all
 
 CHROMIUM = "/usr/bin/chromium"
@@ -96,6 +96,7 @@ async def services(stack, tmp_path_factory) -> AsyncIterator[Services]:
         yield Services(iso, procs, client_env)
     finally:
         stop_all(procs.values())
+        await drop_isolated(iso)
 
 
 # -- seeding what the classifier would publish --------------------------------------------------

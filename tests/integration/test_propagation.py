@@ -25,7 +25,7 @@ from gemroll_common.outbox import (
 from gemroll_common.propagation import Propagation
 from gemroll_contracts import CONSENT, ConsentChanged, ConsentChangedData, Service, utcnow
 from gemroll_policy.adapters.kafka_clients import CachedKeyPartitioner
-from gemroll_testkit.isolation import Isolated, isolate
+from gemroll_testkit.isolation import Isolated
 
 pytestmark = pytest.mark.integration
 
@@ -40,8 +40,8 @@ def change(user: str, seq: int) -> ConsentChanged:
 
 
 @pytest.fixture
-async def env(stack, unique: str) -> Isolated:  # type: ignore[no-untyped-def]
-    return await isolate(stack, unique)
+def env(isolated_env: Isolated) -> Isolated:
+    return isolated_env
 
 
 @pytest.fixture

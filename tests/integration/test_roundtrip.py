@@ -17,7 +17,6 @@ from gemroll_contracts import (
     MediaUploadedData,
     Service,
 )
-from gemroll_testkit.isolation import isolate
 from gemroll_testkit.topics import committed_offsets, produce, read_topic
 from gemroll_testkit.waiting import eventually
 
@@ -41,8 +40,8 @@ async def all_committed(env, group: str, count: int) -> bool:
     return sum(o or 0 for o in offsets.values()) == count
 
 
-async def test_event_round_trip_and_dead_letter(stack, unique):
-    env = await isolate(stack, unique)
+async def test_event_round_trip_and_dead_letter(isolated_env):
+    env = isolated_env
     received: list[MediaUploaded] = []
     got_valid = asyncio.Event()
 
@@ -87,8 +86,8 @@ async def test_event_round_trip_and_dead_letter(stack, unique):
     assert sum(o or 0 for o in offsets.values()) == 3, offsets
 
 
-async def test_publisher_refuses_foreign_topics(stack, unique):
-    env = await isolate(stack, unique)
+async def test_publisher_refuses_foreign_topics(isolated_env):
+    env = isolated_env
     broker = make_broker(env.kafka, Service.classifier)
     publisher = EventPublisher(broker, env.kafka, Service.classifier)
     with pytest.raises(PermissionError):

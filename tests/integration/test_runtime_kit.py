@@ -35,7 +35,7 @@ from gemroll_contracts import (
     utcnow,
 )
 from gemroll_testkit.faults import TRANSIENT_ERRORS
-from gemroll_testkit.isolation import Isolated, isolate
+from gemroll_testkit.isolation import Isolated
 from gemroll_testkit.topics import read_records
 from gemroll_testkit.waiting import eventually
 
@@ -49,8 +49,8 @@ def consent(user: int, seq: int) -> ConsentChanged:
 
 
 @pytest.fixture
-async def env(stack, unique: str) -> Isolated:  # type: ignore[no-untyped-def]
-    return await isolate(stack, unique)
+def env(isolated_env: Isolated) -> Isolated:
+    return isolated_env
 
 
 @pytest.fixture

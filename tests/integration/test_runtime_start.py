@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -17,7 +16,6 @@ import pytest
 from gemroll_ingest.app import create_app
 from gemroll_ingest.settings import IngestSettings
 from gemroll_testkit import eventually
-from gemroll_testkit.isolation import isolate
 from gemroll_testkit.processes import free_port
 from pydantic import SecretStr
 
@@ -37,8 +35,8 @@ def forwarder_to(host: str, port: int):  # noqa: ANN201
 
     return serve
 
-async def test_a_service_started_without_its_database_waits_for_it_then_serves(stack):
-    env = await isolate(stack, uuid.uuid4().hex[:8])
+async def test_a_service_started_without_its_database_waits_for_it_then_serves(isolated_env):
+    env = isolated_env
     real = urlsplit(env.database.url.get_secret_value())
     port = free_port()
     unreachable = real._replace(netloc=f"{real.username}:{real.password}@127.0.0.1:{port}")

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,9 +19,12 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from gemroll_contracts import ALL_TOPICS, CONSENT
 from gemroll_dev.stack import StackConfig, StackEndpoints
 from gemroll_dev.stack.config import read_env_file
-from gemroll_dev.stack.control import up_async
+from gemroll_dev.stack.control import prune_topics, up_async
+from gemroll_dev.stack.kafka import delete_topics, ensure_topics, isolated_suffix
 from gemroll_dev.stack.s3 import client as s3_client
 from gemroll_dev.stack.services import SERVICES
+from gemroll_testkit import eventually
+from gemroll_testkit.isolation import Isolated, drop_isolated, isolate, prune_isolated
 
 SERVICE_NAMES = [factory.__name__ for factory in SERVICES]
 
@@ -45,13 +49,23 @@ async def _create_topic(bootstrap: str, name: str, partitions: int = 1) -> None:
         await admin.close()
 
 
-async def _delete_topic(bootstrap: str, name: str) -> None:
+async def _topics(bootstrap: str) -> set[str]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        await admin.delete_topics([name])
+        return set(await admin.list_topics())
     finally:
         await admin.close()
+
+
+async def _listed(bootstrap: str, names: set[str], *, listed: bool = True) -> None:
+    """Until the broker's metadata lists all `names` (or none): it follows a creation or a
+    deletion a moment later."""
+    async def check() -> bool:
+        found = names & await _topics(bootstrap)
+        return found == names if listed else not found
+
+    await eventually(check, f"{len(names)} topics to be {'listed' if listed else 'gone'}")
 
 
 async def _read(bootstrap: str, topic: str, count: int, **consumer_args: object) -> list:
@@ -105,7 +119,7 @@ async def test_kafka_produce_consume_round_trip(stack: StackEndpoints, unique: s
         [record] = await _read(stack.kafka_bootstrap, topic, 1, group_id=f"g-{unique}")
         assert (record.key, record.value) == (b"user-1", b"hello")
     finally:
-        await _delete_topic(stack.kafka_bootstrap, topic)
+        await delete_topics(stack.kafka_bootstrap, [topic])
 
 
 async def test_kafka_transactions_read_committed(stack: StackEndpoints, unique: str) -> None:
@@ -132,7 +146,41 @@ async def test_kafka_transactions_read_committed(stack: StackEndpoints, unique: 
         )
         assert b"aborted" in [r.value for r in uncommitted]
     finally:
-        await _delete_topic(stack.kafka_bootstrap, topic)
+        await delete_topics(stack.kafka_bootstrap, [topic])
+
+
+def _names(env: Isolated) -> set[str]:
+    return {env.topic(t) for t in ALL_TOPICS}
+
+
+async def test_drop_isolated_deletes_the_envs_topics(stack: StackEndpoints, unique: str) -> None:
+    env = await isolate(stack, unique)
+    await _listed(stack.kafka_bootstrap, _names(env))
+    await drop_isolated(env)
+    await _listed(stack.kafka_bootstrap, _names(env), listed=False)
+    assert await delete_topics(stack.kafka_bootstrap, _names(env)) == []  # gone already: fine
+
+
+async def test_prune_deletes_what_killed_runs_left_and_nothing_else(
+    stack: StackEndpoints, isolated_env: Isolated, unique: str
+) -> None:
+    bootstrap = stack.kafka_bootstrap
+    left = isolated_suffix(uuid.uuid4().hex[:8])  # a killed run's, created in another process
+    await ensure_topics(bootstrap, ALL_TOPICS, suffix=left)
+    leftovers = {t.name + left for t in ALL_TOPICS}
+    soak_like = f"{CONSENT.name}.r{unique}"  # the soak's suffix (PipelineConfig.suffix)
+    await _create_topic(bootstrap, soak_like)
+    try:
+        await _listed(bootstrap, leftovers | _names(isolated_env) | {soak_like})
+        assert leftovers <= set(prune_topics(env=stack.as_env(), dry_run=True))
+        deleted = set(await prune_isolated(stack))
+        assert leftovers <= deleted
+        assert not deleted & (_names(isolated_env) | {soak_like})
+        await _listed(bootstrap, leftovers, listed=False)
+        assert {t.name for t in ALL_TOPICS} | _names(isolated_env) | {soak_like} <= (
+            await _topics(bootstrap))
+    finally:
+        await delete_topics(bootstrap, [soak_like])
 
 
 async def test_postgres_query(stack: StackEndpoints, unique: str) -> None:

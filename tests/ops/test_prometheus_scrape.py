@@ -21,7 +21,7 @@ from gemroll_dev import k8s
 from gemroll_dev.ops_tools import prometheus
 from gemroll_dev.stack.config import StackConfig, read_env_file
 from gemroll_testkit import eventually
-from gemroll_testkit.isolation import isolate
+from gemroll_testkit.isolation import drop_isolated, isolate
 from gemroll_testkit.processes import ServiceProcess, free_port, stop_all
 
 # Starting four services and a Prometheus on two cores takes minutes.
@@ -103,6 +103,8 @@ async def targets(stack, unique, tmp_path) -> AsyncIterator[list[Target]]:
         yield found
     finally:
         stop_all(t.process for t in found if t.process is not None)
+        if isolated is not None:
+            await drop_isolated(isolated)
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from gemroll_contracts import (
     Service,
 )
 from gemroll_testkit import eventually, photos
-from gemroll_testkit.isolation import isolate
 from gemroll_testkit.topics import read_topic
 
 from .test_classifier_service import T0, real_photo, uploaded
@@ -31,8 +30,8 @@ pytestmark = pytest.mark.integration
 
 
 async def test_late_classification_after_erasure_and_account_erasure(
-        stack, unique, classifier_models):
-    env = await isolate(stack, unique)
+        isolated_env, unique, classifier_models):
+    env = isolated_env
     schema = f"classifier{env.schema_suffix}"
     settings = ClassifierSettings(db_schema=schema, device="cpu", threads=2,
                                   batch_timeout_ms=100)

@@ -30,7 +30,6 @@ from gemroll_contracts import (
     subscription,
 )
 from gemroll_testkit import eventually, photos
-from gemroll_testkit.isolation import isolate
 from gemroll_testkit.processes import ServiceProcess, free_port, stop_all
 from gemroll_testkit.topics import caught_up, read_records
 
@@ -73,8 +72,8 @@ def one_user_per_partition(partitions: int) -> list[str]:
 
 
 async def test_two_instances_share_the_uploads_and_a_kill_loses_and_repeats_nothing(
-        stack, tmp_path):
-    env = await isolate(stack, uuid.uuid4().hex[:8])
+        isolated_env, tmp_path):
+    env = isolated_env
     schema = f"classifier{env.schema_suffix}"
     prefix = f"test-classifier-scale-out/{env.schema_suffix.lstrip('_')}"
     store = ObjectStore(env.s3)

@@ -33,7 +33,6 @@ from gemroll_contracts import (
     subscription,
 )
 from gemroll_testkit import eventually, photos
-from gemroll_testkit.isolation import isolate
 from gemroll_testkit.topics import committed_offsets, produce, read_topic
 from skimage import data as skdata
 
@@ -76,8 +75,8 @@ def uploaded(user: str, name: str, ext: str, blob: bytes, prefix: str, i: int) -
         captured_at=T0 + timedelta(seconds=i)))
 
 
-async def test_classifier_end_to_end(stack, unique, classifier_models):
-    env = await isolate(stack, unique)
+async def test_classifier_end_to_end(isolated_env, unique, classifier_models):
+    env = isolated_env
     schema = f"classifier{env.schema_suffix}"
     settings = ClassifierSettings(db_schema=schema, device="cpu", threads=2, fetch_attempts=2,
                                   fetch_backoff_s=0.05, batch_max=16, batch_timeout_ms=300)
@@ -197,8 +196,8 @@ async def _ready(client: httpx.AsyncClient) -> dict | None:
     return response.json() if response.status_code == 200 else None
 
 
-async def test_erasure_drops_results(stack, unique, classifier_models):
-    env = await isolate(stack, unique)
+async def test_erasure_drops_results(isolated_env, unique, classifier_models):
+    env = isolated_env
     schema = f"classifier{env.schema_suffix}"
     settings = ClassifierSettings(db_schema=schema, device="cpu", threads=2,
                                   batch_timeout_ms=100)

@@ -40,7 +40,6 @@ from gemroll_testkit.faults import (
     Faults,
     bug,
 )
-from gemroll_testkit.isolation import isolate
 from gemroll_testkit.topics import read_records, read_topic
 
 from .test_classifier_service import T0, uploaded
@@ -69,8 +68,8 @@ def erased(user: str, media_id: uuid.UUID) -> MediaErased:
 
 
 async def test_every_transient_failure_is_retried_never_dead_lettered(
-        stack, unique, classifier_models, monkeypatch):
-    env = await isolate(stack, unique)
+        isolated_env, unique, classifier_models, monkeypatch):
+    env = isolated_env
     schema = f"classifier{env.schema_suffix}"
     faults = Faults()
     monkeypatch.setattr(classifier_app, "PostgresResults", flaky_results(faults))

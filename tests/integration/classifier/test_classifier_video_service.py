@@ -23,7 +23,6 @@ from gemroll_contracts import (
 )
 from gemroll_testkit import clips
 from gemroll_testkit.clips import Motion
-from gemroll_testkit.isolation import isolate
 from gemroll_testkit.topics import read_topic
 
 pytestmark = pytest.mark.integration
@@ -41,8 +40,8 @@ def uploaded(user: str, key: str, blob: bytes, i: int) -> MediaUploaded:
                                              has_audio=False)))
 
 
-async def test_videos_end_to_end(stack, unique, classifier_models):
-    env = await isolate(stack, unique)
+async def test_videos_end_to_end(isolated_env, unique, classifier_models):
+    env = isolated_env
     schema = f"classifier{env.schema_suffix}"
     settings = ClassifierSettings(db_schema=schema, device="cpu", threads=2, fetch_attempts=2,
                                   fetch_backoff_s=0.05, batch_max=8, batch_timeout_ms=300,

@@ -32,7 +32,7 @@ from gemroll_ingest.app import create_app
 from gemroll_ingest.domain.consent import ConsentState
 from gemroll_ingest.settings import IngestSettings
 from gemroll_testkit import eventually
-from gemroll_testkit.isolation import Isolated, isolate
+from gemroll_testkit.isolation import Isolated, drop_isolated, isolate
 from gemroll_testkit.topics import caught_up, end_offsets, read_topic
 
 MB = 1024 * 1024
@@ -178,8 +178,10 @@ async def drop_schema(env: Isolated, schema: str) -> None:
 
 
 @pytest.fixture(scope="module")
-async def ingest_env(stack) -> Isolated:
-    return await isolate(stack, uuid.uuid4().hex[:8])
+async def ingest_env(stack) -> AsyncIterator[Isolated]:
+    env = await isolate(stack, uuid.uuid4().hex[:8])
+    yield env
+    await drop_isolated(env)
 
 
 @pytest.fixture(scope="module")

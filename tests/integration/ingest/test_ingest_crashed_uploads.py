@@ -15,7 +15,7 @@ import pytest
 from gemroll_contracts import MEDIA_UPLOADED
 from gemroll_ingest.adapters.storage import S3BlobStore
 from gemroll_testkit import eventually
-from gemroll_testkit.isolation import isolate
+from gemroll_testkit.isolation import drop_isolated, isolate
 from gemroll_testkit.photos import shot
 
 from .conftest import drop_schema, ready, running_ingest
@@ -32,6 +32,7 @@ async def leased(stack):
         await eventually(lambda: ready(harness.client), "the ingest to be ready")
         yield harness
     await drop_schema(env, harness.schema)
+    await drop_isolated(env)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import pytest
 from gemroll_common.outbox import OUTBOX_FAILURES
 from gemroll_contracts import MEDIA_UPLOADED, MediaUploaded, utcnow
 from gemroll_testkit import eventually, photos
-from gemroll_testkit.isolation import isolate
 from gemroll_testkit.processes import free_port
 from gemroll_testkit.topics import end_offsets
 
@@ -28,10 +27,9 @@ async def seed_consent(harness, account: str) -> None:
 
 
 @pytest.fixture
-async def env(stack, unique):
-    isolated = await isolate(stack, unique)
-    yield isolated
-    await drop_schema(isolated, f"ingest{isolated.schema_suffix}")
+async def env(isolated_env):
+    yield isolated_env
+    await drop_schema(isolated_env, f"ingest{isolated_env.schema_suffix}")
 
 
 async def test_upload_while_kafka_is_unreachable_is_announced_once_it_is_back(env):

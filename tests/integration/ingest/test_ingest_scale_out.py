@@ -33,7 +33,6 @@ from gemroll_contracts import (
     utcnow,
 )
 from gemroll_testkit import eventually, photos
-from gemroll_testkit.isolation import isolate
 from gemroll_testkit.processes import ServiceProcess, free_port, stop_all
 from gemroll_testkit.topics import read_records
 from pydantic import SecretStr
@@ -128,8 +127,8 @@ class Clients:
 
 
 async def test_two_instances_share_uploads_and_a_kill_loses_and_duplicates_nothing(
-        stack, tmp_path):
-    env = await isolate(stack, uuid.uuid4().hex[:8])
+        isolated_env, tmp_path):
+    env = isolated_env
     schema = f"ingest{env.schema_suffix}"
     store = ObjectStore(env.s3)
     accounts = [f"acct-{uuid.uuid4().hex[:12]}" for _ in range(ACCOUNTS)]

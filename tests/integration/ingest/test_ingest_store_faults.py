@@ -14,7 +14,7 @@ import pytest
 from gemroll_common.errors import StoreFull, StoreUnavailable, is_transient
 from gemroll_common.storage import ObjectStore
 from gemroll_testkit import eventually
-from gemroll_testkit.isolation import isolate
+from gemroll_testkit.isolation import drop_isolated, isolate
 from gemroll_testkit.photos import shot
 from gemroll_testkit.s3_faults import s3_fault_proxy
 
@@ -35,6 +35,7 @@ async def proxied(stack):
             harness.direct = ObjectStore(env.s3)
             yield harness, proxy
         await drop_schema(env, harness.schema)
+    await drop_isolated(env)
 
 
 @pytest.fixture(autouse=True)

@@ -37,7 +37,6 @@ from gemroll_testkit.faults import (
     Faults,
     bug,
 )
-from gemroll_testkit.isolation import isolate
 from gemroll_testkit.topics import read_records, read_topic
 
 from .conftest import drop_schema, ready, running_ingest
@@ -76,9 +75,9 @@ def erased(user: str, media_id: uuid.UUID) -> MediaErased:
         erased_at=utcnow()))
 
 
-async def test_every_transient_failure_is_retried_never_dead_lettered(stack, unique,
+async def test_every_transient_failure_is_retried_never_dead_lettered(isolated_env,
                                                                         monkeypatch):
-    env = await isolate(stack, unique)
+    env = isolated_env
     faults = Faults()
     monkeypatch.setattr(postgres, "PgMediaRepository", flaky_media(faults))
     user = uuid.uuid4().hex

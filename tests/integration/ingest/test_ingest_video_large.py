@@ -13,7 +13,7 @@ import httpx
 import pytest
 from gemroll_testkit import eventually
 from gemroll_testkit.clips import clip
-from gemroll_testkit.isolation import isolate
+from gemroll_testkit.isolation import drop_isolated, isolate
 
 from .conftest import drop_schema, ready, running_ingest
 from .test_ingest_presigned import complete, start
@@ -31,6 +31,7 @@ async def ingest(stack):
         await eventually(lambda: ready(harness.client), "the ingest to be ready")
         yield harness
     await drop_schema(env, harness.schema)
+    await drop_isolated(env)
 
 
 def gib_video(path) -> int:

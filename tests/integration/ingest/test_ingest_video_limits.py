@@ -9,7 +9,7 @@ import uuid
 import pytest
 from gemroll_testkit import clips, eventually, photos
 from gemroll_testkit.clips import clip
-from gemroll_testkit.isolation import isolate
+from gemroll_testkit.isolation import drop_isolated, isolate
 from PIL import Image
 
 from .conftest import MB, drop_schema, ready, running_ingest
@@ -30,6 +30,7 @@ async def limited(stack):
         await eventually(lambda: ready(harness.client), "the ingest to be ready")
         yield harness
     await drop_schema(env, harness.schema)
+    await drop_isolated(env)
 
 
 async def nothing_kept(harness, account: str) -> bool:

@@ -29,7 +29,7 @@ from gemroll_policy.app import create_app
 from gemroll_policy.domain import Pseudonymizer
 from gemroll_policy.settings import PolicySettings
 from gemroll_testkit import photos
-from gemroll_testkit.isolation import Isolated, isolate
+from gemroll_testkit.isolation import Isolated, drop_isolated, isolate
 from gemroll_testkit.topics import read_topic
 
 
@@ -126,6 +126,7 @@ async def harness(stack, unique: str) -> AsyncIterator[PolicyHarness]:
     try:
         yield policy
     finally:
+        await drop_isolated(env)
         conn = await asyncpg.connect(stack.database_url)
         try:
             await conn.execute(f"DROP SCHEMA IF EXISTS {policy.schema} CASCADE")

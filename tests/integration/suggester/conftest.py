@@ -50,7 +50,7 @@ from gemroll_contracts.users import ActionKind
 from gemroll_suggester.app import create_app
 from gemroll_suggester.settings import SuggesterSettings
 from gemroll_testkit import eventually, photos
-from gemroll_testkit.isolation import Isolated, isolate
+from gemroll_testkit.isolation import Isolated, drop_isolated, isolate
 from gemroll_testkit.topics import caught_up, read_topic
 
 T0 = datetime(2026, 3, 14, 13, 0, tzinfo=UTC)  # a Saturday afternoon
@@ -224,6 +224,7 @@ async def suggester(stack) -> AsyncIterator[Suggester]:
             await eventually(lambda: _ready(client), "the suggester to be ready",
                              timeout_s=WAIT_S)
             yield fixture
+    await drop_isolated(env)
 
 
 async def _ready(client: httpx.AsyncClient) -> bool:

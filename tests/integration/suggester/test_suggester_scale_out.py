@@ -28,7 +28,6 @@ from gemroll_contracts import (
     subscription,
 )
 from gemroll_testkit import eventually, photos
-from gemroll_testkit.isolation import isolate
 from gemroll_testkit.processes import ServiceProcess, free_port, stop_all
 from gemroll_testkit.topics import caught_up, read_topic
 
@@ -65,8 +64,8 @@ async def taken_in(proc: ServiceProcess) -> float:
 
 
 async def test_two_instances_share_the_stream_and_a_kill_loses_and_repeats_nothing(
-        stack, tmp_path):
-    env = await isolate(stack, uuid.uuid4().hex[:8])
+        isolated_env, tmp_path):
+    env = isolated_env
     schema = f"suggester{env.schema_suffix}"
     store = ObjectStore(env.s3)
     events: list[MediaClassified] = []

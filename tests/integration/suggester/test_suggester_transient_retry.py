@@ -52,7 +52,7 @@ from gemroll_suggester.app import create_app
 from gemroll_suggester.settings import SuggesterSettings
 from gemroll_testkit import eventually
 from gemroll_testkit.faults import TRANSIENT_ERRORS, FailingTimes
-from gemroll_testkit.isolation import Isolated, isolate
+from gemroll_testkit.isolation import Isolated, drop_isolated, isolate
 from gemroll_testkit.topics import read_records
 
 pytestmark = pytest.mark.integration
@@ -146,6 +146,7 @@ async def suggester(stack) -> AsyncIterator[Suggester]:
                 yield Suggester(env, settings.db_schema, faults, {
                     writer: EventPublisher(broker, env.kafka, writer)
                     for writer in (Service.policy, Service.ingest, Service.classifier)})
+    await drop_isolated(env)
 
 
 async def _ready(client: httpx.AsyncClient) -> bool:

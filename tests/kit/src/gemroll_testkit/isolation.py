@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 from gemroll_common.settings import DatabaseSettings, KafkaSettings, S3Settings
 from gemroll_contracts import ALL_TOPICS, Topic
 from gemroll_dev.stack.config import StackEndpoints
-from gemroll_dev.stack.kafka import ensure_topics
+from gemroll_dev.stack.kafka import (
+    delete_topics,
+    ensure_topics,
+    isolated_suffix,
+    prune_isolated_topics,
+)
 from pydantic import SecretStr
+
+_live: set[str] = set()
+"""Suffixes of the envs this process created and has not dropped (`prune_isolated` keeps them)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,24 @@ def isolated(stack: StackEndpoints, *, suffix: str, schema_suffix: str) -> Isola
 
 async def isolate(stack: StackEndpoints, unique: str) -> Isolated:
     """Settings private to one test (`unique` in every name), its topics created."""
-    suffix = f".t{unique}"
+    suffix = isolated_suffix(unique)
+    _live.add(suffix)
     await ensure_topics(stack.kafka_bootstrap, ALL_TOPICS, suffix=suffix)
     return isolated(stack, suffix=suffix, schema_suffix=f"_t{unique}")
+
+
+async def drop_isolated(env: Isolated) -> None:
+    """Delete the env's topics in one request (teardown). Topics already gone are fine; a
+    broker that is unreachable or refuses only warns, so the teardown goes on."""
+    _live.discard(env.suffix)
+    try:
+        await delete_topics(env.kafka.bootstrap_servers, [env.topic(t) for t in ALL_TOPICS])
+    except Exception as exc:  # noqa: BLE001 - cleanup is best effort; `prune_isolated` is later
+        warnings.warn(f"could not delete the topics *{env.suffix}: {exc!r}", stacklevel=2)
+
+
+async def prune_isolated(stack: StackEndpoints) -> list[str]:
+    """Delete the isolated test topics on the stack that killed runs left (not the envs this
+    process has live; those of another session still running go too). Returns the deleted."""
+    keep = {t.name + suffix for suffix in _live for t in ALL_TOPICS}
+    return await prune_isolated_topics(stack.kafka_bootstrap, keep)

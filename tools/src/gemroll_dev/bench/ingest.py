@@ -39,7 +39,7 @@ from gemroll_testkit import photos
 from gemroll_testkit.processes import ServiceProcess, free_port, uvicorn_argv
 
 from ..stack.config import StackEndpoints
-from ..stack.kafka import ensure_topics
+from ..stack.kafka import delete_topics, ensure_topics
 from ..stack.s3 import client as s3_client
 from ..stack.testing import session_stack
 
@@ -215,18 +215,11 @@ def report(raw: list[RunStats], service: list[RunStats]) -> None:
 
 @contextlib.asynccontextmanager
 async def bench_topics(bootstrap: str, suffix: str) -> AsyncIterator[None]:
-    from aiokafka.admin import AIOKafkaAdminClient
-
     await ensure_topics(bootstrap, ALL_TOPICS, suffix=suffix)
     try:
         yield
     finally:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        await admin.start()
-        try:
-            await admin.delete_topics([t.name + suffix for t in ALL_TOPICS])
-        finally:
-            await admin.close()
+        await delete_topics(bootstrap, [t.name + suffix for t in ALL_TOPICS])
 
 
 async def main(rounds: int, files_per_round: int, concurrency: int, large_files: int,

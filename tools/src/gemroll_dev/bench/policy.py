@@ -30,13 +30,11 @@ from dataclasses import dataclass
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 from gemroll_common.db import create_pool, migrate
 from gemroll_common.kafka import topic_name
 from gemroll_common.logging import configure_logging
 from gemroll_common.storage import ObjectStore
 from gemroll_contracts import (
-    ALL_TOPICS,
     TRAINING_CANDIDATES,
     TRAINING_DECISIONS,
     USER_ACTIONS,
@@ -54,7 +52,7 @@ from gemroll_policy.settings import PolicySettings
 from gemroll_policy.usecases import ConsentHandler, GateHandler
 from gemroll_testkit import photos
 from gemroll_testkit.events import action, candidate, user_key
-from gemroll_testkit.isolation import Isolated, isolate
+from gemroll_testkit.isolation import Isolated, drop_isolated, isolate
 
 from ..stack.config import StackEndpoints
 from ..stack.testing import session_stack
@@ -181,7 +179,7 @@ async def gate_run(stack: StackEndpoints, n: int, batch: int, admitted: float) -
         async with pool.acquire() as conn:
             await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         await pool.close()
-        await drop_topics(env)
+        await drop_isolated(env)
 
 
 async def raw_run(stack: StackEndpoints, n: int, batch: int) -> Run:
@@ -225,7 +223,7 @@ async def raw_run(stack: StackEndpoints, n: int, batch: int) -> Run:
             await consumer.stop()
             await producer.stop()
     finally:
-        await drop_topics(env)
+        await drop_isolated(env)
 
 
 async def store_run(stack: StackEndpoints, n: int, concurrency: int) -> Run:
@@ -246,22 +244,14 @@ async def store_run(stack: StackEndpoints, n: int, concurrency: int) -> Run:
         async with limit:
             await store.run_sync(copy, i)
 
-    started = time.perf_counter()
-    await asyncio.gather(*(one(i) for i in range(n)))
-    wall = time.perf_counter() - started
-    await store.delete_prefix(prefix)
-    return Run(n, wall)
-
-
-async def drop_topics(env: Isolated) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=env.kafka.bootstrap_servers)
-    await admin.start()
     try:
-        await admin.delete_topics([env.topic(t) for t in ALL_TOPICS])
-    except Exception as exc:  # noqa: BLE001 - cleanup is best effort
-        print(f"  (could not delete topics {env.suffix}: {exc})")
+        started = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        wall = time.perf_counter() - started
+        await store.delete_prefix(prefix)
     finally:
-        await admin.close()
+        await drop_isolated(env)
+    return Run(n, wall)
 
 
 def _now():  # type: ignore[no-untyped-def]

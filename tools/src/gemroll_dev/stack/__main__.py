@@ -1,4 +1,4 @@
-"""python -m gemroll_dev.stack up|down|status|env [--run-dir D] [--kafka-port N] ..."""
+"""python -m gemroll_dev.stack up|down|status|env|prune-topics [--run-dir D] [--kafka-port N] ..."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 import sys
 
 from .config import StackConfig, StackError
-from .control import down, status, up_async
+from .control import down, prune_topics, status, up_async
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,6 +29,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("down", parents=[common], help="stop what the run folder's pid files record")
     sub.add_parser("status", parents=[common], help="show the components (exit 1: not all up)")
     sub.add_parser("env", parents=[common], help="print stack.env")
+    prune_parser = sub.add_parser(
+        "prune-topics", parents=[common],
+        help="delete the isolated test topics (<topic>.t<unique>) killed test runs left")
+    prune_parser.add_argument("--dry-run", action="store_true", help="only list them")
     return parser
 
 
@@ -67,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"no {cfg.env_file}; run: python -m gemroll_dev.stack up", file=sys.stderr)
                 return 1
             sys.stdout.write(cfg.env_file.read_text())
+        elif args.command == "prune-topics":
+            names = prune_topics(cfg, dry_run=args.dry_run)
+            if args.dry_run:
+                print("\n".join(names + [f"{len(names)} isolated test topics (dry run)"]))
+            else:
+                print(f"removed {len(names)} isolated test topics")
     except StackError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

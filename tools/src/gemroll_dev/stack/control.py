@@ -1,4 +1,4 @@
-"""up / down / status of the whole stack."""
+"""up / down / status of the whole stack, and pruning the topics tests left."""
 
 from __future__ import annotations
 
@@ -170,6 +170,25 @@ def down(cfg: StackConfig | None = None, only: Iterable[str] | None = None) -> l
             results = pool.map(lambda n: stop_recorded(cfg.pid_dir / f"{n}.pid"), batch)
             stopped += [n for n, was_running in zip(batch, results, strict=True) if was_running]
     return stopped
+
+
+def prune_topics(
+    cfg: StackConfig | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    dry_run: bool = False,
+) -> list[str]:
+    """Delete the isolated test topics on the stack's broker (the environment's, as for `up`)
+    that killed test runs left; with `dry_run` only list them. Returns their names."""
+    from aiokafka.errors import KafkaError
+
+    external = StackEndpoints.from_env(os.environ if env is None else env)
+    bootstrap = (external or (cfg or StackConfig.load()).endpoints()).kafka_bootstrap
+    work = kafka.isolated_topics if dry_run else kafka.prune_isolated_topics
+    try:
+        return run_sync(work(bootstrap))
+    except (KafkaError, OSError) as exc:
+        raise StackError(f"Kafka at {bootstrap}: {exc!r}") from exc
 
 
 def status(cfg: StackConfig | None = None) -> list[ComponentStatus]:

@@ -6,10 +6,11 @@ import base64
 import glob
 import logging
 import os
+import re
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from gemroll_contracts import ALL_TOPICS, Topic
@@ -18,6 +19,13 @@ from .config import StackConfig, StackError
 from .process import ProcessSpec, wait_until
 
 log = logging.getLogger("gemroll_dev.stack")
+
+ISOLATED_SUFFIX = re.compile(r"\.t[0-9a-f]{8}l?")
+"""The suffix of a test's private topics (gemroll_testkit.isolation.isolate): ".t" and its
+unique, 8 hex digits (`uuid4().hex[:8]`), with an "l" for a benchmark's second env."""
+
+DELETE_BATCH = 500
+"""Topics per DeleteTopics request."""
 
 JVM_OPTS = (
     "-Xms256m",
@@ -235,3 +243,67 @@ async def ensure_topics(
     if created:
         log.info("created topics: %s", ", ".join(sorted(created)))
     return created
+
+
+def isolated_suffix(unique: str) -> str:
+    """The topic suffix of the isolated env `unique` (ValueError when `prune` would miss it)."""
+    suffix = f".t{unique}"
+    if not ISOLATED_SUFFIX.fullmatch(suffix):
+        raise ValueError(f"unique must be 8 hex digits (uuid4().hex[:8]), not {unique!r}")
+    return suffix
+
+
+def is_isolated_topic(name: str, topics: Iterable[Topic] = ALL_TOPICS) -> bool:
+    """Whether `name` is a contract topic with an isolated env's suffix (a test's copy)."""
+    base, dot_t, unique = name.rpartition(".t")
+    return (base in {t.name for t in topics}
+            and ISOLATED_SUFFIX.fullmatch(dot_t + unique) is not None)
+
+
+async def delete_topics(bootstrap: str, names: Iterable[str]) -> list[str]:
+    """Delete the named topics; those already gone are fine. Returns the names deleted.
+
+    StackError when the broker refuses some (after trying all); connection errors propagate."""
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.errors import UnknownTopicOrPartitionError, for_code
+
+    wanted = list(dict.fromkeys(names))
+    if not wanted:
+        return []
+    deleted: list[str] = []
+    failed: list[str] = []
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+    try:
+        await admin.start()
+        for start in range(0, len(wanted), DELETE_BATCH):
+            response = await admin.delete_topics(wanted[start:start + DELETE_BATCH])
+            for name, code in response.topic_error_codes:
+                if code == 0:
+                    deleted.append(name)
+                elif for_code(code) is not UnknownTopicOrPartitionError:
+                    failed.append(f"{name}: {for_code(code).__name__}")
+    finally:
+        await admin.close()
+    if failed:
+        raise StackError(f"{len(failed)} topics not deleted ({len(deleted)} were): "
+                         + ", ".join(failed[:5]) + (" ..." if len(failed) > 5 else ""))
+    return deleted
+
+
+async def isolated_topics(bootstrap: str) -> list[str]:
+    """The isolated test topics on the broker (see `is_isolated_topic`), sorted."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+    try:
+        await admin.start()
+        return sorted(n for n in await admin.list_topics() if is_isolated_topic(n))
+    finally:
+        await admin.close()
+
+
+async def prune_isolated_topics(bootstrap: str, keep: Collection[str] = ()) -> list[str]:
+    """Delete every isolated test topic on the broker except those in `keep`: what killed test
+    runs left. Topics of a test session still running elsewhere go too. Returns the deleted."""
+    return await delete_topics(bootstrap, [n for n in await isolated_topics(bootstrap)
+                                           if n not in keep])
