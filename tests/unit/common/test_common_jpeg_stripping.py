@@ -103,3 +103,20 @@ def test_a_motion_photos_clip_is_found_after_the_picture(samsung):
     assert offset is not None and data[offset + 4:offset + 8] == b"ftyp"
     assert appended_video(data[:offset]) is None  # the picture alone
     assert appended_video(data[:offset - 100]) is None  # no end of image: not plain JPEG
+
+
+def test_finding_the_clip_copies_nothing_of_a_large_photo():
+    """Ingest looks for a clip in every JPEG upload (up to tens of MB, through an mmap): the
+    walk over the segments keeps offsets, not copies."""
+    import tracemalloc
+
+    from gemroll_common.media_privacy import appended_video
+
+    data = photos.jpeg_of_size(12_000_000)
+    tracemalloc.start()
+    try:
+        assert appended_video(data) is None
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < len(data) // 20, f"{peak} bytes allocated for a {len(data)}-byte photo"

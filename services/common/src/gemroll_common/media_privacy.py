@@ -83,13 +83,13 @@ def _end_of_scan(data: bytes, i: int) -> int | None:
             return j
 
 
-def _jpeg_parts(data: bytes) -> tuple[list[tuple[int, bytes]], int] | None:
-    """The JPEG's segments in order (marker, bytes; a scan's entropy-coded data follows its
-    header as marker 0) and where its end-of-image marker ends; None when its structure is not
-    plain JPEG. `data` may be an mmap."""
+def _jpeg_parts(data: bytes) -> tuple[list[tuple[int, int, int]], int] | None:
+    """The JPEG's segments in order (marker, start, end offsets; a scan's entropy-coded data
+    follows its header as marker 0) and where its end-of-image marker ends; None when its
+    structure is not plain JPEG. `data` may be an mmap: nothing of it is copied."""
     if data[:2] != b"\xff\xd8":
         return None
-    parts: list[tuple[int, bytes]] = []
+    parts: list[tuple[int, int, int]] = []
     i, n, scanned = 2, len(data), False
     while i + 1 < n and data[i] == 0xFF:
         marker = data[i + 1]
@@ -103,14 +103,14 @@ def _jpeg_parts(data: bytes) -> tuple[list[tuple[int, bytes]], int] | None:
         length = int.from_bytes(data[i + 2:i + 4], "big")
         if length < 2 or i + 2 + length > n:
             return None
-        parts.append((marker, data[i:i + 2 + length]))
+        parts.append((marker, i, i + 2 + length))
         i += 2 + length
         if marker == 0xDA:  # start of scan: entropy-coded data up to the next marker
             scanned = True
             end = _end_of_scan(data, i)
             if end is None:
                 return None
-            parts.append((0, data[i:end]))
+            parts.append((0, i, end))
             i = end
     return None
 
@@ -121,7 +121,8 @@ def jpeg_without_metadata(data: bytes) -> bytes | None:
     found = _jpeg_parts(data)
     if found is None:
         return None
-    kept = (b for marker, b in found[0] if marker == 0 or _kept_segment(marker, b))
+    segments = ((marker, data[start:end]) for marker, start, end in found[0])
+    kept = (b for marker, b in segments if marker == 0 or _kept_segment(marker, b))
     return b"\xff\xd8" + b"".join(kept) + b"\xff\xd9"
 
 
