@@ -101,12 +101,14 @@ class ObjectStore:
     # -- writing --------------------------------------------------------------------------
     def put_sync(self, key: str, stream: BinaryIO, length: int, content_type: str,
                  metadata: dict[str, str] | None = None) -> None:
+        """One part at a time: in parallel, minio queues every part it reads ahead, so a 2 GB
+        video would sit in memory."""
         with typed_errors("write an object"):
             self._client.put_object(
                 self.bucket, key, stream, length, content_type=content_type, metadata=metadata,
                 sse=self._sse, part_size=MULTIPART_PART_BYTES if length < 0 else 0,
-                num_parallel_uploads=1,  # in parallel, minio queues every part read ahead: a
-            )                            # 2 GB video would sit in memory
+                num_parallel_uploads=1,
+            )
 
     async def put_stream(self, key: str, stream: BinaryIO, length: int, content_type: str,
                          metadata: dict[str, str] | None = None) -> None:
