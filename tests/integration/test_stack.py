@@ -149,16 +149,12 @@ async def test_kafka_transactions_read_committed(stack: StackEndpoints, unique: 
         await delete_topics(stack.kafka_bootstrap, [topic])
 
 
-def _names(env: Isolated) -> set[str]:
-    return {env.topic(t) for t in ALL_TOPICS}
-
-
 async def test_drop_isolated_deletes_the_envs_topics(stack: StackEndpoints, unique: str) -> None:
     env = await isolate(stack, unique)
-    await _listed(stack.kafka_bootstrap, _names(env))
+    await _listed(stack.kafka_bootstrap, env.topic_names())
     await drop_isolated(env)
-    await _listed(stack.kafka_bootstrap, _names(env), listed=False)
-    assert await delete_topics(stack.kafka_bootstrap, _names(env)) == []  # gone already: fine
+    await _listed(stack.kafka_bootstrap, env.topic_names(), listed=False)
+    assert await delete_topics(stack.kafka_bootstrap, env.topic_names()) == []  # gone already: fine
 
 
 async def test_prune_deletes_what_killed_runs_left_and_nothing_else(
@@ -171,13 +167,13 @@ async def test_prune_deletes_what_killed_runs_left_and_nothing_else(
     soak_like = f"{CONSENT.name}.r{unique}"  # the soak's suffix (PipelineConfig.suffix)
     await _create_topic(bootstrap, soak_like)
     try:
-        await _listed(bootstrap, leftovers | _names(isolated_env) | {soak_like})
+        await _listed(bootstrap, leftovers | isolated_env.topic_names() | {soak_like})
         assert leftovers <= set(prune_topics(env=stack.as_env(), dry_run=True))
         deleted = set(await prune_isolated(stack))
         assert leftovers <= deleted
-        assert not deleted & (_names(isolated_env) | {soak_like})
+        assert not deleted & (isolated_env.topic_names() | {soak_like})
         await _listed(bootstrap, leftovers, listed=False)
-        assert {t.name for t in ALL_TOPICS} | _names(isolated_env) | {soak_like} <= (
+        assert {t.name for t in ALL_TOPICS} | isolated_env.topic_names() | {soak_like} <= (
             await _topics(bootstrap))
     finally:
         await delete_topics(bootstrap, [soak_like])

@@ -33,6 +33,10 @@ class Isolated:
     def topic(self, topic: Topic) -> str:
         return topic.name + self.suffix
 
+    def topic_names(self) -> set[str]:
+        """The names of all its topics (every contract topic with its suffix)."""
+        return {self.topic(t) for t in ALL_TOPICS}
+
     def as_env(self) -> dict[str, str]:
         """The environment a service process reads these settings from."""
         return {
@@ -75,7 +79,7 @@ async def drop_isolated(env: Isolated) -> None:
     broker that is unreachable or refuses only warns, so the teardown goes on."""
     _live.discard(env.suffix)
     try:
-        await delete_topics(env.kafka.bootstrap_servers, [env.topic(t) for t in ALL_TOPICS])
+        await delete_topics(env.kafka.bootstrap_servers, sorted(env.topic_names()))
     except Exception as exc:  # noqa: BLE001 - cleanup is best effort; `prune_isolated` is later
         warnings.warn(f"could not delete the topics *{env.suffix}: {exc!r}", stacklevel=2)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import glob
 import logging
 import os
@@ -10,13 +11,17 @@ import re
 import shutil
 import subprocess
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gemroll_contracts import ALL_TOPICS, Topic
 
 from .config import StackConfig, StackError
 from .process import ProcessSpec, wait_until
+
+if TYPE_CHECKING:
+    from aiokafka.admin import AIOKafkaAdminClient
 
 log = logging.getLogger("gemroll_dev.stack")
 
@@ -169,17 +174,24 @@ def prepare(cfg: StackConfig) -> None:
         raise StackError(f"kafka storage format failed:\n{result.stdout[-3000:]}{result.stderr}")
 
 
-async def probe(bootstrap: str) -> bool:
-    """Ready when the broker answers metadata requests and lists itself."""
+@contextlib.asynccontextmanager
+async def _admin(bootstrap: str, timeout_ms: int = 10000) -> AsyncIterator[AIOKafkaAdminClient]:
+    """A started admin client, closed afterwards (also when it failed to start)."""
     from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms)
     try:
         await admin.start()
-        cluster = await admin.describe_cluster()
-        return bool(cluster.get("brokers"))
+        yield admin
     finally:
         await admin.close()
+
+
+async def probe(bootstrap: str) -> bool:
+    """Ready when the broker answers metadata requests and lists itself."""
+    async with _admin(bootstrap, timeout_ms=3000) as admin:
+        cluster = await admin.describe_cluster()
+        return bool(cluster.get("brokers"))
 
 
 def spec(cfg: StackConfig) -> ProcessSpec:
@@ -205,16 +217,14 @@ async def ensure_topics(
 
     Existing topics are left as they are (a partition count is never lowered). `suffix` is
     appended to every name (isolated copies for tests, see KafkaSettings.topic_suffix)."""
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    from aiokafka.admin import NewTopic
     from aiokafka.errors import TopicAlreadyExistsError, for_code
 
     wanted = {t.name + suffix: t for t in topics}
     created: list[str] = []
 
     async def attempt() -> bool:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
-        try:
-            await admin.start()
+        async with _admin(bootstrap) as admin:
             existing = set(await admin.list_topics())
             missing = [t for name, t in wanted.items() if name not in existing]
             if not missing:
@@ -236,8 +246,6 @@ async def ensure_topics(
                     continue
                 raise StackError(f"creating topic {name} failed: {error.__name__} {rest}")
             return not retry
-        finally:
-            await admin.close()
 
     await wait_until(attempt, timeout_s=timeout_s, what="kafka topic creation")
     if created:
@@ -253,18 +261,19 @@ def isolated_suffix(unique: str) -> str:
     return suffix
 
 
-def is_isolated_topic(name: str, topics: Iterable[Topic] = ALL_TOPICS) -> bool:
+_CONTRACT_TOPICS = frozenset(t.name for t in ALL_TOPICS)
+
+
+def is_isolated_topic(name: str) -> bool:
     """Whether `name` is a contract topic with an isolated env's suffix (a test's copy)."""
     base, dot_t, unique = name.rpartition(".t")
-    return (base in {t.name for t in topics}
-            and ISOLATED_SUFFIX.fullmatch(dot_t + unique) is not None)
+    return base in _CONTRACT_TOPICS and ISOLATED_SUFFIX.fullmatch(dot_t + unique) is not None
 
 
 async def delete_topics(bootstrap: str, names: Iterable[str]) -> list[str]:
     """Delete the named topics; those already gone are fine. Returns the names deleted.
 
     StackError when the broker refuses some (after trying all); connection errors propagate."""
-    from aiokafka.admin import AIOKafkaAdminClient
     from aiokafka.errors import UnknownTopicOrPartitionError, for_code
 
     wanted = list(dict.fromkeys(names))
@@ -272,9 +281,7 @@ async def delete_topics(bootstrap: str, names: Iterable[str]) -> list[str]:
         return []
     deleted: list[str] = []
     failed: list[str] = []
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
-    try:
-        await admin.start()
+    async with _admin(bootstrap) as admin:
         for start in range(0, len(wanted), DELETE_BATCH):
             response = await admin.delete_topics(wanted[start:start + DELETE_BATCH])
             for name, code in response.topic_error_codes:
@@ -282,8 +289,6 @@ async def delete_topics(bootstrap: str, names: Iterable[str]) -> list[str]:
                     deleted.append(name)
                 elif for_code(code) is not UnknownTopicOrPartitionError:
                     failed.append(f"{name}: {for_code(code).__name__}")
-    finally:
-        await admin.close()
     if failed:
         raise StackError(f"{len(failed)} topics not deleted ({len(deleted)} were): "
                          + ", ".join(failed[:5]) + (" ..." if len(failed) > 5 else ""))
@@ -292,14 +297,8 @@ async def delete_topics(bootstrap: str, names: Iterable[str]) -> list[str]:
 
 async def isolated_topics(bootstrap: str) -> list[str]:
     """The isolated test topics on the broker (see `is_isolated_topic`), sorted."""
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
-    try:
-        await admin.start()
+    async with _admin(bootstrap) as admin:
         return sorted(n for n in await admin.list_topics() if is_isolated_topic(n))
-    finally:
-        await admin.close()
 
 
 async def prune_isolated_topics(bootstrap: str, keep: Collection[str] = ()) -> list[str]:
