@@ -90,7 +90,7 @@ eval-classifier: venv setup ## per-class and per-slice precision/recall on the h
 	$(PY) -m gemroll_dev.eval_classifier
 
 .PHONY: train-classifier
-train-classifier: venv setup ## fit the learned head on the training roll; writes gemroll_classifier/data/head-1.json
+train-classifier: venv setup ## fit the learned head on the training roll; writes gemroll_classifier/data/head-2.json
 	$(PY) -m gemroll_dev.train_classifier
 
 .PHONY: soak

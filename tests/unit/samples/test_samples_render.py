@@ -45,7 +45,7 @@ def _ctx(kind: str, viewport: str = "iphone13pro", dark: bool = False) -> PageCo
                        "file:///usr/share/debian-reference/ch02.en.html#s-x")
 
 
-@pytest.mark.parametrize("kind", catalog.PAGE_KINDS)
+@pytest.mark.parametrize("kind", catalog.PAGE_KINDS + catalog.PHOTO_PAGE_KINDS)
 def test_every_page_kind_renders(kind: str) -> None:
     html = render_page(_ctx(kind))
     assert html == render_page(_ctx(kind))
@@ -56,6 +56,7 @@ def test_every_page_kind_renders(kind: str) -> None:
 
 def test_pages_show_real_photos_and_docs() -> None:
     assert "assets/" in render_page(_ctx("feed"))
+    assert "class='shown' src='assets/" in render_page(_ctx("viewer"))
     assert "<iframe class='doc' src='file:///usr/share/debian-reference" in render_page(
         _ctx("docs"))
     wide = render_page(_ctx("email", "macbook"))

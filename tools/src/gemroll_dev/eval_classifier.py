@@ -51,41 +51,57 @@ def object_loader(folder: Path, manifest: Any) -> Any:
     return load
 
 
-def build(out: Path, size: str, seed: int) -> Any:
-    from gemroll_dev.samples import build_camera_roll
-    from gemroll_dev.samples.manifest import Manifest
-
-    folder = out / f"{size}-seed{seed}"
-    if (folder / "manifest.json").is_file():
-        return folder, Manifest.read(folder)
-    print(f"building the {size} camera roll (seed {seed}) in {folder} ...", flush=True)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder, build_camera_roll(folder, size=size, seed=seed)
-
-
-def build_holdout(out: Path, seed: int) -> Any:
-    """The holdout roll, rebuilt when its plan (labels, recipes, encodings) or its code has
-    changed."""
+def _stamped_roll(folder: Path, plan: object, code: list[Path], make: Any, what: str) -> Any:
+    """The roll in `folder`, rebuilt by `make(folder)` when its plan (labels, recipes,
+    encodings) or the code that makes its pixels has changed since it was built."""
     import hashlib
 
-    from gemroll_dev.samples import holdout
-    from gemroll_dev.samples.holdout import build_holdout_roll, plan_holdout
     from gemroll_dev.samples.manifest import Manifest
 
-    folder = out / f"holdout-seed{seed}"
-    code = b"".join(p.read_bytes() for p in sorted(Path(holdout.__file__).parent.glob("*.py")))
-    fingerprint = hashlib.sha256(repr(plan_holdout(seed)).encode() + code).hexdigest()
+    fingerprint = hashlib.sha256(repr(plan).encode() + b"".join(
+        p.read_bytes() for p in sorted(code))).hexdigest()
     stamp = folder / "plan.sha256"
     if (folder / "manifest.json").is_file() and stamp.is_file() and (
             stamp.read_text().strip() == fingerprint):
         return folder, Manifest.read(folder)
-    print(f"building the holdout roll (seed {seed}) in {folder} ...", flush=True)
+    print(f"building the {what} in {folder} ...", flush=True)
     started = time.monotonic()
     folder.mkdir(parents=True, exist_ok=True)
-    manifest = build_holdout_roll(folder, seed)
+    manifest = make(folder)
     stamp.write_text(fingerprint + "\n")
     print(f"built {len(manifest.items)} items in {time.monotonic() - started:.0f} s", flush=True)
     return folder, manifest
+
+
+def _sample_code() -> Path:
+    from gemroll_dev import samples
+
+    return Path(samples.__file__).parent
+
+
+def build(out: Path, size: str, seed: int) -> Any:
+    """A roll of the sample builder (`samples.plan`), rebuilt when it is stale."""
+    from gemroll_dev.samples import build_camera_roll
+    from gemroll_dev.samples.plan import plan_camera_roll
+    from gemroll_dev.samples.video_plan import plan_clips
+
+    return _stamped_roll(
+        out / f"{size}-seed{seed}", (plan_camera_roll(size, seed), plan_clips(size, seed)),
+        list(_sample_code().glob("*.py")),
+        lambda folder: build_camera_roll(folder, size=size, seed=seed),
+        f"{size} camera roll (seed {seed})")
+
+
+def build_holdout(out: Path, seed: int) -> Any:
+    """The holdout roll, rebuilt when it is stale (its own code and the light arithmetic it
+    shares with the sample builder)."""
+    from gemroll_dev.samples.holdout import build_holdout_roll, plan_holdout
+
+    code = _sample_code()
+    return _stamped_roll(
+        out / f"holdout-seed{seed}", plan_holdout(seed),
+        [*(code / "holdout").glob("*.py"), code / "light.py"],
+        lambda folder: build_holdout_roll(folder, seed), f"holdout roll (seed {seed})")
 
 
 def uploads_for(manifest: Any) -> list[MediaUploaded]:

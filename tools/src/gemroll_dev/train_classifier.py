@@ -8,7 +8,8 @@ rendered documents, blur, darkness and the hard good cases made from those photo
 every photo into the features the service computes (the same decode, the same MobileNetV2 and
 face detector, `head.named_features`), and fits one L2-regularised logistic regression per head
 by Newton's method in float64. Each head's threshold is set on out-of-fold predictions (five
-folds by a hash of the item id), its weights on every item. Nothing of the evaluation roll
+folds by a hash of the source photo, or of the item id where there is none), its weights on
+every item. Nothing of the evaluation roll
 (`samples.holdout`) is used. Features and weights are rounded before they are written, so a
 rerun reproduces the file byte for byte; `--check` retrains and compares with the shipped file.
 """
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-VERSION = "head-1"
+VERSION = "head-2"
 WEIGHTS = (Path(__file__).resolve().parents[3] / "services" / "classifier" / "src"
            / "gemroll_classifier" / "data" / f"{VERSION}.json")
 
@@ -50,20 +51,18 @@ HEAD_FEATURES: dict[str, tuple[tuple[str, ...], bool, float]] = {
 }
 
 
-MIN_BLUR_SIGMA = 0.5
 FOLDS = 5
 MIN_RECALL = {"blurry": 0.9}  # the issue's aim for junk classes, met out of fold
+SMALL_BLUR = 5.0  # px of the stored photo: below it, blur a viewer barely notices
 
 
-def planned_blur_sigma(recipe, detail_scale: float) -> float:  # noqa: ANN001
-    """Sigma (pixels of the detail image) of a planned blur: a Gaussian's own, a straight
-    shake of length L has L / sqrt(12)."""
+def planned_blur_px(recipe) -> float:  # noqa: ANN001
+    """A planned blur's size in pixels of the stored photo (0: none)."""
     effect = getattr(recipe, "effect", None)
-    if effect is None or effect.kind not in ("defocus", "shake", "gaussian_blur",
+    if effect is None or effect.kind not in ("defocus", "shake", "pan", "gaussian_blur",
                                              "motion_blur"):
         return 0.0
-    width = effect.amount * recipe.long_side * detail_scale
-    return width / 12 ** 0.5 if effect.kind in ("shake", "motion_blur") else width
+    return effect.amount * recipe.long_side
 
 
 @dataclass
@@ -74,22 +73,23 @@ class Sample:
     category: str
     quality: str
     variant: str
-    blur_sigma: float = 0.0  # the planned blur's sigma in pixels of the detail image
-
+    blur_px: float = 0.0  # the planned blur's size in pixels of the stored photo
+    source: str = ""  # the real photo it was made from ("" for screens and documents)
 
     @property
     def fold(self) -> int:
-        return hashlib.sha256(self.item_id.encode()).digest()[0] % FOLDS
+        """Every photo made from one source falls in one fold: a threshold set out of fold
+        then says how the head does on photos it has never seen, not on new crops of them."""
+        key = self.source or self.item_id
+        return hashlib.sha256(key.encode()).digest()[0] % FOLDS
 
 
 def labels_for(head: str, samples: list[Sample]) -> tuple[list[Sample], np.ndarray]:
     """Which samples a head learns from, and their 0/1 labels."""
     if head in ("screenshot", "document"):
         return samples, np.array([s.category == head for s in samples], dtype=np.float64)
-    # quality heads: photos only; a burst's soft, non-best frames teach the burst pick, not
-    # blur; a blur planned below half a pixel of the measured image is neither sharp nor blurry
-    photos = [s for s in samples if s.category == "photo" and s.variant != "burst_frame"
-              and not (s.quality == "blurry" and s.blur_sigma < MIN_BLUR_SIGMA)]
+    # quality heads: photos only; a burst's soft, non-best frames teach the burst pick, not blur
+    photos = [s for s in samples if s.category == "photo" and s.variant != "burst_frame"]
     if head == "blurry":  # the dark head speaks first: dark shots teach it nothing
         photos = [s for s in photos if s.quality != "dark"]
     return photos, np.array([s.quality == head for s in photos], dtype=np.float64)
@@ -176,7 +176,11 @@ def _predict(x: np.ndarray, mean: np.ndarray, scale: np.ndarray, w: np.ndarray,
 
 def train_head(head: str, samples: list[Sample]) -> dict:
     """Weights fitted on every item; the threshold set on out-of-fold predictions (five
-    folds by a hash of the item id), so no item sets the threshold it was fitted on."""
+    folds, see `Sample.fold`), so no photo sets the threshold it was fitted on.
+
+    A category head's threshold weighs its class against photos only: a photo taken for a
+    screenshot or a document loses a gem, while a screenshot against a document is settled
+    by which head is surer (`judge`)."""
     names, uses_embedding, l2 = HEAD_FEATURES[head]
     chosen, y = labels_for(head, samples)
     x = design(head, chosen)
@@ -185,7 +189,14 @@ def train_head(head: str, samples: list[Sample]) -> dict:
     for k in range(FOLDS):
         test = folds == k
         oof[test] = _predict(x[test], *_fit(x[~test], y[~test], l2))
-    threshold, calibration = best_threshold(oof, y, MIN_RECALL.get(head))
+    weighed = np.array([s.category in ("photo", head) for s in chosen]) if head in (
+        "screenshot", "document") else np.ones(len(chosen), dtype=bool)
+    threshold, calibration = best_threshold(oof[weighed], y[weighed], MIN_RECALL.get(head))
+    if head == "blurry":  # out-of-fold recall where blur is hardest to see
+        small = np.array([0 < s.blur_px < SMALL_BLUR for s in chosen]) & (y > 0)
+        calibration["recall_2_5px"] = round(float((oof[small] >= threshold).mean()), 4)
+        calibration["recall_5_20px"] = round(
+            float((oof[(y > 0) & ~small] >= threshold).mean()), 4)
     extra = {}
     if head == "screenshot":
         # weak pixel evidence that exact screen size and missing EXIF may corroborate: above
@@ -246,7 +257,8 @@ def extract(folder: Path, manifest, threads: int = 2) -> list[Sample]:  # noqa: 
                     item.id, {k: round(float(v), 5) for k, v in named.items()},
                     np.round(np.asarray(emb, dtype=np.float64), 5), item.category.value,
                     item.quality.value, item.variant,
-                    round(planned_blur_sigma(recipes[item.id], named["detail_scale"]), 4)))
+                    round(planned_blur_px(recipes[item.id]), 4),
+                    getattr(recipes[item.id], "source", "")))
             print(f"  features {len(samples)}/{len(items)}", flush=True)
     return samples
 

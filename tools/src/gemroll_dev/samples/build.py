@@ -162,7 +162,7 @@ def make_photo(recipe: PhotoRecipe) -> Image.Image:
     rng = np.random.default_rng(recipe.seed)
     image = imaging.resize_long(imaging.crop(source, recipe.crop), recipe.long_side)
     image = imaging.apply_effect(image, recipe.effect, rng, _subject_in(photo, recipe.crop))
-    return imaging.camera_finish(image, recipe.grain, rng)
+    return imaging.camera_finish(image, recipe.grain, rng, sharpen=recipe.sharpen)
 
 
 def _subject_in(photo: RealPhoto, crop: Crop) -> tuple[float, float, float, float]:

@@ -225,4 +225,5 @@ VIEWPORT_WEIGHTS = {"iphone13pro": 8, "pixel7": 3, "iphone13promax": 2, "iphone1
 PAGE_KINDS: tuple[str, ...] = (
     "chat", "settings", "news", "shopping", "map", "code", "feed", "calendar", "email", "docs",
 )
+PHOTO_PAGE_KINDS: tuple[str, ...] = ("viewer", "feed")  # screens mostly of a photo
 DOCUMENT_KINDS: tuple[str, ...] = ("receipt", "invoice", "letter")

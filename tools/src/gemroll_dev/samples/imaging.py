@@ -7,6 +7,7 @@ import math
 import numpy as np
 from PIL import Image, ImageFilter
 
+from . import camera
 from .plan import Crop, Effect
 
 _LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
@@ -36,9 +37,13 @@ def apply_effect(image: Image.Image, effect: Effect, rng: np.random.Generator,
     if effect.gain != 1.0:
         image = gain(image, effect.gain)
     if effect.kind == "defocus":
-        return gaussian_blur(image, effect.amount * long_side)
+        iris = camera.iris_psf(effect.amount * long_side, int(rng.integers(5, 10)), effect.angle)
+        return camera.blur(image, iris)
+    if effect.kind == "pan":
+        pan = camera.pan_psf(effect.amount * long_side, effect.angle, float(rng.uniform(-0.8, 0.8)))
+        return camera.blur(image, pan)
     if effect.kind == "shake":
-        return motion_blur(image, effect.amount * long_side, effect.angle)
+        return camera.blur(image, camera.tremor_psf(effect.amount * long_side, rng))
     if effect.kind == "bokeh":
         return outside(image, subject, gaussian_blur(image, effect.amount * long_side))
     if effect.kind == "low_key":
@@ -60,11 +65,12 @@ def apply_effect(image: Image.Image, effect: Effect, rng: np.random.Generator,
 
 
 def camera_finish(image: Image.Image, grain_sigma: float, rng: np.random.Generator,
-                  *, sharpen: bool = True) -> Image.Image:
-    """What a phone's pipeline leaves: sensor grain, then a mild unsharp mask."""
+                  *, sharpen: tuple[float, int] | None = (1.2, 55)) -> Image.Image:
+    """What a phone's pipeline leaves: sensor grain, then an unsharp mask (radius, percent)."""
     image = add_grain(image, grain_sigma, rng)
     if sharpen:
-        image = image.filter(ImageFilter.UnsharpMask(radius=1.2, percent=55, threshold=2))
+        radius, percent = sharpen
+        image = image.filter(ImageFilter.UnsharpMask(radius=radius, percent=percent, threshold=2))
     return image
 
 

@@ -1,7 +1,9 @@
 """HTML of the app screens that headless Chromium photographs as screenshots. Pure: no I/O.
 
 Each page is a small, plausible app screen (chat, settings, news, ...) filled from word banks
-with a seeded random generator; real photos appear where apps show them (chat, feed, news).
+with a seeded random generator; real photos appear where apps show them (chat, feed, news),
+and fill most of the screen in the photo viewer (`PHOTO_PAGE_KINDS`: screenshots that are
+mostly photos).
 """
 
 from __future__ import annotations
@@ -274,6 +276,16 @@ def _feed(ctx: PageContext, rng: random.Random) -> str:
             "<div class='tabbar'>\u2302 \u2315 \u2295 \u25b6 \u25cf</div>")
 
 
+def _viewer(ctx: PageContext, rng: random.Random) -> str:
+    """A gallery app showing one photo full width on black, with its bars."""
+    when = ctx.when - timedelta(days=rng.randint(0, 400), minutes=rng.randint(0, 1400))
+    thumbs = "".join(f"<img src='{_photo(ctx, rng)}'>" for _ in range(7))
+    return (f"<div class='viewer'><div class='vbar'><span>\u2039 Photos</span><span><b>"
+            f"{when:%d %B %Y}</b><small>{when:%H:%M}</small></span><span>Edit</span></div>"
+            f"<img class='shown' src='{_photo(ctx, rng)}'><div class='strip'>{thumbs}</div>"
+            "<div class='vtools'>\u21ea \u2661 \u24d8 \u2421</div></div>")
+
+
 def _calendar(ctx: PageContext, rng: random.Random) -> str:
     first = ctx.when.replace(day=1)
     lead = first.weekday()
@@ -325,6 +337,7 @@ def _docs(ctx: PageContext, rng: random.Random) -> str:
 _KINDS: dict[str, Callable[[PageContext, random.Random], str]] = {
     "chat": _chat, "settings": _settings, "news": _news, "shopping": _shopping, "map": _map,
     "code": _code, "feed": _feed, "calendar": _calendar, "email": _email, "docs": _docs,
+    "viewer": _viewer,
 }
 
 _CSS = """
@@ -443,4 +456,10 @@ font-size:13px;color:var(--muted);white-space:nowrap;overflow:hidden}
 iframe.doc{border:0;width:100%;height:calc(100vh - 110px);display:block;background:#fff}
 body.wide iframe.doc{height:calc(100vh - 80px)}
 body.wide main{padding-top:4px}
+.viewer{background:#000;color:#fff;height:100vh;display:flex;flex-direction:column}
+.vbar{display:flex;justify-content:space-between;align-items:center;padding:6px 14px}
+.vbar small{display:block;font-size:11px;color:#aaa;text-align:center}
+.viewer .shown{width:100%;flex:1;min-height:0;object-fit:contain}
+.strip{display:flex;gap:2px;height:44px;overflow:hidden}.strip img{height:44px;width:44px;
+object-fit:cover}.vtools{font-size:22px;text-align:center;word-spacing:40px;padding:10px 0 30px}
 """

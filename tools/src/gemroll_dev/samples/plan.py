@@ -27,7 +27,7 @@ from .manifest import (
 from .parallel import unique_name
 
 EffectKind = Literal["none", "gaussian_blur", "motion_blur", "dark", "soft", "defocus",
-                     "shake", "bokeh", "night", "low_key", "fog"]
+                     "shake", "pan", "bokeh", "night", "low_key", "fog"]
 PixelMode = Literal["RGB", "L", "CMYK", "RGB16"]
 
 
@@ -62,8 +62,9 @@ class Effect:
     """What happens to the pixels after cropping; sizes are fractions of the long side."""
 
     kind: EffectKind = "none"
-    amount: float = 0.0  # blur radius or motion length (fraction), or target luminance (dark)
-    angle: float = 0.0  # motion blur direction in degrees
+    amount: float = 0.0  # blur radius, iris diameter (defocus) or motion length (fraction),
+    # or target luminance (dark)
+    angle: float = 0.0  # motion blur direction (or the iris's rotation) in degrees
     gain: float = 1.0  # brightness factor (burst frames)
 
     def describe(self) -> str:
@@ -71,8 +72,10 @@ class Effect:
             return f"gain({self.gain:.2f})" if self.gain != 1.0 else "as shot"
         if self.kind == "dark":
             return f"underexposed(mean_luma={self.amount:.3f})+sensor_noise"
-        if self.kind in ("motion_blur", "shake"):
+        if self.kind in ("motion_blur", "shake", "pan"):
             return f"{self.kind}(length={self.amount:.4f}*long_side, angle={self.angle:.0f})"
+        if self.kind == "defocus":
+            return f"defocus(iris={self.amount:.5f}*long_side, rotation={self.angle:.0f})"
         if self.kind in ("night", "low_key", "fog"):
             return f"{self.kind}(level={self.amount:.3f})"
         return f"{self.kind}(radius={self.amount:.4f}*long_side) gain({self.gain:.2f})"
@@ -86,9 +89,13 @@ class PhotoRecipe:
     effect: Effect
     grain: float  # sensor noise, in 8-bit levels
     seed: int
+    sharpen: tuple[float, int] = (1.2, 55)  # the phone's unsharp mask: radius (px), percent
 
     def describe(self) -> str:
-        return f"{self.crop.describe()} resize(long={self.long_side}) {self.effect.describe()}"
+        text = f"{self.crop.describe()} resize(long={self.long_side}) {self.effect.describe()}"
+        if self.sharpen != (1.2, 55):
+            text += f" unsharp(radius={self.sharpen[0]:.2f}, percent={self.sharpen[1]})"
+        return text
 
 
 @dataclass(frozen=True)
@@ -200,8 +207,11 @@ class SizeSpec:
     low_key: int = 0
     fog: int = 0
     chat_copies: int = 0  # good photos resent by a messenger: 1600 or 1280 px, no EXIF
+    photo_screens: int = 0  # screenshots mostly of a photo (catalog.PHOTO_PAGE_KINDS)
     max_scale: float = 1.1  # largest resize of the crop (the training roll never upscales:
     # an upscaled "good" photo is as soft as a blurred one)
+    # each photo's unsharp mask drawn from (radius range, percent range); None: one for all
+    sharpening: tuple[tuple[float, float], tuple[int, int]] | None = None
 
 
 SIZES: dict[str, SizeSpec] = {
@@ -215,8 +225,10 @@ SIZES: dict[str, SizeSpec] = {
     "train": SizeSpec(good=90, bursts=14, burst_frames=(3, 5), blurry=20, dark=40,
                       screenshots=70, documents=45, heic=10, webp=5, rotated=8, grayscale=3,
                       cmyk=2, png16=2, stripped=6, jpeg_screenshots=6,
-                      long_sides=(4032, 3024, 2016, 1632), fine_blurry=110, bokeh=24,
-                      night=14, low_key=12, fog=14, chat_copies=16, max_scale=0.6),
+                      long_sides=(4032, 3024, 2016, 1632), fine_blurry=150, bokeh=24,
+                      night=14, low_key=12, fog=14, chat_copies=16, photo_screens=16,
+                      max_scale=0.6,
+                      sharpening=((0.7, 1.8), (25, 100))),
 }
 
 _ASPECTS = ((4 / 3, 45), (3 / 4, 30), (16 / 9, 10), (1.0, 10), (9 / 16, 5))
@@ -274,6 +286,8 @@ class _Planner:
             ("fog", spec.fog), ("chat_copy", spec.chat_copies)) for _ in range(n)]
         drafts += [self._dark_photo() for _ in range(spec.dark)]
         drafts += [self._screenshot(i) for i in range(spec.screenshots)]
+        drafts += [self._screenshot(i, catalog.PHOTO_PAGE_KINDS)
+                   for i in range(spec.photo_screens)]
         drafts += [self._document(i) for i in range(spec.documents)]
         self._assign_devices(drafts)
         self._assign_times(drafts)
@@ -310,8 +324,13 @@ class _Planner:
 
     def _photo_recipe(self, photo: RealPhoto, crop: Crop, effect: Effect,
                       grain: tuple[float, float] = (0.8, 2.0)) -> PhotoRecipe:
-        return PhotoRecipe(photo.key, crop, self._long_side(photo, crop), effect,
-                           round(self.rng.uniform(*grain), 2), self.rng.randrange(2**31))
+        recipe = PhotoRecipe(photo.key, crop, self._long_side(photo, crop), effect,
+                             round(self.rng.uniform(*grain), 2), self.rng.randrange(2**31))
+        if self.spec.sharpening is None:
+            return recipe
+        radii, percents = self.spec.sharpening
+        return replace(recipe, sharpen=(round(self.rng.uniform(*radii), 2),
+                                        self.rng.randint(*percents)))
 
     # --- the kinds of items -----------------------------------------------------------------
     def _good_photo(self) -> _Draft:
@@ -365,21 +384,21 @@ class _Planner:
         return _Draft(Category.photo, QualityLabel.blurry, recipe, photo.event, variant)
 
     def _finely_blurred(self, index: int) -> _Draft:
-        """Defocus (Gaussian) or a straight shake, exactly as wide as planned: sigma
-        0.04-0.6 % (defocus) or 0.15-3 % (shake) of the long side, log-uniform: most of it
-        near the edge of what a viewer notices, where the head must draw its line."""
+        """Defocus (an iris), a pan or hand tremor (`camera`), exactly as wide as planned:
+        2 to 20 px of the photo as stored (the blur the product must catch on 12 MP frames,
+        and on a smaller sensor's frames in their own pixels), 40 % of it in 2-5 px, where a
+        viewer barely notices and the head must draw its line, the rest log-uniform."""
         photo = self._next_source(for_gem=False, min_mp=1.5)
         crop = self._crop(photo, self._aspect(), distinct=False)
         rng = self.rng
-        if index % 2 == 0:
-            effect = Effect("defocus", round(math.exp(rng.uniform(math.log(0.0004),
-                                                                  math.log(0.006))), 5))
-        else:
-            effect = Effect("shake", round(math.exp(rng.uniform(math.log(0.0015),
-                                                                math.log(0.03))), 5),
-                            round(rng.uniform(0, 180), 1))
-        recipe = self._photo_recipe(photo, crop, effect, grain=(0.5, 1.5))
-        return _Draft(Category.photo, QualityLabel.blurry, recipe, photo.event, effect.kind)
+        kind = ("defocus", "pan", "shake")[index % 3]
+        px = rng.uniform(2, 5) if index % 5 < 2 else math.exp(rng.uniform(math.log(5),
+                                                                          math.log(20)))
+        angle = round(rng.uniform(0, 180), 1)
+        recipe = self._photo_recipe(photo, crop, Effect())  # the sharp photos' grain: noise
+        effect = Effect(kind, round(px / recipe.long_side, 6), angle)  # says nothing of blur
+        return _Draft(Category.photo, QualityLabel.blurry, replace(recipe, effect=effect),
+                      photo.event, kind)
 
     def _hard_good(self, kind: str) -> _Draft:
         """Good photos that look like junk to simple rules: a sharp subject on a blurred
@@ -407,9 +426,8 @@ class _Planner:
         recipe = self._photo_recipe(photo, crop, effect, grain=(3.0, 7.0))
         return _Draft(Category.photo, QualityLabel.dark, recipe, photo.event, "dark")
 
-    def _screenshot(self, index: int) -> _Draft:
+    def _screenshot(self, index: int, kinds: tuple[str, ...] = catalog.PAGE_KINDS) -> _Draft:
         rng = self.rng
-        kinds = catalog.PAGE_KINDS
         page = kinds[index % len(kinds)] if index < 2 * len(kinds) else rng.choice(kinds)
         names, weights = zip(*catalog.VIEWPORT_WEIGHTS.items(), strict=True)
         viewport = rng.choices(names, weights)[0]
@@ -420,7 +438,7 @@ class _Planner:
         recipe = ScreenRecipe(page, rng.randrange(2**31), viewport, dark, doc_page,
                               rng.randrange(64))
         event = "everyday"
-        if page in ("map", "chat", "feed") and rng.random() < 0.5:
+        if page in ("map", "chat", "feed", "viewer") and rng.random() < 0.5:
             event = rng.choice(["lisbon", "hike", "florida"])
         return _Draft(Category.screenshot, QualityLabel.good, recipe, event, f"page:{page}")
 

@@ -8,7 +8,7 @@ from importlib import resources
 
 from ..domain.head import LearnedHeads, heads_from_dict
 
-HEAD_VERSION = "head-1"
+HEAD_VERSION = "head-2"
 
 
 @lru_cache(maxsize=4)

@@ -1,11 +1,11 @@
 """What a camera does to light, for the holdout roll. Pure functions on linear-light arrays.
 
-Unlike the training roll (Gaussian blur, a box-averaged line, gamma-space grain), every
-degradation here happens in linear light *before* the sensor: point-spread functions of real
-causes (a straight motion line at a random angle, a hand-shake random-walk trajectory, a
-defocus pillbox), then signal-dependent sensor noise (shot + read noise, raised by the ISO
-gain), then a phone's sharpening. Sizes are in pixels of the frame being made; the planner
-scales them from a 4000-pixel long side.
+Unlike the training roll (its own PSFs in `camera`: an iris, an uneven pan, tremor; then
+gamma-space grain), every degradation here happens in linear light *before* the sensor:
+point-spread functions of other causes (a straight motion line at a random angle, a
+hand-shake random-walk trajectory, a defocus pillbox), then signal-dependent sensor noise
+(shot + read noise, raised by the ISO gain), then a phone's sharpening. Sizes are in pixels
+of the frame being made; the planner scales them from a 4000-pixel long side.
 """
 
 from __future__ import annotations
@@ -14,33 +14,12 @@ import math
 
 import numpy as np
 from PIL import Image, ImageFilter
-from scipy import ndimage
-from scipy.signal import fftconvolve
+
+from ..light import convolve, to_linear, to_srgb  # noqa: F401 - the holdout builders use them
+from ..light import normalise as _normalise
+from ..light import splat as _splat
 
 _LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
-
-
-# --- colour ----------------------------------------------------------------------------------
-def _decode(v: np.ndarray) -> np.ndarray:
-    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
-
-
-_TO_LINEAR = _decode(np.arange(256, dtype=np.float64) / 255.0).astype(np.float32)
-_ENCODE_STEPS = 1 << 16  # linear light quantised to 16 bits before the 8-bit sRGB lookup
-_x = (np.arange(_ENCODE_STEPS, dtype=np.float64) + 0.5) / _ENCODE_STEPS
-_TO_SRGB = (np.where(_x <= 0.0031308, _x * 12.92, 1.055 * np.power(_x, 1 / 2.4) - 0.055)
-            * 255.0 + 0.5).astype(np.uint8)
-del _x
-
-
-def to_linear(image: Image.Image) -> np.ndarray:
-    """sRGB pixels -> linear light, float32 (H, W, 3) in 0..1."""
-    return _TO_LINEAR[np.asarray(image.convert("RGB"))]
-
-
-def to_srgb(linear: np.ndarray) -> Image.Image:
-    index = np.clip(linear * _ENCODE_STEPS, 0, _ENCODE_STEPS - 1).astype(np.uint16)
-    return Image.fromarray(_TO_SRGB[index], "RGB")
 
 
 def mean_luma(image: Image.Image) -> float:
@@ -107,35 +86,6 @@ def disk_psf(diameter: float) -> np.ndarray:
     yy, xx = np.meshgrid(coords, coords, indexing="ij")
     inside = (xx**2 + yy**2 <= r * r).astype(np.float32)
     return _normalise(inside.reshape(size, ss, size, ss).sum(axis=(1, 3)))
-
-
-def _splat(grid: np.ndarray, x: float, y: float, w: float) -> None:
-    ix, iy = int(math.floor(x)), int(math.floor(y))
-    fx, fy = x - ix, y - iy
-    h, wd = grid.shape
-    for dy, wy in ((0, 1 - fy), (1, fy)):
-        for dx, wx in ((0, 1 - fx), (1, fx)):
-            if 0 <= iy + dy < h and 0 <= ix + dx < wd:
-                grid[iy + dy, ix + dx] += w * wx * wy
-
-
-def _normalise(kernel: np.ndarray) -> np.ndarray:
-    return (kernel / kernel.sum()).astype(np.float32)
-
-
-def convolve(linear: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """Each channel through the PSF (FFT), the frame's edges mirrored rather than black."""
-    if kernel.shape == (1, 1):
-        return linear
-    ph, pw = kernel.shape[0] // 2, kernel.shape[1] // 2
-    out = np.empty_like(linear)
-    for ch in range(linear.shape[2]):
-        if max(kernel.shape) <= 7:  # direct is faster for small kernels
-            out[..., ch] = ndimage.convolve(linear[..., ch], kernel, mode="mirror")
-            continue
-        padded = np.pad(linear[..., ch], ((ph, ph), (pw, pw)), mode="reflect")
-        out[..., ch] = fftconvolve(padded, kernel, mode="valid")
-    return np.clip(out, 0.0, None)
 
 
 # --- the sensor and the phone's processing ---------------------------------------------------

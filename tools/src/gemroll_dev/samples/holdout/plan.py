@@ -101,6 +101,8 @@ class _Planner:
         px = frame_pixels(frame)
         extra = {"12mp"} if px[0] * px[1] >= 11_500_000 else set()
         source = frame.source
+        if r.blur is not None and quality is QualityLabel.blurry:
+            extra.add(_stored_slice(r.blur.px4000, r.delivered or max(px)))
         d = Draft(Category.photo, quality, r, SOURCE_EVENT.get(source, "daily"), variant,
                   slices | extra, source=source)
         d.evening = "night" in d.slices or r.look in ("night", "dark")
@@ -236,6 +238,14 @@ class _Planner:
 
 def _size_slice(px4000: float) -> str:
     return "blur_2-5px" if px4000 < 5 else "blur_5-20px"
+
+
+def _stored_slice(px4000: float, stored_long_side: int) -> str:
+    """The blur in pixels of the file as stored: a frame smaller than 4000 px (a crop, a
+    smaller sensor, a chat app's copy) carries a 2 px@4000 blur as under a pixel, which no
+    measure can tell from a sharp photo's own softness."""
+    return ("blur_stored_under_2px" if px4000 * stored_long_side / 4000 < 2
+            else "blur_stored_2px_up")
 
 
 def _jitter(rng: random.Random, frame: Frame) -> Frame:
