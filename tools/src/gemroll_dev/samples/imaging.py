@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from . import camera
-from .plan import Crop, Effect
+from .plan import PHONE_SHARPEN, Crop, Effect
 
 _LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
 
@@ -65,7 +65,7 @@ def apply_effect(image: Image.Image, effect: Effect, rng: np.random.Generator,
 
 
 def camera_finish(image: Image.Image, grain_sigma: float, rng: np.random.Generator,
-                  *, sharpen: tuple[float, int] | None = (1.2, 55)) -> Image.Image:
+                  *, sharpen: tuple[float, int] | None = PHONE_SHARPEN) -> Image.Image:
     """What a phone's pipeline leaves: sensor grain, then an unsharp mask (radius, percent)."""
     image = add_grain(image, grain_sigma, rng)
     if sharpen:

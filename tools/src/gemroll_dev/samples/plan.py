@@ -81,6 +81,9 @@ class Effect:
         return f"{self.kind}(radius={self.amount:.4f}*long_side) gain({self.gain:.2f})"
 
 
+PHONE_SHARPEN = (1.2, 55)  # the unsharp mask of every photo but the training roll's: px, %
+
+
 @dataclass(frozen=True)
 class PhotoRecipe:
     source: str  # catalog key
@@ -89,11 +92,11 @@ class PhotoRecipe:
     effect: Effect
     grain: float  # sensor noise, in 8-bit levels
     seed: int
-    sharpen: tuple[float, int] = (1.2, 55)  # the phone's unsharp mask: radius (px), percent
+    sharpen: tuple[float, int] = PHONE_SHARPEN  # the phone's unsharp mask: radius (px), percent
 
     def describe(self) -> str:
         text = f"{self.crop.describe()} resize(long={self.long_side}) {self.effect.describe()}"
-        if self.sharpen != (1.2, 55):
+        if self.sharpen != PHONE_SHARPEN:
             text += f" unsharp(radius={self.sharpen[0]:.2f}, percent={self.sharpen[1]})"
         return text
 
