@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from gemroll_dev.samples import camera, catalog, imaging
 from gemroll_dev.samples.light import to_linear
-from gemroll_dev.samples.plan import PhotoRecipe, ScreenRecipe, plan_camera_roll
+from gemroll_dev.samples.plan import Effect, PhotoRecipe, ScreenRecipe, plan_camera_roll
 from gemroll_dev.samples.system import photo_path
 from PIL import Image
 
@@ -85,8 +85,6 @@ def test_blur_in_linear_light_keeps_brightness_and_removes_detail(photo: Image.I
 
 @pytest.mark.parametrize("kind", ["defocus", "pan", "shake"])
 def test_the_effects_of_the_training_blur_use_the_camera(photo: Image.Image, kind: str) -> None:
-    from gemroll_dev.samples.plan import Effect
-
     out = imaging.apply_effect(photo, Effect(kind, 0.02, 30.0), np.random.default_rng(0))
     assert out.size == photo.size
     assert imaging.laplacian_variance(out) < imaging.laplacian_variance(photo) / 3

@@ -192,10 +192,11 @@ def train_head(head: str, samples: list[Sample]) -> dict:
     weighed = np.array([s.category in ("photo", head) for s in chosen]) if head in (
         "screenshot", "document") else np.ones(len(chosen), dtype=bool)
     threshold, calibration = best_threshold(oof[weighed], y[weighed], MIN_RECALL.get(head))
-    if head == "blurry":  # out-of-fold recall where blur is hardest to see
+    if head == "blurry":  # out-of-fold recall where blur is hardest to see, and the rest
+        # (the fine blurs of 5-20 px and the roll's older, wider Gaussian and motion blurs)
         small = np.array([0 < s.blur_px < SMALL_BLUR for s in chosen]) & (y > 0)
         calibration["recall_2_5px"] = round(float((oof[small] >= threshold).mean()), 4)
-        calibration["recall_5_20px"] = round(
+        calibration["recall_5px_up"] = round(
             float((oof[(y > 0) & ~small] >= threshold).mean()), 4)
     extra = {}
     if head == "screenshot":
