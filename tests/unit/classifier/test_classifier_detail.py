@@ -68,3 +68,12 @@ def test_tiny_and_flat_images_are_handled() -> None:
     assert flat.textured_fraction == 0.0
     with pytest.raises(ValueError):
         detail_stats(np.zeros((4, 4), dtype=np.uint8))
+
+
+def test_eight_bit_input_measures_what_the_float_path_measures() -> None:
+    """8-bit luminance is summed as integers and only the measured tiles become floats; the
+    figures are those of the same levels given as floats."""
+    levels = np.asarray(_scene(3, (1000, 744)).filter(ImageFilter.GaussianBlur(1)))
+    ints, floats = detail_stats(levels, 0.5), detail_stats(levels.astype(np.float32), 0.5)
+    for name, value in vars(ints).items():
+        assert value == pytest.approx(getattr(floats, name), rel=1e-5, abs=1e-6), name

@@ -46,6 +46,12 @@ def _tile_sums(values: np.ndarray, gh: int, gw: int, size: int) -> np.ndarray:
     return padded.reshape(gh, size, gw, size).sum(axis=(1, 3)).ravel()
 
 
+def _block_sums(a: np.ndarray) -> np.ndarray:
+    """Sums of the 2x2 blocks of an even-sized image (4x the one-octave-down image)."""
+    rows = a[0::2] + a[1::2]
+    return rows[:, 0::2] + rows[:, 1::2]
+
+
 def _energy(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     dx, dy = a[:, 1:] - a[:, :-1], a[1:, :] - a[:-1, :]
     return dx * dx, dy * dy
@@ -57,8 +63,12 @@ def detail_stats(luma: np.ndarray, scale: float = 1.0, tile: int = TILE) -> Deta
         raise ValueError("expected a 2-D luminance array of at least 8 x 8")
     tile = min(tile, *(s - s % 2 for s in luma.shape))
     gh, gw = luma.shape[0] // tile, luma.shape[1] // tile
-    full = np.asarray(luma[:gh * tile, :gw * tile], dtype=np.float32)
-    coarse = 0.25 * (full[0::2, 0::2] + full[1::2, 0::2] + full[0::2, 1::2] + full[1::2, 1::2])
+    full = luma[:gh * tile, :gw * tile]
+    if full.dtype != np.uint8:
+        full = np.asarray(full, dtype=np.float32)
+    # 8-bit levels stay integers (exact in float32): only the tiles measured become floats
+    blocks = _block_sums(full.astype(np.int16) if full.dtype == np.uint8 else full)
+    coarse = 0.25 * blocks.astype(np.float32)
     ex, ey = _energy(coarse)
     half = tile // 2
     per = half * (half - 1)
@@ -71,7 +81,7 @@ def detail_stats(luma: np.ndarray, scale: float = 1.0, tile: int = TILE) -> Deta
     chosen = chosen[structure[chosen] >= MIN_STRUCTURE]
     if chosen.size == 0:
         chosen = order[-1:]
-    picked = np.stack([_tile(full, i, gw, tile) for i in chosen])
+    picked = np.stack([_tile(full, i, gw, tile) for i in chosen]).astype(np.float32)
     dx, dy = picked[:, :, 1:] - picked[:, :, :-1], picked[:, 1:, :] - picked[:, :-1, :]
     fx = np.einsum("nij,nij->n", dx, dx) / dx[0].size
     fy = np.einsum("nij,nij->n", dy, dy) / dy[0].size
@@ -83,7 +93,7 @@ def detail_stats(luma: np.ndarray, scale: float = 1.0, tile: int = TILE) -> Deta
     rx, ry = fx / kx, fy / ky
     ratio = (fx + fy) / (kx + ky)
     weak, strong = np.minimum(rx, ry), np.maximum(rx, ry)
-    edges = edge_steepness(full, coarse)
+    edges = edge_steepness(full, blocks)
     return DetailStats(
         edge_p90=edges[0], edge_median=edges[1], edge_weak_p90=edges[2],
         edge_contrast=edges[3],
@@ -102,10 +112,11 @@ EDGE_SHARE = 0.005  # the strongest 0.5 % of coarse pixels are "the edges"
 MIN_EDGE = 8.0  # levels per coarse pixel
 
 
-def _steepness(full: np.ndarray, coarse_grad: np.ndarray, axis: int,
-               picked: np.ndarray) -> np.ndarray:
-    """Fine gradient (the larger of the 2x2 block's, along `axis`) over half the coarse one."""
-    rows, cols = np.divmod(picked, coarse_grad.shape[1])
+def _steepness(full: np.ndarray, coarse_grad: np.ndarray, width: int,
+               axis: int, picked: np.ndarray) -> np.ndarray:
+    """Fine gradient (the larger of the 2x2 block's, along `axis`) over half the coarse one
+    (`coarse_grad`: at the `picked` flat indices of a coarse image `width` wide)."""
+    rows, cols = np.divmod(picked, width)
     h, w = full.shape
     best = np.zeros(picked.size, dtype=np.float32)
     for dr in (0, 1):
@@ -113,36 +124,42 @@ def _steepness(full: np.ndarray, coarse_grad: np.ndarray, axis: int,
             r, c = 2 * rows + dr, 2 * cols + dc
             if axis == 1:
                 c2 = np.minimum(c + 1, w - 1)
-                g = np.abs(full[r, c2] - full[r, c])
+                g = np.abs(full[r, c2].astype(np.float32) - full[r, c])
             else:
                 r2 = np.minimum(r + 1, h - 1)
-                g = np.abs(full[r2, c] - full[r, c])
+                g = np.abs(full[r2, c].astype(np.float32) - full[r, c])
             best = np.maximum(best, g)
-    return best / (coarse_grad.ravel()[picked] / 2)
+    return best / (coarse_grad / 2)
 
 
-def edge_steepness(full: np.ndarray, coarse: np.ndarray) -> tuple[float, float, float, float]:
+def edge_steepness(full: np.ndarray, blocks: np.ndarray) -> tuple[float, float, float, float]:
     """(p90, median, weaker-axis p90, log contrast) of how steep the strongest edges are.
 
     At each of the strongest coarse edges the fine-scale step is compared with the coarse
     one: a crisp edge climbs in one pixel (ratio 2-4), an edge blurred over several pixels
     climbs as fast at both scales (ratio ~1). Contrast cancels out; smooth content (sky,
-    petals) has few strong edges and counts only where it has them."""
-    gx = np.zeros_like(coarse)
-    gy = np.zeros_like(coarse)
-    gx[:, 1:-1] = np.abs(coarse[:, 2:] - coarse[:, :-2]) / 2
-    gy[1:-1, :] = np.abs(coarse[2:, :] - coarse[:-2, :]) / 2
+    petals) has few strong edges and counts only where it has them.
+
+    `blocks`: the 2x2 block sums of `full` (4x the coarse image); for 8-bit input its central
+    differences are kept as integers, 8x the coarse gradient, and only the edges picked
+    become floats."""
+    gx = np.zeros_like(blocks)
+    gy = np.zeros_like(blocks)
+    gx[:, 1:-1] = np.abs(blocks[:, 2:] - blocks[:, :-2])
+    gy[1:-1, :] = np.abs(blocks[2:, :] - blocks[:-2, :])
+    min_edge = MIN_EDGE * 8
     results = []
     for axis, grad in ((1, gx), (0, gy)):
         flat = grad.ravel()
         sample = flat[::7]  # the cut-off from a sample: a full partition costs 10x more
         k = max(2, int(sample.size * EDGE_SHARE))
-        cut = max(float(np.partition(sample, -k)[-k]), MIN_EDGE)
+        cut = max(np.partition(sample, -k)[-k], min_edge)
         picked = np.flatnonzero(flat >= cut)
         if picked.size < 16:
             results.append((np.ones(1, dtype=np.float32), np.zeros(1, dtype=np.float32)))
             continue
-        results.append((_steepness(full, grad, axis, picked), flat[picked]))
+        strength = flat[picked].astype(np.float32) / 8
+        results.append((_steepness(full, strength, blocks.shape[1], axis, picked), strength))
     ratios = np.concatenate([r for r, _ in results])
     strengths = np.concatenate([s for _, s in results])
     p90 = [float(np.percentile(r, 90)) for r, _ in results]
@@ -157,8 +174,7 @@ def _tile(full: np.ndarray, index: int, gw: int, tile: int) -> np.ndarray:
 
 def _noise_sigma(tiles: list[np.ndarray]) -> float:
     """Immerkaer's estimate over the flattest tiles (texture there is least)."""
-    t = np.stack(tiles)
-    conv = (t[:, :-2, :-2] - 2 * t[:, :-2, 1:-1] + t[:, :-2, 2:]
-            - 2 * t[:, 1:-1, :-2] + 4 * t[:, 1:-1, 1:-1] - 2 * t[:, 1:-1, 2:]
-            + t[:, 2:, :-2] - 2 * t[:, 2:, 1:-1] + t[:, 2:, 2:])
+    t = np.stack(tiles).astype(np.float32)
+    across = t[:, :, :-2] - 2 * t[:, :, 1:-1] + t[:, :, 2:]  # the 3x3 kernel is separable
+    conv = across[:, :-2] - 2 * across[:, 1:-1] + across[:, 2:]
     return float(math.sqrt(math.pi / 2) * np.abs(conv).mean() / 6.0)

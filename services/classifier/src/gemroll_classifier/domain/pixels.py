@@ -99,7 +99,8 @@ def pixel_stats(rgb: np.ndarray) -> PixelStats:
     quant = (rgb[::2, ::2] >> 3).astype(np.int32)
     codes = (quant[..., 0] << 10) | (quant[..., 1] << 5) | quant[..., 2]
     counts = np.bincount(codes.ravel(), minlength=1 << 15)
-    top = np.partition(counts, -32)[-32:].sum()
+    used = counts[counts > 0]  # a few thousand of the 32k colours: partition those
+    top = (np.partition(used, -32)[-32:] if used.size > 32 else used).sum()
     palette = float(top / codes.size)
 
     mx = np.maximum(np.maximum(r, g), b).astype(np.float32)
