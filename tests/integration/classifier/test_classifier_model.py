@@ -37,3 +37,25 @@ def test_tensor_and_array_inputs_agree(classifier_models):
     emb_t, _ = model.infer([tensor, arr])
     assert np.allclose(emb_a[0], emb_t[0], atol=1e-4) and np.allclose(emb_t[0], emb_t[1],
                                                                         atol=1e-4)
+
+
+def test_the_cpu_runtime_is_onnxruntime_and_matches_torchscript(classifier_models):
+    """The CPU path runs the embedder exported to ONNX; its outputs are TorchScript's."""
+    from gemroll_classifier.adapters.torch_model import MobileNetV2, _frozen
+
+    model = classifier_models.image
+    assert model.device == "cpu"
+    assert type(model._model).__name__ == "_OnnxRuntimeNet"  # noqa: SLF001
+    eager = MobileNetV2(torch_home=model._torch_home, wheel_dir=model._wheel_dir,  # noqa: SLF001
+                        device="cpu", freeze=False)
+    eager.load()
+    scripted = _frozen(eager._model)  # noqa: SLF001
+    inputs = [decode(photos.jpeg(img)).model_input
+              for img in (skdata.chelsea(), skdata.coffee(), skdata.astronaut())]
+    batch = model._batch(inputs)  # noqa: SLF001
+    with torch.inference_mode():
+        want_pooled, want_logits = scripted(batch)
+    pooled, logits = model._model(batch)  # noqa: SLF001
+    assert np.allclose(pooled.numpy(), want_pooled.numpy(), atol=1e-4)
+    assert np.allclose(logits.numpy(), want_logits.numpy(), atol=1e-3)
+    assert (logits.argmax(1) == want_logits.argmax(1)).all()

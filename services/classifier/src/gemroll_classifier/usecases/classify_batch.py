@@ -108,7 +108,6 @@ class ClassifyBatch:
         items = [Item(u, video=is_video(u.data)) for mid, u in first.items()
                  if mid not in stored]
         ready = await self._fetch(items, outcomes)
-        await self._detect_faces(ready)
         await self._analyse(ready)
         rows = await self._save(ready, uploads, stored, outcomes)
         await self._publish(rows)  # at most one best claim per group: order does not matter
@@ -186,8 +185,10 @@ class ClassifyBatch:
         """One model pass over the photos and every sampled frame of the clips."""
         photos = [item for item in ready if item.prepared is not None and not item.video]
         clips = [item for item in ready if item.clip is not None]
-        embeddings, signals = await self._run_model(
-            [item.prepared.model_input for item in photos] + frame_inputs(clips))
+        (embeddings, signals), _ = await asyncio.gather(  # faces fill the model's idle core
+            self._run_model([item.prepared.model_input for item in photos]
+                            + frame_inputs(clips)),
+            self._detect_faces(photos))
         for item, emb, sig in zip(photos, embeddings, signals, strict=False):
             item.embedding, item.signals = emb, sig
             item.assessment = self._assess(item)
