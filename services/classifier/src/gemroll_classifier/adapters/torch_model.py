@@ -1,8 +1,8 @@
 """MobileNetV2 (torchvision, official ImageNet weights): embeddings and ImageNet labels.
 
-Loads on first use. On CUDA it runs in fp16 with channels_last; on CPU in fp32 with
-channels_last and the configured number of threads. Torch stays inside this adapter (and the
-GPU decoder next to it).
+Loads on first use. On CUDA it runs in fp16 with channels_last; on CPU in fp32 through
+onnxruntime (TorchScript if the export fails) with the configured number of threads. Torch
+stays inside this adapter (and the GPU decoder next to it).
 """
 
 from __future__ import annotations
