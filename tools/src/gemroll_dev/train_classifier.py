@@ -270,6 +270,22 @@ def train(samples: list[Sample], roll: dict) -> str:
     return json.dumps(doc, sort_keys=True, indent=1) + "\n"
 
 
+def _why_different(shipped: str, digest: str) -> str:
+    """Whether the roll itself changed (its files' bytes) or only the fit."""
+    try:
+        fitted_on = json.loads(shipped)["trained_on"]["files_sha256"]
+    except (ValueError, KeyError, TypeError):
+        return "the shipped file is missing or unreadable"
+    if fitted_on == digest:
+        return "same roll files as the shipped weights: the features or the fit changed"
+    from .samples.chromium import chromium_version
+
+    return ("the roll's files differ from those the shipped weights were fitted on "
+            f"({digest[:12]} vs {fitted_on[:12]}): the builder's code or a package it reads "
+            f"changed (the screenshots are rendered by {chromium_version()}); retrain with "
+            "`make train-classifier` and ship the file")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=0)
@@ -302,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
         same = shipped == text
         print(f"retrained in {took:.0f} s: {'identical to' if same else 'DIFFERS from'} "
               f"{args.out}")
+        if not same:
+            print(_why_different(shipped, digest))
         return 0 if same else 1
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
