@@ -40,11 +40,31 @@ async def keep_running(session: Callable[[], Awaitable[None]], *, stage: str, ev
             await SESSION_BACKOFF.wait(failures)
 
 
-async def quietly(awaitable: Awaitable[Any]) -> None:
-    """Await a close; a failure is logged, never raised (best effort on the way out)."""
+_closing: set[asyncio.Future[Any]] = set()
+"""Closes that outlived a cancelled caller, kept referenced until they end."""
+
+
+async def quietly(close: Awaitable[Any]) -> None:
+    """Await a close; a failure is logged, never raised (best effort on the way out).
+
+    The close runs to its end even if the caller is cancelled meanwhile (a shutdown that
+    cancels twice): a Kafka consumer stopped halfway keeps its background tasks, which poll
+    the broker in a tight loop once its topics are gone."""
+    task = asyncio.ensure_future(close)
+    task.add_done_callback(_log_failure)
     try:
-        await awaitable
-    except Exception as exc:  # noqa: BLE001 - best effort on shutdown
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        if not task.done():
+            _closing.add(task)
+            task.add_done_callback(_closing.discard)
+        raise
+    except Exception:  # noqa: BLE001, S110 - logged by `_log_failure`
+        pass
+
+
+def _log_failure(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
         log.warning("gate_close_failed", error=str(exc)[:200])
 
 
