@@ -21,7 +21,7 @@ def test_documents_render_deterministically(kind: str) -> None:
     first = render_document(kind, 11, WHEN, "lisbon")
     assert first.tobytes() == render_document(kind, 11, WHEN, "lisbon").tobytes()
     assert first.tobytes() != render_document(kind, 12, WHEN, "lisbon").tobytes()
-    assert first.height > first.width
+    assert (first.width > first.height) == (kind == "boarding_pass")  # a card lies landscape
 
 
 def test_scan_and_photograph_of_a_receipt() -> None:

@@ -226,4 +226,4 @@ PAGE_KINDS: tuple[str, ...] = (
     "chat", "settings", "news", "shopping", "map", "code", "feed", "calendar", "email", "docs",
 )
 PHOTO_PAGE_KINDS: tuple[str, ...] = ("viewer", "feed")  # screens mostly of a photo
-DOCUMENT_KINDS: tuple[str, ...] = ("receipt", "invoice", "letter")
+DOCUMENT_KINDS: tuple[str, ...] = ("receipt", "invoice", "letter", "boarding_pass")

@@ -1,4 +1,5 @@
-"""Receipts, invoices and letters drawn with Pillow, then scanned or photographed on a table."""
+"""Receipts, invoices, letters and boarding passes drawn with Pillow, then scanned or
+photographed on a table."""
 
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ def render_document(kind: str, seed: int, when: datetime, event: str) -> Image.I
         return _invoice(rng, when)
     if kind == "letter":
         return _letter(rng, when)
+    if kind == "boarding_pass":
+        return _boarding_pass(rng, when)
     raise ValueError(f"unknown document kind {kind!r}")
 
 
@@ -201,6 +204,64 @@ def _letter(rng: random.Random, when: datetime) -> Image.Image:
     draw.text((m, y + 170), texts.person(rng), font=serif, fill=INK)
     draw.text((m, y + 206), company, font=serif, fill=(90, 90, 90))
     return image
+
+
+def _boarding_pass(rng: random.Random, when: datetime) -> Image.Image:
+    """A printed boarding card: the airline's band, the route in large letters, the flight's
+    fields in small capitals, a perforated stub and a two-dimensional code."""
+    width, height, stub = 1280, 520, 900
+    image = Image.new("RGB", (width, height), (250, 249, 245))
+    draw = ImageDraw.Draw(image)
+    accent = rng.choice(((12, 60, 120), (150, 20, 40), (0, 110, 100), (60, 40, 110)))
+    airline = rng.choice(texts.AIRLINES)
+    draw.rectangle((0, 0, width, 84), fill=accent)
+    draw.text((36, 42), airline.upper(), font=font("Sans-Bold", 36), fill="white", anchor="lm")
+    draw.text((stub - 30, 42), "BOARDING PASS", font=font("Sans-Bold", 26), fill="white",
+              anchor="rm")
+    (origin, _, _), (destination, _, _) = rng.sample(texts.CITIES, 2)
+    for x, city in ((36, origin), (470, destination)):
+        draw.text((x, 110), city[:3].upper(), font=font("Sans-Bold", 92), fill=INK)
+        draw.text((x + 4, 214), city, font=font("Sans", 24), fill=(90, 90, 90))
+    draw.line((300, 165, 430, 165), fill=accent, width=4)
+    draw.polygon(((430, 153), (452, 165), (430, 177)), fill=accent)
+    flight = f"{airline[:2].upper()} {rng.randint(100, 9899)}"
+    boarding = when.replace(hour=rng.randint(5, 21), minute=rng.choice((0, 15, 30, 45)))
+    seat = f"{rng.randint(1, 38)}{rng.choice('ABCDEF')}"
+    fields = (("PASSENGER", texts.person(rng).upper()), ("FLIGHT", flight),
+              ("DATE", f"{when:%d %b %Y}".upper()), ("BOARDING", f"{boarding:%H:%M}"),
+              ("GATE", f"{rng.choice('ABCDE')}{rng.randint(1, 60)}"), ("SEAT", seat),
+              ("GROUP", str(rng.randint(1, 5))))
+    places = ((36, 290), (370, 290), (540, 290), (770, 290), (36, 390), (246, 390), (456, 390))
+    for (x, y), (label, text) in zip(places, fields, strict=True):
+        draw.text((x, y), label, font=font("Sans", 18), fill=(110, 110, 110))
+        draw.text((x, y + 26), text, font=font("Sans-Bold", 28), fill=INK)
+    for y in range(100, height - 10, 18):  # the perforation
+        draw.ellipse((stub - 3, y, stub + 3, y + 6), fill=(200, 198, 192))
+    draw.text((stub + 30, 110), f"{origin[:3].upper()} > {destination[:3].upper()}",
+              font=font("Sans-Bold", 34), fill=INK)
+    draw.text((stub + 30, 160), f"{flight}   SEAT {seat}", font=font("Sans", 18), fill=INK)
+    _matrix_code(draw, rng, (stub + 60, 210), cells=29, cell=7)
+    return image
+
+
+def _matrix_code(draw: ImageDraw.ImageDraw, rng: random.Random, at: tuple[int, int], *,
+                 cells: int, cell: int) -> None:
+    """A square two-dimensional code: three finder squares, random modules elsewhere."""
+    left, top = at
+    far = cells - 7
+
+    def finder(r: int, c: int) -> bool | None:  # None: outside the three finder squares
+        if not ((r < 7 or r >= far) and c < 7 or r < 7 and c >= far):
+            return None
+        r, c = r % far if r >= far else r, c % far if c >= far else c
+        return r in (0, 6) or c in (0, 6) or (2 <= r <= 4 and 2 <= c <= 4)
+
+    for r in range(cells):
+        for c in range(cells):
+            mark = finder(r, c)
+            if mark if mark is not None else rng.random() < 0.5:
+                x, y = left + c * cell, top + r * cell
+                draw.rectangle((x, y, x + cell - 1, y + cell - 1), fill=INK)
 
 
 def _signature(draw: ImageDraw.ImageDraw, rng: random.Random, at: tuple[int, int]) -> None:

@@ -150,6 +150,9 @@ PLACES = (
 )
 
 
+AIRLINES = ("Atlantica Air", "Nordwind", "Lusa Air", "Alpina", "Coastal Air", "Meridian")
+
+
 def person(rng: random.Random) -> str:
     return f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
 
