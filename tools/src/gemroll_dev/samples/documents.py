@@ -253,7 +253,7 @@ def _matrix_code(draw: ImageDraw.ImageDraw, rng: random.Random, at: tuple[int, i
     def finder(r: int, c: int) -> bool | None:  # None: outside the three finder squares
         if not ((r < 7 or r >= far) and c < 7 or r < 7 and c >= far):
             return None
-        r, c = r % far if r >= far else r, c % far if c >= far else c
+        r, c = r % far, c % far  # the square's own row and column
         return r in (0, 6) or c in (0, 6) or (2 <= r <= 4 and 2 <= c <= 4)
 
     for r in range(cells):
