@@ -70,14 +70,15 @@ def test_blur_sizes_and_labels(plan: list[PlannedItem]) -> None:
         recipe = item.recipe
         if not isinstance(recipe, PhotoRecipe) or recipe.blur is None:
             continue
-        px = recipe.blur.px4000
+        px = recipe.blur.px
         if item.quality is QualityLabel.blurry:
             assert 2 <= px <= 20
             assert ("blur_2-5px" in item.slices) == (px < 5)
             assert f"blur_{recipe.blur.kind}" in item.slices
-            stored = recipe.delivered or max(frame_pixels(recipe.frame))
-            assert ("blur_stored_under_2px" in item.slices) == (px * stored / 4000 < 2)
-            assert ("blur_stored_2px_up" in item.slices) == (px * stored / 4000 >= 2)
+            frame = max(frame_pixels(recipe.frame))
+            stored = px * recipe.delivered / frame if recipe.delivered else px
+            assert ("blur_stored_under_2px" in item.slices) == (stored < 2)
+            assert ("blur_stored_2px_up" in item.slices) == (stored >= 2)
         else:  # only burst neighbours are slightly shaken, below the junk size
             assert item.burst_id and px < 2 and not item.is_best_shot
 

@@ -20,7 +20,7 @@ def make_photo(recipe: PhotoRecipe, load: Loader) -> Image.Image:
     frame = recipe.frame
     image = _cut(load(frame.source), frame)
     long_side = max(image.size)
-    scale = long_side / 4000  # sizes in the recipe are at a 4000-pixel long side
+    scale = long_side / 4000  # a look's sizes are at a 4000-pixel long side
     linear = optics.to_linear(image)
     subject = _subject_in(frame)
     if recipe.look == "fog":
@@ -37,7 +37,7 @@ def make_photo(recipe: PhotoRecipe, load: Loader) -> Image.Image:
     if recipe.ev:
         linear = optics.expose(linear, recipe.ev)
     if recipe.blur is not None:
-        linear = optics.convolve(linear, _psf(recipe, scale, rng))
+        linear = optics.convolve(linear, _psf(recipe, rng))
     linear = optics.sensor_noise(linear, rng, recipe.iso / 100)
     if recipe.look == "bw":
         linear = optics.monochrome(linear, recipe.mix)
@@ -60,10 +60,10 @@ def _cut(source: Image.Image, frame: Frame) -> Image.Image:
     return image.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if frame.flip else image
 
 
-def _psf(recipe: PhotoRecipe, scale: float, rng: np.random.Generator) -> np.ndarray:
+def _psf(recipe: PhotoRecipe, rng: np.random.Generator) -> np.ndarray:
     blur = recipe.blur
     assert blur is not None
-    size = blur.px4000 * scale
+    size = blur.px
     if blur.kind == "motion":
         return optics.line_psf(size, blur.angle)
     if blur.kind == "shake":

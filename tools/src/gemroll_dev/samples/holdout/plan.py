@@ -102,7 +102,7 @@ class _Planner:
         extra = {"12mp"} if px[0] * px[1] >= 11_500_000 else set()
         source = frame.source
         if r.blur is not None and quality is QualityLabel.blurry:
-            extra.add(_stored_slice(r.blur.px4000, r.delivered or max(px)))
+            extra.add(_stored_slice(r.blur.px, max(px), r.delivered))
         d = Draft(Category.photo, quality, r, SOURCE_EVENT.get(source, "daily"), variant,
                   slices | extra, source=source)
         d.evening = "night" in d.slices or r.look in ("night", "dark")
@@ -178,14 +178,15 @@ class _Planner:
                 if i == blurred:
                     blur = Blur("shake", round(rng.uniform(8, 16), 1))
                     quality, variant = QualityLabel.blurry, "burst_shake"
-                else:  # below the 2 px that makes a photo junk, but softer than the best
-                    blur = Blur("shake", round(rng.uniform(1.2, 1.9), 2))
+                else:  # a touch of tremor, scaled with the frame: under 2 px
+                    scale = max(frame_pixels(frame)) / 4000
+                    blur = Blur("shake", round(rng.uniform(1.2, 1.9), 2) * scale)
                     variant = "burst_frame"
             d = self._photo(frame, quality, variant, {"burst"} | slices_of_source(key),
                             blur=blur, ev=ev, iso=160)
             d.burst_id, d.is_best_shot, d.frame = burst_id, i == best, i
-            if blur and blur.px4000 >= 2:
-                d.slices |= {"blur_shake", _size_slice(blur.px4000)}
+            if quality is QualityLabel.blurry and blur:
+                d.slices |= {"blur_shake", _size_slice(blur.px)}
             frames.append(d)
         return frames
 
@@ -236,16 +237,15 @@ class _Planner:
         return out
 
 
-def _size_slice(px4000: float) -> str:
-    return "blur_2-5px" if px4000 < 5 else "blur_5-20px"
+def _size_slice(px: float) -> str:
+    return "blur_2-5px" if px < 5 else "blur_5-20px"
 
 
-def _stored_slice(px4000: float, stored_long_side: int) -> str:
-    """The blur in pixels of the file as stored: a frame smaller than 4000 px (a crop, a
-    smaller sensor, a chat app's copy) carries a 2 px@4000 blur as under a pixel, which no
-    measure can tell from a sharp photo's own softness."""
-    return ("blur_stored_under_2px" if px4000 * stored_long_side / 4000 < 2
-            else "blur_stored_2px_up")
+def _stored_slice(px: float, frame_long_side: int, delivered: int | None) -> str:
+    """The blur in pixels of the file as stored: a chat app's smaller copy shrinks it (under
+    2 px no measure can tell it from a sharp photo's own softness)."""
+    stored = px * (delivered / frame_long_side if delivered else 1.0)
+    return "blur_stored_under_2px" if stored < 2 else "blur_stored_2px_up"
 
 
 def _jitter(rng: random.Random, frame: Frame) -> Frame:
