@@ -1,6 +1,7 @@
 """The gate's closes (`sessions.quietly`): a failure is logged, never raised, and a close runs
 to its end even when the task awaiting it is cancelled (a shutdown that cancels twice), so
-no Kafka consumer is left half-stopped, polling the broker for topics that are gone."""
+no Kafka consumer is left half-stopped, polling the broker for topics that are gone; and a
+close that hangs holds its caller up for a bounded time only."""
 
 from __future__ import annotations
 
@@ -53,3 +54,17 @@ async def test_a_close_that_works_is_awaited_to_its_end() -> None:
     consumer.release.set()
     await sessions.quietly(consumer.stop())
     assert consumer.finished and not sessions._closing
+
+
+async def test_a_close_that_hangs_is_waited_for_a_bounded_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    logged: list[tuple[str, dict]] = []
+    monkeypatch.setattr(sessions.log, "warning", lambda event, **kw: logged.append((event, kw)))
+    producer = SlowClose()  # never released: aiokafka's stop stuck inside a transaction
+    await asyncio.wait_for(sessions.quietly(producer.stop(), timeout_s=0.05), 5)
+    assert logged == [("gate_close_timed_out", {"timeout_s": 0.05})]
+    assert not producer.finished and len(sessions._closing) == 1  # left running, still held
+    producer.release.set()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert producer.finished and not sessions._closing

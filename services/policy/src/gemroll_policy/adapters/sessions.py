@@ -41,26 +41,31 @@ async def keep_running(session: Callable[[], Awaitable[None]], *, stage: str, ev
 
 
 _closing: set[asyncio.Future[Any]] = set()
-"""Closes that outlived a cancelled caller, kept referenced until they end."""
+"""Closes that outlived their caller (cancelled, or out of time), kept referenced until they
+end."""
+
+CLOSE_TIMEOUT_S = 15.0
+"""How long a caller waits for a close: aiokafka's stop can hang for good (a producer cut off
+inside a transaction, aio-libs/aiokafka#1101), and a shutdown must not hang with it."""
 
 
-async def quietly(close: Awaitable[Any]) -> None:
-    """Await a close; a failure is logged, never raised (best effort on the way out).
+async def quietly(close: Awaitable[Any], timeout_s: float = CLOSE_TIMEOUT_S) -> None:
+    """Await a close for up to `timeout_s`; a failure is logged, never raised (best effort on
+    the way out).
 
-    The close runs to its end even if the caller is cancelled meanwhile (a shutdown that
-    cancels twice): a Kafka consumer stopped halfway keeps its background tasks, which poll
-    the broker in a tight loop once its topics are gone."""
+    The close runs to its end even if the caller is cancelled or stops waiting meanwhile (a
+    shutdown that cancels twice): a Kafka consumer stopped halfway keeps its background
+    tasks, which poll the broker in a tight loop once its topics are gone."""
     task = asyncio.ensure_future(close)
     task.add_done_callback(_log_failure)
     try:
-        await asyncio.shield(task)
-    except asyncio.CancelledError:
+        await asyncio.wait({task}, timeout=timeout_s)  # neither cancels the close
+    finally:
         if not task.done():
             _closing.add(task)
             task.add_done_callback(_closing.discard)
-        raise
-    except Exception:  # noqa: BLE001, S110 - logged by `_log_failure`
-        pass
+    if not task.done():
+        log.warning("gate_close_timed_out", timeout_s=timeout_s)
 
 
 def _log_failure(task: asyncio.Future[Any]) -> None:
