@@ -259,7 +259,9 @@ def _matrix_code(draw: ImageDraw.ImageDraw, rng: random.Random, at: tuple[int, i
     for r in range(cells):
         for c in range(cells):
             mark = finder(r, c)
-            if mark if mark is not None else rng.random() < 0.5:
+            if mark is None:  # a data module
+                mark = rng.random() < 0.5
+            if mark:
                 x, y = left + c * cell, top + r * cell
                 draw.rectangle((x, y, x + cell - 1, y + cell - 1), fill=INK)
 
